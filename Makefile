@@ -1,0 +1,32 @@
+# The two commands: `make up` (the whole system on this machine) and `make test` (the whole suite on
+# its own stack). Everything delegates to infra/stack.sh, which installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help up down status test test-unit bench logs
+
+help:
+	@echo "make up      install deps, start Kafka, Temporal, FerretDB and every service (idempotent)"
+	@echo "make down    stop everything 'make up' started"
+	@echo "make status  what is running"
+	@echo "make test    the whole test suite on its own servers (ports 1xxxx, data in .state/test)"
+	@echo "make bench   benchmarks against same-machine baselines"
+
+up:
+	@infra/stack.sh up
+
+down:
+	@infra/stack.sh down
+
+status:
+	@infra/stack.sh status
+
+test:
+	@STACK=test infra/stack.sh test
+
+# Pure-core unit tests only: no server needed.
+test-unit:
+	@STACK=test infra/stack.sh run npx vitest run --project unit
+
+bench:
+	@STACK=test infra/stack.sh bench

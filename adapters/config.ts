@@ -1,0 +1,43 @@
+// Configuration: read once at start in a service's main.ts, validated, and a bad or missing variable
+// named in the error. Each service composes the sections it needs.
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.string().min(1)).min(1));
+
+export const kafkaConfig = z.object({
+  KAFKA_BROKERS: list.describe('comma-separated host:port list'),
+  KAFKA_CLIENT_ID: z.string().default('consent-ledger'),
+});
+
+export const temporalConfig = z.object({
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('consent-ledger'),
+});
+
+export const mongoConfig = z.object({
+  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// URL'),
+  MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]+$/).default('consent_ledger'),
+});
+
+export const runtimeConfig = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+});
+
+/** Validate `env` against `schema`; every problem names its variable. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  // Never echo a value: a variable may hold a secret.
+  throw new ConfigError(result.error.issues.map((i) =>
+    `${i.path.join('.') || '(environment)'}: ${i.code === 'invalid_type' && i.input === undefined ? 'is required but not set' : i.message}`));
+}

@@ -1,0 +1,121 @@
+// The one module that knows the Kafka client library (kafkajs). Everything else uses these factories,
+// so swapping to a KafkaJS-compatible client (@confluentinc/kafka-javascript) is a change here only.
+import {
+  Kafka, logLevel, Partitioners, CompressionTypes,
+  type Producer, type Consumer, type Admin, type ConsumerConfig, type ITopicConfig, type LogEntry,
+  type Message, type RecordMetadata, type KafkaMessage, type EachBatchPayload, type IHeaders,
+} from 'kafkajs';
+import type { Logger } from './logger.js';
+
+export type { Producer, Consumer, Admin, Message, RecordMetadata, KafkaMessage, EachBatchPayload, IHeaders };
+export { CompressionTypes };
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  /** Upper bound for one connection attempt and one request; keeps "Kafka down" answers bounded. */
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  retries?: number;
+}
+
+const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug',
+};
+
+/** Route kafkajs' own log lines into our JSON logger (no message payloads are ever in them). */
+function logCreator(logger?: Logger) {
+  return () => ({ namespace, level, log }: LogEntry) => {
+    if (!logger) return;
+    const { message, ...rest } = log;
+    logger[levelName[level] ?? 'info']({ kafka: namespace, ...rest }, message);
+  };
+}
+
+export function createKafka(settings: KafkaSettings, logger?: Logger): Kafka {
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    connectionTimeout: settings.connectionTimeoutMs ?? 3000,
+    requestTimeout: settings.requestTimeoutMs ?? 10000,
+    retry: { retries: settings.retries ?? 5, initialRetryTime: 100, maxRetryTime: 2000 },
+    logLevel: logLevel.WARN,
+    logCreator: logCreator(logger),
+  });
+}
+
+/**
+ * The producer every ledger write uses: idempotent (the broker drops a retried batch it already has),
+ * acks=all, Java-compatible murmur2 partitioning so every client puts a subject on the same partition.
+ */
+export function createIdempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
+}
+
+export function createConsumer(kafka: Kafka, config: ConsumerConfig): Consumer {
+  return kafka.consumer({ allowAutoTopicCreation: false, ...config });
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  /** Kafka topic configs, e.g. retention.ms=-1, cleanup.policy=delete. */
+  configs: Record<string, string>;
+}
+
+/**
+ * Create missing topics; for existing ones, check the settings that matter for correctness
+ * (partition count, cleanup policy, retention) and fail loudly if they differ — never silently alter
+ * the ledger's retention.
+ */
+export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<{ created: string[] }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    if (missing.length > 0) {
+      const topics: ITopicConfig[] = missing.map((s) => ({
+        topic: s.topic, numPartitions: s.numPartitions, replicationFactor: -1,
+        configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
+      }));
+      await admin.createTopics({ topics, waitForLeaders: true });
+    }
+    const present = specs.filter((s) => existing.has(s.topic));
+    if (present.length > 0) await checkTopics(admin, present);
+    return { created: missing.map((s) => s.topic) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function checkTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
+  const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: specs.map((s) => ({ type: 2 /* TOPIC */, name: s.topic, configNames: Object.keys(s.configs) })),
+  });
+  const problems: string[] = [];
+  for (const spec of specs) {
+    const partitions = meta.topics.find((t) => t.name === spec.topic)?.partitions.length;
+    if (partitions !== spec.numPartitions) problems.push(`${spec.topic}: ${partitions} partitions, expected ${spec.numPartitions}`);
+    const entries = described.resources.find((r) => r.resourceName === spec.topic)?.configEntries ?? [];
+    for (const [name, value] of Object.entries(spec.configs)) {
+      const actual = entries.find((e) => e.configName === name)?.configValue;
+      if (actual !== value) problems.push(`${spec.topic}: ${name}=${actual}, expected ${value}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`existing topics differ from their specification:\n  ${problems.join('\n  ')}`);
+}
+
+/** Convert kafkajs' header values (Buffer | string | arrays) into plain strings. */
+export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  const first = Array.isArray(v) ? v[0] : v;
+  return first === undefined ? undefined : first.toString();
+}

@@ -1,0 +1,37 @@
+// The one module that knows the MongoDB driver. Locally the server is FerretDB (SQLite backend), so
+// code uses only what both support: no multi-document transactions, no change streams, no TTL or
+// partial indexes, no $lookup (see README "MongoDB wire compatibility").
+import { MongoClient, MongoServerError, type Db, type Collection, type Document } from 'mongodb';
+
+export type { Db, Collection, Document };
+export { MongoClient };
+
+export interface MongoSettings { url: string; db: string; serverSelectionTimeoutMs?: number }
+
+export interface MongoHandle { client: MongoClient; db: Db; close(): Promise<void> }
+
+export async function connectMongo(settings: MongoSettings): Promise<MongoHandle> {
+  const client = new MongoClient(settings.url, {
+    // Fail fast when the server is down, so APIs answer 503 instead of hanging.
+    serverSelectionTimeoutMS: settings.serverSelectionTimeoutMs ?? 3000,
+    connectTimeoutMS: 3000,
+    retryWrites: true,
+  });
+  await client.connect();
+  return { client, db: client.db(settings.db), close: () => client.close() };
+}
+
+/**
+ * True for a unique-index violation. FerretDB's SQLite backend reports 11000 for inserts but code 1
+ * with SQLite's "UNIQUE constraint failed" text for updates, so both are recognised here, once.
+ */
+export function isDuplicateKey(err: unknown): boolean {
+  if (!(err instanceof MongoServerError)) return false;
+  return err.code === 11000 || (err.code === 1 && /UNIQUE constraint failed/.test(err.message));
+}
+
+/** True when the error means "the database cannot be reached right now" (→ 503, retry later). */
+export function isUnavailable(err: unknown): boolean {
+  const name = (err as { name?: string } | null)?.name ?? '';
+  return /MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoTopologyClosedError|MongoNotConnectedError/.test(name);
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Brings the whole system up or down on one machine, and runs the test suite on its own stack.
+#   infra/stack.sh up      servers + every service that exists (idempotent; restarts what died)
+#   infra/stack.sh down    stops everything this stack started, nothing else
+#   infra/stack.sh status
+#   infra/stack.sh test [vitest args]   STACK=test: own ports and data; stops what it started
+#   infra/stack.sh run CMD…             run CMD on the project's Node with the stack's addresses
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SERVERS=(kafka temporal ferretdb)
+server_script() { echo "$INFRA_DIR/$1/$1.sh"; }
+
+# Node 24 from the cache, first on PATH for everything below (npm itself runs on it too).
+use_node() { local bin; bin="$("$INFRA_DIR/node.sh")"; export PATH="$bin:$PATH"; }
+
+# npm ci only when package-lock.json changed since the last install.
+npm_deps() {
+  local stamp="$PROJECT_ROOT/node_modules/.lock-sha" sha
+  sha="$(sha256sum "$PROJECT_ROOT/package-lock.json" | cut -d' ' -f1)"
+  if [[ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]]; then
+    log "installing npm dependencies (npm ci)"
+    (cd "$PROJECT_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+    echo "$sha" > "$stamp"
+  fi
+}
+
+# The addresses every service and test reads (DESIGN.md: every address comes from configuration).
+export_addresses() {
+  export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
+  export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
+  export MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:$FERRETDB_PORT/}"
+  export INGEST_PORT QUERY_PORT STACK STATE_DIR LOG_DIR
+  export TEMPORAL_CLI="$CACHE_DIR/temporal/$TEMPORAL_CLI_VERSION/temporal"
+  export KAFKA_LIBS="$CACHE_DIR/kafka/$KAFKA_VERSION/libs"
+}
+
+# Build/fetch every server first (the slow part on a new machine), then start them.
+servers_up() {
+  local s
+  for s in "${SERVERS[@]}"; do "$(server_script "$s")" install; done
+  for s in "${SERVERS[@]}"; do "$(server_script "$s")" start; done
+  log "creating topics"
+  (cd "$PROJECT_ROOT" && node --import tsx infra/kafka/topics.ts) || die "topic creation failed"
+}
+
+# Every folder services/<name>/ with a main.ts is a deployable service.
+service_names() { local f; for f in "$PROJECT_ROOT"/services/*/main.ts; do [[ -f "$f" ]] && basename "$(dirname "$f")"; done; }
+
+services_up() {
+  local name
+  for name in $(service_names); do
+    if pid_alive "svc-$name"; then continue; fi
+    log "starting service $name"
+    (cd "$PROJECT_ROOT" && start_daemon "svc-$name" node --import tsx "services/$name/main.ts")
+  done
+  for name in $(service_names); do
+    local port_var; port_var="$(echo "${name}_PORT" | tr '[:lower:]' '[:upper:]')"
+    if [[ -n "${!port_var:-}" ]]; then
+      wait_until "service $name" 60 "svc-$name" curl -sf "http://127.0.0.1:${!port_var}/readyz"
+    fi
+  done
+}
+
+services_down() { local f; for f in "$PID_DIR"/svc-*.pid; do [[ -f "$f" ]] && stop_daemon "$(basename "$f" .pid)"; done; return 0; }
+
+summary() {
+  cat <<TXT
+
+consent-ledger ($STACK stack) is up:
+  Kafka            $KAFKA_BROKERS   (ledger topic consent.ledger.v1)
+  Temporal         $TEMPORAL_ADDRESS   Web UI http://127.0.0.1:$TEMPORAL_UI_PORT
+  MongoDB wire     $MONGO_URL   (FerretDB, SQLite)
+  ingest API       http://127.0.0.1:$INGEST_PORT   (when services/ingest exists)
+  query API        http://127.0.0.1:$QUERY_PORT   (when services/query exists)
+  logs             $LOG_DIR
+  running services: $(service_names | tr '\n' ' ')
+TXT
+}
+
+cmd_up() { use_node; npm_deps; export_addresses; servers_up; services_up; summary; }
+
+cmd_down() {
+  services_down
+  local i
+  for (( i=${#SERVERS[@]}-1; i>=0; i-- )); do "$(server_script "${SERVERS[$i]}")" stop; done
+  log "$STACK stack stopped"
+}
+
+cmd_status() {
+  local s name
+  for s in "${SERVERS[@]}"; do "$(server_script "$s")" status; done
+  for name in $(service_names); do pid_alive "svc-$name" && echo "$name: running" || echo "$name: stopped"; done
+}
+
+# make test: start only what is not already running, with fresh data, and stop exactly that afterwards.
+cmd_test() {
+  [[ "$STACK" == test ]] || die "the test suite runs on STACK=test, never on the dev stack"
+  use_node; npm_deps; export_addresses
+  local started=() s
+  for s in "${SERVERS[@]}"; do "$(server_script "$s")" install; done
+  for s in "${SERVERS[@]}"; do
+    if ! pid_alive "$s"; then
+      rm -rf "${STATE_DIR:?}/$s"   # a fresh server gets fresh data: the suite never depends on leftovers
+      started+=("$s")
+    fi
+  done
+  trap 'for s in "${started[@]}"; do "$(server_script "$s")" stop; done' EXIT
+  for s in "${started[@]}"; do "$(server_script "$s")" start; done
+  (cd "$PROJECT_ROOT" && node --import tsx infra/kafka/topics.ts) || die "topic creation failed"
+  (cd "$PROJECT_ROOT" && npx tsc --noEmit -p .) || die "type check failed"
+  (cd "$PROJECT_ROOT" && npx vitest run "$@")
+}
+
+cmd_run() { use_node; export_addresses; cd "$PROJECT_ROOT" && exec "$@"; }
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  test) shift; cmd_test "$@" ;;
+  run) shift; cmd_run "$@" ;;
+  *) echo "usage: $0 up|down|status|test|run CMD…" >&2; exit 2 ;;
+esac

@@ -1,0 +1,25 @@
+import { defineConfig } from 'vitest/config';
+
+// Tiers are told apart by file name: *.unit.spec.ts (pure, no servers), *.int.spec.ts (real servers,
+// started by `make test`), test/e2e/* (across services).
+export default defineConfig({
+  test: {
+    exclude: ['**/node_modules/**', '.state/**', 'dist/**'],
+    reporters: ['default', './test/summaryReporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['**/*.unit.spec.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['**/*.int.spec.ts', 'test/**/*.spec.ts'],
+          exclude: ['**/*.unit.spec.ts', '**/node_modules/**', '.state/**'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Real servers on 2 cores: run files one after another so timeouts mean faults, not contention.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
