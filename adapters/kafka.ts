@@ -119,3 +119,28 @@ export function headerText(headers: IHeaders | undefined, name: string): string 
   const first = Array.isArray(v) ? v[0] : v;
   return first === undefined ? undefined : first.toString();
 }
+
+const defaultPartitioner = Partitioners.DefaultPartitioner();
+
+/**
+ * The partition Kafka's default (Java-compatible murmur2) partitioner gives `key` on a topic of
+ * `partitions` partitions. Producers set it explicitly so they know where each record of a
+ * multi-partition send went.
+ */
+export function partitionForKey(key: string, partitions: number): number {
+  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  return defaultPartitioner({ topic: '', partitionMetadata, message: { key, value: null } });
+}
+
+export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    const n = meta.topics[0]?.partitions.length ?? 0;
+    if (n === 0) throw new Error(`topic ${topic} does not exist (run infra/kafka/topics.ts)`);
+    return n;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -32,6 +32,17 @@ export_addresses() {
   export INGEST_PORT QUERY_PORT STACK STATE_DIR LOG_DIR
   export TEMPORAL_CLI="$CACHE_DIR/temporal/$TEMPORAL_CLI_VERSION/temporal"
   export KAFKA_LIBS="$CACHE_DIR/kafka/$KAFKA_VERSION/libs"
+  load_secrets
+}
+
+# Secrets come from configuration, never from the repo: a local stack makes its own once and keeps
+# them in its state dir (mode 600). Production sets them from its secret store.
+load_secrets() {
+  local f="$STATE_DIR/secrets.env"
+  if [[ ! -f "$f" ]]; then
+    (umask 077; printf 'PSEUDONYM_KEY=%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')" > "$f")
+  fi
+  set -a; source "$f"; set +a
 }
 
 # Build/fetch every server first (the slow part on a new machine), then start them.

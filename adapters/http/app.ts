@@ -1,0 +1,64 @@
+// An express application with what every service shares: JSON only, health and readiness,
+// problem details, and a graceful stop that lets in-flight requests finish.
+import express, { type Express, type RequestHandler, type Router } from 'express';
+import type { Server } from 'node:http';
+import { notFoundHandler, problemHandler, sendProblem } from './problems.js';
+import type { Logger } from '../logger.js';
+
+export interface AppOptions {
+  log: Logger;
+  /** Each named check must resolve true for /readyz to answer 200. */
+  readiness: Record<string, () => Promise<boolean>>;
+  routers: (Router | RequestHandler)[];
+  /** Served at /openapi.json. */
+  openapi?: () => object;
+}
+
+export function createApp(opts: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(Object.entries(opts.readiness).map(async ([name, check]) =>
+      [name, await check().catch(() => false)] as const));
+    const ok = results.every(([, r]) => r);
+    if (ok) { res.json({ status: 'ready', checks: Object.fromEntries(results) }); return; }
+    sendProblem(res, 'unavailable', 'not ready', [], { checks: Object.fromEntries(results) });
+  });
+  if (opts.openapi) {
+    const doc = opts.openapi;
+    app.get('/openapi.json', (_req, res) => { res.json(doc()); });
+  }
+  // Any body that is not JSON is refused before a route sees it.
+  app.use((req, res, next) => {
+    const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0'
+      || req.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+      sendProblem(res, 'unsupported-media-type', 'send the body as application/json', [{ field: '', message: 'content-type must be application/json' }]);
+      return;
+    }
+    next();
+  });
+  for (const r of opts.routers) app.use(r);
+  app.use(notFoundHandler);
+  app.use(problemHandler(opts.log));
+  return app;
+}
+
+export interface RunningServer { server: Server; close(): Promise<void> }
+
+export function listen(app: Express, port: number, host = '127.0.0.1'): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (err?: Error) => {
+      if (err) return reject(err);
+      server.keepAliveTimeout = 65_000;
+      resolve({
+        server,
+        // Stop accepting, let in-flight requests finish, then drop idle keep-alive sockets.
+        close: () => new Promise<void>((done) => { server.close(() => done()); server.closeIdleConnections(); }),
+      });
+    });
+    server.on('error', reject);
+  });
+}

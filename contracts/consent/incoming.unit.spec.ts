@@ -1,0 +1,144 @@
+// parseIncomingEvent / recordIncoming: what hospital systems POST, and how it becomes a ledger event.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from './canonical.js';
+import { EXAMPLE_EVENTS, EXAMPLE_NHS_NUMBER, EXAMPLE_SUBJECT } from './examples.js';
+import { EVENT_TYPES, INCOMING_EVENT_TYPES, type IncomingEventType } from './events.js';
+import { isValidNhsNumber } from './primitives.js';
+import { parseIncomingEvent, recordIncoming } from './validate.js';
+
+type Mutable = Record<string, any>;
+
+/** A submission as a hospital would send it: the example minus the server-set fields. */
+function submission(type: IncomingEventType, identity: 'subject' | 'nhsNumber' = 'subject'): Mutable {
+  const { time: _time, datacontenttype: _ct, subject: _subject, ...rest } = structuredClone(EXAMPLE_EVENTS[type]) as Mutable;
+  return identity === 'subject' ? { ...rest, subject: EXAMPLE_SUBJECT } : { ...rest, nhsNumber: EXAMPLE_NHS_NUMBER };
+}
+
+const fieldsOf = (input: unknown) => {
+  const r = parseIncomingEvent(input);
+  return r.ok ? [] : r.problems.map((p) => p.field);
+};
+
+describe('parseIncomingEvent accepts', () => {
+  it.each(INCOMING_EVENT_TYPES)('%s with a pseudonymous subject', (type) => {
+    const r = parseIncomingEvent(submission(type));
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.event.subject).toBe(EXAMPLE_SUBJECT);
+  });
+
+  it.each(INCOMING_EVENT_TYPES)('%s with an NHS number instead', (type) => {
+    const r = parseIncomingEvent(submission(type, 'nhsNumber'));
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.event.nhsNumber).toBe(EXAMPLE_NHS_NUMBER);
+  });
+
+  it('an explicit datacontenttype', () => {
+    expect(fieldsOf({ ...submission('consent.given'), datacontenttype: 'application/json' })).toEqual([]);
+  });
+});
+
+const invalid: Array<[string, IncomingEventType, (e: Mutable) => void, string[]]> = [
+  ['both subject and nhsNumber', 'consent.given', (e) => (e.nhsNumber = EXAMPLE_NHS_NUMBER), ['/nhsNumber']],
+  ['neither subject nor nhsNumber', 'consent.given', (e) => delete e.subject, ['/subject']],
+  ['NHS number with a wrong check digit', 'consent.withdrawn', (e) => {
+    delete e.subject;
+    e.nhsNumber = '9990000017';
+  }, ['/nhsNumber']],
+  ['NHS number with spaces', 'consent.withdrawn', (e) => {
+    delete e.subject;
+    e.nhsNumber = '999 000 0018';
+  }, ['/nhsNumber']],
+  ['NHS number as a JSON number', 'optout.registered', (e) => {
+    delete e.subject;
+    e.nhsNumber = 9990000018;
+  }, ['/nhsNumber']],
+  ['server-set time sent', 'consent.given', (e) => (e.time = '2026-03-01T10:00:00Z'), ['/time']],
+  ['source of a ledger component', 'consent.given', (e) => (e.source = 'sys:dispatcher'), ['/source']],
+  ['a type only the ledger writes', 'consent.given', (e) => (e.type = 'consent.effective'), ['/type']],
+  ['an unknown type', 'consent.given', (e) => (e.type = 'consent.perhaps'), ['/type']],
+  ['a newer dataversion', 'optout.revoked', (e) => (e.dataversion = 2), ['/dataversion']],
+  ['a bad scope and no identity: both reported', 'consent.given', (e) => {
+    delete e.subject;
+    e.data.scope.purposes = ['research', 'marketing'];
+  }, ['/subject', '/data/scope/purposes/1']],
+  ['a datacontenttype other than JSON', 'consent.reconfirmed', (e) => (e.datacontenttype = 'application/xml'), ['/datacontenttype']],
+  ['national opt-out for research only', 'optout.registered', (e) => (e.data.scope.purposes = ['research']), ['/data/scope/purposes']],
+  ['cancellation without consentId', 'consent.cancelled', (e) => delete e.data.consentId, ['/data/consentId']],
+];
+
+describe('parseIncomingEvent names the failing field', () => {
+  it.each(invalid)('%s (%s)', (_name, type, mutate, fields) => {
+    const e = submission(type);
+    mutate(e);
+    expect(fieldsOf(e)).toEqual(fields);
+  });
+
+  it('explains that time is set by the ledger', () => {
+    const r = parseIncomingEvent({ ...submission('consent.given'), time: '2026-03-01T10:00:00Z' });
+    expect(r.ok ? '' : r.problems[0]?.message).toMatch(/set by the ledger/);
+  });
+
+  it('lists the accepted types, and only those, for a type callers may not send', () => {
+    const r = parseIncomingEvent({ ...submission('consent.given'), type: 'revocation.acknowledged' });
+    const message = r.ok ? '' : (r.problems[0]?.message ?? '');
+    for (const t of INCOMING_EVENT_TYPES) expect(message).toContain(t);
+    for (const t of EVENT_TYPES.filter((t) => !(INCOMING_EVENT_TYPES as readonly string[]).includes(t))) {
+      expect(message).not.toContain(t);
+    }
+  });
+});
+
+describe('an NHS number never appears in a problem', () => {
+  const nhsNumbers = fc
+    .array(fc.integer({ min: 0, max: 9 }), { minLength: 9, maxLength: 9 })
+    .map((d) => d.join(''))
+    .filter((nine) => !nine.startsWith('0'))
+    .chain((nine) => fc.integer({ min: 0, max: 9 }).map((last) => `${nine}${last}`));
+
+  it('valid or not, whatever else is wrong with the submission', () => {
+    fc.assert(
+      fc.property(nhsNumbers, fc.boolean(), fc.constantFrom('subject', 'type', 'data', 'id', 'source'), (nhs, keepSubject, broken) => {
+        const e = submission('consent.given');
+        if (!keepSubject) delete e.subject;
+        e.nhsNumber = nhs;
+        e[broken] = broken === 'data' ? { nhsNumber: nhs } : `${nhs} `;
+        const r = parseIncomingEvent(e);
+        expect(r.ok).toBe(false);
+        expect(JSON.stringify(r)).not.toContain(nhs);
+      }),
+    );
+  });
+
+  it('modulus 11: known valid and invalid numbers', () => {
+    expect(['9434765919', '9990000018', '4010232137'].map(isValidNhsNumber)).toEqual([true, true, true]);
+    // wrong check digit; remainder giving check digit 10 (never issued); not 10 digits
+    expect(['9434765918', '1000000010', '943476591', '94347659190', 'abcdefghij'].map(isValidNhsNumber)).toEqual([
+      false, false, false, false, false,
+    ]);
+  });
+});
+
+describe('recordIncoming', () => {
+  it('replaces the NHS number by the pseudonym and adds the recording time', () => {
+    const r = parseIncomingEvent(submission('consent.given', 'nhsNumber'));
+    if (!r.ok) throw new Error('fixture invalid');
+    const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, time: '2026-03-01T10:00:00Z' });
+    expect(recorded).toEqual({ ok: true, event: EXAMPLE_EVENTS['consent.given'], writtenVersion: 1 });
+    if (recorded.ok) expect(canonicalJson(recorded.event)).not.toContain(EXAMPLE_NHS_NUMBER);
+  });
+
+  it('refuses an occurredAt later than the recording time', () => {
+    const r = parseIncomingEvent(submission('consent.withdrawn'));
+    if (!r.ok) throw new Error('fixture invalid');
+    const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, time: '2026-03-01T09:00:00Z' });
+    expect(recorded.ok ? [] : recorded.problems.map((p) => p.field)).toEqual(['/data/occurredAt']);
+  });
+
+  it('refuses a pseudonym that is not a subject id', () => {
+    const r = parseIncomingEvent(submission('optout.revoked', 'nhsNumber'));
+    if (!r.ok) throw new Error('fixture invalid');
+    const recorded = recordIncoming(r.event, { subject: EXAMPLE_NHS_NUMBER, time: '2026-03-01T10:00:00Z' });
+    expect(recorded.ok ? [] : recorded.problems.map((p) => p.field)).toEqual(['/subject']);
+  });
+});

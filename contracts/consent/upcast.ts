@@ -1,0 +1,80 @@
+// The one place where payloads written under an older `dataversion` are brought to the current
+// shape. The ledger is kept forever, so every reader must accept every version ever written; they
+// all go through validate.ts → here, so no reader carries version logic of its own.
+//
+// How to introduce version N+1 of a type T (never edit a version that is on the ledger):
+//   1. copy T's current data schema from data.ts into this file (e.g. `ConsentGivenDataV1`) —
+//      it is now frozen;
+//   2. change data.ts to the new shape and bump CURRENT_VERSION[T] to N+1 in events.ts;
+//   3. add `UPCASTERS[T][N] = { data: <frozen vN schema>, up: (vN) => <vN+1 payload> }`.
+// Steps chain, so a v1 event becomes v3 through the v1 and v2 steps. `up` must be pure and total
+// over valid vN payloads (there is no one to ask when replaying a ten-year-old event).
+//
+// Upcasting is a read-time view: the ledger keeps the bytes as written, and hashes / signatures
+// (canonical.ts) are always computed over the event as written, never over its upcast form.
+import type * as z from 'zod';
+import { CURRENT_VERSION, type EventType } from './events.js';
+import { issuesToProblems, type Problem } from './problems.js';
+
+export interface UpcastStep {
+  /** The frozen schema of the `data` payload at the step's `from` version. */
+  readonly data: z.ZodType;
+  /** A valid payload of version `from` → a payload of version `from + 1`. */
+  readonly up: (data: never) => unknown;
+}
+
+/** type → from-version → step. */
+export type UpcastTable<T extends string = EventType> = {
+  readonly [K in T]?: { readonly [fromVersion: number]: UpcastStep };
+};
+
+/**
+ * The production table. Every event type is still at version 1, the first version ever
+ * written, so there is nothing to upcast yet — deliberately empty rather than padded with
+ * invented history. upcast.unit.spec.ts exercises the mechanism with a synthetic table.
+ */
+export const UPCASTERS: UpcastTable = {};
+
+export type UpcastResult =
+  | { ok: true; data: unknown; version: number }
+  | { ok: false; problems: Problem[] };
+
+export type Upcaster<T extends string> = (type: T, version: number, data: unknown) => UpcastResult;
+
+/** Build an upcaster over a table; `version` must already be known to be 1..current. */
+export function createUpcaster<T extends string>(
+  table: UpcastTable<T>,
+  current: { readonly [K in T]: number },
+): Upcaster<T> {
+  return (type, version, data) => {
+    let payload = data;
+    for (let v = version; v < current[type]; v++) {
+      const step = table[type]?.[v];
+      if (!step) {
+        // A version was bumped without its upcaster: a bug in this file, caught by the unit test
+        // that checks the table is complete, reported here rather than thrown so one bad type
+        // cannot stop a replay.
+        return { ok: false, problems: [{ field: '/dataversion', message: `no upcaster from version ${v}` }] };
+      }
+      const parsed = step.data.safeParse(payload);
+      if (!parsed.success) return { ok: false, problems: issuesToProblems(parsed.error.issues, ['data']) };
+      payload = step.up(parsed.data as never);
+    }
+    return { ok: true, data: payload, version: current[type] };
+  };
+}
+
+/** Upcast a stored payload of `type` at `version` to CURRENT_VERSION[type]. */
+export const upcastData: Upcaster<EventType> = createUpcaster(UPCASTERS, CURRENT_VERSION);
+
+/** Every (type, version) below current has a step — the invariant the test suite asserts. */
+export function missingUpcasters<T extends string>(
+  table: UpcastTable<T>,
+  current: { readonly [K in T]: number },
+): string[] {
+  const missing: string[] = [];
+  for (const type of Object.keys(current) as T[]) {
+    for (let v = 1; v < current[type]; v++) if (!table[type]?.[v]) missing.push(`${type}@${v}`);
+  }
+  return missing;
+}

@@ -1,0 +1,75 @@
+// The upcast mechanism. Production has only version 1 of every type, so the chain is exercised on
+// a synthetic, test-only event type ("demo.noted"); no production version is invented.
+import * as z from 'zod';
+import { describe, expect, it } from 'vitest';
+import { CURRENT_VERSION, EVENT_TYPES } from './events.js';
+import { EXAMPLE_EVENTS } from './examples.js';
+import { UPCASTERS, createUpcaster, missingUpcasters, upcastData, type UpcastTable } from './upcast.js';
+import { parseEvent } from './validate.js';
+
+// demo.noted v1: one purpose;  v2: a list of purposes;  v3: adds a capture channel.
+const V1 = z.strictObject({ occurredAt: z.string(), purpose: z.string() });
+const V2 = z.strictObject({ occurredAt: z.string(), purposes: z.array(z.string()) });
+const table: UpcastTable<'demo.noted'> = {
+  'demo.noted': {
+    1: { data: V1, up: (d: z.infer<typeof V1>) => ({ occurredAt: d.occurredAt, purposes: [d.purpose] }) },
+    2: { data: V2, up: (d: z.infer<typeof V2>) => ({ ...d, channel: 'paper' }) },
+  },
+};
+const current = { 'demo.noted': 3 } as const;
+const upcast = createUpcaster(table, current);
+
+describe('createUpcaster (synthetic demo.noted, v1 → v3)', () => {
+  it('chains every step from the written version to the current one', () => {
+    expect(upcast('demo.noted', 1, { occurredAt: 't', purpose: 'research' })).toEqual({
+      ok: true,
+      version: 3,
+      data: { occurredAt: 't', purposes: ['research'], channel: 'paper' },
+    });
+  });
+
+  it('starts from the written version', () => {
+    expect(upcast('demo.noted', 2, { occurredAt: 't', purposes: ['a', 'b'] })).toEqual({
+      ok: true,
+      version: 3,
+      data: { occurredAt: 't', purposes: ['a', 'b'], channel: 'paper' },
+    });
+  });
+
+  it('leaves a current payload untouched', () => {
+    const data = { occurredAt: 't', purposes: [], channel: 'web' };
+    expect(upcast('demo.noted', 3, data)).toEqual({ ok: true, version: 3, data });
+  });
+
+  it('validates the old payload against its frozen schema and names the field', () => {
+    expect(upcast('demo.noted', 1, { occurredAt: 't', purpose: 7 })).toEqual({
+      ok: false,
+      problems: [{ field: '/data/purpose', message: expect.any(String) }],
+    });
+  });
+
+  it('reports a missing step at /dataversion instead of guessing', () => {
+    const gap = createUpcaster({ 'demo.noted': { 2: table['demo.noted']![2]! } }, current);
+    expect(gap('demo.noted', 1, {})).toEqual({
+      ok: false,
+      problems: [{ field: '/dataversion', message: 'no upcaster from version 1' }],
+    });
+    expect(missingUpcasters({ 'demo.noted': {} }, current)).toEqual(['demo.noted@1', 'demo.noted@2']);
+  });
+});
+
+describe('production upcast table', () => {
+  it('has a step for every version below current (today: none needed)', () => {
+    expect(missingUpcasters(UPCASTERS, CURRENT_VERSION)).toEqual([]);
+  });
+
+  it('every type is at version 1, the first version ever written', () => {
+    expect(EVENT_TYPES.map((t) => CURRENT_VERSION[t])).toEqual(EVENT_TYPES.map(() => 1));
+  });
+
+  it('passes current payloads through, and parseEvent reports the written version', () => {
+    const e = EXAMPLE_EVENTS['consent.given'];
+    expect(upcastData('consent.given', 1, e.data)).toEqual({ ok: true, version: 1, data: e.data });
+    expect(parseEvent(structuredClone(e))).toMatchObject({ ok: true, writtenVersion: 1 });
+  });
+});

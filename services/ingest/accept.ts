@@ -1,0 +1,115 @@
+// What ingest does with submitted events: validate every item (all-or-nothing), check the caller may
+// write for each `source`, pseudonymise, claim each event id, write the new ones to the ledger in one
+// send, and answer with a receipt per event. A retry of an event already written gets the stored receipt.
+import { parseIncomingEvent, recordIncoming, type Problem } from '../../contracts/consent/validate.js';
+import type { IncomingEvent, LedgerEvent } from '../../contracts/consent/events.js';
+import { eventHash } from '../../contracts/consent/canonical.js';
+import { DomainError } from '../../adapters/http/problems.js';
+import type { LedgerPosition, LedgerWriter } from '../../ledger/writer.js';
+import type { ReceiptStore } from '../../ledger/receipts.js';
+import type { Caller } from '../../access/credentials.js';
+import type { Pseudonymise } from './pseudonym.js';
+
+export interface IngestDeps {
+  writer: LedgerWriter;
+  receipts: ReceiptStore;
+  pseudonymise: Pseudonymise;
+  now: () => Date;
+  /** Earliest plausible occurredAt for a submission; older is a typo, not a consent (default 2000-01-01). */
+  occurredAtFloor?: string;
+}
+
+const DEFAULT_OCCURRED_AT_FLOOR = '2000-01-01T00:00:00Z';
+
+export interface Receipt {
+  eventId: string;
+  subject: string;
+  ledger: { topic: string; partition: number; offset: string };
+  recordedAt: string;
+  hash: string;
+}
+
+/** Receipts in request order; `replayed[i]` is true when event i had already been recorded (nothing new written). */
+export interface Accepted { receipts: Receipt[]; replayed: boolean[] }
+
+export const toReceipt = (p: LedgerPosition, event: LedgerEvent): Receipt => ({
+  eventId: p.eventId, subject: event.subject,
+  ledger: { topic: p.topic, partition: p.partition, offset: p.offset },
+  recordedAt: p.recordedAt, hash: `sha256:${p.hash}`,
+});
+
+/** Validate and pseudonymise; problems carry the item index prefix for batches. */
+function prepare(body: unknown, index: number | undefined, caller: Caller, deps: IngestDeps, time: string):
+  { ok: true; event: LedgerEvent; contentHash: string } | { ok: false; problems: Problem[]; forbidden?: boolean } {
+  const at = (f: string) => (index === undefined ? f : `/${index}${f}`);
+  const parsed = parseIncomingEvent(body);
+  if (!parsed.ok) return { ok: false, problems: parsed.problems.map((p) => ({ ...p, field: at(p.field) })) };
+  const incoming: IncomingEvent = parsed.event;
+  const floor = deps.occurredAtFloor ?? DEFAULT_OCCURRED_AT_FLOOR;
+  if (Date.parse(incoming.data.occurredAt) < Date.parse(floor)) {
+    return { ok: false, problems: [{ field: at('/data/occurredAt'), message: `must not be before ${floor}` }] };
+  }
+  if (incoming.source !== caller.principal) {
+    return { ok: false, forbidden: true, problems: [{ field: at('/source'), message: 'must be your own organisation' }] };
+  }
+  const subject = incoming.nhsNumber !== undefined ? deps.pseudonymise(incoming.nhsNumber) : incoming.subject!;
+  const recorded = recordIncoming(incoming, { subject, time });
+  if (!recorded.ok) return { ok: false, problems: recorded.problems.map((p) => ({ ...p, field: at(p.field) })) };
+  // Identity of the submission for idempotency: everything but the server-set recording time.
+  const { time: _t, ...content } = recorded.event;
+  return { ok: true, event: recorded.event, contentHash: eventHash(content) };
+}
+
+export async function acceptEvents(bodies: readonly unknown[], batch: boolean, caller: Caller, deps: IngestDeps): Promise<Accepted> {
+  if (caller.role !== 'hospital') throw new DomainError('forbidden', 'only hospital / GP system credentials may write events');
+  const time = deps.now().toISOString();
+  const prepared = bodies.map((b, i) => prepare(b, batch ? i : undefined, caller, deps, time));
+  const bad = prepared.flatMap((p) => (p.ok ? [] : p.problems));
+  if (prepared.some((p) => !p.ok && p.forbidden)) {
+    throw new DomainError('forbidden', 'events may only be written for your own organisation; nothing was written', bad);
+  }
+  if (bad.length > 0) throw new DomainError('unprocessable', `${bad.length} problem(s); nothing was written`, bad);
+  const items = prepared as Extract<(typeof prepared)[number], { ok: true }>[];
+  const dupIds = duplicateIds(items.map((i) => i.event.id));
+  if (dupIds.length > 0) {
+    throw new DomainError('invalid-request', 'an event id appears more than once in the batch; nothing was written',
+      dupIds.map((i) => ({ field: `/${i}/id`, message: 'repeats an earlier event id in this batch' })));
+  }
+  return writeClaimed(items, deps);
+}
+
+function duplicateIds(ids: string[]): number[] {
+  const seen = new Set<string>();
+  return ids.flatMap((id, i) => (seen.has(id) ? [i] : (seen.add(id), [])));
+}
+
+async function writeClaimed(items: { event: LedgerEvent; contentHash: string }[], deps: IngestDeps): Promise<Accepted> {
+  const claims = await deps.receipts.claimAll(items.map((i) => ({ eventId: i.event.id, source: i.event.source, contentHash: i.contentHash })));
+  const conflicts = claims.flatMap((c, i) => (c.kind === 'conflict' ? [i] : []));
+  if (conflicts.length > 0) {
+    throw new DomainError('conflict', 'an event with this id was already recorded with different content; nothing new was written',
+      conflicts.map((i) => ({ field: items.length > 1 ? `/${i}/id` : '/id', message: 'already used for a different event' })));
+  }
+  const fresh = items.filter((_, i) => claims[i]!.kind === 'claimed');
+  let positions: LedgerPosition[] = [];
+  try {
+    positions = await deps.writer.appendAll(fresh.map((i) => i.event));
+  } catch (err) {
+    await deps.receipts.release(fresh.map((i) => i.event.id)).catch(() => undefined);
+    throw err;
+  }
+  // Kafka has the events; recording the receipts closes the small double-write window.
+  await Promise.all(positions.map((p, i) => deps.receipts.complete(p, fresh[i]!.event)));
+  const byId = new Map(positions.map((p, i) => [p.eventId, toReceipt(p, fresh[i]!.event)]));
+  const receipts = await Promise.all(items.map(async (item, i) => {
+    const claim = claims[i]!;
+    if (claim.kind === 'written') return toReceipt(claim.position, claim.event);
+    if (claim.kind === 'in-flight') {
+      const done = await deps.receipts.waitWritten(item.event.id, 3000);
+      if (!done) throw new DomainError('unavailable', `event ${item.event.id} is being written by another request; retry`);
+      return toReceipt(done.position, done.event);
+    }
+    return byId.get(item.event.id)!;
+  }));
+  return { receipts, replayed: claims.map((c) => c.kind !== 'claimed') };
+}

@@ -1,0 +1,78 @@
+// Ingest service: wiring only. Reads configuration, creates clients, serves the routes.
+import { z } from 'zod';
+import { Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig } from '../../adapters/config.js';
+import { createLogger } from '../../adapters/logger.js';
+import { startTelemetry } from '../../adapters/telemetry.js';
+import { createKafka, createIdempotentProducer, partitionCount } from '../../adapters/kafka.js';
+import { connectMongo } from '../../adapters/mongo.js';
+import { createApp, listen } from '../../adapters/http/app.js';
+import { authenticate } from '../../access/authenticate.js';
+import { CredentialStore } from '../../access/credentials.js';
+import { LedgerWriter } from '../../ledger/writer.js';
+import { ReceiptStore } from '../../ledger/receipts.js';
+import { TOPICS } from '../../contracts/topics.js';
+import { ingestRoutes } from './routes.js';
+import { ingestOpenApi } from './openapi.js';
+import { pseudonymiser } from './pseudonym.js';
+
+const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend({
+  INGEST_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  INGEST_HOST: z.string().default('127.0.0.1'),
+  PSEUDONYM_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
+  LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
+}));
+const log = createLogger('ingest', config.LOG_LEVEL);
+const telemetry = startTelemetry('ingest', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest` }, log);
+const producer = createIdempotentProducer(kafka);
+await producer.connect();
+const mongo = await connectMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
+const instance = randomUUID();
+const receipts = new ReceiptStore(mongo.db, instance);
+const writer = new LedgerWriter(producer, {
+  partitions: await partitionCount(kafka, TOPICS.ledger),
+  deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
+  // A write Kafka acknowledged after we answered 503: record it so the client's retry gets its receipt.
+  onLateWrite: (p, event) => {
+    log.warn({ eventId: p.eventId, partition: p.partition, offset: p.offset }, 'ledger write acknowledged after its deadline');
+    receipts.complete(p, event).catch((err: Error) => log.error({ eventId: p.eventId, err: err.message }, 'could not record a late receipt'));
+  },
+});
+const credentials = new CredentialStore(mongo.db);
+const admin = kafka.admin();
+await admin.connect();
+
+const app = createApp({
+  log,
+  openapi: ingestOpenApi,
+  readiness: {
+    kafka: async () => (await admin.describeCluster()).brokers.length > 0,
+    mongo: async () => (await mongo.db.command({ ping: 1 })).ok === 1,
+  },
+  // Health and docs are public; everything under /v1 needs a credential.
+  routers: [
+    Router().use('/v1', authenticate(credentials)),
+    ingestRoutes({ writer, receipts, pseudonymise: pseudonymiser(Buffer.from(config.PSEUDONYM_KEY, 'base64')), now: () => new Date() }),
+  ],
+});
+const server = await listen(app, config.INGEST_PORT, config.INGEST_HOST);
+log.info({ port: config.INGEST_PORT, instance }, 'ingest listening');
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping: finishing in-flight requests');
+  await server.close();
+  await writer.drain();
+  await producer.disconnect();
+  await admin.disconnect();
+  await mongo.close();
+  await telemetry.shutdown();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
