@@ -107,16 +107,17 @@ cmd_status() {
 cmd_test() {
   [[ "$STACK" == test ]] || die "the test suite runs on STACK=test, never on the dev stack"
   use_node; npm_deps; export_addresses
-  local started=() s
+  local s
+  STARTED=()   # global: the EXIT trap runs after this function's locals are gone
   for s in "${SERVERS[@]}"; do "$(server_script "$s")" install; done
   for s in "${SERVERS[@]}"; do
     if ! pid_alive "$s"; then
       rm -rf "${STATE_DIR:?}/$s"   # a fresh server gets fresh data: the suite never depends on leftovers
-      started+=("$s")
+      STARTED+=("$s")
     fi
   done
-  trap 'for s in "${started[@]}"; do "$(server_script "$s")" stop; done' EXIT
-  for s in "${started[@]}"; do "$(server_script "$s")" start; done
+  trap 'for s in "${STARTED[@]}"; do "$(server_script "$s")" stop; done' EXIT
+  for s in "${STARTED[@]}"; do "$(server_script "$s")" start; done
   (cd "$PROJECT_ROOT" && node --import tsx infra/kafka/topics.ts) || die "topic creation failed"
   (cd "$PROJECT_ROOT" && npx tsc --noEmit -p .) || die "type check failed"
   (cd "$PROJECT_ROOT" && npx vitest run "$@")

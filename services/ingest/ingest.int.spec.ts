@@ -56,7 +56,7 @@ describe('ingest: hospital systems write to the ledger', () => {
   it('a valid event gets a 202 receipt and is on the ledger at the receipt\'s partition and offset', async () => {
     const res = await post('/v1/events', given(`t-${runId}-1`));
     expect(res.status).toBe(202);
-    const receipt = await res.json();
+    const receipt = await res.json() as any;
     const [record] = await ledgerRecordsFor([`t-${runId}-1`]);
     expect(record).toBeDefined();
     expect({ partition: record!.partition, offset: record!.offset }).toEqual({ partition: receipt.ledger.partition, offset: receipt.ledger.offset });
@@ -72,7 +72,7 @@ describe('ingest: hospital systems write to the ledger', () => {
     const second = await post('/v1/events', body);
     expect(second.status).toBe(202);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
-    expect(await second.json()).toEqual(await first.json());
+    expect(await second.json() as any).toEqual(await first.json() as any);
     expect(await ledgerRecordsFor([`t-${runId}-retry`])).toHaveLength(1);
   });
 
@@ -80,17 +80,17 @@ describe('ingest: hospital systems write to the ledger', () => {
     await post('/v1/events', given(`t-${runId}-conf`));
     const res = await post('/v1/events', given(`t-${runId}-conf`, { subject: 'sub_someoneElseEntirely01' }));
     expect(res.status).toBe(409);
-    expect((await res.json()).errors[0].pointer).toBe('#/id');
+    expect((await res.json() as any).errors[0].pointer).toBe('#/id');
     expect(await ledgerRecordsFor([`t-${runId}-conf`])).toHaveLength(1);
   });
 
   it('an NHS number is pseudonymised at once: the ledger carries the pseudonym, never the number', async () => {
     const res = await post('/v1/events', given(`t-${runId}-nhs`, { subject: undefined, nhsNumber: nhsA }));
     expect(res.status).toBe(202);
-    const receipt = await res.json();
+    const receipt = await res.json() as any;
     expect(receipt.subject).toMatch(/^sub_[A-Za-z0-9_-]{43}$/);
     const again = await post('/v1/events', given(`t-${runId}-nhs2`, { subject: undefined, nhsNumber: nhsA }));
-    expect((await again.json()).subject).toBe(receipt.subject); // one person, one pseudonym
+    expect((await again.json() as any).subject).toBe(receipt.subject); // one person, one pseudonym
     const [record] = await ledgerRecordsFor([`t-${runId}-nhs`]);
     expect(record!.value.toString()).not.toContain(nhsA);
   });
@@ -107,7 +107,7 @@ describe('ingest: hospital systems write to the ledger', () => {
   it('writing for another organisation is 403 and writes nothing', async () => {
     const res = await post('/v1/events', given(`t-${runId}-other`), keyB);
     expect(res.status).toBe(403);
-    expect((await res.json()).errors[0].pointer).toBe('#/source');
+    expect((await res.json() as any).errors[0].pointer).toBe('#/source');
     expect(await ledgerRecordsFor([`t-${runId}-other`])).toHaveLength(0);
   });
 
@@ -128,7 +128,7 @@ describe('ingest: hospital systems write to the ledger', () => {
     const res = await post('/v1/events', { ...given(id), ...patch });
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect((await res.json()).errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
+    expect((await res.json() as any).errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
     expect(await ledgerRecordsFor([id])).toHaveLength(0);
   });
 
@@ -148,17 +148,17 @@ describe('ingest: hospital systems write to the ledger', () => {
     events[3] = { ...events[3]!, source: 'org:gp-b' };
     const res = await post('/v1/events:batch', { events });
     expect(res.status).toBe(403);
-    const pointers = (await res.json()).errors.map((e: { pointer: string }) => e.pointer);
+    const pointers = (await res.json() as any).errors.map((e: { pointer: string }) => e.pointer);
     expect(pointers).toEqual(expect.arrayContaining(['#/events/1/type', '#/events/3/source']));
     expect(await ledgerRecordsFor(ids)).toHaveLength(0);
 
     const good = ids.map((id, i) => given(id, { subject: undefined, nhsNumber: syntheticNhsNumbers(4, 4242 + i)[i] }));
     const ok = await post('/v1/events:batch', { events: good });
     expect(ok.status).toBe(202);
-    const body = await ok.json();
+    const body = await ok.json() as any;
     expect(body.receipts.map((r: { eventId: string }) => r.eventId)).toEqual(ids);
     const again = await post('/v1/events:batch', { events: good });
-    expect((await again.json()).receipts).toEqual(body.receipts);
+    expect((await again.json() as any).receipts).toEqual(body.receipts);
     expect(await ledgerRecordsFor(ids)).toHaveLength(4);
   });
 
@@ -171,18 +171,18 @@ describe('ingest: hospital systems write to the ledger', () => {
         fetch(`${other.url}/v1/events`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${keyA}` } }),
       ]);
       expect([r1.status, r2.status]).toEqual([202, 202]);
-      expect(await r1.json()).toEqual(await r2.json());
+      expect(await r1.json() as any).toEqual(await r2.json() as any);
       expect(await ledgerRecordsFor([`t-${runId}-multi`])).toHaveLength(1);
     } finally { await other.stop(); }
   });
 
   it('a restart keeps idempotency: the retry after restart writes nothing new', async () => {
     const body = given(`t-${runId}-restart`);
-    const before = await (await post('/v1/events', body)).json();
+    const before = await (await post('/v1/events', body)).json() as any;
     await ingest.stop();
     ingest = await startService('ingest', env, port, `ingest-${runId}`);
     const after = await post('/v1/events', body);
-    expect(await after.json()).toEqual(before);
+    expect(await after.json() as any).toEqual(before);
     expect(await ledgerRecordsFor([`t-${runId}-restart`])).toHaveLength(1);
   });
 
@@ -190,7 +190,7 @@ describe('ingest: hospital systems write to the ledger', () => {
     await post('/v1/events', given(`t-${runId}-cr`));
     const res = await fetch(`http://127.0.0.1:${port}/v1/receipts/t-${runId}-cr`, { headers: { authorization: `Bearer ${keyA}` } });
     expect(res.status).toBe(200);
-    const cr = await res.json();
+    const cr = await res.json() as any;
     expect(cr).toMatchObject({ piiPrincipalId: subjectOk, piiControllers: [{ piiController: 'org:rxh' }], collectionMethod: 'in-person (routine)' });
     expect(cr.services[0].purposes.map((p: { purpose: string }) => p.purpose)).toEqual(['research']);
     expect(cr.withdrawal).toMatch(/withdraw/);
@@ -199,7 +199,7 @@ describe('ingest: hospital systems write to the ledger', () => {
   });
 
   it('the OpenAPI document is served and is a valid OpenAPI 3.1 document', async () => {
-    const doc = await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json();
+    const doc = await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json() as any;
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/events:batch', '/v1/receipts/{eventId}']));
     const { validate } = await import('@readme/openapi-parser');
