@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down status test test-unit bench logs
+.PHONY: help up down status test test-unit bench credential
 
 help:
 	@echo "make up      install deps, start Kafka, Temporal, FerretDB and every service (idempotent)"
@@ -30,3 +30,7 @@ test-unit:
 
 bench:
 	@STACK=test infra/stack.sh bench
+
+# Issue an API credential on the dev stack, e.g. make credential ROLE=hospital PRINCIPAL=org:rxh
+credential:
+	@infra/stack.sh run node --import tsx access/cli.ts create --role "$(ROLE)" --principal "$(PRINCIPAL)"

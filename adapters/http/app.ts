@@ -4,6 +4,11 @@ import express, { type Express, type RequestHandler, type Router } from 'express
 import type { Server } from 'node:http';
 import { notFoundHandler, problemHandler, sendProblem } from './problems.js';
 import type { Logger } from '../logger.js';
+import { pinoHttp } from 'pino-http';
+
+// A mistyped URL could carry an NHS number (e.g. /v1/subjects/<nhs>/consent): long digit runs are
+// withheld before a URL is logged.
+export const loggableUrl = (url: string) => url.replace(/\d{6,}/g, '[withheld]');
 
 export interface AppOptions {
   log: Logger;
@@ -18,6 +23,15 @@ export function createApp(opts: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(pinoHttp({
+    logger: opts.log,
+    autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    serializers: {
+      req: (req: { method: string; url: string }) => ({ method: req.method, url: loggableUrl(req.url) }),
+      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+    },
+    customSuccessMessage: (req, res) => `${req.method} ${res.statusCode}`,
+  }));
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', async (_req, res) => {
     const results = await Promise.all(Object.entries(opts.readiness).map(async ([name, check]) =>

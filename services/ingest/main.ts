@@ -13,6 +13,7 @@ import { CredentialStore } from '../../access/credentials.js';
 import { LedgerWriter } from '../../ledger/writer.js';
 import { ReceiptStore } from '../../ledger/receipts.js';
 import { TOPICS } from '../../contracts/topics.js';
+import { asyncApiDocument } from '../../contracts/asyncapi.js';
 import { ingestRoutes } from './routes.js';
 import { ingestOpenApi } from './openapi.js';
 import { pseudonymiser } from './pseudonym.js';
@@ -54,6 +55,7 @@ const app = createApp({
   },
   // Health and docs are public; everything under /v1 needs a credential.
   routers: [
+    Router().get('/asyncapi.json', (_req, res) => { res.json(asyncApiDocument()); }),
     Router().use('/v1', authenticate(credentials)),
     ingestRoutes({ writer, receipts, pseudonymise: pseudonymiser(Buffer.from(config.PSEUDONYM_KEY, 'base64')), now: () => new Date() }),
   ],

@@ -1,0 +1,12 @@
+// make bench: every benchmark, or those named on the command line (e.g. `make bench -- ingest`).
+import { ingestBench } from './ingest.js';
+
+const BENCHES: Record<string, () => Promise<void>> = { ingest: ingestBench };
+const wanted = process.argv.slice(2).filter((a) => a !== '--');
+for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
+  const bench = BENCHES[name];
+  if (!bench) { console.error(`unknown benchmark ${name}; known: ${Object.keys(BENCHES).join(', ')}`); process.exit(2); }
+  console.log(`running benchmark: ${name}`);
+  await bench();
+}
+process.exit(0);
