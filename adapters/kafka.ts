@@ -7,6 +7,7 @@ import {
 } from 'kafkajs';
 import type { Logger } from './logger.js';
 
+export type { Kafka };
 export type { Producer, Consumer, Admin, Message, RecordMetadata, KafkaMessage, EachBatchPayload, IHeaders };
 export { CompressionTypes };
 

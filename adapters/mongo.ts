@@ -6,7 +6,7 @@ import { MongoClient, MongoServerError, type Db, type Collection, type Document 
 export type { Db, Collection, Document };
 export { MongoClient };
 
-export interface MongoSettings { url: string; db: string; serverSelectionTimeoutMs?: number }
+export interface MongoSettings { url: string; db: string; serverSelectionTimeoutMs?: number; socketTimeoutMs?: number }
 
 export interface MongoHandle { client: MongoClient; db: Db; close(): Promise<void> }
 
@@ -15,6 +15,8 @@ export async function connectMongo(settings: MongoSettings): Promise<MongoHandle
     // Fail fast when the server is down, so APIs answer 503 instead of hanging.
     serverSelectionTimeoutMS: settings.serverSelectionTimeoutMs ?? 3000,
     connectTimeoutMS: 3000,
+    // No operation may hang a request forever (the driver's default is no socket timeout).
+    socketTimeoutMS: settings.socketTimeoutMs ?? 30_000,
     retryWrites: true,
   });
   await client.connect();

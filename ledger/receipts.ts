@@ -9,6 +9,7 @@
 import type { Collection, Db } from '../adapters/mongo.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import type { LedgerPosition } from './writer.js';
+import { Coalescer } from '../adapters/coalesce.js';
 
 export const STALE_CLAIM_MS = 30_000;
 
@@ -29,16 +30,28 @@ export type Claim =
   | { kind: 'conflict' }
   | { kind: 'in-flight' };
 
+interface ClaimItem { eventId: string; source: string; contentHash: string }
+interface Written { position: LedgerPosition; event: LedgerEvent }
+
 export interface StoredReceipt { position: LedgerPosition; event: LedgerEvent }
 
 export class ReceiptStore {
   private readonly col: Collection<ReceiptDoc>;
+  // Concurrent requests' claims and completions share writes: SQLite (FerretDB) has one writer.
+  private readonly claims = new Coalescer((items: ClaimItem[]) => this.claimBatch(items));
+  private readonly completions = new Coalescer(async (items: Written[]) => { await this.completeBatch(items); return items; });
+
   constructor(db: Db, private readonly owner: string, private readonly now = () => Date.now()) {
     this.col = db.collection<ReceiptDoc>('ingest_receipts');
   }
 
-  /** Claim each event id for writing (one round trip for the whole list when none is known yet). */
-  async claimAll(items: readonly { eventId: string; source: string; contentHash: string }[]): Promise<Claim[]> {
+  /** Claim each event id for writing. */
+  claimAll(items: readonly ClaimItem[]): Promise<Claim[]> { return this.claims.submit(items); }
+
+  /** Record where each event went. */
+  async complete(written: readonly Written[]): Promise<void> { await this.completions.submit(written); }
+
+  private async claimBatch(items: readonly ClaimItem[]): Promise<Claim[]> {
     const claimedAt = this.now();
     const docs = items.map((i) => ({ _id: i.eventId, source: i.source, contentHash: i.contentHash, state: 'pending' as const, owner: this.owner, claimedAt }));
     const taken = new Set<number>();
@@ -57,7 +70,7 @@ export class ReceiptStore {
 
   private async resolveExisting(item: { eventId: string; contentHash: string }): Promise<Claim> {
     const doc = await this.col.findOne({ _id: item.eventId });
-    if (!doc) return this.claimAll([{ ...item, source: '' }]).then((c) => c[0]!); // removed meanwhile: claim afresh
+    if (!doc) return this.claimBatch([{ ...item, source: '' }]).then((c) => c[0]!); // removed meanwhile: claim afresh
     if (doc.contentHash !== item.contentHash) return { kind: 'conflict' };
     if (doc.state === 'written') return { kind: 'written', position: doc.position!, event: doc.event! };
     const stale = doc.state === 'failed' || this.now() - doc.claimedAt > STALE_CLAIM_MS;
@@ -70,8 +83,11 @@ export class ReceiptStore {
     return r.modifiedCount === 1 ? { kind: 'claimed' } : { kind: 'in-flight' };
   }
 
-  async complete(position: LedgerPosition, event: LedgerEvent): Promise<void> {
-    await this.col.updateOne({ _id: position.eventId }, { $set: { state: 'written', position, event } });
+  private async completeBatch(written: readonly Written[]): Promise<void> {
+    if (written.length === 0) return;
+    await this.col.bulkWrite(written.map(({ position, event }) => ({
+      updateOne: { filter: { _id: position.eventId }, update: { $set: { state: 'written' as const, position, event } } },
+    })), { ordered: false });
   }
 
   /** The write was not acknowledged: let a retry take the claim at once. */

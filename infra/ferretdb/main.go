@@ -47,7 +47,10 @@ func main() {
 	if err = os.MkdirAll(dir, 0o755); err != nil {
 		fatal(err)
 	}
-	sqliteURL := (&url.URL{Scheme: "file", Path: dir + "/"}).String()
+	// _txlock=immediate: every write transaction takes SQLite's write lock at BEGIN, so concurrent
+	// writers queue on the busy timeout instead of failing at once with SQLITE_BUSY when a deferred
+	// transaction tries to upgrade its read lock (seen under concurrent ingest load).
+	sqliteURL := (&url.URL{Scheme: "file", Path: dir + "/", RawQuery: "_txlock=immediate"}).String()
 
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listenAddr},

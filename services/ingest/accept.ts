@@ -99,7 +99,7 @@ async function writeClaimed(items: { event: LedgerEvent; contentHash: string }[]
     throw err;
   }
   // Kafka has the events; recording the receipts closes the small double-write window.
-  await Promise.all(positions.map((p, i) => deps.receipts.complete(p, fresh[i]!.event)));
+  await deps.receipts.complete(positions.map((position, i) => ({ position, event: fresh[i]!.event })));
   const byId = new Map(positions.map((p, i) => [p.eventId, toReceipt(p, fresh[i]!.event)]));
   const receipts = await Promise.all(items.map(async (item, i) => {
     const claim = claims[i]!;

@@ -39,7 +39,7 @@ const writer = new LedgerWriter(producer, {
   // A write Kafka acknowledged after we answered 503: record it so the client's retry gets its receipt.
   onLateWrite: (p, event) => {
     log.warn({ eventId: p.eventId, partition: p.partition, offset: p.offset }, 'ledger write acknowledged after its deadline');
-    receipts.complete(p, event).catch((err: Error) => log.error({ eventId: p.eventId, err: err.message }, 'could not record a late receipt'));
+    receipts.complete([{ position: p, event }]).catch((err: Error) => log.error({ eventId: p.eventId, err: err.message }, 'could not record a late receipt'));
   },
 });
 const credentials = new CredentialStore(mongo.db);

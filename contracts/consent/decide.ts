@@ -1,0 +1,235 @@
+// "May data user U use subject S's data for purpose P?" — the one decision function. Pure: the
+// policy and the time are passed in. Total: for any folded state it returns a decision with at
+// least one reason and the ledger event ids it rests on; it never throws.
+//
+// Rules, in order (decide.unit.spec.ts states each as a table of cases):
+//  1. The data user must be known and hold an unexpired approval for the purpose.
+//  2. An active national opt-out denies, whatever consent came before or after it.
+//  3. Otherwise the subject's facts whose scope covers the request are read newest first (by
+//     occurredAt, ledger order breaking ties). The newest one IN FORCE decides:
+//       withdrawal → deny; active opt-out → deny; effective consent not past validUntil → permit.
+//     A revoked opt-out is lifted and says nothing. A consent NOT in force — pending cooling-off,
+//     awaiting reconfirmation, cancelled, lapsed, expired — cannot permit, but neither does it
+//     take away an older consent that is in force: it was an offer to allow (not yet or no longer
+//     valid), not a refusal. So it is passed over, and if nothing older permits it is the first
+//     reason given for the denial (with the date a pending consent could become effective).
+//     Why not let the newest covering event decide whatever its state: a person renewing an
+//     effective consent would lose it for 14 days of cooling-off, and cancelling a new, wider
+//     consent would silently revoke the narrower one they never withdrew. Refusals do stop the
+//     reading: a newer withdrawal or opt-out always wins over an older consent, and a newer
+//     consent (once effective) over an older withdrawal or opt-out, each for its own scope.
+//  4. No covering fact at all → the policy's default model (opt-in denies, opt-out permits).
+// The clock never makes a consent effective — only consent.effective does, written by the
+// workflow, so the ledger alone tells the story. The clock does end one: validUntil ≤ now denies
+// even before the workflow has written consent.expired (fail closed).
+// Dates in a denial (effectiveFrom, reconfirmBy) are computed with the policy passed in; the
+// workflow that writes consent.effective uses the policy version recorded on the consent, which is
+// the same one unless the deployment changed policy while a consent was in cooling-off.
+import type { Approval } from './data.js';
+import type { ConsentFact, Fact, SubjectState } from './fold.js';
+import { addDays, type Policy } from './policy.js';
+import { compareUtc } from './primitives.js';
+import { covers, type ScopePoint } from './scope.js';
+import type { DataCategory, DataUserCategory, Jurisdiction, Purpose } from './vocabulary.js';
+
+export const REASON_CODES = [
+  'data-user-not-approved',
+  'national-opt-out',
+  'consent-effective',
+  'consent-pending',
+  'awaiting-reconfirmation',
+  'opt-out',
+  'withdrawn',
+  'cancelled',
+  'lapsed',
+  'expired',
+  'no-consent-default-opt-in',
+  'default-opt-out-model',
+  'subject-mismatch',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+export interface Reason {
+  readonly code: ReasonCode;
+  /** Plain text for people; never contains personal data (ids only). */
+  readonly message: string;
+  /** The ledger events this reason rests on. */
+  readonly eventIds: readonly string[];
+}
+
+export interface Decision {
+  readonly decision: 'permit' | 'deny';
+  /** Most relevant first; never empty. */
+  readonly reasons: readonly [Reason, ...Reason[]];
+  /** Every event id the decision rests on (union of the reasons', in order). */
+  readonly eventIds: readonly string[];
+  readonly policyVersion: string;
+  /** Denied by a pending consent: the earliest moment it could become effective. */
+  readonly effectiveFrom?: string;
+  /** Denied by an acute/emergency consent awaiting reconfirmation: the last moment it counts. */
+  readonly reconfirmBy?: string;
+}
+
+/** The data user as the registry knows it (dataUser.registered / dataUser.approved). */
+export interface DataUserContext {
+  readonly id: string;
+  readonly category: DataUserCategory;
+  readonly jurisdiction: Jurisdiction;
+  readonly approvals: readonly Approval[];
+}
+
+export interface DecisionRequest {
+  readonly subject: string;
+  readonly purpose: Purpose;
+  readonly dataCategory: DataCategory;
+  /** undefined: not a registered data user. */
+  readonly dataUser: DataUserContext | undefined;
+}
+
+/** Rules 1-4 for one subject. */
+export function decide(state: SubjectState, request: DecisionRequest, policy: Policy, now: string): Decision {
+  if (state.subject !== undefined && state.subject !== request.subject) {
+    return verdict('deny', [reason('subject-mismatch', 'the state given is not the requested subject’s', [])], policy);
+  }
+  const { dataUser, purpose, dataCategory } = request;
+  if (dataUser === undefined) return unregistered(policy);
+  const refused = dataUserDenial(dataUser, purpose, policy, now);
+  if (refused) return refused;
+  const point = { purpose, dataCategory, dataUserCategory: dataUser.category, jurisdiction: dataUser.jurisdiction };
+  return consentDecision(state, point, policy, now);
+}
+
+/** Rule 1 alone — the same for every subject of a cohort, so a filter checks it once. */
+export function dataUserDenial(
+  dataUser: DataUserContext | undefined,
+  purpose: Purpose,
+  policy: Policy,
+  now: string,
+): Decision | undefined {
+  if (!dataUser) return unregistered(policy);
+  const approved = dataUser.approvals.some((a) => a.purpose === purpose && compareUtc(now, a.expiresAt) < 0);
+  if (approved) return undefined;
+  const message = `data user ${dataUser.id} holds no unexpired approval for purpose ${purpose}`;
+  return verdict('deny', [reason('data-user-not-approved', message, [])], policy);
+}
+
+/** Rules 2-4 for one subject and one concrete use. */
+export function consentDecision(state: SubjectState, point: ScopePoint, policy: Policy, now: string): Decision {
+  const national = state.facts.filter((f) => f.kind === 'opt-out' && f.national && !f.revoked);
+  if (national.length > 0) {
+    const ids = national.map((f) => f.eventId);
+    return verdict('deny', [reason('national-opt-out', `national data opt-out ${ids.join(', ')} is in force`, ids)], policy);
+  }
+  let passedOver: NotInForce | undefined; // the newest covering consent that is not in force
+  for (let i = state.facts.length - 1; i >= 0; i--) {
+    const fact = state.facts[i]!;
+    if (!covers(fact.scope, point)) continue;
+    const j = judge(fact, policy, now);
+    switch (j.kind) {
+      case 'silent':
+        continue;
+      case 'not-in-force':
+        passedOver ??= j;
+        continue;
+      case 'permit':
+        return verdict('permit', [j.reason], policy);
+      case 'deny':
+        return passedOver ? fromPassedOver(passedOver, j.reason, policy) : verdict('deny', [j.reason], policy);
+      default: {
+        const _never: never = j;
+        return _never;
+      }
+    }
+  }
+  if (passedOver) return fromPassedOver(passedOver, undefined, policy);
+  return policy.defaultModel === 'opt-in'
+    ? verdict('deny', [reason('no-consent-default-opt-in', 'no consent covers this use; the policy is opt-in', [])], policy)
+    : verdict('permit', [reason('default-opt-out-model', 'no opt-out or withdrawal covers this use; the policy is opt-out', [])], policy);
+}
+
+// --- one fact ---------------------------------------------------------------------------------
+
+type NotInForce = { kind: 'not-in-force'; reason: Reason; effectiveFrom?: string; reconfirmBy?: string };
+type Judgement = { kind: 'silent' } | { kind: 'permit'; reason: Reason } | { kind: 'deny'; reason: Reason } | NotInForce;
+
+function judge(fact: Fact, policy: Policy, now: string): Judgement {
+  switch (fact.kind) {
+    case 'opt-out':
+      if (fact.revoked) return { kind: 'silent' };
+      return { kind: 'deny', reason: reason('opt-out', `opt-out ${fact.eventId} covers this use`, [fact.eventId]) };
+    case 'withdrawal':
+      return { kind: 'deny', reason: reason('withdrawn', `withdrawal ${fact.eventId} covers this use`, [fact.eventId]) };
+    case 'consent':
+      return judgeConsent(fact, policy, now);
+    default: {
+      const _never: never = fact;
+      return _never;
+    }
+  }
+}
+
+function judgeConsent(c: ConsentFact, policy: Policy, now: string): Judgement {
+  const id = c.eventId;
+  const ids = (...refs: ({ eventId: string } | undefined)[]) => [id, ...refs.flatMap((r) => (r ? [r.eventId] : []))];
+  const notInForce = (code: ReasonCode, message: string, eventIds: string[], dates: Omit<NotInForce, 'kind' | 'reason'> = {}): NotInForce => ({
+    kind: 'not-in-force',
+    reason: reason(code, message, eventIds),
+    ...dates,
+  });
+  const pastValidUntil = c.validUntil !== undefined && compareUtc(now, c.validUntil) >= 0;
+  const expiredByClock = () => notInForce('expired', `consent ${id} was valid until ${c.validUntil}`, ids(c.reconfirmed, c.effective));
+  switch (c.status) {
+    case 'cancelled':
+    case 'lapsed':
+    case 'expired':
+      return notInForce(c.status, `consent ${id} is ${c.status} (${c.ended!.eventId})`, ids(c.ended));
+    case 'effective':
+      if (pastValidUntil) return expiredByClock();
+      return { kind: 'permit', reason: reason('consent-effective', `consent ${id} is effective and covers this use`, ids(c.reconfirmed, c.effective)) };
+    case 'pending': {
+      if (pastValidUntil) return expiredByClock();
+      const coolingOffEnds = addDays(c.occurredAt, c.requiresReconfirmation ? policy.acuteCoolingOffDays : policy.coolingOffDays);
+      const effectiveFrom =
+        c.reconfirmed && compareUtc(c.reconfirmed.occurredAt, coolingOffEnds) > 0 ? c.reconfirmed.occurredAt : coolingOffEnds;
+      return notInForce('consent-pending', `consent ${id} is in its cooling-off period until ${effectiveFrom}`, ids(c.reconfirmed), { effectiveFrom });
+    }
+    case 'awaiting-reconfirmation': {
+      if (pastValidUntil) return expiredByClock();
+      const coolingOffEnds = addDays(c.occurredAt, policy.acuteCoolingOffDays);
+      const reconfirmBy = addDays(coolingOffEnds, policy.reconfirmationWindowDays);
+      const inCoolingOff = compareUtc(now, coolingOffEnds) < 0;
+      const message =
+        `consent ${id} was captured in an ${c.capture.setting} setting and needs reconfirmation ` +
+        `${inCoolingOff ? `after ${coolingOffEnds} ` : ''}by ${reconfirmBy}`;
+      return notInForce('awaiting-reconfirmation', message, ids(), inCoolingOff ? { effectiveFrom: coolingOffEnds, reconfirmBy } : { reconfirmBy });
+    }
+    default: {
+      const _never: never = c.status;
+      return _never;
+    }
+  }
+}
+
+function unregistered(policy: Policy): Decision {
+  return verdict('deny', [reason('data-user-not-approved', 'not a registered data user', [])], policy);
+}
+
+// --- assembling a decision --------------------------------------------------------------------
+
+function reason(code: ReasonCode, message: string, eventIds: readonly string[]): Reason {
+  return { code, message, eventIds };
+}
+
+function fromPassedOver(p: NotInForce, stop: Reason | undefined, policy: Policy): Decision {
+  const d = verdict('deny', stop ? [p.reason, stop] : [p.reason], policy);
+  return {
+    ...d,
+    ...(p.effectiveFrom !== undefined && { effectiveFrom: p.effectiveFrom }),
+    ...(p.reconfirmBy !== undefined && { reconfirmBy: p.reconfirmBy }),
+  };
+}
+
+function verdict(decision: Decision['decision'], reasons: readonly [Reason, ...Reason[]], policy: Policy): Decision {
+  const eventIds = [...new Set(reasons.flatMap((r) => r.eventIds))];
+  return { decision, reasons, eventIds, policyVersion: policy.version };
+}

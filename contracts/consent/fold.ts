@@ -1,0 +1,291 @@
+// How one subject's events fold into the state decisions are taken from. Pure: no I/O, no clock.
+// The projector, the decision API, point-in-time queries, workflows and the auditor's replay all
+// call these functions, so they cannot disagree.
+//
+// Design: the state keeps the subject's logical ledger (one record per event id) sorted in fold
+// order, and the facts are re-derived from it on every change. Subjects have a handful of events,
+// so re-deriving is cheap, and it makes late arrival trivially correct: a paper withdrawal recorded
+// weeks late is inserted where it occurred and everything after it is recomputed, nothing patched.
+//
+// Facts are the events that carry a scope — consent.given, consent.withdrawn, optout.registered —
+// positioned at their own occurredAt. The other subject events only change a fact's status:
+//   consent.effective / reconfirmed / cancelled / lapsed / expired → the consent named by consentId
+//   optout.revoked → the opt-out named by optOutId
+//   revocation.sent / acknowledged / overdue, withdrawal.completed → the withdrawal's propagation
+//     record (kept for the timeline and audit; decisions ignore it)
+// A status event applies to its target whatever their relative order (a skewed clock cannot detach
+// it); one whose target is not in the state is listed in `unresolved` and otherwise ignored.
+// dataUser.* events belong to a data user, not a subject: evolve ignores them.
+import type { EventOf, LedgerEvent } from './events.js';
+import { compareRecords, comparePosition, type EventPosition, type PositionedEvent } from './order.js';
+import { requiresReconfirmation } from './policy.js';
+import { compareUtc } from './primitives.js';
+import { intersects } from './scope.js';
+import type { Capture, Scope } from './vocabulary.js';
+
+export type SubjectEvent = Exclude<LedgerEvent, EventOf<'dataUser.registered' | 'dataUser.approved'>>;
+export type SubjectRecord = PositionedEvent<SubjectEvent>;
+type FactEvent = EventOf<'consent.given' | 'consent.withdrawn' | 'optout.registered'>;
+type StatusEvent = Exclude<SubjectEvent, FactEvent>;
+
+/** A reference to the ledger event that established something. */
+export interface EventRef {
+  readonly eventId: string;
+  readonly occurredAt: string;
+}
+
+interface FactBase {
+  /** Id of the event that created the fact (consent.given / consent.withdrawn / optout.registered). */
+  readonly eventId: string;
+  readonly occurredAt: string;
+  /** Envelope `time`: when the ledger recorded it. */
+  readonly recordedAt: string;
+  readonly position: EventPosition;
+  readonly scope: Scope;
+}
+
+/**
+ * Event-derived status (the clock is applied by decide):
+ * - pending: waiting for consent.effective (cooling-off; for acute/emergency capture, reconfirmed
+ *   and waiting for the workflow to make it effective);
+ * - awaiting-reconfirmation: acute/emergency capture not yet reconfirmed;
+ * - effective: consent.effective recorded (the only way a consent becomes effective);
+ * - cancelled / lapsed / expired: terminal, by the event of that name. Terminal wins over
+ *   effective whatever the order: a cancellation recorded late undoes an effective written by a
+ *   workflow that had not seen it (fail closed). If several, the first in fold order names it.
+ * Withdrawals are facts of their own with their own scope; `withdrawnBy` lists the later ones whose
+ * scope overlaps this consent's (for timelines and FHIR export; decide goes by scope, not by this).
+ */
+export type ConsentStatus = 'pending' | 'awaiting-reconfirmation' | 'effective' | 'cancelled' | 'lapsed' | 'expired';
+export type EndedStatus = Extract<ConsentStatus, 'cancelled' | 'lapsed' | 'expired'>;
+
+export interface ConsentFact extends FactBase {
+  readonly kind: 'consent';
+  readonly capture: Capture;
+  readonly policyVersion: string;
+  readonly validUntil?: string;
+  /** Captured in an acute or emergency setting (the extended rule). */
+  readonly requiresReconfirmation: boolean;
+  readonly status: ConsentStatus;
+  readonly reconfirmed?: EventRef;
+  readonly effective?: EventRef;
+  readonly ended?: EventRef & { readonly status: EndedStatus };
+  readonly withdrawnBy: readonly string[];
+}
+
+export interface Propagation {
+  /** Data users sent a revocation notice, in fold order. */
+  readonly notified: readonly string[];
+  readonly acknowledged: readonly string[];
+  /** Data users that were overdue at some point (they may have acknowledged since). */
+  readonly overdue: readonly string[];
+  readonly completed?: EventRef;
+}
+
+export interface WithdrawalFact extends FactBase {
+  readonly kind: 'withdrawal';
+  /** The consent the person named when withdrawing (informative; the scope decides). */
+  readonly consentId?: string;
+  readonly propagation: Propagation;
+}
+
+export interface OptOutFact extends FactBase {
+  readonly kind: 'opt-out';
+  readonly national: boolean;
+  readonly revoked?: EventRef;
+}
+
+export type Fact = ConsentFact | WithdrawalFact | OptOutFact;
+
+/** Plain data (JSON-safe), so a projection can store it and read it back. */
+export interface SubjectState {
+  /** Set by the first event; undefined while empty. */
+  readonly subject?: string;
+  /** The subject's logical ledger — exactly the applied events, one per id — in fold order. */
+  readonly records: readonly SubjectRecord[];
+  /** Derived from `records`, in fold order. */
+  readonly facts: readonly Fact[];
+  /** Ids of status events whose target is not (yet) in `records`. */
+  readonly unresolved: readonly string[];
+}
+
+export const EMPTY_STATE: SubjectState = Object.freeze({ records: [], facts: [], unresolved: [] });
+
+export class FoldError extends Error {
+  override readonly name = 'FoldError';
+  constructor(
+    readonly code: 'subject-mismatch',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isSubjectEvent(event: LedgerEvent): event is SubjectEvent {
+  return event.type !== 'dataUser.registered' && event.type !== 'dataUser.approved';
+}
+
+/** Whether an event id is already part of the state (the logical ledger holds each event once). */
+export function hasApplied(state: SubjectState, eventId: string): boolean {
+  return state.records.some((r) => r.event.id === eventId);
+}
+
+/**
+ * Apply one event at its ledger position.
+ * - An event id already applied is a no-op (same state object returned) — unless this copy sits
+ *   EARLIER on the ledger, in which case it replaces the other: the first physical copy is the
+ *   logical event, so the result does not depend on which duplicate arrived first.
+ * - dataUser.* events return the state unchanged.
+ * - An event of another subject throws FoldError: it is a bug in the caller, and folding it would
+ *   corrupt the state.
+ */
+export function evolve(state: SubjectState, event: LedgerEvent, position: EventPosition): SubjectState {
+  if (!isSubjectEvent(event)) return state;
+  if (state.subject !== undefined && state.subject !== event.subject) {
+    throw new FoldError('subject-mismatch', `event ${event.id} belongs to another subject than this state`);
+  }
+  const at = state.records.findIndex((r) => r.event.id === event.id);
+  if (at >= 0 && comparePosition(position, state.records[at]!.position) >= 0) return state;
+  const records = at >= 0 ? state.records.filter((_, i) => i !== at) : [...state.records];
+  const record: SubjectRecord = { event, position };
+  let i = records.length;
+  while (i > 0 && compareRecords(records[i - 1]!, record) > 0) i--; // late arrivals are rare: scan from the end
+  records.splice(i, 0, record);
+  return derive(event.subject, records);
+}
+
+/** Fold records (in any order) from `initial`. */
+export function foldEvents(records: Iterable<PositionedEvent>, initial: SubjectState = EMPTY_STATE): SubjectState {
+  let state = initial;
+  for (const r of records) state = evolve(state, r.event, r.position);
+  return state;
+}
+
+/** Point in time: the state from the events the ledger had RECORDED (envelope `time`) up to and
+ *  including `recordedUpTo` — what the system knew then. */
+export function stateAsOf(records: Iterable<PositionedEvent>, recordedUpTo: string): SubjectState {
+  const known: PositionedEvent[] = [];
+  for (const r of records) if (compareUtc(r.event.time, recordedUpTo) <= 0) known.push(r);
+  return foldEvents(known);
+}
+
+// --- derivation -------------------------------------------------------------------------------
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type ConsentDraft = Mutable<Omit<ConsentFact, 'status' | 'withdrawnBy'>> & { withdrawnBy: string[] };
+type WithdrawalDraft = Mutable<Omit<WithdrawalFact, 'propagation'>> & {
+  propagation: { notified: string[]; acknowledged: string[]; overdue: string[]; completed?: EventRef };
+};
+type OptOutDraft = Mutable<OptOutFact>;
+type Draft = ConsentDraft | WithdrawalDraft | OptOutDraft;
+
+const ref = (e: SubjectEvent): EventRef => ({ eventId: e.id, occurredAt: e.data.occurredAt });
+const addOnce = (list: string[], value: string) => {
+  if (!list.includes(value)) list.push(value);
+};
+
+function createFact(r: PositionedEvent<FactEvent>): Draft {
+  const e = r.event;
+  const base = { eventId: e.id, occurredAt: e.data.occurredAt, recordedAt: e.time, position: r.position, scope: e.data.scope };
+  switch (e.type) {
+    case 'consent.given':
+      return {
+        ...base,
+        kind: 'consent',
+        capture: e.data.capture,
+        policyVersion: e.data.policyVersion,
+        ...(e.data.validUntil !== undefined && { validUntil: e.data.validUntil }),
+        requiresReconfirmation: requiresReconfirmation(e.data.capture.setting),
+        withdrawnBy: [],
+      };
+    case 'consent.withdrawn':
+      return {
+        ...base,
+        kind: 'withdrawal',
+        ...(e.data.consentId !== undefined && { consentId: e.data.consentId }),
+        propagation: { notified: [], acknowledged: [], overdue: [] },
+      };
+    case 'optout.registered':
+      return { ...base, kind: 'opt-out', national: e.data.national };
+    default: {
+      const _never: never = e;
+      return _never;
+    }
+  }
+}
+
+function isFactRecord(r: SubjectRecord): r is PositionedEvent<FactEvent> {
+  const t = r.event.type;
+  return t === 'consent.given' || t === 'consent.withdrawn' || t === 'optout.registered';
+}
+
+function applyStatus(e: StatusEvent, byId: ReadonlyMap<string, Draft>): boolean {
+  const target = <K extends Draft['kind']>(id: string, kind: K) => {
+    const d = byId.get(id);
+    return d?.kind === kind ? (d as Extract<Draft, { kind: K }>) : undefined;
+  };
+  switch (e.type) {
+    case 'consent.effective':
+    case 'consent.reconfirmed':
+    case 'consent.cancelled':
+    case 'consent.lapsed':
+    case 'consent.expired': {
+      const c = target(e.data.consentId, 'consent');
+      if (!c) return false;
+      if (e.type === 'consent.effective') c.effective ??= ref(e);
+      else if (e.type === 'consent.reconfirmed') c.reconfirmed ??= ref(e);
+      else c.ended ??= { ...ref(e), status: e.type === 'consent.cancelled' ? 'cancelled' : e.type === 'consent.lapsed' ? 'lapsed' : 'expired' };
+      return true;
+    }
+    case 'optout.revoked': {
+      const o = target(e.data.optOutId, 'opt-out');
+      if (o) o.revoked ??= ref(e);
+      return o !== undefined;
+    }
+    case 'revocation.sent':
+    case 'revocation.acknowledged':
+    case 'revocation.overdue':
+    case 'withdrawal.completed': {
+      const w = target(e.data.withdrawalId, 'withdrawal');
+      if (!w) return false;
+      const p = w.propagation;
+      if (e.type === 'revocation.sent') addOnce(p.notified, e.data.dataUserId);
+      else if (e.type === 'revocation.acknowledged') addOnce(p.acknowledged, e.data.dataUserId);
+      else if (e.type === 'revocation.overdue') addOnce(p.overdue, e.data.dataUserId);
+      else p.completed ??= ref(e);
+      return true;
+    }
+    default: {
+      const _never: never = e;
+      return _never;
+    }
+  }
+}
+
+function consentStatus(c: ConsentDraft): ConsentStatus {
+  if (c.ended) return c.ended.status;
+  if (c.effective) return 'effective';
+  return c.requiresReconfirmation && !c.reconfirmed ? 'awaiting-reconfirmation' : 'pending';
+}
+
+function derive(subject: string, records: readonly SubjectRecord[]): SubjectState {
+  const drafts: Draft[] = [];
+  const byId = new Map<string, Draft>();
+  for (const r of records) {
+    if (!isFactRecord(r)) continue;
+    const d = createFact(r);
+    drafts.push(d);
+    byId.set(d.eventId, d);
+  }
+  const unresolved: string[] = [];
+  for (const r of records) {
+    if (!isFactRecord(r) && !applyStatus(r.event as StatusEvent, byId)) unresolved.push(r.event.id);
+  }
+  // drafts are in fold order: a withdrawal marks the consents before it whose scope it overlaps.
+  drafts.forEach((w, j) => {
+    if (w.kind !== 'withdrawal') return;
+    for (const c of drafts.slice(0, j)) if (c.kind === 'consent' && intersects(c.scope, w.scope)) c.withdrawnBy.push(w.eventId);
+  });
+  const facts = drafts.map((d): Fact => (d.kind === 'consent' ? { ...d, status: consentStatus(d) } : d));
+  return { subject, records, facts, unresolved };
+}

@@ -1,0 +1,80 @@
+// Reading the ledger as a consumer group: each batch (one partition) is parsed, poison records go to
+// the dead-letter topic with the reason (the consumer keeps going), the handler gets the valid events,
+// and offsets are committed only after the handler finished — so a crash re-delivers, never skips,
+// and handlers must be idempotent (they dedupe by event id).
+import { createConsumer, type Consumer, type EachBatchPayload, type Producer, type Kafka } from '../adapters/kafka.js';
+import { parseEvent } from '../contracts/consent/validate.js';
+import type { LedgerEvent } from '../contracts/consent/events.js';
+import { TOPICS, DEADLETTER_HEADERS } from '../contracts/topics.js';
+import type { Logger } from '../adapters/logger.js';
+
+export interface LedgerRecord {
+  event: LedgerEvent;
+  partition: number;
+  /** Kafka offset as a decimal string. */
+  offset: string;
+  headers: EachBatchPayload['batch']['messages'][number]['headers'];
+}
+
+export interface LedgerReaderOptions {
+  groupId: string;
+  fromBeginning?: boolean;
+  topic?: string;
+  /** Producer for dead letters (idempotent, acks=all). */
+  deadLetters: Producer;
+  log: Logger;
+  /** Called with the valid events of one partition's batch, in ledger order. */
+  handle(records: LedgerRecord[], partition: number): Promise<void>;
+  /** After the batch's offsets were committed: the next offset to read on that partition. */
+  committed?(partition: number, nextOffset: string): Promise<void> | void;
+}
+
+export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): Promise<Consumer> {
+  const topic = o.topic ?? TOPICS.ledger;
+  const consumer = createConsumer(kafka, { groupId: o.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      const records: LedgerRecord[] = [];
+      const poison: { offset: string; key: Buffer | null; value: Buffer | null; reason: string }[] = [];
+      for (const m of batch.messages) {
+        const reason = parseRecord(m.value, (event) => records.push({ event, partition: batch.partition, offset: m.offset, headers: m.headers }));
+        if (reason) poison.push({ offset: m.offset, key: m.key, value: m.value, reason });
+      }
+      if (poison.length > 0) await sendDeadLetters(o.deadLetters, topic, batch.partition, poison, o.log);
+      if (records.length > 0) await o.handle(records, batch.partition);
+      const last = batch.messages[batch.messages.length - 1]!.offset;
+      const next = (BigInt(last) + 1n).toString();
+      await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
+      await o.committed?.(batch.partition, next);
+      await heartbeat();
+    },
+  });
+  return consumer;
+}
+
+/** undefined when valid (and `ok` was called); otherwise why the record is poison. */
+function parseRecord(value: Buffer | null, ok: (e: LedgerEvent) => void): string | undefined {
+  if (!value) return 'empty record value';
+  let json: unknown;
+  try { json = JSON.parse(value.toString('utf8')); } catch { return 'not valid JSON'; }
+  const parsed = parseEvent(json);
+  if (!parsed.ok) return `not a valid ledger event: ${parsed.problems.slice(0, 3).map((p) => `${p.field || '/'} ${p.message}`).join('; ')}`;
+  ok(parsed.event);
+  return undefined;
+}
+
+async function sendDeadLetters(producer: Producer, topic: string, partition: number, poison: { offset: string; key: Buffer | null; value: Buffer | null; reason: string }[], log: Logger) {
+  await producer.send({
+    topic: TOPICS.deadLetter, acks: -1,
+    messages: poison.map((p) => ({
+      key: p.key, value: p.value,
+      headers: { [DEADLETTER_HEADERS.topic]: topic, [DEADLETTER_HEADERS.partition]: String(partition), [DEADLETTER_HEADERS.offset]: p.offset, [DEADLETTER_HEADERS.error]: p.reason },
+    })),
+  });
+  for (const p of poison) log.warn({ topic, partition, offset: p.offset, reason: p.reason }, 'poison record sent to the dead-letter topic');
+}
