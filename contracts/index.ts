@@ -16,4 +16,5 @@ export * from './consent/scope.js';
 export * from './consent/order.js';
 export * from './consent/fold.js';
 export * from './consent/decide.js';
+export * from './consent/dataUsers.js';
 export * from './topics.js';

@@ -17,8 +17,8 @@ CACHE_DIR="${CONSENT_LEDGER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/consent-ledge
 # STACK=dev is `make up`; STACK=test is `make test`: own ports and own state dir, so both can run at once.
 STACK="${STACK:-dev}"
 case "$STACK" in
-  dev)  _kafka=9092;  _ctrl=9093;  _tmp=7233;  _ui=8233;  _mongo=27017; _ingest=8080;  _query=8081 ;;
-  test) _kafka=19092; _ctrl=19093; _tmp=17233; _ui=18233; _mongo=27117; _ingest=18080; _query=18081 ;;
+  dev)  _kafka=9092;  _ctrl=9093;  _tmp=7233;  _ui=8233;  _mongo=27017; _svc=8080 ;;
+  test) _kafka=19092; _ctrl=19093; _tmp=17233; _ui=18233; _mongo=27117; _svc=18080 ;;
   *) echo "unknown STACK '$STACK' (dev|test)" >&2; exit 2 ;;
 esac
 KAFKA_PORT="${KAFKA_PORT:-$_kafka}"
@@ -26,8 +26,13 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$_ctrl}"
 TEMPORAL_PORT="${TEMPORAL_PORT:-$_tmp}"
 TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-$_ui}"
 FERRETDB_PORT="${FERRETDB_PORT:-$_mongo}"
-INGEST_PORT="${INGEST_PORT:-$_ingest}"
-QUERY_PORT="${QUERY_PORT:-$_query}"
+# Services: the two public APIs, then each background service's health/metrics port.
+INGEST_PORT="${INGEST_PORT:-$_svc}"
+QUERY_PORT="${QUERY_PORT:-$((_svc + 1))}"
+PROJECTOR_PORT="${PROJECTOR_PORT:-$((_svc + 2))}"
+DISPATCHER_PORT="${DISPATCHER_PORT:-$((_svc + 3))}"
+WORKER_PORT="${WORKER_PORT:-$((_svc + 4))}"
+SEALER_PORT="${SEALER_PORT:-$((_svc + 5))}"
 STATE_DIR="${CONSENT_LEDGER_STATE:-$PROJECT_ROOT/.state/$STACK}"
 LOG_DIR="$STATE_DIR/logs"
 PID_DIR="$STATE_DIR/pids"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings the whole system up or down on one machine, and runs the test suite on its own stack.
 #   infra/stack.sh up      servers + every service that exists (idempotent; restarts what died)
+#   infra/stack.sh servers only Kafka, Temporal and FerretDB (for running single test files)
 #   infra/stack.sh down    stops everything this stack started, nothing else
 #   infra/stack.sh status
 #   infra/stack.sh test [vitest args]   STACK=test: own ports and data; stops what it started
@@ -34,7 +35,7 @@ export_addresses() {
   export KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
   export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
   export MONGO_URL="${MONGO_URL:-mongodb://127.0.0.1:$FERRETDB_PORT/}"
-  export INGEST_PORT QUERY_PORT STACK STATE_DIR LOG_DIR
+  export INGEST_PORT QUERY_PORT PROJECTOR_PORT DISPATCHER_PORT WORKER_PORT SEALER_PORT STACK STATE_DIR LOG_DIR
   export TEMPORAL_CLI="$CACHE_DIR/temporal/$TEMPORAL_CLI_VERSION/temporal"
   export KAFKA_LIBS="$CACHE_DIR/kafka/$KAFKA_VERSION/libs"
   load_secrets
@@ -95,6 +96,10 @@ TXT
 
 cmd_up() { use_node; npm_deps; export_addresses; servers_up; services_up; summary; }
 
+# Only the three servers (no services): for running single test files against a long-lived stack,
+# e.g. STACK=test infra/stack.sh servers; STACK=test infra/stack.sh test path/to.int.spec.ts
+cmd_servers() { use_node; npm_deps; export_addresses; servers_up; }
+
 cmd_down() {
   services_down
   local i
@@ -142,6 +147,7 @@ cmd_run() { use_node; export_addresses; cd "$PROJECT_ROOT" && exec "$@"; }
 
 case "${1:-}" in
   up) cmd_up ;;
+  servers) cmd_servers ;;
   down) cmd_down ;;
   status) cmd_status ;;
   test) shift; cmd_test "$@" ;;

@@ -12,6 +12,7 @@
 import * as z from 'zod';
 import {
   CaptureChannelSchema,
+  DataCategorySchema,
   CaptureSchema,
   DataUserCategorySchema,
   JurisdictionSchema,
@@ -187,3 +188,19 @@ export const DataUserApprovedData = z
     approvals: z.array(ApprovalSchema).min(1, { error: 'must list at least one approval' }),
   })
   .meta({ description: 'Further approvals granted to a registered data user; envelope subject = dataUserId.' });
+
+/**
+ * A release of one subject's data to a data user, recorded by the organisation that released it.
+ * One event per subject and release (keyed by subject, so it sorts with the subject's consent events):
+ * withdrawal propagation reads a subject's holders from its own fold, and an auditor can prove which
+ * data users held the data when a withdrawal arrived.
+ */
+export const ReleaseRecordedData = z
+  .strictObject({
+    occurredAt,
+    releaseId: EventIdSchema.meta({ description: 'The release (data extract) this subject was part of.' }),
+    dataUserId: DataUserIdSchema,
+    purpose: PurposeSchema,
+    dataCategories: uniqueList(DataCategorySchema).min(1, { error: 'must list at least one data category' }),
+  })
+  .meta({ description: 'This subject’s data was released to a data user for a purpose.' });

@@ -27,6 +27,7 @@ import {
   DataUserRegisteredData,
   OptOutRegisteredData,
   OptOutRevokedData,
+  ReleaseRecordedData,
   RevocationAcknowledgedData,
   RevocationOverdueData,
   RevocationSentData,
@@ -63,6 +64,7 @@ export const CURRENT_VERSION = {
   'withdrawal.completed': 1,
   'dataUser.registered': 1,
   'dataUser.approved': 1,
+  'release.recorded': 1,
 } as const;
 export type EventType = keyof typeof CURRENT_VERSION;
 export const EVENT_TYPES = Object.keys(CURRENT_VERSION) as EventType[];
@@ -124,6 +126,7 @@ const bases = {
   'withdrawal.completed': envelope('withdrawal.completed', SubjectIdSchema, WithdrawalCompletedData),
   'dataUser.registered': envelope('dataUser.registered', DataUserIdSchema, DataUserRegisteredData),
   'dataUser.approved': envelope('dataUser.approved', DataUserIdSchema, DataUserApprovedData),
+  'release.recorded': envelope('release.recorded', SubjectIdSchema, ReleaseRecordedData),
 } as const;
 
 /** Cross-field rules of a recorded event (the envelope `time` only exists once recorded). */
@@ -162,6 +165,7 @@ export const RevocationOverdueEvent = recorded(bases['revocation.overdue']);
 export const WithdrawalCompletedEvent = recorded(bases['withdrawal.completed']);
 export const DataUserRegisteredEvent = recorded(bases['dataUser.registered']);
 export const DataUserApprovedEvent = recorded(bases['dataUser.approved']);
+export const ReleaseRecordedEvent = recorded(bases['release.recorded']);
 
 /** The ledger schema of each type, current version. */
 export const EVENT_SCHEMAS = {
@@ -180,6 +184,7 @@ export const EVENT_SCHEMAS = {
   'withdrawal.completed': WithdrawalCompletedEvent,
   'dataUser.registered': DataUserRegisteredEvent,
   'dataUser.approved': DataUserApprovedEvent,
+  'release.recorded': ReleaseRecordedEvent,
 } as const satisfies { [T in EventType]: z.ZodType };
 
 /** Any recorded ledger event (current version), discriminated on `type`. */
@@ -206,6 +211,7 @@ export type RevocationOverdue = EventOf<'revocation.overdue'>;
 export type WithdrawalCompleted = EventOf<'withdrawal.completed'>;
 export type DataUserRegistered = EventOf<'dataUser.registered'>;
 export type DataUserApproved = EventOf<'dataUser.approved'>;
+export type ReleaseRecorded = EventOf<'release.recorded'>;
 
 export function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && Object.hasOwn(CURRENT_VERSION, value);

@@ -39,6 +39,8 @@ function describeEvent(e: LedgerEvent): string {
     case 'dataUser.registered':
     case 'dataUser.approved':
       return `du:${e.data.dataUserId}`;
+    case 'release.recorded':
+      return `release:${e.data.releaseId}`;
     default: {
       const unreachable: never = e;
       return unreachable;
@@ -57,7 +59,7 @@ describe('event union', () => {
 
   it('has a schema and a current version for each type, and nothing else', () => {
     expect(Object.keys(EVENT_SCHEMAS)).toEqual(EVENT_TYPES);
-    expect(EVENT_TYPES).toHaveLength(15);
+    expect(EVENT_TYPES).toHaveLength(16);
     expect(EVENT_TYPES.every((t) => Number.isInteger(CURRENT_VERSION[t]) && CURRENT_VERSION[t] >= 1)).toBe(true);
   });
 

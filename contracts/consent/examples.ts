@@ -148,4 +148,15 @@ export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = {
       approvals: [{ purpose: 'ai-validation', reference: 'CAG 26/CAG/0001', expiresAt: '2027-02-15T00:00:00Z' }],
     },
   },
+  'release.recorded': {
+    ...envelope('rel-2026-0007.sub-1'),
+    type: 'release.recorded',
+    data: {
+      occurredAt: '2026-03-01T09:40:00Z',
+      releaseId: 'rel-2026-0007',
+      dataUserId: EXAMPLE_DATA_USER,
+      purpose: 'research',
+      dataCategories: ['ehr', 'lab-results'],
+    },
+  },
 };

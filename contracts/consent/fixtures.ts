@@ -12,6 +12,7 @@ import {
   PURPOSES,
   type CaptureChannel,
   type CaptureSetting,
+  type DataCategory,
   type DataUserCategory,
   type Jurisdiction,
   type Purpose,
@@ -91,6 +92,16 @@ export const revocationOverdue = (withdrawalId: string, dataUserId: string, at: 
   }, o);
 export const withdrawalCompleted = (withdrawalId: string, dataUserIds: string[], at: Time, o: Common = {}) =>
   event('withdrawal.completed', `${withdrawalId}.completed`, at, { withdrawalId, dataUserIds }, o);
+
+export const released = (
+  releaseId: string,
+  dataUserId: string,
+  at: Time,
+  o: Common & { purpose?: Purpose; dataCategories?: DataCategory[] } = {},
+) =>
+  event('release.recorded', `${releaseId}.${dataUserId}`, at, {
+    releaseId, dataUserId, purpose: o.purpose ?? 'research', dataCategories: o.dataCategories ?? ['ehr'],
+  }, o);
 
 /** Records in the order listed (= ledger order): offsets 0, 1, 2 … on partition 0. */
 export function ledger(...events: LedgerEvent[]): PositionedEvent[] {

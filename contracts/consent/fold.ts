@@ -15,18 +15,21 @@
 //     record (kept for the timeline and audit; decisions ignore it)
 // A status event applies to its target whatever their relative order (a skewed clock cannot detach
 // it); one whose target is not in the state is listed in `unresolved` and otherwise ignored.
+// release.recorded → a release of the subject's data to a data user (who holds it: withdrawal
+//   propagation asks `holdersWithin`; decisions ignore releases).
 // dataUser.* events belong to a data user, not a subject: evolve ignores them.
 import type { EventOf, LedgerEvent } from './events.js';
 import { compareRecords, comparePosition, type EventPosition, type PositionedEvent } from './order.js';
 import { requiresReconfirmation } from './policy.js';
 import { compareUtc } from './primitives.js';
-import { intersects } from './scope.js';
-import type { Capture, Scope } from './vocabulary.js';
+import { covers, intersects } from './scope.js';
+import type { Capture, DataCategory, DataUserCategory, Jurisdiction, Purpose, Scope } from './vocabulary.js';
 
 export type SubjectEvent = Exclude<LedgerEvent, EventOf<'dataUser.registered' | 'dataUser.approved'>>;
 export type SubjectRecord = PositionedEvent<SubjectEvent>;
 type FactEvent = EventOf<'consent.given' | 'consent.withdrawn' | 'optout.registered'>;
-type StatusEvent = Exclude<SubjectEvent, FactEvent>;
+type ReleaseEvent = EventOf<'release.recorded'>;
+type StatusEvent = Exclude<SubjectEvent, FactEvent | ReleaseEvent>;
 
 /** A reference to the ledger event that established something. */
 export interface EventRef {
@@ -97,6 +100,16 @@ export interface OptOutFact extends FactBase {
 
 export type Fact = ConsentFact | WithdrawalFact | OptOutFact;
 
+/** The subject's data went to a data user (release.recorded). */
+export interface Release {
+  readonly eventId: string;
+  readonly releaseId: string;
+  readonly dataUserId: string;
+  readonly purpose: Purpose;
+  readonly dataCategories: readonly DataCategory[];
+  readonly occurredAt: string;
+}
+
 /** Plain data (JSON-safe), so a projection can store it and read it back. */
 export interface SubjectState {
   /** Set by the first event; undefined while empty. */
@@ -107,9 +120,11 @@ export interface SubjectState {
   readonly facts: readonly Fact[];
   /** Ids of status events whose target is not (yet) in `records`. */
   readonly unresolved: readonly string[];
+  /** Releases of the subject's data, in fold order. */
+  readonly releases: readonly Release[];
 }
 
-export const EMPTY_STATE: SubjectState = Object.freeze({ records: [], facts: [], unresolved: [] });
+export const EMPTY_STATE: SubjectState = Object.freeze({ records: [], facts: [], unresolved: [], releases: [] });
 
 export class FoldError extends Error {
   override readonly name = 'FoldError';
@@ -278,8 +293,11 @@ function derive(subject: string, records: readonly SubjectRecord[]): SubjectStat
     byId.set(d.eventId, d);
   }
   const unresolved: string[] = [];
+  const releases: Release[] = [];
   for (const r of records) {
-    if (!isFactRecord(r) && !applyStatus(r.event as StatusEvent, byId)) unresolved.push(r.event.id);
+    if (isFactRecord(r)) continue;
+    if (r.event.type === 'release.recorded') releases.push(toRelease(r.event));
+    else if (!applyStatus(r.event as StatusEvent, byId)) unresolved.push(r.event.id);
   }
   // drafts are in fold order: a withdrawal marks the consents before it whose scope it overlaps.
   drafts.forEach((w, j) => {
@@ -287,5 +305,42 @@ function derive(subject: string, records: readonly SubjectRecord[]): SubjectStat
     for (const c of drafts.slice(0, j)) if (c.kind === 'consent' && intersects(c.scope, w.scope)) c.withdrawnBy.push(w.eventId);
   });
   const facts = drafts.map((d): Fact => (d.kind === 'consent' ? { ...d, status: consentStatus(d) } : d));
-  return { subject, records, facts, unresolved };
+  return { subject, records, facts, unresolved, releases };
+}
+
+function toRelease(e: ReleaseEvent): Release {
+  const { releaseId, dataUserId, purpose, dataCategories, occurredAt } = e.data;
+  return { eventId: e.id, releaseId, dataUserId, purpose, dataCategories, occurredAt };
+}
+
+/** What withdrawal propagation needs to know of a data user: its category and jurisdiction. */
+export interface HolderProfile {
+  readonly category: DataUserCategory;
+  readonly jurisdiction: Jurisdiction;
+}
+
+/**
+ * The data users that received this subject's data within `scope` before `before` (occurredAt,
+ * inclusive) — whom a withdrawal of that scope must reach. A release is within the scope when its
+ * purpose, one of its data categories, and the data user's category and jurisdiction all are.
+ * A data user the registry does not know (`profile` → undefined) is included: failing closed means
+ * notifying one holder too many rather than missing one. Sorted, each once.
+ */
+export function holdersWithin(
+  state: SubjectState,
+  scope: Scope,
+  profile: (dataUserId: string) => HolderProfile | undefined,
+  before?: string,
+): string[] {
+  const holders = new Set<string>();
+  for (const r of state.releases) {
+    if (before !== undefined && compareUtc(r.occurredAt, before) > 0) continue;
+    const p = profile(r.dataUserId);
+    const within = r.dataCategories.some((dataCategory) =>
+      p === undefined
+        ? intersects(scope, { purposes: [r.purpose], dataCategories: [dataCategory], dataUserCategories: '*', jurisdictions: '*' })
+        : covers(scope, { purpose: r.purpose, dataCategory, dataUserCategory: p.category, jurisdiction: p.jurisdiction }));
+    if (within) holders.add(r.dataUserId);
+  }
+  return [...holders].sort();
 }

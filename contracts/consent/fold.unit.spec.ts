@@ -172,7 +172,7 @@ describe('idempotency: the logical ledger holds each event once', () => {
 
 describe('boundaries', () => {
   it('starts empty; the subject is taken from the first event', () => {
-    expect(foldEvents([])).toEqual({ records: [], facts: [], unresolved: [] });
+    expect(foldEvents([])).toEqual({ records: [], facts: [], unresolved: [], releases: [] });
     expect(fold(given('c1', 1)).subject).toBe(SUBJECT);
   });
 

@@ -122,6 +122,10 @@ const invalid: Array<[string, EventType, (e: Mutable) => void, string]> = [
   ['data user subject a person', 'dataUser.approved', (e) => (e.subject = 'sub_Q2hhcmxvdHRlLUV4YW1wbGU'), '/subject'],
   ['approval list empty', 'dataUser.approved', (e) => (e.data.approvals = []), '/data/approvals'],
   ['approval without expiry', 'dataUser.approved', (e) => delete e.data.approvals[0].expiresAt, '/data/approvals/0/expiresAt'],
+  ['release without data categories', 'release.recorded', (e) => (e.data.dataCategories = []), '/data/dataCategories'],
+  ['release of an unknown data category', 'release.recorded', (e) => (e.data.dataCategories = ['ehr', 'x-rays']), '/data/dataCategories/1'],
+  ['release for purpose *', 'release.recorded', (e) => (e.data.purpose = '*'), '/data/purpose'],
+  ['release to a bad data user id', 'release.recorded', (e) => (e.data.dataUserId = 'uni'), '/data/dataUserId'],
 ];
 
 describe('parseEvent names the failing field', () => {
