@@ -1,6 +1,7 @@
 // Configuration: read once at start in a service's main.ts, validated, and a bad or missing variable
 // named in the error. Each service composes the sections it needs.
 import { z } from 'zod';
+import { TOPICS } from '../contracts/topics.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -16,6 +17,18 @@ export const kafkaConfig = z.object({
   KAFKA_BROKERS: list.describe('comma-separated host:port list'),
   KAFKA_CLIENT_ID: z.string().default('consent-ledger'),
 });
+
+/** Topic names: production keeps the defaults; tests give each file its own topics so that nothing
+ *  they run (projector, dispatcher, sealer) sees another test's events. */
+const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name');
+export const topicsConfig = z.object({
+  LEDGER_TOPIC: topicName.default(TOPICS.ledger),
+  REVOCATIONS_TOPIC: topicName.default(TOPICS.revocations),
+  DECISIONS_TOPIC: topicName.default(TOPICS.decisions),
+  CHECKPOINTS_TOPIC: topicName.default(TOPICS.checkpoints),
+  DEADLETTER_TOPIC: topicName.default(TOPICS.deadLetter),
+});
+export type TopicsConfig = z.output<typeof topicsConfig>;
 
 export const temporalConfig = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port'),

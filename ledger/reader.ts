@@ -20,6 +20,7 @@ export interface LedgerReaderOptions {
   groupId: string;
   fromBeginning?: boolean;
   topic?: string;
+  deadLetterTopic?: string;
   /** Producer for dead letters (idempotent, acks=all). */
   deadLetters: Producer;
   log: Logger;
@@ -45,7 +46,7 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
         const reason = parseRecord(m.value, (event) => records.push({ event, partition: batch.partition, offset: m.offset, headers: m.headers }));
         if (reason) poison.push({ offset: m.offset, key: m.key, value: m.value, reason });
       }
-      if (poison.length > 0) await sendDeadLetters(o.deadLetters, topic, batch.partition, poison, o.log);
+      if (poison.length > 0) await sendDeadLetters(o.deadLetters, o.deadLetterTopic ?? TOPICS.deadLetter, topic, batch.partition, poison, o.log);
       if (records.length > 0) await o.handle(records, batch.partition);
       const last = batch.messages[batch.messages.length - 1]!.offset;
       const next = (BigInt(last) + 1n).toString();
@@ -68,9 +69,9 @@ function parseRecord(value: Buffer | null, ok: (e: LedgerEvent) => void): string
   return undefined;
 }
 
-async function sendDeadLetters(producer: Producer, topic: string, partition: number, poison: { offset: string; key: Buffer | null; value: Buffer | null; reason: string }[], log: Logger) {
+async function sendDeadLetters(producer: Producer, deadLetterTopic: string, topic: string, partition: number, poison: { offset: string; key: Buffer | null; value: Buffer | null; reason: string }[], log: Logger) {
   await producer.send({
-    topic: TOPICS.deadLetter, acks: -1,
+    topic: deadLetterTopic, acks: -1,
     messages: poison.map((p) => ({
       key: p.key, value: p.value,
       headers: { [DEADLETTER_HEADERS.topic]: topic, [DEADLETTER_HEADERS.partition]: String(partition), [DEADLETTER_HEADERS.offset]: p.offset, [DEADLETTER_HEADERS.error]: p.reason },

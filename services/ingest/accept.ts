@@ -3,9 +3,9 @@
 // send, and answer with a receipt per event. A retry of an event already written gets the stored receipt.
 import { parseIncomingEvent, recordIncoming, type Problem } from '../../contracts/consent/validate.js';
 import type { IncomingEvent, LedgerEvent } from '../../contracts/consent/events.js';
-import { eventHash } from '../../contracts/consent/canonical.js';
 import { DomainError } from '../../adapters/http/problems.js';
 import type { LedgerPosition, LedgerWriter } from '../../ledger/writer.js';
+import { appendOnce } from '../../ledger/appendOnce.js';
 import type { ReceiptStore } from '../../ledger/receipts.js';
 import type { Caller } from '../../access/credentials.js';
 import type { Pseudonymise } from './pseudonym.js';
@@ -40,7 +40,7 @@ export const toReceipt = (p: LedgerPosition, event: LedgerEvent): Receipt => ({
 
 /** Validate and pseudonymise; problems carry the item index prefix for batches. */
 function prepare(body: unknown, index: number | undefined, caller: Caller, deps: IngestDeps, time: string):
-  { ok: true; event: LedgerEvent; contentHash: string } | { ok: false; problems: Problem[]; forbidden?: boolean } {
+  { ok: true; event: LedgerEvent } | { ok: false; problems: Problem[]; forbidden?: boolean } {
   const at = (f: string) => (index === undefined ? f : `/${index}${f}`);
   const parsed = parseIncomingEvent(body);
   if (!parsed.ok) return { ok: false, problems: parsed.problems.map((p) => ({ ...p, field: at(p.field) })) };
@@ -55,9 +55,7 @@ function prepare(body: unknown, index: number | undefined, caller: Caller, deps:
   const subject = incoming.nhsNumber !== undefined ? deps.pseudonymise(incoming.nhsNumber) : incoming.subject!;
   const recorded = recordIncoming(incoming, { subject, time });
   if (!recorded.ok) return { ok: false, problems: recorded.problems.map((p) => ({ ...p, field: at(p.field) })) };
-  // Identity of the submission for idempotency: everything but the server-set recording time.
-  const { time: _t, ...content } = recorded.event;
-  return { ok: true, event: recorded.event, contentHash: eventHash(content) };
+  return { ok: true, event: recorded.event };
 }
 
 export async function acceptEvents(bodies: readonly unknown[], batch: boolean, caller: Caller, deps: IngestDeps): Promise<Accepted> {
@@ -83,33 +81,7 @@ function duplicateIds(ids: string[]): number[] {
   return ids.flatMap((id, i) => (seen.has(id) ? [i] : (seen.add(id), [])));
 }
 
-async function writeClaimed(items: { event: LedgerEvent; contentHash: string }[], deps: IngestDeps): Promise<Accepted> {
-  const claims = await deps.receipts.claimAll(items.map((i) => ({ eventId: i.event.id, source: i.event.source, contentHash: i.contentHash })));
-  const conflicts = claims.flatMap((c, i) => (c.kind === 'conflict' ? [i] : []));
-  if (conflicts.length > 0) {
-    throw new DomainError('conflict', 'an event with this id was already recorded with different content; nothing new was written',
-      conflicts.map((i) => ({ field: items.length > 1 ? `/${i}/id` : '/id', message: 'already used for a different event' })));
-  }
-  const fresh = items.filter((_, i) => claims[i]!.kind === 'claimed');
-  let positions: LedgerPosition[] = [];
-  try {
-    positions = await deps.writer.appendAll(fresh.map((i) => i.event));
-  } catch (err) {
-    await deps.receipts.release(fresh.map((i) => i.event.id)).catch(() => undefined);
-    throw err;
-  }
-  // Kafka has the events; recording the receipts closes the small double-write window.
-  await deps.receipts.complete(positions.map((position, i) => ({ position, event: fresh[i]!.event })));
-  const byId = new Map(positions.map((p, i) => [p.eventId, toReceipt(p, fresh[i]!.event)]));
-  const receipts = await Promise.all(items.map(async (item, i) => {
-    const claim = claims[i]!;
-    if (claim.kind === 'written') return toReceipt(claim.position, claim.event);
-    if (claim.kind === 'in-flight') {
-      const done = await deps.receipts.waitWritten(item.event.id, 3000);
-      if (!done) throw new DomainError('unavailable', `event ${item.event.id} is being written by another request; retry`);
-      return toReceipt(done.position, done.event);
-    }
-    return byId.get(item.event.id)!;
-  }));
-  return { receipts, replayed: claims.map((c) => c.kind !== 'claimed') };
+async function writeClaimed(items: { event: LedgerEvent }[], deps: IngestDeps): Promise<Accepted> {
+  const appended = await appendOnce(deps, items.map((i) => i.event));
+  return { receipts: appended.map((a) => toReceipt(a.position, a.event)), replayed: appended.map((a) => a.replayed) };
 }

@@ -9,13 +9,14 @@ import { syntheticNhsNumbers, invalidNhsNumber } from '../../test/harness/nhsNum
 import { createKafka } from '../../adapters/kafka.js';
 import { connectMongo, type MongoHandle } from '../../adapters/mongo.js';
 import { CredentialStore } from '../../access/credentials.js';
-import { TOPICS } from '../../contracts/topics.js';
+import { createTestTopics, type TestTopics } from '../../test/harness/topics.js';
 import { eventHash } from '../../contracts/consent/canonical.js';
 
 const kafka = createKafka({ brokers: testEnv.KAFKA_BROKERS, clientId: `ingest-test-${runId}` });
 const port = 18180;
 const db = `ingest_test_${runId}`;
-const env = { INGEST_PORT: String(port), MONGO_DB: db, LEDGER_ACK_DEADLINE_MS: '3000' };
+let env: Record<string, string> = { INGEST_PORT: String(port), MONGO_DB: db, LEDGER_ACK_DEADLINE_MS: '3000' };
+let topics: TestTopics;
 const [nhsA, nhsB, nhsC] = syntheticNhsNumbers(3);
 const subjectOk = 'sub_ingestTestSubject0001';
 
@@ -30,7 +31,7 @@ const given = (id: string, extra: Record<string, unknown> = {}) => ({
 });
 
 async function ledgerRecordsFor(ids: string[]) {
-  const all = await readTopic(kafka, TOPICS.ledger);
+  const all = await readTopic(kafka, topics.names.ledger);
   return all.filter((r) => ids.includes(JSON.parse(r.value.toString()).id));
 }
 
@@ -45,6 +46,8 @@ describe('ingest: hospital systems write to the ledger', () => {
     });
 
   beforeAll(async () => {
+    topics = await createTestTopics(kafka, `ingest-${runId}`);
+    env = { ...env, ...topics.env };
     mongo = await connectMongo({ url: testEnv.MONGO_URL, db });
     const creds = new CredentialStore(mongo.db);
     keyA = (await creds.create('hospital', 'org:rxh')).apiKey;
@@ -228,7 +231,7 @@ describe('ingest: hospital systems write to the ledger', () => {
 
   it('no raw NHS number in the ingest logs or on the ledger', async () => {
     const logs = readFileSync(ingest.logFile, 'utf8');
-    const ledger = (await readTopic(kafka, TOPICS.ledger)).map((r) => r.value.toString()).join('\n');
+    const ledger = (await readTopic(kafka, topics.names.ledger)).map((r) => r.value.toString()).join('\n');
     for (const n of [nhsA!, nhsB!, nhsC!, invalidNhsNumber(nhsB!)]) {
       expect(logs).not.toContain(n);
       expect(ledger).not.toContain(n);

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig } from '../../adapters/config.js';
+import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka, createIdempotentProducer, partitionCount } from '../../adapters/kafka.js';
@@ -12,13 +12,12 @@ import { authenticate } from '../../access/authenticate.js';
 import { CredentialStore } from '../../access/credentials.js';
 import { LedgerWriter } from '../../ledger/writer.js';
 import { ReceiptStore } from '../../ledger/receipts.js';
-import { TOPICS } from '../../contracts/topics.js';
 import { asyncApiDocument } from '../../contracts/asyncapi.js';
 import { ingestRoutes } from './routes.js';
 import { ingestOpenApi } from './openapi.js';
 import { pseudonymiser } from './pseudonym.js';
 
-const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend({
+const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend(topicsConfig.shape).extend({
   INGEST_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   INGEST_HOST: z.string().default('127.0.0.1'),
   PSEUDONYM_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
@@ -34,7 +33,8 @@ const mongo = await connectMongo({ url: config.MONGO_URL, db: config.MONGO_DB })
 const instance = randomUUID();
 const receipts = new ReceiptStore(mongo.db, instance);
 const writer = new LedgerWriter(producer, {
-  partitions: await partitionCount(kafka, TOPICS.ledger),
+  topic: config.LEDGER_TOPIC,
+  partitions: await partitionCount(kafka, config.LEDGER_TOPIC),
   deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
   // A write Kafka acknowledged after we answered 503: record it so the client's retry gets its receipt.
   onLateWrite: (p, event) => {
