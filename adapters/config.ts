@@ -2,6 +2,7 @@
 // named in the error. Each service composes the sections it needs.
 import { z } from 'zod';
 import { TOPICS } from '../contracts/topics.js';
+import { DEFAULT_POLICY, PolicySchema, type Policy } from '../contracts/consent/policy.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -54,3 +55,22 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   throw new ConfigError(result.error.issues.map((i) =>
     `${i.path.join('.') || '(environment)'}: ${i.code === 'invalid_type' && i.input === undefined ? 'is required but not set' : i.message}`));
 }
+
+/**
+ * The consent policy (cooling-off, reconfirmation, propagation SLA, default model): CONSENT_POLICY holds
+ * its JSON; unset → DEFAULT_POLICY. Every service that decides or runs workflows reads it the same way.
+ */
+export const policyConfig = z.object({
+  CONSENT_POLICY: z
+    .string()
+    .optional()
+    .transform((s, ctx): Policy => {
+      if (s === undefined || s.trim() === '') return DEFAULT_POLICY;
+      let json: unknown;
+      try { json = JSON.parse(s); } catch { ctx.addIssue({ code: 'custom', message: 'must be JSON' }); return z.NEVER; }
+      const r = PolicySchema.safeParse(json);
+      if (r.success) return r.data;
+      for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: `${i.path.join('.') || '(policy)'}: ${i.message}` });
+      return z.NEVER;
+    }),
+});
