@@ -1,0 +1,73 @@
+// Where the projections live. A projection is a *generation* of three collections — subject states,
+// data users and per-partition progress — and one small document, `projection_meta/active`, names
+// the generation every reader and the live projector use. A rebuild fills a fresh generation from
+// offset 0 and switches over with ONE update of that document (atomic on any MongoDB-wire server,
+// no transaction needed), then drops the old collections. Before the first switch the generation is
+// INITIAL_GENERATION, so a new database needs no set-up.
+import type { Collection, Db } from '../adapters/mongo.js';
+import type { SubjectState } from '../contracts/consent/fold.js';
+import type { DataUserRecord } from '../contracts/consent/dataUsers.js';
+
+export const INITIAL_GENERATION = 'g0';
+export const META_COLLECTION = 'projection_meta';
+
+/** A subject's state as stored: the contracts' SubjectState (plain JSON) keyed by subject. */
+export type SubjectDoc = SubjectState & { _id: string };
+/** A data user as stored: contracts' DataUserRecord keyed by its id. */
+export type DataUserDoc = DataUserRecord & { _id: string };
+/** Everything before `next` on `partition` is projected (offset as a decimal string). */
+export interface ProgressDoc { _id: number; next: string; updatedAt: Date }
+
+interface MetaDoc { _id: 'active'; generation: string; previous?: string; switchedAt?: Date }
+
+export interface Generation {
+  readonly name: string;
+  readonly subjects: Collection<SubjectDoc>;
+  readonly dataUsers: Collection<DataUserDoc>;
+  readonly progress: Collection<ProgressDoc>;
+}
+
+export function generation(db: Db, name: string): Generation {
+  return {
+    name,
+    subjects: db.collection<SubjectDoc>(`projection_${name}_subjects`),
+    dataUsers: db.collection<DataUserDoc>(`projection_${name}_data_users`),
+    progress: db.collection<ProgressDoc>(`projection_${name}_progress`),
+  };
+}
+
+/** A fresh generation name; sortable by creation time. */
+export function newGenerationName(now = Date.now()): string {
+  return `g${now.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export async function activeGenerationName(db: Db): Promise<string> {
+  const meta = await db.collection<MetaDoc>(META_COLLECTION).findOne({ _id: 'active' });
+  return meta?.generation ?? INITIAL_GENERATION;
+}
+
+/** Make `name` the active generation (one document write). Returns the generation it replaced. */
+export async function switchGeneration(db: Db, name: string, now = new Date()): Promise<string> {
+  const previous = await activeGenerationName(db);
+  await db.collection<MetaDoc>(META_COLLECTION).updateOne(
+    { _id: 'active' },
+    { $set: { generation: name, previous, switchedAt: now } },
+    { upsert: true },
+  );
+  return previous;
+}
+
+export async function dropGeneration(db: Db, name: string): Promise<void> {
+  const g = generation(db, name);
+  for (const c of [g.subjects, g.dataUsers, g.progress]) {
+    await c.drop().catch((err: { codeName?: string; code?: number }) => {
+      if (err.codeName !== 'NamespaceNotFound' && err.code !== 26) throw err;
+    });
+  }
+}
+
+/** Strip the storage key: what is left is exactly the contracts' value. */
+export function withoutId<T extends { _id: unknown }>(doc: T): Omit<T, '_id'> {
+  const { _id, ...rest } = doc;
+  return rest;
+}
