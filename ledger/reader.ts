@@ -16,16 +16,33 @@ export interface LedgerRecord {
   headers: EachBatchPayload['batch']['messages'][number]['headers'];
 }
 
+/** Where a batch sits on its partition (valid and poison records alike). */
+export interface LedgerBatch {
+  firstOffset: string;
+  /** The offset after the batch's last record: what is committed once the handler finished. */
+  nextOffset: string;
+  /** The partition's end offset when the batch was fetched (lag = highWatermark - nextOffset). */
+  highWatermark: string;
+}
+
+/** A handler may ask to re-read the partition from an earlier offset instead of committing (e.g. its
+ *  own store says it has not applied everything before this batch); the batch is then not committed. */
+export type LedgerHandleOutcome = void | { seekTo: string };
+
 export interface LedgerReaderOptions {
   groupId: string;
   fromBeginning?: boolean;
   topic?: string;
   deadLetterTopic?: string;
-  /** Producer for dead letters (idempotent, acks=all). */
-  deadLetters: Producer;
+  /** Producer for dead letters (idempotent, acks=all). Absent: poison is only logged (a replay such as a
+   *  projection rebuild must not dead-letter the same records a second time). */
+  deadLetters?: Producer;
+  /** Also call `handle` for batches with no valid record (all poison), so a handler that tracks its
+   *  position sees it advance. */
+  handleEmptyBatches?: boolean;
   log: Logger;
   /** Called with the valid events of one partition's batch, in ledger order. */
-  handle(records: LedgerRecord[], partition: number): Promise<void>;
+  handle(records: LedgerRecord[], partition: number, batch: LedgerBatch): Promise<LedgerHandleOutcome>;
   /** After the batch's offsets were committed: the next offset to read on that partition. */
   committed?(partition: number, nextOffset: string): Promise<void> | void;
 }
@@ -46,10 +63,18 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
         const reason = parseRecord(m.value, (event) => records.push({ event, partition: batch.partition, offset: m.offset, headers: m.headers }));
         if (reason) poison.push({ offset: m.offset, key: m.key, value: m.value, reason });
       }
-      if (poison.length > 0) await sendDeadLetters(o.deadLetters, o.deadLetterTopic ?? TOPICS.deadLetter, topic, batch.partition, poison, o.log);
-      if (records.length > 0) await o.handle(records, batch.partition);
+      if (poison.length > 0) {
+        if (o.deadLetters) await sendDeadLetters(o.deadLetters, o.deadLetterTopic ?? TOPICS.deadLetter, topic, batch.partition, poison, o.log);
+        else o.log.warn({ topic, partition: batch.partition, poison: poison.length }, 'poison records skipped (no dead-letter producer)');
+      }
       const last = batch.messages[batch.messages.length - 1]!.offset;
       const next = (BigInt(last) + 1n).toString();
+      const info: LedgerBatch = { firstOffset: batch.messages[0]!.offset, nextOffset: next, highWatermark: batch.highWatermark };
+      const outcome = records.length > 0 || o.handleEmptyBatches ? await o.handle(records, batch.partition, info) : undefined;
+      if (outcome) {
+        consumer.seek({ topic, partition: batch.partition, offset: outcome.seekTo });
+        return;
+      }
       await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
       await o.committed?.(batch.partition, next);
       await heartbeat();
