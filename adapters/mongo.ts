@@ -4,6 +4,7 @@
 import { MongoClient, MongoServerError, type Db, type Collection, type Document } from 'mongodb';
 
 export type { Db, Collection, Document };
+export type { AnyBulkWriteOperation, Filter } from 'mongodb';
 export { MongoClient };
 
 export interface MongoSettings { url: string; db: string; serverSelectionTimeoutMs?: number; socketTimeoutMs?: number }
