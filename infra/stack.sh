@@ -48,6 +48,13 @@ load_secrets() {
   if [[ ! -f "$f" ]]; then
     (umask 077; printf 'PSEUDONYM_KEY=%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')" > "$f")
   fi
+  # The sealer's Ed25519 signing key (PKCS8 DER, base64) and its public key (SPKI DER, base64) for the
+  # audit side, which never sees the private key. Added once to an existing file too.
+  if ! grep -q '^SEALER_SIGNING_KEY=' "$f"; then
+    local key; key="$(openssl genpkey -algorithm ed25519 -outform DER | base64 | tr -d '\n')"
+    (umask 077; printf 'SEALER_SIGNING_KEY=%s\nAUDIT_PUBLIC_KEY=%s\n' "$key" \
+      "$(printf '%s' "$key" | base64 -d | openssl pkey -inform DER -pubout -outform DER | base64 | tr -d '\n')" >> "$f")
+  fi
   set -a; source "$f"; set +a
 }
 
