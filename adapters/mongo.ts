@@ -12,6 +12,16 @@ export interface MongoSettings { url: string; db: string; serverSelectionTimeout
 export interface MongoHandle { client: MongoClient; db: Db; close(): Promise<void> }
 
 export async function connectMongo(settings: MongoSettings): Promise<MongoHandle> {
+  const handle = openMongo(settings);
+  await handle.client.connect();
+  return handle;
+}
+
+/**
+ * A handle whose client connects on first use (the driver connects lazily), for a read service that
+ * must start — and answer 503 with Retry-After — while the database is down, rather than exit.
+ */
+export function openMongo(settings: MongoSettings): MongoHandle {
   const client = new MongoClient(settings.url, {
     // Fail fast when the server is down, so APIs answer 503 instead of hanging.
     serverSelectionTimeoutMS: settings.serverSelectionTimeoutMs ?? 3000,
@@ -20,7 +30,6 @@ export async function connectMongo(settings: MongoSettings): Promise<MongoHandle
     socketTimeoutMS: settings.socketTimeoutMs ?? 30_000,
     retryWrites: true,
   });
-  await client.connect();
   return { client, db: client.db(settings.db), close: () => client.close() };
 }
 
