@@ -1,0 +1,101 @@
+// POST /v1/decisions:filter — a cohort in (a JSON array of subject ids, read as a stream), one NDJSON
+// line per subject out ({subject, decision, reasons}), in the order sent, then a trailer line.
+//
+// - Freshness: the ledger's high-water marks of ALL partitions are read once and the projection is
+//   awaited once, before anything is answered (503 if it does not catch up in time).
+// - Rule 1 (the data user's approval for the purpose) is checked once for the whole cohort.
+// - States are fetched in batches (BATCH ids per projection read); an id with no state gets the
+//   default model's answer, computed once.
+// - Errors: a problem found before the first line was written (bad query, bad id in the first batch,
+//   store down) is an ordinary RFC 9457 answer. After that the status is already 200, so the trailer
+//   line carries the error instead of a summary, and the client must discard every line. Only a
+//   trailer with `summary.logged: true` means the answers are valid and on the decision log.
+import type { Request, Response } from 'express';
+import { once } from 'node:events';
+import { createHash, randomUUID } from 'node:crypto';
+import { consentDecision, dataUserDenial, type Decision } from '../../contracts/consent/decide.js';
+import { EMPTY_STATE } from '../../contracts/consent/fold.js';
+import type { DataCategory, Purpose } from '../../contracts/consent/vocabulary.js';
+import { DomainError, PROBLEM_TYPES } from '../../adapters/http/problems.js';
+import { isUnavailable } from '../../adapters/mongo.js';
+import { CohortParser, CohortSyntaxError } from './cohortParser.js';
+import { registeredDataUser, type QueryDeps } from './deps.js';
+
+export const MAX_COHORT = 2_000_000;
+export const BATCH = 10_000;
+
+interface FilterAsk { purpose: Purpose; dataCategory: DataCategory; dataUserId: string }
+
+/** `,"decision":…,"reasons":[…]}` — everything of a line after the subject. */
+const lineTail = (d: Decision) => `,"decision":"${d.decision}","reasons":${JSON.stringify(d.reasons.map((r) => r.code))}}\n`;
+
+export async function filterCohort(req: Request, res: Response, ask: FilterAsk, deps: QueryDeps): Promise<void> {
+  const marks = await deps.freshness.awaitAll();
+  const dataUser = await registeredDataUser(deps.reader, ask.dataUserId);
+  const at = deps.now().toISOString();
+  const refused = dataUserDenial(dataUser, ask.purpose, deps.policy, at);
+  const point = { purpose: ask.purpose, dataCategory: ask.dataCategory, dataUserCategory: dataUser.category, jurisdiction: dataUser.jurisdiction };
+  const byDefault = refused ?? consentDecision(EMPTY_STATE, point, deps.policy, at);
+  const noState = lineTail(byDefault);
+  const counts = { permit: 0, deny: 0 };
+  const cohortHash = createHash('sha256');
+  const parser = new CohortParser(MAX_COHORT);
+  let started = false;
+
+  const answer = async (ids: string[]) => {
+    if (ids.length === 0) return;
+    let text = '';
+    if (refused) {
+      for (const id of ids) text += `{"subject":"${id}"${noState}`;
+      counts.deny += ids.length;
+    } else {
+      const states = await deps.reader.subjects(ids);
+      for (const id of ids) {
+        const state = states.get(id);
+        if (!state) { text += `{"subject":"${id}"${noState}`; counts[byDefault.decision]++; continue; }
+        const d = consentDecision(state, point, deps.policy, at);
+        counts[d.decision]++;
+        text += `{"subject":"${id}"${lineTail(d)}`;
+      }
+    }
+    if (!started) { res.status(200).type('application/x-ndjson'); started = true; }
+    if (!res.write(text)) await once(res, 'drain');
+  };
+
+  try {
+    let batch: string[] = [];
+    for await (const chunk of req) {
+      for (const id of parser.push(chunk as Buffer)) {
+        cohortHash.update(`${id}\n`);
+        batch.push(id);
+        if (batch.length >= BATCH) { await answer(batch); batch = []; }
+      }
+    }
+    parser.end();
+    await answer(batch);
+    const decisionId = randomUUID();
+    const cohortSha256 = cohortHash.digest('hex');
+    await deps.decisionLog.record({
+      kind: 'filter', decisionId, at, dataUserId: ask.dataUserId, purpose: ask.purpose, dataCategory: ask.dataCategory,
+      cohortSize: parser.count, permitted: counts.permit, denied: counts.deny, cohortSha256, policyVersion: deps.policy.version,
+      ledgerMarks: Object.fromEntries(marks),
+    });
+    if (!started) res.status(200).type('application/x-ndjson');
+    res.end(`${JSON.stringify({ summary: { decisionId, cohortSize: parser.count, permitted: counts.permit, denied: counts.deny, cohortSha256, logged: true } })}\n`);
+  } catch (err) {
+    const problem = err instanceof CohortSyntaxError ? new DomainError('invalid-request', 'the cohort is not a valid JSON array of subject ids', [err.problem]) : err;
+    if (!started) throw problem;
+    res.end(`${JSON.stringify({ error: trailerError(problem) })}\n`);
+  }
+}
+
+function trailerError(err: unknown): { type: string; status: number; detail: string; errors?: unknown } {
+  if (err instanceof DomainError) {
+    return {
+      type: `urn:consent-ledger:problem:${err.code}`, status: PROBLEM_TYPES[err.code].status, detail: err.message,
+      ...(err.problems.length > 0 ? { errors: err.problems.map((p) => ({ pointer: `#${p.field}`, detail: p.message })) } : {}),
+    };
+  }
+  if (isUnavailable(err)) return { type: 'urn:consent-ledger:problem:unavailable', status: 503, detail: 'the projection store became unavailable; discard the answers and retry' };
+  return { type: 'urn:consent-ledger:problem:internal', status: 500, detail: 'an internal error occurred; discard the answers and retry' };
+}

@@ -1,0 +1,55 @@
+// A subject's consent state (now or as of a past instant), its timeline and its FHIR R4 export.
+// Readers: hospitals (to show a person their choices), admins and auditors. Data users do not read
+// subjects' states: they ask for decisions, which answer only what they may do.
+import { Router, type Request } from 'express';
+import { stateAsOf, type SubjectState } from '../../contracts/consent/fold.js';
+import { requireRole } from '../../access/authenticate.js';
+import { DomainError } from '../../adapters/http/problems.js';
+import { AsOfQuery, SubjectPath, parseOr400 } from './schemas.js';
+import { fhirBundle } from './fhir.js';
+import type { QueryDeps } from './deps.js';
+
+export const SUBJECT_READERS = ['hospital', 'admin', 'auditor'] as const;
+
+/** The subject's state once the projection holds everything the ledger held when the call started. */
+async function knownSubject(req: Request, deps: QueryDeps): Promise<SubjectState> {
+  const { id } = parseOr400(SubjectPath, req.params);
+  await deps.freshness.awaitKeys([id]);
+  const state = await deps.reader.subject(id);
+  if (!state) throw new DomainError('not-found', 'the ledger holds no events for this subject', [{ field: '/id', message: 'unknown subject' }]);
+  return state;
+}
+
+export function consentRoutes(deps: QueryDeps): Router {
+  const r = Router();
+  r.use('/v1/subjects', requireRole(...SUBJECT_READERS));
+  r.get('/v1/subjects/:id/consent', async (req, res) => {
+    const { asOf } = parseOr400(AsOfQuery, req.query);
+    const now = deps.now().toISOString();
+    if (asOf !== undefined && Date.parse(asOf) > Date.parse(now)) {
+      throw new DomainError('invalid-request', 'asOf must not be in the future', [{ field: '/asOf', message: 'must be a past instant' }]);
+    }
+    const full = await knownSubject(req, deps);
+    // Point in time: the same fold over the events recorded (envelope time) up to asOf.
+    const state = asOf === undefined ? full : stateAsOf(full.records, asOf);
+    res.json({
+      subject: full.subject, asOf: asOf ?? now, facts: state.facts, releases: state.releases,
+      unresolved: state.unresolved, eventCount: state.records.length,
+    });
+  });
+  r.get('/v1/subjects/:id/timeline', async (req, res) => {
+    const state = await knownSubject(req, deps);
+    res.json({
+      subject: state.subject,
+      events: state.records.map(({ event, position }) => ({
+        eventId: event.id, type: event.type, source: event.source, occurredAt: event.data.occurredAt, recordedAt: event.time,
+        ledger: { partition: position.partition, offset: position.offset }, data: event.data,
+      })),
+    });
+  });
+  r.get('/v1/subjects/:id/fhir', async (req, res) => {
+    const state = await knownSubject(req, deps);
+    res.type('application/fhir+json').send(JSON.stringify(fhirBundle(state, deps.now().toISOString())));
+  });
+  return r;
+}

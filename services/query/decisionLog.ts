@@ -1,0 +1,76 @@
+// The decision log: every answered decision as one Kafka record on DECISIONS_TOPIC, for auditors
+// (who asked, about whom, for what, the answer, the ledger events it rested on).
+//
+// Choice: a decision is returned only after its log record was acknowledged (acks=all). An answer
+// that is not on the log would be a use of data nobody can audit, so the log write failing → 503.
+// The cost is shared: concurrent requests' records go out in one produce call (Coalescer), while the
+// previous call is in flight, so under load a request waits for at most about two round trips.
+//
+// Cohort filters write ONE record per call (counts and a sha256 of the cohort as streamed), not one
+// per subject: a 1,000,000-subject filter must not flood the log. The per-subject answers are
+// reproducible from the ledger (same fold, recorded up to the logged high-water marks).
+import { Coalescer } from '../../adapters/coalesce.js';
+import { DomainError } from '../../adapters/http/problems.js';
+import type { Producer } from '../../adapters/kafka.js';
+import type { ReasonCode } from '../../contracts/consent/decide.js';
+
+export interface DecisionRecord {
+  kind: 'decision';
+  decisionId: string;
+  at: string;
+  dataUserId: string;
+  subject: string;
+  purpose: string;
+  dataCategory: string;
+  decision: 'permit' | 'deny';
+  reasons: ReasonCode[];
+  eventIds: readonly string[];
+  policyVersion: string;
+}
+
+export interface FilterRecord {
+  kind: 'filter';
+  decisionId: string;
+  at: string;
+  dataUserId: string;
+  purpose: string;
+  dataCategory: string;
+  cohortSize: number;
+  permitted: number;
+  denied: number;
+  /** sha256 over the subject ids in the order sent, each followed by "\n". */
+  cohortSha256: string;
+  policyVersion: string;
+  /** The ledger high-water marks the answers were taken at (partition → offset). */
+  ledgerMarks: Record<string, string>;
+}
+
+export type DecisionLogRecord = DecisionRecord | FilterRecord;
+
+export class DecisionLog {
+  private readonly batches: Coalescer<DecisionLogRecord, void>;
+
+  constructor(producer: Producer, topic: string) {
+    this.batches = new Coalescer(async (records) => {
+      await producer.send({
+        topic, acks: -1,
+        messages: records.map((r) => ({
+          // Decisions are keyed by subject (TOPIC_KEYS.decisions); a filter has no single subject.
+          key: r.kind === 'decision' ? r.subject : r.dataUserId,
+          value: JSON.stringify(r),
+          headers: { 'content-type': 'application/json', kind: r.kind },
+        })),
+      });
+      return records.map(() => undefined);
+    }, 500);
+  }
+
+  /** Resolves once the record is durably on the log; otherwise 503 (the answer must not be given). */
+  async record(r: DecisionLogRecord): Promise<void> {
+    try {
+      await this.batches.submit([r]);
+    } catch {
+      throw new DomainError('unavailable', 'the decision log (Kafka) did not acknowledge the record; no answer is given without it');
+    }
+  }
+}

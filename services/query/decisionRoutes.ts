@@ -1,0 +1,35 @@
+// POST /v1/decisions (one subject) and POST /v1/decisions:filter (a cohort, streamed; cohortFilter.ts).
+// Callers: data users, as themselves. Every answer is on the decision log before it is returned.
+import express, { Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import { decide } from '../../contracts/consent/decide.js';
+import { EMPTY_STATE } from '../../contracts/consent/fold.js';
+import { callerOf } from '../../access/authenticate.js';
+import { DecisionRequest, FilterQuery, parseOr400 } from './schemas.js';
+import { ownDataUserId, registeredDataUser, type QueryDeps } from './deps.js';
+import { filterCohort } from './cohortFilter.js';
+
+export function decisionRoutes(deps: QueryDeps): Router {
+  const r = Router();
+  r.post('/v1/decisions', express.json({ limit: '8kb' }), async (req, res) => {
+    const body = parseOr400(DecisionRequest, req.body);
+    const dataUserId = ownDataUserId(callerOf(req), body.dataUserId);
+    await deps.freshness.awaitKeys([body.subject, dataUserId]);
+    const [state, dataUser] = await Promise.all([deps.reader.subject(body.subject), registeredDataUser(deps.reader, dataUserId)]);
+    const at = deps.now().toISOString();
+    const d = decide(state ?? EMPTY_STATE, { subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory, dataUser }, deps.policy, at);
+    const decisionId = randomUUID();
+    await deps.decisionLog.record({
+      kind: 'decision', decisionId, at, dataUserId, subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory,
+      decision: d.decision, reasons: d.reasons.map((x) => x.code), eventIds: d.eventIds, policyVersion: d.policyVersion,
+    });
+    res.json({ decisionId, ...d, subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory, dataUserId, decidedAt: at });
+  });
+  // Body: a JSON array of subject ids, read as a stream; answer: NDJSON, one line per subject, then a trailer.
+  r.post('/v1/decisions\\:filter', async (req, res) => {
+    const query = parseOr400(FilterQuery, req.query);
+    const dataUserId = ownDataUserId(callerOf(req), query.dataUserId);
+    await filterCohort(req, res, { ...query, dataUserId }, deps);
+  });
+  return r;
+}

@@ -1,0 +1,95 @@
+// Query / decision API: wiring only. Reads configuration, creates clients, serves the routers.
+import { z } from 'zod';
+import { Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import { loadConfig, kafkaConfig, mongoConfig, policyConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
+import { createLogger } from '../../adapters/logger.js';
+import { startTelemetry } from '../../adapters/telemetry.js';
+import { createKafka, createIdempotentProducer, partitionCount } from '../../adapters/kafka.js';
+import { openMongo } from '../../adapters/mongo.js';
+import { createApp, listen } from '../../adapters/http/app.js';
+import { authenticate } from '../../access/authenticate.js';
+import { CredentialStore } from '../../access/credentials.js';
+import { LedgerWriter } from '../../ledger/writer.js';
+import { ReceiptStore } from '../../ledger/receipts.js';
+import { projectionReader } from '../../projections/reader.js';
+import { LedgerFreshness } from './freshness.js';
+import { DecisionLog } from './decisionLog.js';
+import { consentRoutes } from './consentRoutes.js';
+import { decisionRoutes } from './decisionRoutes.js';
+import { dataUserRoutes } from './dataUserRoutes.js';
+import { releaseRoutes } from './releaseRoutes.js';
+import { queryOpenApi } from './openapi.js';
+import type { QueryDeps } from './deps.js';
+
+const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend(topicsConfig.shape).extend(policyConfig.shape).extend({
+  QUERY_PORT: z.coerce.number().int().min(1).max(65535).default(8081),
+  QUERY_HOST: z.string().default('127.0.0.1'),
+  /** How long a request waits for the projector to reach the ledger's high-water mark before 503. */
+  QUERY_FRESHNESS_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
+  LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
+}));
+const log = createLogger('query', config.LOG_LEVEL);
+const telemetry = startTelemetry('query', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+
+// Short timeouts and few retries: a Kafka that is down must turn into a prompt 503, not a hung request.
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-query`, requestTimeoutMs: 3000, retries: 2 }, log);
+const producer = createIdempotentProducer(kafka);
+await producer.connect();
+const admin = kafka.admin();
+await admin.connect();
+const partitions = await partitionCount(kafka, config.LEDGER_TOPIC);
+// The projection store may be down at start: the service starts anyway and answers 503 until it is back.
+const mongo = openMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
+const reader = projectionReader(mongo.db);
+const receipts = new ReceiptStore(mongo.db, randomUUID());
+const writer = new LedgerWriter(producer, {
+  topic: config.LEDGER_TOPIC, partitions, deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
+  onLateWrite: (p, event) => {
+    log.warn({ eventId: p.eventId, partition: p.partition, offset: p.offset }, 'ledger write acknowledged after its deadline');
+    receipts.complete([{ position: p, event }]).catch((err: Error) => log.error({ eventId: p.eventId, err: err.message }, 'could not record a late receipt'));
+  },
+});
+const deps: QueryDeps = {
+  reader,
+  freshness: new LedgerFreshness({ admin, topic: config.LEDGER_TOPIC, partitions, reader, boundMs: config.QUERY_FRESHNESS_MS }),
+  decisionLog: new DecisionLog(producer, config.DECISIONS_TOPIC),
+  policy: config.CONSENT_POLICY,
+  now: () => new Date(),
+};
+const ledger = { writer, receipts };
+
+const app = createApp({
+  log,
+  openapi: queryOpenApi,
+  readiness: {
+    kafka: async () => (await admin.describeCluster()).brokers.length > 0,
+    mongo: async () => (await mongo.db.command({ ping: 1 })).ok === 1,
+  },
+  // Health and docs are public; everything under /v1 needs a credential. One router per resource.
+  routers: [
+    Router().use('/v1', authenticate(new CredentialStore(mongo.db))),
+    consentRoutes(deps),
+    decisionRoutes(deps),
+    dataUserRoutes({ ...deps, ledger }),
+    releaseRoutes({ ...deps, ledger, db: mongo.db }),
+  ],
+});
+const server = await listen(app, config.QUERY_PORT, config.QUERY_HOST);
+log.info({ port: config.QUERY_PORT }, 'query listening');
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping: finishing in-flight requests');
+  await server.close();
+  await writer.drain();
+  await producer.disconnect();
+  await admin.disconnect();
+  await mongo.close();
+  await telemetry.shutdown();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
