@@ -1,0 +1,58 @@
+// Data users' webhook registrations and the signing of deliveries.
+//
+// Signing secrets are never stored: each registration stores a random salt, and the secret is
+// HMAC-SHA256(WEBHOOK_SIGNING_KEY, "<dataUserId>.<salt>"), recomputed by the worker when it signs.
+// A database dump therefore reveals no usable secret; re-registering (new salt) rotates it; rotating
+// WEBHOOK_SIGNING_KEY (configuration) invalidates every secret at once. The secret is shown to the
+// data user once, in the registration response.
+//
+// Signature header (like Stripe's / Standard Webhooks'): `Consent-Ledger-Signature: t=<unix seconds>,v1=<hex>`
+// with v1 = HMAC-SHA256(secret, "<t>.<raw body>"); receivers should reject a t older than a few minutes.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Collection, Db } from '../adapters/mongo.js';
+
+export const SIGNATURE_HEADER = 'consent-ledger-signature';
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const DELIVERY_HEADER = 'consent-ledger-delivery';
+
+interface WebhookDoc { _id: string; url: string; salt: string; registeredAt: string }
+
+export interface Webhook { dataUserId: string; url: string; secret: Buffer }
+
+export class WebhookRegistry {
+  private readonly col: Collection<WebhookDoc>;
+  constructor(db: Db, private readonly signingKey: Buffer) {
+    this.col = db.collection<WebhookDoc>('revocation_webhooks');
+  }
+
+  private secretOf(dataUserId: string, salt: string): Buffer {
+    return createHmac('sha256', this.signingKey).update(`${dataUserId}.${salt}`).digest();
+  }
+
+  /** Registers (or replaces) the webhook; returns the new signing secret (base64url), shown once. */
+  async register(dataUserId: string, url: string, at: string): Promise<string> {
+    const salt = randomBytes(16).toString('base64url');
+    await this.col.replaceOne({ _id: dataUserId }, { url, salt, registeredAt: at }, { upsert: true });
+    return this.secretOf(dataUserId, salt).toString('base64url');
+  }
+
+  async get(dataUserId: string): Promise<Webhook | undefined> {
+    const doc = await this.col.findOne({ _id: dataUserId });
+    return doc ? { dataUserId, url: doc.url, secret: this.secretOf(dataUserId, doc.salt) } : undefined;
+  }
+}
+
+export function signatureHeader(secret: Buffer, body: string, unixSeconds: number): string {
+  const v1 = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
+  return `t=${unixSeconds},v1=${v1}`;
+}
+
+/** For receivers (and tests): true when `header` signs `body` with `secret` within `toleranceS` of now. */
+export function verifySignature(secret: Buffer, body: string, header: string | undefined, nowS: number, toleranceS = 300): boolean {
+  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
+  if (!m) return false;
+  const t = Number(m[1]);
+  if (Math.abs(nowS - t) > toleranceS) return false;
+  const expected = Buffer.from(signatureHeader(secret, body, t).split('v1=')[1]!, 'hex');
+  return timingSafeEqual(expected, Buffer.from(m[2]!, 'hex'));
+}

@@ -1,0 +1,68 @@
+// Activities of the consent lifecycle (cooling-off, reconfirmation, expiry).
+import { ApplicationFailure } from '@temporalio/activity';
+import { cancellationOf, type Cancellation } from '../../contracts/consent/cancellation.js';
+import type { ConsentStatus } from '../../contracts/consent/fold.js';
+import type { EventPosition } from '../../contracts/consent/order.js';
+import type { ActivityDeps } from './index.js';
+import { systemEventId } from './ids.js';
+import { appendSystemEvent, systemEvent } from './ledgerEvents.js';
+import type { NotificationKind } from './organisationNotifications.js';
+
+export type ConsentOutcomeKind = 'effective' | 'cancelled' | 'lapsed' | 'expired';
+
+export interface OutcomeArgs {
+  kind: ConsentOutcomeKind;
+  consentId: string;
+  subject: string;
+  occurredAt: string;
+  policyVersion: string;
+  validUntil?: string;
+}
+
+export interface ConsentCheck { status?: ConsentStatus; cancellation?: Cancellation }
+
+export function consentActivities(deps: ActivityDeps) {
+  return {
+    /** Writes consent.effective / cancelled / lapsed / expired with the id `wf.<consentId>.<kind>`. */
+    async recordConsentOutcome(a: OutcomeArgs): Promise<{ eventId: string; written: boolean }> {
+      const id = systemEventId(a.consentId, a.kind);
+      const now = deps.now();
+      const event = (() => {
+        switch (a.kind) {
+          case 'effective': return systemEvent('consent.effective', id, a.subject, { occurredAt: a.occurredAt, consentId: a.consentId, policyVersion: a.policyVersion }, now);
+          case 'lapsed': return systemEvent('consent.lapsed', id, a.subject, { occurredAt: a.occurredAt, consentId: a.consentId, policyVersion: a.policyVersion }, now);
+          case 'cancelled': return systemEvent('consent.cancelled', id, a.subject, { occurredAt: a.occurredAt, consentId: a.consentId }, now);
+          case 'expired': return systemEvent('consent.expired', id, a.subject, { occurredAt: a.occurredAt, consentId: a.consentId, validUntil: a.validUntil ?? a.occurredAt }, now);
+        }
+      })();
+      const written = await appendSystemEvent(deps.ledger, event);
+      deps.log.info({ eventId: id, type: event.type, written }, 'consent outcome recorded');
+      return { eventId: id, written };
+    },
+
+    /**
+     * The consent as the projection knows it once it has applied at least the consent itself: its
+     * status and any withdrawal / opt-out that cancels it (contracts cancellationOf). Fails (and is
+     * retried) while the projection lags, rather than guessing.
+     */
+    async checkConsent(a: { consentId: string; subject: string; position: EventPosition }): Promise<ConsentCheck> {
+      const reached = await deps.projection.waitForOffset(a.position.partition, a.position.offset, deps.projectionWaitMs);
+      if (!reached) throw ApplicationFailure.retryable('the projection has not reached the consent yet', 'ProjectionBehind');
+      const state = await deps.projection.subject(a.subject);
+      const fact = state?.facts.find((f) => f.kind === 'consent' && f.eventId === a.consentId);
+      if (!state || !fact || fact.kind !== 'consent') return {};
+      const cancellation = cancellationOf(state, a.consentId);
+      return { status: fact.status, ...(cancellation && { cancellation }) };
+    },
+
+    /** A reminder / prompt to the organisation that recorded the consent (outbox, once per id). */
+    async notifyOrganisation(a: { consentId: string; subject: string; organisation: string; kind: NotificationKind; dueBy: string; n: number }): Promise<boolean> {
+      const id = `${systemEventId(a.consentId, a.kind)}.${a.n}`;
+      const fresh = await deps.notifications.notify({
+        _id: id, organisation: a.organisation, kind: a.kind, subject: a.subject, consentId: a.consentId, dueBy: a.dueBy, createdAt: deps.now().toISOString(),
+      });
+      if (fresh) deps.log.info({ notificationId: id, kind: a.kind, organisation: a.organisation }, 'organisation notified');
+      return fresh;
+    },
+  };
+}

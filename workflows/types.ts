@@ -1,0 +1,59 @@
+// Inputs, signals and results shared by the workflows, the dispatcher that starts them and the routes
+// that signal them. Types and constants only (safe inside the workflow sandbox).
+import type { Policy } from '../contracts/consent/policy.js';
+import type { EventPosition } from '../contracts/consent/order.js';
+import type { CaptureSetting, Scope } from '../contracts/consent/vocabulary.js';
+
+/** Temporal search attributes registered on the server (infra/temporal/temporal.sh). */
+export const SEARCH_ATTRIBUTES = { subject: 'SubjectPseudonym', eventType: 'ConsentEventType' } as const;
+
+/** Workflow ids are business keys derived from the ledger event, so a re-delivered event can never
+ *  start a second workflow. */
+export const workflowIds = {
+  coolingOff: (consentId: string) => `coolingOff:${consentId}`,
+  withdrawal: (withdrawalId: string) => `withdrawal:${withdrawalId}`,
+} as const;
+
+export interface ConsentInput {
+  consentId: string;
+  subject: string;
+  /** The emitting organisation (reminders and re-consent prompts go to it). */
+  organisation: string;
+  occurredAt: string;
+  setting: CaptureSetting;
+  policyVersion: string;
+  validUntil?: string;
+  /** Where the consent.given sits on the ledger: the projection is read once it has applied it. */
+  position: EventPosition;
+  /** The deployment's policy when the dispatcher started the workflow (durations). */
+  policy: Policy;
+}
+
+export interface WithdrawalInput {
+  withdrawalId: string;
+  subject: string;
+  organisation: string;
+  occurredAt: string;
+  scope: Scope;
+  position: EventPosition;
+  policy: Policy;
+  /** Webhook retry back-off ceiling (ms); the attempts are unlimited. */
+  deliveryMaxIntervalMs?: number;
+}
+
+/** A withdrawal / opt-out that ends a consent in cooling-off (dispatcher → coolingOff). */
+export interface CancelArgs { byEventId: string; occurredAt: string }
+/** consent.reconfirmed (dispatcher → coolingOff). */
+export interface ReconfirmArgs { eventId: string; occurredAt: string }
+/** A data user acknowledged its notice (acknowledgement route → withdrawalPropagation). */
+export interface AcknowledgeArgs { dataUserId: string; noticeId: string; at: string }
+
+export type ConsentPhase = 'cooling-off' | 'awaiting-reconfirmation' | 'effective' | 'cancelled' | 'lapsed' | 'expired';
+export type ConsentOutcome = Exclude<ConsentPhase, 'cooling-off' | 'awaiting-reconfirmation'>;
+
+export interface HolderStatus {
+  dataUserId: string;
+  noticeId?: string;
+  acknowledged: boolean;
+  overdue: boolean;
+}

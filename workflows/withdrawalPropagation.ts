@@ -1,0 +1,81 @@
+// Carries one withdrawal (workflow id withdrawal:<withdrawalId>) to every data user holding the
+// subject's data within the withdrawn scope. For each holder, in parallel:
+//   revocation.sent (one notice id per withdrawal and data user) → webhook delivery, retried with
+//   exponential back-off until it is delivered or acknowledged → reminders before the SLA →
+//   revocation.overdue at the SLA (and keep waiting) → revocation.acknowledged when the data user
+//   POSTs its acknowledgement (the acknowledgement route signals this workflow).
+// withdrawal.completed once every holder has acknowledged (at once when nobody held the data).
+// A webhook delivery is never taken as an acknowledgement.
+import { CancellationScope, isCancellation, proxyActivities, setHandler, condition } from '@temporalio/workflow';
+import { acknowledgementDueBy, reminderTimes } from '../contracts/consent/policy.js';
+import type { Activities } from './activities/index.js';
+import { nowIso, waitUntil } from './clock.js';
+import { acknowledgeSignal, holdersQuery } from './signals.js';
+import type { AcknowledgeArgs, HolderStatus, WithdrawalInput } from './types.js';
+
+const steps = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  // Unlimited attempts: an outage delays a step, it never skips one.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+export const DEFAULT_DELIVERY_MAX_INTERVAL_MS = 10 * 60_000;
+
+export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ holders: string[] }> {
+  const delivery = proxyActivities<Activities>({
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: input.deliveryMaxIntervalMs ?? DEFAULT_DELIVERY_MAX_INTERVAL_MS },
+  });
+  const acks: AcknowledgeArgs[] = [];
+  const status = new Map<string, HolderStatus>();
+  // Kept as received; each holder's wait matches its own notice id (a stray or forged signal matches none).
+  setHandler(acknowledgeSignal, (a) => {
+    if (!acks.some((b) => b.dataUserId === a.dataUserId && b.noticeId === a.noticeId)) acks.push(a);
+  });
+  setHandler(holdersQuery, () => [...status.values()]);
+
+  const { withdrawalId, subject, policy } = input;
+  const holders = await steps.findHolders({
+    withdrawalId, subject, organisation: input.organisation, occurredAt: input.occurredAt, scope: input.scope, position: input.position,
+  });
+  for (const dataUserId of holders) status.set(dataUserId, { dataUserId, acknowledged: false, overdue: false });
+
+  const carry = async (dataUserId: string): Promise<void> => {
+    const h = status.get(dataUserId)!;
+    const sentAt = nowIso();
+    const dueBy = acknowledgementDueBy(sentAt, policy);
+    const noticeId = await steps.issueNotice({
+      withdrawalId, subject, dataUserId, scope: input.scope, withdrawnAt: input.occurredAt, sentAt, dueBy, policyVersion: policy.version,
+    });
+    h.noticeId = noticeId;
+    const ackOf = () => acks.find((a) => a.dataUserId === dataUserId && a.noticeId === noticeId);
+    const acked = () => ackOf() !== undefined;
+
+    // Deliveries run in the background of the wait; the acknowledgement cancels whatever is still retrying.
+    const deliveries = new CancellationScope();
+    const background: Promise<unknown>[] = [];
+    const send = (reminder?: number) => background.push(
+      deliveries.run(() => delivery.deliverNotice({ noticeId, ...(reminder !== undefined && { reminder }) }))
+        .catch((err: unknown) => { if (!isCancellation(err)) throw err; }),
+    );
+    send();
+    let n = 0;
+    for (const at of reminderTimes(sentAt, policy)) {
+      if (await waitUntil(at, acked)) break;
+      send(++n);
+    }
+    if (!(await waitUntil(dueBy, acked))) {
+      await steps.recordOverdue({ withdrawalId, subject, dataUserId, noticeId, dueBy });
+      h.overdue = true;
+      await condition(acked);
+    }
+    deliveries.cancel();
+    await steps.recordAcknowledged({ withdrawalId, subject, dataUserId, noticeId, at: ackOf()!.at });
+    h.acknowledged = true;
+    await Promise.allSettled(background);
+  };
+
+  await Promise.all(holders.map(carry));
+  await steps.completeWithdrawal({ withdrawalId, subject, dataUserIds: holders, at: nowIso() });
+  return { holders };
+}
