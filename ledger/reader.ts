@@ -43,6 +43,8 @@ export interface LedgerReaderOptions {
   log: Logger;
   /** Called with the valid events of one partition's batch, in ledger order. */
   handle(records: LedgerRecord[], partition: number, batch: LedgerBatch): Promise<LedgerHandleOutcome>;
+  /** On every (re)join of the group: this member's partitions of the topic. */
+  assigned?(partitions: number[]): void;
   /** After the batch's offsets were committed: the next offset to read on that partition. */
   committed?(partition: number, nextOffset: string): Promise<void> | void;
 }
@@ -50,6 +52,10 @@ export interface LedgerReaderOptions {
 export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): Promise<Consumer> {
   const topic = o.topic ?? TOPICS.ledger;
   const consumer = createConsumer(kafka, { groupId: o.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  if (o.assigned) {
+    const assigned = o.assigned;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => assigned(e.payload.memberAssignment[topic] ?? []));
+  }
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
   await consumer.run({
