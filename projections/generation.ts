@@ -18,7 +18,15 @@ export type DataUserDoc = DataUserRecord & { _id: string };
 /** Everything before `next` on `partition` is projected (offset as a decimal string). */
 export interface ProgressDoc { _id: number; next: string; updatedAt: Date }
 
-interface MetaDoc { _id: 'active'; generation: string; previous?: string; switchedAt?: Date }
+export interface MetaDoc {
+  _id: 'active';
+  generation: string;
+  /** The generation it replaced, and whether the rebuild has dropped it (a projector batch that was
+   *  still writing to it at the switch may recreate its collections: the projector drops them then). */
+  previous?: string;
+  previousDropped?: boolean;
+  switchedAt?: Date;
+}
 
 export interface Generation {
   readonly name: string;
@@ -41,9 +49,12 @@ export function newGenerationName(now = Date.now()): string {
   return `g${now.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
+export async function readMeta(db: Db): Promise<MetaDoc> {
+  return (await db.collection<MetaDoc>(META_COLLECTION).findOne({ _id: 'active' })) ?? { _id: 'active', generation: INITIAL_GENERATION };
+}
+
 export async function activeGenerationName(db: Db): Promise<string> {
-  const meta = await db.collection<MetaDoc>(META_COLLECTION).findOne({ _id: 'active' });
-  return meta?.generation ?? INITIAL_GENERATION;
+  return (await readMeta(db)).generation;
 }
 
 /** Make `name` the active generation (one document write). Returns the generation it replaced. */
@@ -51,10 +62,15 @@ export async function switchGeneration(db: Db, name: string, now = new Date()): 
   const previous = await activeGenerationName(db);
   await db.collection<MetaDoc>(META_COLLECTION).updateOne(
     { _id: 'active' },
-    { $set: { generation: name, previous, switchedAt: now } },
+    { $set: { generation: name, previous, previousDropped: false, switchedAt: now } },
     { upsert: true },
   );
   return previous;
+}
+
+/** Note in the meta document that the replaced generation is gone (see MetaDoc.previousDropped). */
+export async function markPreviousDropped(db: Db, previous: string): Promise<void> {
+  await db.collection<MetaDoc>(META_COLLECTION).updateOne({ _id: 'active', previous }, { $set: { previousDropped: true } });
 }
 
 export async function dropGeneration(db: Db, name: string): Promise<void> {

@@ -1,0 +1,106 @@
+// Rebuild: replay the ledger from offset 0 into a fresh generation of projection collections, catch
+// up, and switch every reader and the live projector over with one document update.
+//
+// 1. a new generation name; the ledger's end offsets taken now are the target (the progress bar);
+// 2. the projector's own consumer code (consumer.ts) writes that generation, in a consumer group of
+//    its own (deleted at the end), from offset 0; poison records are skipped, not dead-lettered again;
+// 3. when every partition reached the target, one catch-up round to the then-current end offsets;
+// 4. the consumer stops (its last batch finished), `projection_meta/active` is switched; the live
+//    projector notices (at its next batch, or within SWITCH_WATCH_MS when idle) that the new
+//    generation's progress is behind what it has committed and seeks back to it, so the records
+//    written during the switch are applied there too;
+// 5. after a grace period (readers cache the active generation for META_TTL_MS) the old generation
+//    is dropped — unless `keepPrevious` (to compare both, as the acceptance test does).
+import type { Kafka } from '../../adapters/kafka.js';
+import type { Db } from '../../adapters/mongo.js';
+import type { Logger } from '../../adapters/logger.js';
+import { dropGeneration, markPreviousDropped, newGenerationName, switchGeneration } from '../../projections/generation.js';
+import { META_TTL_MS } from '../../projections/reader.js';
+import { startProjector } from './consumer.js';
+
+export interface RebuildOptions {
+  kafka: Kafka;
+  db: Db;
+  log: Logger;
+  topic: string;
+  deadLetterTopic: string;
+  groupId: string;
+  keepPrevious?: boolean;
+  /** Called as records are applied: done and total ledger offsets of the current target. */
+  progress?(done: number, total: number): void;
+  /** Grace before dropping the old generation (default: several reader cache periods). */
+  dropAfterMs?: number;
+}
+
+export interface RebuildResult {
+  generation: string;
+  previous: string;
+  /** Ledger records read (valid and poison) up to the target, and how long it took. */
+  records: number;
+  events: number;
+  seconds: number;
+}
+
+export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
+  const started = performance.now();
+  const name = newGenerationName();
+  const groupId = `${o.groupId}.rebuild.${name}`;
+  const admin = o.kafka.admin();
+  await admin.connect();
+  try {
+    const done = new Map<number, bigint>();
+    let events = 0;
+    let target = await endOffsets(admin, o.topic);
+    const total = () => Number([...target.values()].reduce((a, b) => a + b, 0n));
+    const reached = () => [...target].every(([p, end]) => (done.get(p) ?? 0n) >= end);
+    const doneCount = () => Number([...target].reduce((sum, [p, end]) => sum + min(done.get(p) ?? 0n, end), 0n));
+    let wake: () => void = () => undefined;
+    o.log.info({ generation: name, records: total() }, 'rebuild started');
+    const projector = await startProjector({
+      kafka: o.kafka, db: o.db, log: o.log, groupId, topic: o.topic, deadLetterTopic: o.deadLetterTopic, generation: name,
+      onBatch: (r) => {
+        done.set(r.partition, BigInt(r.nextOffset));
+        events += r.events;
+        o.progress?.(doneCount(), total());
+        wake();
+      },
+    });
+    let crashed: Error | undefined;
+    projector.consumer.on(projector.consumer.events.CRASH, (e) => { if (!e.payload.restart) { crashed = e.payload.error; wake(); } });
+    try {
+      const untilReached = async () => {
+        while (!reached()) {
+          if (crashed) throw crashed;
+          await new Promise<void>((r) => { wake = r; setTimeout(r, 1000); });
+        }
+      };
+      await untilReached();
+      const records = total();
+      const seconds = (performance.now() - started) / 1000;
+      target = await endOffsets(admin, o.topic); // catch up with what was written meanwhile
+      o.progress?.(doneCount(), total());
+      await untilReached();
+      await projector.disconnect();
+      const previous = await switchGeneration(o.db, name);
+      o.log.info({ generation: name, previous, records, seconds }, 'rebuild caught up: switched over');
+      if (!o.keepPrevious && previous !== name) {
+        await new Promise((r) => setTimeout(r, o.dropAfterMs ?? 4 * META_TTL_MS + 1000));
+        await dropGeneration(o.db, previous);
+        await markPreviousDropped(o.db, previous);
+      }
+      return { generation: name, previous, records, events, seconds };
+    } finally {
+      await projector.disconnect();
+    }
+  } finally {
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+async function endOffsets(admin: ReturnType<Kafka['admin']>, topic: string): Promise<Map<number, bigint>> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+}
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
