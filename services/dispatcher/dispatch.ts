@@ -1,0 +1,128 @@
+// What the dispatcher does with each ledger event: start or signal the workflow it concerns.
+//   consent.given        → start coolingOff:<eventId>
+//   consent.withdrawn    → signal `cancel` to the pending consents it cancels; start withdrawal:<eventId>
+//   optout.registered    → signal `cancel` to the pending consents it cancels (prospective: no propagation)
+//   consent.reconfirmed  → signal `reconfirm` to coolingOff:<consentId>
+// Which consents a refusal cancels is asked of the projection (contracts consentsCancelledBy) once it
+// has applied the refusal's own ledger position — every earlier event of the subject is then in it,
+// and their workflows were started by this same consumer earlier (same partition, in order). A
+// consent that reaches the ledger only after a refusal that post-dates it is caught by the
+// workflow's own check before it writes consent.effective.
+// Idempotent: workflow ids derive from event ids and are never reused (REJECT_DUPLICATE), so a
+// re-delivered event is "already started" = success; signals are idempotent in the workflows.
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { consentsCancelledBy } from '../../contracts/consent/cancellation.js';
+import type { EventOf } from '../../contracts/consent/events.js';
+import type { Policy } from '../../contracts/consent/policy.js';
+import type { Logger } from '../../adapters/logger.js';
+import type { LedgerRecord } from '../../ledger/reader.js';
+import type { ProjectionReader } from '../../projections/reader.js';
+import { cancelSignal, reconfirmSignal } from '../../workflows/signals.js';
+import { SEARCH_ATTRIBUTES, workflowIds, type ConsentInput, type WithdrawalInput } from '../../workflows/types.js';
+
+const subjectKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.subject, SearchAttributeType.KEYWORD);
+const eventTypeKey = defineSearchAttributeKey(SEARCH_ATTRIBUTES.eventType, SearchAttributeType.KEYWORD);
+
+export interface DispatchDeps {
+  client: Client;
+  taskQueue: string;
+  projection: Pick<ProjectionReader, 'subject' | 'waitForOffset'>;
+  policy: Policy;
+  log: Logger;
+  projectionWaitMs: number;
+  deliveryMaxIntervalMs: number;
+  /** Subjects handled at once within a batch (each subject's events stay in ledger order). */
+  concurrency: number;
+}
+
+export class ProjectionBehind extends Error {
+  override readonly name = 'ProjectionBehind';
+}
+
+/** Handles one partition's batch; resolves only when Temporal accepted every start and signal. */
+export async function dispatchBatch(deps: DispatchDeps, records: readonly LedgerRecord[]): Promise<void> {
+  const bySubject = new Map<string, LedgerRecord[]>();
+  for (const r of records) {
+    const list = bySubject.get(r.event.subject);
+    if (list) list.push(r); else bySubject.set(r.event.subject, [r]);
+  }
+  const queues = [...bySubject.values()];
+  const run = async () => {
+    for (let q = queues.shift(); q; q = queues.shift()) for (const r of q) await dispatchOne(deps, r);
+  };
+  await Promise.all(Array.from({ length: Math.min(deps.concurrency, queues.length) }, run));
+}
+
+export async function dispatchOne(deps: DispatchDeps, r: LedgerRecord): Promise<void> {
+  const e = r.event;
+  switch (e.type) {
+    case 'consent.given': return startConsent(deps, r, e);
+    case 'consent.withdrawn':
+      await cancelPending(deps, r);
+      return startWithdrawal(deps, r, e);
+    case 'optout.registered': return cancelPending(deps, r);
+    case 'consent.reconfirmed':
+      return signal(deps, workflowIds.coolingOff(e.data.consentId), () =>
+        deps.client.workflow.getHandle(workflowIds.coolingOff(e.data.consentId)).signal(reconfirmSignal, { eventId: e.id, occurredAt: e.data.occurredAt }));
+    default: return;
+  }
+}
+
+async function start(deps: DispatchDeps, workflowId: string, go: () => Promise<unknown>): Promise<void> {
+  try {
+    await go();
+    deps.log.info({ workflowId }, 'workflow started');
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return; // a re-delivered event: already done
+    throw err;
+  }
+}
+
+async function signal(deps: DispatchDeps, workflowId: string, go: () => Promise<void>): Promise<void> {
+  try {
+    await go();
+  } catch (err) {
+    // Closed (e.g. already effective, or lapsed) or never started (unknown consent): nothing to change.
+    if (err instanceof WorkflowNotFoundError) { deps.log.info({ workflowId }, 'signal for a workflow that is not running: ignored'); return; }
+    throw err;
+  }
+}
+
+function startConsent(deps: DispatchDeps, r: LedgerRecord, e: EventOf<'consent.given'>) {
+  const input: ConsentInput = {
+    consentId: e.id, subject: e.subject, organisation: e.source, occurredAt: e.data.occurredAt, setting: e.data.capture.setting,
+    policyVersion: e.data.policyVersion, ...(e.data.validUntil !== undefined && { validUntil: e.data.validUntil }),
+    position: { partition: r.partition, offset: r.offset }, policy: deps.policy,
+  };
+  const workflowId = workflowIds.coolingOff(e.id);
+  return start(deps, workflowId, () => deps.client.workflow.start('coolingOff', {
+    taskQueue: deps.taskQueue, workflowId, args: [input], workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    typedSearchAttributes: [{ key: subjectKey, value: e.subject }, { key: eventTypeKey, value: e.type }],
+  }));
+}
+
+function startWithdrawal(deps: DispatchDeps, r: LedgerRecord, e: EventOf<'consent.withdrawn'>) {
+  const input: WithdrawalInput = {
+    withdrawalId: e.id, subject: e.subject, organisation: e.source, occurredAt: e.data.occurredAt, scope: e.data.scope,
+    position: { partition: r.partition, offset: r.offset }, policy: deps.policy, deliveryMaxIntervalMs: deps.deliveryMaxIntervalMs,
+  };
+  const workflowId = workflowIds.withdrawal(e.id);
+  return start(deps, workflowId, () => deps.client.workflow.start('withdrawalPropagation', {
+    taskQueue: deps.taskQueue, workflowId, args: [input], workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    typedSearchAttributes: [{ key: subjectKey, value: e.subject }, { key: eventTypeKey, value: e.type }],
+  }));
+}
+
+async function cancelPending(deps: DispatchDeps, r: LedgerRecord): Promise<void> {
+  const reached = await deps.projection.waitForOffset(r.partition, r.offset, deps.projectionWaitMs);
+  // Not committing is the safe answer: the batch is re-delivered and tried again.
+  if (!reached) throw new ProjectionBehind(`projection has not reached ${r.partition}/${r.offset}`);
+  const state = await deps.projection.subject(r.event.subject);
+  if (!state) return;
+  for (const c of consentsCancelledBy(state, r.event.id)) {
+    const workflowId = workflowIds.coolingOff(c.consentId);
+    await signal(deps, workflowId, () => deps.client.workflow.getHandle(workflowId).signal(cancelSignal, { byEventId: c.byEventId, occurredAt: c.occurredAt }));
+    deps.log.info({ workflowId, by: c.byEventId }, 'cancellation signalled');
+  }
+}

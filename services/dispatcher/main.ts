@@ -1,0 +1,79 @@
+// Dispatcher service: reads the ledger as its own consumer group and starts / signals workflows
+// (dispatch.ts). Offsets are committed only after Temporal accepted every start and signal of a
+// batch (ledger/reader.ts commits after the handler resolved). Wiring only.
+import { z } from 'zod';
+import { loadConfig, kafkaConfig, mongoConfig, policyConfig, runtimeConfig, temporalConfig, topicsConfig } from '../../adapters/config.js';
+import { createLogger } from '../../adapters/logger.js';
+import { startTelemetry } from '../../adapters/telemetry.js';
+import { createKafka, createIdempotentProducer } from '../../adapters/kafka.js';
+import { connectMongo } from '../../adapters/mongo.js';
+import { connectTemporalClient } from '../../adapters/temporal.js';
+import { createApp, listen } from '../../adapters/http/app.js';
+import { startLedgerReader } from '../../ledger/reader.js';
+import { projectionReader } from '../../projections/reader.js';
+import { dispatchBatch } from './dispatch.js';
+
+const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend(topicsConfig.shape)
+  .extend(temporalConfig.shape).extend(policyConfig.shape).extend({
+    DISPATCHER_PORT: z.coerce.number().int().min(1).max(65535).default(8083),
+    DISPATCHER_HOST: z.string().default('127.0.0.1'),
+    DISPATCHER_GROUP_ID: z.string().min(1).default('consent-dispatcher'),
+    PROJECTION_WAIT_MS: z.coerce.number().int().min(100).default(10_000),
+    WEBHOOK_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).default(600_000),
+    DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  }));
+const log = createLogger('dispatcher', config.LOG_LEVEL);
+const telemetry = startTelemetry('dispatcher', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-dispatcher` }, log);
+const deadLetters = createIdempotentProducer(kafka);
+await deadLetters.connect();
+const mongo = await connectMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
+const temporal = await connectTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+const deps = {
+  client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, projection: projectionReader(mongo.db), policy: config.CONSENT_POLICY, log,
+  projectionWaitMs: config.PROJECTION_WAIT_MS, deliveryMaxIntervalMs: config.WEBHOOK_MAX_BACKOFF_MS, concurrency: config.DISPATCH_CONCURRENCY,
+};
+let inFlight = 0;
+const consumer = await startLedgerReader(kafka, {
+  groupId: config.DISPATCHER_GROUP_ID, topic: config.LEDGER_TOPIC, deadLetterTopic: config.DEADLETTER_TOPIC, deadLetters, log,
+  handle: async (records) => {
+    inFlight++;
+    try { await dispatchBatch(deps, records); } finally { inFlight--; }
+  },
+});
+let consuming = true;
+// A failed batch (Temporal or the projection unavailable) crashes the consumer, which restarts from the
+// last committed offset: nothing is skipped. Only a crash without restart makes the service unready.
+consumer.on(consumer.events.CRASH, (e) => {
+  log.error({ error: e.payload.error.message, restart: e.payload.restart }, 'ledger consumer crashed');
+  if (!e.payload.restart) consuming = false;
+});
+
+const app = createApp({
+  log,
+  readiness: {
+    consumer: async () => consuming,
+    temporal: async () => { await temporal.client.workflowService.getSystemInfo({}); return true; },
+  },
+  routers: [],
+});
+const server = await listen(app, config.DISPATCHER_PORT, config.DISPATCHER_HOST);
+log.info({ port: config.DISPATCHER_PORT, group: config.DISPATCHER_GROUP_ID }, 'dispatcher consuming the ledger');
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping: finishing the batch in hand');
+  await consumer.disconnect(); // waits for the running eachBatch; its offsets are committed only if it finished
+  while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+  await server.close();
+  await deadLetters.disconnect();
+  await temporal.close();
+  await mongo.close();
+  await telemetry.shutdown();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

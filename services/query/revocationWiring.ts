@@ -1,0 +1,50 @@
+// Builds the revocation routes for a service's composition root in one call: the notice store and
+// webhook registry on the service's database, and a Temporal client (connected on first use, so the
+// service starts and answers 503 for acknowledgements while Temporal is down).
+import { Router } from 'express';
+import { z } from 'zod';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { loadConfig, temporalConfig } from '../../adapters/config.js';
+import type { Db } from '../../adapters/mongo.js';
+import { connectTemporalClient } from '../../adapters/temporal.js';
+import { DomainError } from '../../adapters/http/problems.js';
+import { NoticeStore } from '../../revocations/notices.js';
+import { WebhookRegistry } from '../../revocations/webhooks.js';
+import { acknowledgeSignal } from '../../workflows/signals.js';
+import { workflowIds, type AcknowledgeArgs } from '../../workflows/types.js';
+import { revocationRoutes } from './revocationRoutes.js';
+
+export const revocationConfig = temporalConfig.extend({
+  WEBHOOK_SIGNING_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
+  /** How long an acknowledgement waits for Temporal before answering 503. */
+  TEMPORAL_SIGNAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+});
+
+/** Signals the propagation workflow; Temporal unreachable → DomainError 'unavailable' (503). */
+export function temporalAcknowledger(client: () => Promise<Client>, timeoutMs: number) {
+  return async (withdrawalId: string, args: AcknowledgeArgs): Promise<void> => {
+    try {
+      const c = await client();
+      await c.withDeadline(Date.now() + timeoutMs, () => c.workflow.getHandle(workflowIds.withdrawal(withdrawalId)).signal(acknowledgeSignal, args));
+    } catch (err) {
+      // Closed: it completed, which it only does once every holder acknowledged.
+      if (err instanceof WorkflowNotFoundError) return;
+      throw new DomainError('unavailable', 'the workflow service is unavailable; the acknowledgement was kept, retry to complete it');
+    }
+  };
+}
+
+export function revocationRoutesFor(db: Db, env: NodeJS.ProcessEnv = process.env): Router {
+  const config = loadConfig(revocationConfig, env);
+  let connecting: Promise<Client> | undefined;
+  const client = () => (connecting ??= connectTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE })
+    .then((t) => t.client)
+    .catch((err: unknown) => { connecting = undefined; throw err; }));
+  return revocationRoutes({
+    notices: new NoticeStore(db),
+    webhooks: new WebhookRegistry(db, Buffer.from(config.WEBHOOK_SIGNING_KEY, 'base64')),
+    acknowledge: temporalAcknowledger(client, config.TEMPORAL_SIGNAL_TIMEOUT_MS),
+    now: () => new Date(),
+  });
+}

@@ -1,0 +1,106 @@
+// Temporal worker service: runs the workflows (workflows/index.ts) and their activities (ledger
+// writes, projection reads, notices, signed webhook deliveries). Wiring only.
+import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, temporalConfig, topicsConfig } from '../../adapters/config.js';
+import { createLogger } from '../../adapters/logger.js';
+import { startTelemetry } from '../../adapters/telemetry.js';
+import { createKafka, createIdempotentProducer, partitionCount } from '../../adapters/kafka.js';
+import { connectMongo } from '../../adapters/mongo.js';
+import { connectTemporalWorker } from '../../adapters/temporal.js';
+import { createApp, listen } from '../../adapters/http/app.js';
+import { LedgerWriter } from '../../ledger/writer.js';
+import { ReceiptStore } from '../../ledger/receipts.js';
+import { projectionReader } from '../../projections/reader.js';
+import { NoticeStore } from '../../revocations/notices.js';
+import { WebhookRegistry } from '../../revocations/webhooks.js';
+import { createActivities } from '../../workflows/activities/index.js';
+import { OrganisationNotifications } from '../../workflows/activities/organisationNotifications.js';
+
+export const signingKeyConfig = z.object({
+  WEBHOOK_SIGNING_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
+});
+
+const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend(topicsConfig.shape)
+  .extend(temporalConfig.shape).extend(signingKeyConfig.shape).extend({
+    WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(8084),
+    WORKER_HOST: z.string().default('127.0.0.1'),
+    PROJECTION_WAIT_MS: z.coerce.number().int().min(100).default(10_000),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+  }));
+const log = createLogger('worker', config.LOG_LEVEL);
+const telemetry = startTelemetry('worker', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-worker` }, log);
+const producer = createIdempotentProducer(kafka);
+await producer.connect();
+const mongo = await connectMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
+const receipts = new ReceiptStore(mongo.db, `worker-${randomUUID()}`);
+const writer = new LedgerWriter(producer, {
+  topic: config.LEDGER_TOPIC,
+  partitions: await partitionCount(kafka, config.LEDGER_TOPIC),
+  onLateWrite: (p, event) => { receipts.complete([{ position: p, event }]).catch(() => undefined); },
+});
+const notices = new NoticeStore(mongo.db);
+await notices.ensureIndexes();
+const admin = kafka.admin();
+await admin.connect();
+
+const activities = createActivities({
+  ledger: { writer, receipts },
+  projection: projectionReader(mongo.db),
+  notices,
+  webhooks: new WebhookRegistry(mongo.db, Buffer.from(config.WEBHOOK_SIGNING_KEY, 'base64')),
+  revocations: { producer, topic: config.REVOCATIONS_TOPIC },
+  notifications: new OrganisationNotifications(mongo.db),
+  log,
+  now: () => new Date(),
+  projectionWaitMs: config.PROJECTION_WAIT_MS,
+  webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
+});
+
+const connection = await connectTemporalWorker({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+const worker = await Worker.create({
+  connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
+  workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
+  activities,
+  maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+  // Let in-flight activities finish on SIGTERM (graceful shutdown); a SIGKILL is covered by Temporal's retries.
+  shutdownGraceTime: '20s',
+});
+const running = worker.run();
+
+const app = createApp({
+  log,
+  readiness: {
+    temporal: async () => worker.getState() === 'RUNNING',
+    kafka: async () => (await admin.describeCluster()).brokers.length > 0,
+    mongo: async () => (await mongo.db.command({ ping: 1 })).ok === 1,
+  },
+  routers: [],
+});
+const server = await listen(app, config.WORKER_PORT, config.WORKER_HOST);
+log.info({ port: config.WORKER_PORT, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+
+let stopping = false;
+async function shutdown(signal: string, code = 0) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping: finishing in-flight activities');
+  worker.shutdown();
+  await running.catch((err: Error) => log.error({ err: err.message }, 'worker stopped with an error'));
+  await server.close();
+  await writer.drain();
+  await producer.disconnect();
+  await admin.disconnect();
+  await connection.close();
+  await mongo.close();
+  await telemetry.shutdown();
+  process.exit(code);
+}
+running.catch((err: Error) => { log.error({ err: err.message }, 'worker failed'); void shutdown('worker-failed', 1); });
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
