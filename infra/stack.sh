@@ -55,6 +55,10 @@ load_secrets() {
     (umask 077; printf 'SEALER_SIGNING_KEY=%s\nAUDIT_PUBLIC_KEY=%s\n' "$key" \
       "$(printf '%s' "$key" | base64 -d | openssl pkey -inform DER -pubout -outform DER | base64 | tr -d '\n')" >> "$f")
   fi
+  # Master key from which each data user's webhook signing secret is derived (revocations/webhooks.ts).
+  if ! grep -q '^WEBHOOK_SIGNING_KEY=' "$f"; then
+    (umask 077; printf 'WEBHOOK_SIGNING_KEY=%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$f")
+  fi
   set -a; source "$f"; set +a
 }
 
