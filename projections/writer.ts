@@ -42,7 +42,8 @@ async function applySubjects(g: Generation, bySubject: Map<string, LedgerRecord[
     const before: SubjectState = stored.get(subject) ?? EMPTY_STATE;
     let state = before;
     // Positions travel with the events: evolve sorts late arrivals into fold order and re-derives.
-    for (const r of list) state = evolve(state, r.event, r);
+    // Only partition and offset: evolve stores the position object as given.
+    for (const r of list) state = evolve(state, r.event, { partition: r.partition, offset: r.offset });
     if (state !== before) ops.push({ replaceOne: { filter: { _id: subject }, replacement: state, upsert: true } });
   }
   if (ops.length > 0) await g.subjects.bulkWrite(ops, { ordered: false, ignoreUndefined: true });
