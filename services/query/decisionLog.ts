@@ -26,6 +26,8 @@ export interface DecisionRecord {
   reasons: ReasonCode[];
   eventIds: readonly string[];
   policyVersion: string;
+  /** Present when the decision was asked as of a past instant. */
+  asOf?: string;
 }
 
 export interface FilterRecord {

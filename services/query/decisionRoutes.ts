@@ -3,7 +3,9 @@
 import express, { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { decide } from '../../contracts/consent/decide.js';
-import { EMPTY_STATE } from '../../contracts/consent/fold.js';
+import { EMPTY_STATE, stateAsOf } from '../../contracts/consent/fold.js';
+import { compareUtc } from '../../contracts/consent/primitives.js';
+import { DomainError } from '../../adapters/http/problems.js';
 import { callerOf } from '../../access/authenticate.js';
 import { DecisionRequest, FilterQuery, parseOr400 } from './schemas.js';
 import { ownDataUserId, registeredDataUser, type QueryDeps } from './deps.js';
@@ -14,16 +16,26 @@ export function decisionRoutes(deps: QueryDeps): Router {
   r.post('/v1/decisions', express.json({ limit: '8kb' }), async (req, res) => {
     const body = parseOr400(DecisionRequest, req.body);
     const dataUserId = ownDataUserId(callerOf(req), body.dataUserId);
-    await deps.freshness.awaitKeys([body.subject, dataUserId]);
-    const [state, dataUser] = await Promise.all([deps.reader.subject(body.subject), registeredDataUser(deps.reader, dataUserId)]);
     const at = deps.now().toISOString();
-    const d = decide(state ?? EMPTY_STATE, { subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory, dataUser }, deps.policy, at);
+    if (body.asOf !== undefined && compareUtc(body.asOf, at) > 0) {
+      throw new DomainError('invalid-request', 'asOf must not be in the future', [{ field: '/asOf', message: 'must be a past instant' }]);
+    }
+    await deps.freshness.awaitKeys([body.subject, dataUserId]);
+    const [stored, dataUser] = await Promise.all([deps.reader.subject(body.subject), registeredDataUser(deps.reader, dataUserId)]);
+    // As of T: the same fold over what was recorded up to T, and the clock (expiry) at T.
+    const state = !stored ? EMPTY_STATE : body.asOf === undefined ? stored : stateAsOf(stored.records, body.asOf);
+    const when = body.asOf ?? at;
+    const d = decide(state, { subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory, dataUser }, deps.policy, when);
     const decisionId = randomUUID();
     await deps.decisionLog.record({
       kind: 'decision', decisionId, at, dataUserId, subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory,
       decision: d.decision, reasons: d.reasons.map((x) => x.code), eventIds: d.eventIds, policyVersion: d.policyVersion,
+      ...(body.asOf !== undefined && { asOf: body.asOf }),
     });
-    res.json({ decisionId, ...d, subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory, dataUserId, decidedAt: at });
+    res.json({
+      decisionId, ...d, subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory, dataUserId, decidedAt: at,
+      ...(body.asOf !== undefined && { asOf: body.asOf }),
+    });
   });
   // Body: a JSON array of subject ids, read as a stream; answer: NDJSON, one line per subject, then a trailer.
   r.post('/v1/decisions\\:filter', async (req, res) => {

@@ -23,6 +23,9 @@ export const DecisionRequest = z.strictObject({
   purpose: PurposeSchema,
   dataCategory: DataCategorySchema,
   dataUserId: DataUserIdSchema.optional().meta({ description: 'Must be the caller itself (default).' }),
+  asOf: UtcTimestampSchema.optional().meta({
+    description: 'Decide as of a past instant: the same fold over the events recorded up to then, with expiry judged at that instant. The data user\'s registration is taken as it is now.',
+  }),
 }).meta({ id: 'DecisionRequest' });
 
 const ReasonSchema = z.object({ code: z.enum(REASON_CODES), message: z.string(), eventIds: z.array(z.string()) });
@@ -37,6 +40,7 @@ export const DecisionResponse = z.object({
   reconfirmBy: z.string().optional(),
   subject: z.string(), purpose: PurposeSchema, dataCategory: DataCategorySchema, dataUserId: z.string(),
   decidedAt: z.string(),
+  asOf: z.string().optional(),
 }).meta({ id: 'Decision' });
 
 export const FilterQuery = z.strictObject({
