@@ -61,7 +61,7 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       const records: LedgerRecord[] = [];
       const poison: { offset: string; key: Buffer | null; value: Buffer | null; reason: string }[] = [];
@@ -81,6 +81,9 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
         consumer.seek({ topic, partition: batch.partition, offset: outcome.seekTo });
         return;
       }
+      // kafkajs fetches from the last *resolved* offset, not the committed one: without this every
+      // fetch would start again at the offset committed when the group was joined.
+      resolveOffset(last);
       await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
       await o.committed?.(batch.partition, next);
       await heartbeat();
