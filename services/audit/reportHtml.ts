@@ -39,18 +39,19 @@ function histogram(hours: number[]): string {
   const labels = ['< 1 h', '1–24 h', '1–3 d', '3–7 d', '7–14 d', '14–30 d', '> 30 d'];
   const counts = labels.map(() => 0);
   for (const h of hours) counts[edges.findIndex((e) => h < e)]!++;
-  const W = 760, H = 220, left = 48, bottom = 34, plotW = W - left - 10, plotH = H - bottom - 10;
+  // 20 px of head room above the plot: the tallest bar's count label sits there.
+  const W = 760, H = 230, left = 48, bottom = 34, top = 20, plotW = W - left - 10, plotH = H - bottom - top;
   const max = Math.max(...counts);
   const step = plotW / labels.length;
   const bars = counts.map((n, i) => {
     const h = (n / max) * plotH;
     const x = left + i * step + 8;
-    return `<rect x="${x.toFixed(1)}" y="${(10 + plotH - h).toFixed(1)}" width="${(step - 16).toFixed(1)}" height="${h.toFixed(1)}" fill="${i >= 5 ? '#c0392b' : '#1b6ca8'}"><title>${labels[i]}: ${n}</title></rect>
-<text x="${(x + (step - 16) / 2).toFixed(1)}" y="${(6 + plotH - h).toFixed(1)}" class="tick" text-anchor="middle">${n}</text>
+    return `<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(step - 16).toFixed(1)}" height="${h.toFixed(1)}" fill="${i >= 5 ? '#c0392b' : '#1b6ca8'}"><title>${labels[i]}: ${n}</title></rect>
+<text x="${(x + (step - 16) / 2).toFixed(1)}" y="${(top - 4 + plotH - h).toFixed(1)}" class="tick" text-anchor="middle">${n}</text>
 <text x="${(x + (step - 16) / 2).toFixed(1)}" y="${H - bottom + 16}" class="tick" text-anchor="middle">${labels[i]}</text>`;
   }).join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="withdrawal propagation times">
-  <line x1="${left}" y1="${10 + plotH}" x2="${W - 10}" y2="${10 + plotH}" class="axis"/>${bars}</svg>`;
+  <line x1="${left}" y1="${top + plotH}" x2="${W - 10}" y2="${top + plotH}" class="axis"/>${bars}</svg>`;
 }
 
 export function renderReportHtml(r: AuditReport): string {
