@@ -43,7 +43,12 @@ export function isDuplicateKey(err: unknown): boolean {
 }
 
 /** True when the error means "the database cannot be reached right now" (→ 503, retry later). */
-export function isUnavailable(err: unknown): boolean {
-  const name = (err as { name?: string } | null)?.name ?? '';
-  return /MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoTopologyClosedError|MongoNotConnectedError/.test(name);
+export function isUnavailable(err: unknown, depth = 0): boolean {
+  const e = err as { name?: string; message?: string; cause?: unknown } | null;
+  const name = e?.name ?? '';
+  if (/MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoTopologyClosedError|MongoNotConnectedError|MongoPoolClearedError/.test(name)) return true;
+  // A bulk write whose connection timed out or closed is reported as MongoBulkWriteError: the server
+  // was too slow or went away, not a bad request.
+  if (/^Mongo/.test(name) && /timed out|connection .* closed|ECONNREFUSED|ECONNRESET/.test(e?.message ?? '')) return true;
+  return depth < 3 && e?.cause !== undefined && isUnavailable(e.cause, depth + 1);
 }
