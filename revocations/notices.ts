@@ -3,7 +3,7 @@
 // route and the propagation status for auditors and hospitals. The workflow activities write it
 // AFTER the matching ledger event, so it never says more than the ledger; every write is an
 // idempotent upsert / conditional $set, so an activity retry changes nothing.
-import type { Collection, Db } from '../adapters/mongo.js';
+import { isDuplicateKey, type Collection, type Db } from '../adapters/mongo.js';
 import type { Scope } from '../contracts/consent/vocabulary.js';
 
 export interface NoticeDoc {
@@ -69,8 +69,14 @@ export class NoticeStore {
     await this.notices.createIndex({ withdrawalId: 1 });
   }
 
+  /** First write wins (a retry keeps the first answer). An insert, not an upsert with $setOnInsert:
+   *  FerretDB 1.x drops empty arrays from $setOnInsert, and "no holders" is an empty list. */
   async recordHolders(w: WithdrawalDoc): Promise<void> {
-    await this.withdrawals.updateOne({ _id: w._id }, { $setOnInsert: w }, { upsert: true });
+    try {
+      await this.withdrawals.insertOne(w);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
   }
 
   /** Creates the notice once; a retry returns the stored one unchanged. */
@@ -91,7 +97,8 @@ export class NoticeStore {
     const inc: Record<string, number> = { 'delivery.attempts': 1 };
     if (outcome.delivered && outcome.reminder) inc['delivery.remindersDelivered'] = 1;
     await this.notices.updateOne({ _id: noticeId }, { $set: set, $inc: inc });
-    if (outcome.delivered && !outcome.reminder) {
+    // A reminder carries the same notice: whichever delivery lands first delivers it.
+    if (outcome.delivered) {
       await this.notices.updateOne({ _id: noticeId, 'delivery.deliveredAt': { $exists: false } }, { $set: { 'delivery.deliveredAt': at }, $unset: { 'delivery.lastError': '' } });
     }
   }

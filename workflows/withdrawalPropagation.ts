@@ -14,7 +14,8 @@ import { acknowledgeSignal, holdersQuery } from './signals.js';
 import type { AcknowledgeArgs, HolderStatus, WithdrawalInput } from './types.js';
 
 const steps = proxyActivities<Activities>({
-  startToCloseTimeout: '1m',
+  // Short: a worker that dies mid-step is noticed (and the step retried elsewhere) within this time.
+  startToCloseTimeout: '20s',
   // Unlimited attempts: an outage delays a step, it never skips one.
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
@@ -23,7 +24,7 @@ export const DEFAULT_DELIVERY_MAX_INTERVAL_MS = 10 * 60_000;
 
 export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ holders: string[] }> {
   const delivery = proxyActivities<Activities>({
-    startToCloseTimeout: '30s',
+    startToCloseTimeout: '15s', // the webhook's own timeout is shorter (WEBHOOK_TIMEOUT_MS)
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: input.deliveryMaxIntervalMs ?? DEFAULT_DELIVERY_MAX_INTERVAL_MS },
   });
   const acks: AcknowledgeArgs[] = [];

@@ -1,0 +1,163 @@
+// Withdrawal propagation end to end on the real servers: releases and a withdrawal on a real Kafka
+// ledger, the real projector, dispatcher and worker processes, the dev Temporal server, real HTTP
+// webhook receivers and the revocation routes (acknowledgements, pull, status). SLA periods are a
+// few seconds (fractions of a day in CONSENT_POLICY).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerEvent } from '../contracts/consent/events.js';
+import type { Scope } from '../contracts/consent/vocabulary.js';
+import { runId } from '../test/serverEnv.js';
+import { eventually, startReceiver, startWorkflowStack, testPolicy, type Receiver, type WorkflowStack } from '../test/e2e/workflowKit.js';
+
+const policy = testPolicy({ coolingOffS: 60, ackS: 20, remindS: [10] });
+const ALL: Scope = { purposes: '*', dataCategories: '*', dataUserCategories: '*', jurisdictions: '*' };
+const iso = (ms = Date.now()) => new Date(ms).toISOString();
+const tag = runId.replace(/[^A-Za-z0-9]/g, '');
+
+function envelope(type: string, id: string, subject: string, data: object, occurredAt = iso()): LedgerEvent {
+  return { specversion: '1.0', id, source: 'org:rxh', type, subject, time: iso(), datacontenttype: 'application/json', dataversion: 1, data: { occurredAt, ...data } } as unknown as LedgerEvent;
+}
+const release = (subject: string, dataUserId: string) =>
+  envelope('release.recorded', `${runId}-rel-${subject.slice(-6)}-${dataUserId}`, subject, { releaseId: `${runId}-rel`, dataUserId, purpose: 'research', dataCategories: ['ehr'] }, iso(Date.now() - 2000));
+
+interface HolderRow { dataUserId: string; noticeId: string | null; sentAt: string | null; acknowledgedAt: string | null; overdue: boolean; deliveryAttempts: number; webhookDeliveredAt: string | null }
+interface Status { completedAt: string | null; holders: HolderRow[] }
+
+describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks)', () => {
+  let stack: WorkflowStack;
+  let auditor: string;
+  const receivers: Receiver[] = [];
+  const keys = new Map<string, string>();
+
+  beforeAll(async () => {
+    stack = await startWorkflowStack(`wfp-${runId}`, { projector: 18310, dispatcher: 18311, worker: 18312, api: 18313 }, policy);
+    auditor = await stack.key('auditor', 'auditor:test');
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(receivers.map((r) => r.close()));
+    await stack?.close();
+  }, 60_000);
+
+  const call = (path: string, key: string, method = 'GET', body?: unknown) => fetch(`${stack.api!.url}${path}`, {
+    method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  async function dataUser(name: string, port: number, status: number): Promise<{ id: string; receiver: Receiver }> {
+    const id = `du_${name}_${tag}`;
+    const key = await stack.key('dataUser', id);
+    keys.set(id, key);
+    const receiver = await startReceiver(port, status);
+    receivers.push(receiver);
+    const res = await call(`/v1/data-users/${id}/webhook`, key, 'PUT', { url: receiver.url });
+    expect(res.status).toBe(200);
+    receiver.secret = Buffer.from(((await res.json()) as { secret: string }).secret, 'base64url');
+    return { id, receiver };
+  }
+  const acknowledge = (dataUserId: string, noticeId: string) => call(`/v1/revocations/${noticeId}/acknowledgement`, keys.get(dataUserId)!, 'POST');
+  const status = async (withdrawalId: string) => {
+    const res = await call(`/v1/withdrawals/${withdrawalId}`, auditor);
+    return res.status === 200 ? ((await res.json()) as Status) : undefined;
+  };
+  // The logical ledger: readers dedupe physical copies by event id (a crash between Kafka's ack and the receipt may leave two).
+  const ofType = (events: LedgerEvent[], type: string, withdrawalId: string) => [...new Map(
+    events.filter((e) => e.type === type && (e.data as { withdrawalId?: string }).withdrawalId === withdrawalId).map((e) => [e.id, e]),
+  ).values()];
+
+  it('3 holders: one acknowledges, one is down for a while then recovers, one never answers → 2 acknowledged, 1 overdue; completed only when all acknowledged', async () => {
+    const subject = `sub_${runId}_three_holders`;
+    const withdrawalId = `${runId}-w3`;
+    const a = await dataUser('ack', 18320, 200);
+    const b = await dataUser('down', 18321, 503);
+    const c = await dataUser('silent', 18322, 200);
+    for (const h of [a, b]) h.receiver.onDelivery = (d) => { void acknowledge(h.id, d.noticeId); };
+    await stack.append([release(subject, a.id), release(subject, b.id), release(subject, c.id)]);
+    await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
+
+    // b is down (503) for a while: retried with back-off, not acknowledged meanwhile.
+    await eventually(async () => ((await status(withdrawalId))?.holders.find((h) => h.dataUserId === b.id)?.deliveryAttempts ?? 0) >= 2 || undefined, 30_000, 'b retried');
+    expect((await status(withdrawalId))!.holders.find((h) => h.dataUserId === b.id)!.acknowledgedAt).toBeNull();
+    b.receiver.status = 200;
+
+    const overdue = await eventually(async () => {
+      const s = await status(withdrawalId);
+      const row = (id: string) => s?.holders.find((h) => h.dataUserId === id);
+      return row(a.id)?.acknowledgedAt && row(b.id)?.acknowledgedAt && row(c.id)?.overdue ? s : undefined;
+    }, 45_000, '2 acknowledged, 1 overdue');
+    expect(overdue.completedAt).toBeNull();
+    expect(overdue.holders.map((h) => [h.dataUserId, h.acknowledgedAt !== null, h.overdue])).toEqual(
+      [[a.id, true, false], [b.id, true, false], [c.id, false, true]].sort((x, y) => String(x[0]).localeCompare(String(y[0]))));
+
+    // The silent holder got the notice and a reminder before the SLA — same notice id; nothing acknowledged it but itself.
+    const cNotice = overdue.holders.find((h) => h.dataUserId === c.id)!.noticeId!;
+    expect(cNotice).toBe(`ntc.${withdrawalId}.${c.id}`);
+    expect(c.receiver.deliveries.map((d) => [d.kind, d.noticeId])).toEqual([['notice', cNotice], ['reminder', cNotice]]);
+    expect(c.receiver.deliveries.every((d) => d.signatureValid)).toBe(true);
+
+    // Another data user cannot see or acknowledge it; its owner can pull it.
+    expect((await acknowledge(a.id, cNotice)).status).toBe(404);
+    const pulled = (await (await call('/v1/revocations?limit=10', keys.get(c.id)!)).json()) as { items: { noticeId: string }[] };
+    expect(pulled.items.map((n) => n.noticeId)).toEqual([cNotice]);
+
+    let events = await stack.ledger();
+    expect(ofType(events, 'withdrawal.completed', withdrawalId)).toHaveLength(0);
+    expect(ofType(events, 'revocation.overdue', withdrawalId).map((e) => (e.data as { dataUserId: string }).dataUserId)).toEqual([c.id]);
+
+    // The last one acknowledges (twice: idempotent) → completed.
+    expect((await acknowledge(c.id, cNotice)).status).toBe(202);
+    expect((await acknowledge(c.id, cNotice)).status).toBe(202);
+    const done = await eventually(async () => { const s = await status(withdrawalId); return s?.completedAt ? s : undefined; }, 30_000, 'completion');
+    expect(done.holders.every((h) => h.acknowledgedAt !== null)).toBe(true);
+
+    events = await stack.ledger();
+    const sent = ofType(events, 'revocation.sent', withdrawalId);
+    expect(sent.map((e) => (e.data as { dataUserId: string }).dataUserId).sort()).toEqual([a.id, b.id, c.id].sort());
+    expect(ofType(events, 'revocation.acknowledged', withdrawalId)).toHaveLength(3);
+    const completed = ofType(events, 'withdrawal.completed', withdrawalId);
+    expect(completed).toHaveLength(1);
+    expect((completed[0]!.data as { dataUserIds: string[] }).dataUserIds).toEqual([a.id, b.id, c.id].sort());
+    // Completion came after the last acknowledgement on the ledger.
+    const order = events.map((e) => e.id);
+    expect(order.indexOf(completed[0]!.id)).toBeGreaterThan(order.indexOf(`wf.${withdrawalId}.ack.${c.id}`));
+  }, 150_000);
+
+  it('no holders → withdrawal.completed at once with an empty list; hospitals see only their own withdrawals', async () => {
+    const subject = `sub_${runId}_no_holders`;
+    const withdrawalId = `${runId}-w0`;
+    await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
+    const s = await eventually(async () => { const st = await status(withdrawalId); return st?.completedAt ? st : undefined; }, 30_000, 'completion');
+    expect(s.holders).toEqual([]);
+    expect((await call(`/v1/withdrawals/${withdrawalId}`, await stack.key('hospital', 'org:rxh'))).status).toBe(200);
+    expect((await call(`/v1/withdrawals/${withdrawalId}`, await stack.key('hospital', 'org:other'))).status).toBe(404);
+    expect((await call(`/v1/withdrawals/${withdrawalId}`, keys.values().next().value!)).status).toBe(403);
+  }, 60_000);
+
+  it('the worker is killed mid-propagation and restarted: it completes, every notice delivered, one notice id per holder', async () => {
+    const subject = `sub_${runId}_worker_kill`;
+    const withdrawalId = `${runId}-wk`;
+    const holders = await Promise.all([dataUser('k1', 18330, 503), dataUser('k2', 18331, 503), dataUser('k3', 18332, 503)]);
+    for (const h of holders) h.receiver.onDelivery = (d) => { void acknowledge(h.id, d.noticeId); };
+    await stack.append(holders.map((h) => release(subject, h.id)));
+    await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
+    // Mid-propagation: every notice sent, deliveries failing and being retried.
+    await eventually(async () => {
+      const s = await status(withdrawalId);
+      return s && s.holders.length === 3 && s.holders.every((h) => h.noticeId && h.deliveryAttempts >= 1) ? s : undefined;
+    }, 40_000, 'notices sent');
+    await stack.worker.kill();
+    for (const h of holders) h.receiver.status = 200;
+    stack.worker = await stack.startWorker();
+
+    const done = await eventually(async () => { const s = await status(withdrawalId); return s?.completedAt ? s : undefined; }, 90_000, 'completion after restart');
+    expect(done.holders.filter((h) => !(h.acknowledgedAt && h.webhookDeliveredAt))).toEqual([]);
+    for (const h of holders) {
+      const ids = new Set(h.receiver.deliveries.map((d) => d.noticeId));
+      expect([...ids]).toEqual([`ntc.${withdrawalId}.${h.id}`]);
+    }
+    const events = await stack.ledger();
+    for (const type of ['revocation.sent', 'revocation.acknowledged']) {
+      const byHolder = ofType(events, type, withdrawalId).map((e) => (e.data as { dataUserId: string; noticeId: string }));
+      expect(byHolder.map((d) => d.dataUserId).sort()).toEqual(holders.map((h) => h.id).sort());
+      for (const d of byHolder) expect(d.noticeId).toBe(`ntc.${withdrawalId}.${d.dataUserId}`);
+    }
+    expect(ofType(events, 'withdrawal.completed', withdrawalId)).toHaveLength(1);
+  }, 180_000);
+});
