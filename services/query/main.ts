@@ -19,6 +19,7 @@ import { consentRoutes } from './consentRoutes.js';
 import { decisionRoutes } from './decisionRoutes.js';
 import { dataUserRoutes } from './dataUserRoutes.js';
 import { releaseRoutes } from './releaseRoutes.js';
+import { revocationRoutesFor } from './revocationWiring.js';
 import { queryOpenApi } from './openapi.js';
 import type { QueryDeps } from './deps.js';
 
@@ -73,6 +74,7 @@ const app = createApp({
     decisionRoutes(deps),
     dataUserRoutes({ ...deps, ledger }),
     releaseRoutes({ ...deps, ledger, db: mongo.db }),
+    revocationRoutesFor(mongo.db),
   ],
 });
 const server = await listen(app, config.QUERY_PORT, config.QUERY_HOST);

@@ -9,6 +9,7 @@ import {
   MAX_RELEASE_SUBJECTS, RecordRelease, ReleaseSummary, ReleasesQuery, RegisterDataUser,
 } from './schemas.js';
 import { BATCH, MAX_COHORT } from './cohortFilter.js';
+import { revocationPaths } from './revocationOpenApi.js';
 
 const subjectPath = { path: z.object({ id: SubjectIdSchema }) };
 const dataUserPath = { path: z.object({ id: DataUserIdSchema }) };
@@ -28,6 +29,7 @@ export function queryOpenApi(): object {
     },
     ...SECURITY,
     paths: {
+      ...revocationPaths,
       '/v1/subjects/{id}/consent': {
         get: {
           summary: 'A subject\'s consent state, now or as of a past instant', operationId: 'subjectConsent',
