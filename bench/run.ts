@@ -1,8 +1,9 @@
 // make bench: every benchmark, or those named on the command line (e.g. `make bench -- ingest`).
 import { ingestBench } from './ingest.js';
 import { auditBench } from './audit.js';
+import { workflowsBench } from './workflows.js';
 
-const BENCHES: Record<string, () => Promise<void>> = { ingest: ingestBench, audit: auditBench };
+const BENCHES: Record<string, () => Promise<void>> = { ingest: ingestBench, audit: auditBench, workflows: workflowsBench };
 const wanted = process.argv.slice(2).filter((a) => a !== '--');
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   const bench = BENCHES[name];
