@@ -13,8 +13,8 @@ BIN_DIR="$CACHE_DIR/ferretdb/$FERRETDB_VERSION"
 BIN="$BIN_DIR/ferretdb"
 DATA_DIR="$STATE_DIR/ferretdb"
 
-# Fingerprint of the wrapper's sources, so an edit to main.go/go.mod/go.sum triggers a rebuild.
-src_hash() { (cd "$SRC_DIR" && cat main.go go.mod go.sum | sha256sum | cut -d' ' -f1); }
+# Fingerprint of the wrapper's sources, so an edit to a .go file, go.mod or go.sum triggers a rebuild.
+src_hash() { (cd "$SRC_DIR" && cat ./*.go go.mod go.sum | sha256sum | cut -d' ' -f1); }
 
 install() {
   # lib.sh's pin and go.mod must agree: go.mod is what the build really uses.

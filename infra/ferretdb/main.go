@@ -47,6 +47,9 @@ func main() {
 	if err = os.MkdirAll(dir, 0o755); err != nil {
 		fatal(err)
 	}
+	if err = quarantineUnfinished(dir, logger); err != nil {
+		fatal(err)
+	}
 	// _txlock=immediate: every write transaction takes SQLite's write lock at BEGIN, so concurrent
 	// writers queue on the busy timeout instead of failing at once with SQLITE_BUSY when a deferred
 	// transaction tries to upgrade its read lock (seen under concurrent ingest load).
