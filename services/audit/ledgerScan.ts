@@ -78,11 +78,13 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
           records.push({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers });
           next = o + 1n;
         }
+        // A handler may take long (replay compares with the projection at the end of a leg): keep the
+        // group membership alive meanwhile, and do not count handler time as a stalled broker.
+        const beat = setInterval(() => { heartbeat().catch(() => undefined); }, 2000);
         try {
           if (records.length > 0) {
             await leg.onRecords(records);
             handled += records.length;
-            lastProgress = Date.now();
             opts.progress?.(handled);
           }
           // The last offset before `to` may be missing (a deleted record at the end): the batch's high watermark tells.
@@ -94,6 +96,9 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
           }
         } catch (err) {
           failed(err as Error);
+        } finally {
+          clearInterval(beat);
+          lastProgress = Date.now();
         }
         await heartbeat();
       },
