@@ -8,6 +8,9 @@ import type { LedgerEvent } from '../contracts/consent/events.js';
 import type { CaptureSetting, Scope } from '../contracts/consent/vocabulary.js';
 import { runId } from '../test/serverEnv.js';
 import { eventually, startWorkflowStack, testPolicy, type WorkflowStack } from '../test/e2e/workflowKit.js';
+import { startService } from '../test/harness/service.js';
+import { connectTemporalClient } from '../adapters/temporal.js';
+import { testEnv } from '../test/serverEnv.js';
 
 const policy = testPolicy({ coolingOffS: 4, acuteS: 5, windowS: 6 });
 const ALL: Scope = { purposes: '*', dataCategories: '*', dataUserCategories: '*', jurisdictions: '*' };
@@ -101,4 +104,34 @@ describe('consent workflows (dispatcher + worker + projector, real Kafka and Tem
     const notes = await stack.mongo.db.collection('organisation_notifications').find({ consentId }).toArray();
     expect(notes.map((n) => n.kind)).toEqual(['re-consent-prompt']);
   });
+
+  it('a re-delivered ledger (a second dispatcher group from offset 0) starts no second workflow; the Web UI finds them by subject pseudonym', async () => {
+    const temporal = await connectTemporalClient({ address: testEnv.TEMPORAL_ADDRESS, namespace: testEnv.TEMPORAL_NAMESPACE });
+    const group = `dispatcher-again-${runId}`;
+    const again = await startService('dispatcher', { ...stack.env, DISPATCHER_PORT: '18303', DISPATCHER_GROUP_ID: group }, 18303, `dispatcher-again-${runId}`);
+    try {
+      const admin = stack.kafka.admin();
+      await admin.connect();
+      const ends = await admin.fetchTopicOffsets(stack.topics.names.ledger);
+      await eventually(async () => {
+        const [committed] = await admin.fetchOffsets({ groupId: group, topics: [stack.topics.names.ledger] });
+        return ends.every((e) => e.high === '0' || committed!.partitions.find((p) => p.partition === e.partition)?.offset === e.high) || undefined;
+      }, 40_000, 'second dispatcher caught up');
+      await admin.disconnect();
+      const subject = sub('routine');
+      const runs = await temporal.client.workflow.count(`WorkflowId = 'coolingOff:${id('c-routine')}'`);
+      expect(runs.count).toBe(1);
+      const listed = await eventually(async () => {
+        const found = [];
+        for await (const w of temporal.client.workflow.list({ query: `SubjectPseudonym = '${subject}'` })) found.push(w);
+        return found.length > 0 ? found : undefined;
+      }, 20_000, 'visibility');
+      expect(listed.map((w) => [w.workflowId, w.type])).toEqual([[`coolingOff:${id('c-routine')}`, 'coolingOff']]);
+      const types = (await stack.ledger()).filter((e) => e.type === 'consent.effective' && (e.data as { consentId: string }).consentId === id('c-routine'));
+      expect(new Set(types.map((e) => e.id)).size).toBe(1);
+    } finally {
+      await again.stop();
+      await temporal.close();
+    }
+  }, 90_000);
 });

@@ -6,6 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import type { Scope } from '../contracts/consent/vocabulary.js';
 import { runId } from '../test/serverEnv.js';
+import { createApp, listen } from '../adapters/http/app.js';
+import { createLogger } from '../adapters/logger.js';
+import { authenticate } from '../access/authenticate.js';
+import { CredentialStore } from '../access/credentials.js';
+import { NoticeStore } from '../revocations/notices.js';
+import { revocationRoutesFor } from '../services/query/revocationWiring.js';
+import { Router } from 'express';
 import { eventually, startReceiver, startWorkflowStack, testPolicy, type Receiver, type WorkflowStack } from '../test/e2e/workflowKit.js';
 
 const policy = testPolicy({ coolingOffS: 60, ackS: 20, remindS: [10] });
@@ -160,4 +167,47 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     }
     expect(ofType(events, 'withdrawal.completed', withdrawalId)).toHaveLength(1);
   }, 180_000);
+
+  it('a receiver whose signature check fails is retried, never taken as acknowledged, and delivered once it verifies', async () => {
+    const subject = `sub_${runId}_bad_signature`;
+    const withdrawalId = `${runId}-wsig`;
+    const h = await dataUser('sig', 18323, 200);
+    const right = h.receiver.secret!;
+    h.receiver.secret = Buffer.alloc(32, 1); // the receiver checks against the wrong secret → 401
+    h.receiver.onDelivery = (d) => { void acknowledge(h.id, d.noticeId); };
+    await stack.append([release(subject, h.id)]);
+    await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
+    await eventually(async () => ((await status(withdrawalId))?.holders[0]?.deliveryAttempts ?? 0) >= 2 || undefined, 30_000, 'retries');
+    const during = (await status(withdrawalId))!;
+    expect(during.holders[0]).toMatchObject({ acknowledgedAt: null, webhookDeliveredAt: null });
+    expect(h.receiver.deliveries).toHaveLength(0);
+    h.receiver.secret = right;
+    const done = await eventually(async () => { const st = await status(withdrawalId); return st?.completedAt ? st : undefined; }, 30_000, 'completion');
+    expect(done.holders[0]!.acknowledgedAt).not.toBeNull();
+    expect(h.receiver.deliveries.length).toBeGreaterThan(0);
+    expect(h.receiver.deliveries.every((d) => d.signatureValid && d.noticeId === `ntc.${withdrawalId}.${h.id}`)).toBe(true);
+  }, 90_000);
+
+  it('an acknowledgement while Temporal is unreachable → 503 with Retry-After; it is kept for the retry', async () => {
+    const app = createApp({
+      log: createLogger('revocation-api-down', 'silent'), readiness: {},
+      routers: [Router().use('/v1', authenticate(new CredentialStore(stack.mongo.db))),
+        revocationRoutesFor(stack.mongo.db, { ...process.env, ...stack.env, TEMPORAL_ADDRESS: '127.0.0.1:18349', TEMPORAL_SIGNAL_TIMEOUT_MS: '1000' })],
+    });
+    const server = await listen(app, 18314);
+    try {
+      const dataUserId = `du_offline_${tag}`;
+      const key = await stack.key('dataUser', dataUserId);
+      const noticeId = `ntc.${runId}-woff.${dataUserId}`;
+      const notices = new NoticeStore(stack.mongo.db);
+      await notices.issue({ _id: noticeId, withdrawalId: `${runId}-woff`, subject: `sub_${runId}_offline`, dataUserId, scope: ALL, withdrawnAt: iso(), sentAt: iso(), dueBy: iso(Date.now() + 60_000) });
+      const res = await fetch(`http://127.0.0.1:18314/v1/revocations/${noticeId}/acknowledgement`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBeTruthy();
+      expect(res.headers.get('content-type')).toMatch(/problem\+json/);
+      expect((await notices.get(noticeId))!.ackReceivedAt).toBeTruthy();
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
 });
