@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down status test test-unit bench credential
+.PHONY: help up down status test test-unit test-faults bench credential
 
 help:
 	@echo "make up      install deps, start Kafka, Temporal, FerretDB and every service (idempotent)"
@@ -27,6 +27,10 @@ test:
 # Pure-core unit tests only: no server needed.
 test-unit:
 	@STACK=test infra/stack.sh run npx vitest run --project unit
+
+# Fault injection only (also part of `make test`): kills and restarts Kafka, FerretDB, Temporal and services.
+test-faults:
+	@STACK=test infra/stack.sh test --project faults
 
 bench:
 	@STACK=test infra/stack.sh bench

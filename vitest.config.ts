@@ -13,11 +13,24 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['**/*.int.spec.ts', 'test/**/*.spec.ts'],
-          exclude: ['**/*.unit.spec.ts', '**/node_modules/**', '.state/**'],
+          exclude: ['**/*.unit.spec.ts', '**/node_modules/**', '.state/**', 'test/faults/**'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Real servers on 2 cores: run files one after another so timeouts mean faults, not contention.
           fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Fault injection (test/faults): each file kills and restarts a server or service under load.
+          name: 'faults',
+          include: ['test/faults/**/*.faults.spec.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          // After every other project (which all share group 0): a killed broker must never hit their tests.
+          sequence: { groupOrder: 1 },
         },
       },
     ],
