@@ -7,11 +7,11 @@
 // every event is folded again — a no-op, because the contracts' folds dedupe by event id (evolve,
 // evolveDataUser). So no event is ever applied twice, and nothing is skipped: progress only moves
 // past records whose effects are stored.
-import type { AnyBulkWriteOperation, Collection, Filter } from '../adapters/mongo.js';
+import { isDuplicateKey, type AnyBulkWriteOperation, type Collection, type Filter } from '../adapters/mongo.js';
 import { EMPTY_STATE, evolve, type SubjectState } from '../contracts/consent/fold.js';
 import { evolveDataUser, isDataUserEvent, type DataUserEvent, type DataUserRecord } from '../contracts/consent/dataUsers.js';
 import type { LedgerRecord } from '../ledger/reader.js';
-import { withoutId, type DataUserDoc, type Generation, type SubjectDoc } from './generation.js';
+import { withoutId, type Generation } from './generation.js';
 import { IN_BATCH } from './reader.js';
 
 export interface Applied {
@@ -24,50 +24,74 @@ export interface Applied {
 /** Fold `records` (one partition, ledger order) into the generation's documents. Idempotent. */
 export async function applyRecords(g: Generation, records: readonly LedgerRecord[]): Promise<Applied> {
   const bySubject = new Map<string, LedgerRecord[]>();
-  const byDataUser = new Map<string, { event: DataUserEvent }[]>();
+  const byDataUser = new Map<string, DataUserEvent[]>();
   for (const r of records) {
-    if (isDataUserEvent(r.event)) push(byDataUser, r.event.data.dataUserId, { event: r.event });
+    if (isDataUserEvent(r.event)) push(byDataUser, r.event.data.dataUserId, r.event);
     else push(bySubject, r.event.subject, r);
   }
-  const subjectsWritten = await applySubjects(g, bySubject);
-  const dataUsersWritten = await applyDataUsers(g, byDataUser);
+  const subjectsWritten = await applyFold<SubjectState, LedgerRecord>(g.subjects, bySubject, (stored, list) => {
+    const before = stored ?? EMPTY_STATE;
+    let state = before;
+    // Only partition and offset: evolve keeps the position object it is given.
+    for (const r of list) state = evolve(state, r.event, { partition: r.partition, offset: r.offset });
+    return state === before ? undefined : state;
+  });
+  const dataUsersWritten = await applyFold<DataUserRecord, DataUserEvent>(g.dataUsers, byDataUser, (stored, list) => {
+    let record = stored;
+    for (const event of list) record = evolveDataUser(record, event);
+    return record === stored ? undefined : record;
+  });
   return { events: records.length, subjectsWritten, dataUsersWritten };
 }
 
-async function applySubjects(g: Generation, bySubject: Map<string, LedgerRecord[]>): Promise<number> {
-  if (bySubject.size === 0) return 0;
-  const stored = await loadByIds<SubjectState>(g.subjects, [...bySubject.keys()]);
-  const ops: AnyBulkWriteOperation<SubjectDoc>[] = [];
-  for (const [subject, list] of bySubject) {
-    const before: SubjectState = stored.get(subject) ?? EMPTY_STATE;
-    let state = before;
-    // Positions travel with the events: evolve sorts late arrivals into fold order and re-derives.
-    // Only partition and offset: evolve stores the position object as given.
-    for (const r of list) state = evolve(state, r.event, { partition: r.partition, offset: r.offset });
-    if (state !== before) ops.push({ replaceOne: { filter: { _id: subject }, replacement: state, upsert: true } });
+type Keyed<T> = T & { _id: string };
+
+/**
+ * Read the stored documents of `groups`' keys, fold each group into its document, write the changed
+ * ones. New documents go in one insertMany, existing ones are replaced: FerretDB (SQLite) inserts a
+ * batch in one statement but runs each update on its own, so a rebuild — nearly all inserts — is
+ * much faster this way. `fold` returns undefined when nothing changed.
+ * Inserting is safe without a transaction because one consumer owns a partition (and a subject's
+ * events are all on one partition); should a document appear meanwhile anyway (a rebalance can let
+ * two owners overlap for a moment), its insert fails on the key and that group is folded again onto
+ * the stored document.
+ */
+async function applyFold<T extends object, R>(
+  col: Collection<Keyed<T>>,
+  groups: Map<string, R[]>,
+  fold: (stored: T | undefined, list: R[]) => T | undefined,
+  retry = true,
+): Promise<number> {
+  if (groups.size === 0) return 0;
+  const stored = await loadByIds<T>(col, [...groups.keys()]);
+  const inserts: Keyed<T>[] = [];
+  const replaces: AnyBulkWriteOperation<Keyed<T>>[] = [];
+  for (const [id, list] of groups) {
+    const before = stored.get(id);
+    const after = fold(before, list);
+    if (after === undefined) continue;
+    if (before === undefined) inserts.push({ _id: id, ...after });
+    else replaces.push({ replaceOne: { filter: { _id: id } as Filter<Keyed<T>>, replacement: after as never } });
   }
-  if (ops.length > 0) await g.subjects.bulkWrite(ops, { ordered: false, ignoreUndefined: true });
-  return ops.length;
+  let collided: string[] = [];
+  if (inserts.length > 0) {
+    try {
+      await col.insertMany(inserts as never[], { ordered: false, ignoreUndefined: true });
+    } catch (err) {
+      const failed = (err as { writeErrors?: { index: number }[] }).writeErrors ?? [];
+      if (!retry || !isDuplicateKey(err) || failed.length === 0) throw err;
+      collided = failed.map((e) => inserts[e.index]!._id);
+    }
+  }
+  if (replaces.length > 0) await col.bulkWrite(replaces, { ordered: false, ignoreUndefined: true });
+  if (collided.length > 0) await applyFold(col, new Map(collided.map((id) => [id, groups.get(id)!])), fold, false);
+  return inserts.length + replaces.length;
 }
 
-async function applyDataUsers(g: Generation, byDataUser: Map<string, { event: DataUserEvent }[]>): Promise<number> {
-  if (byDataUser.size === 0) return 0;
-  const stored = await loadByIds<DataUserRecord>(g.dataUsers, [...byDataUser.keys()]);
-  const ops: AnyBulkWriteOperation<DataUserDoc>[] = [];
-  for (const [id, list] of byDataUser) {
-    const before: DataUserRecord | undefined = stored.get(id);
-    let record = before;
-    for (const { event } of list) record = evolveDataUser(record, event);
-    if (record !== undefined && record !== before) ops.push({ replaceOne: { filter: { _id: id }, replacement: record, upsert: true } });
-  }
-  if (ops.length > 0) await g.dataUsers.bulkWrite(ops, { ordered: false, ignoreUndefined: true });
-  return ops.length;
-}
-
-async function loadByIds<T>(col: Collection<T & { _id: string }>, ids: string[]): Promise<Map<string, T>> {
+async function loadByIds<T>(col: Collection<Keyed<T>>, ids: string[]): Promise<Map<string, T>> {
   const out = new Map<string, T>();
   for (let i = 0; i < ids.length; i += IN_BATCH) {
-    const docs = (await col.find({ _id: { $in: ids.slice(i, i + IN_BATCH) } } as Filter<T & { _id: string }>).toArray()) as (T & { _id: string })[];
+    const docs = (await col.find({ _id: { $in: ids.slice(i, i + IN_BATCH) } } as Filter<Keyed<T>>).toArray()) as Keyed<T>[];
     for (const d of docs) out.set(d._id, withoutId(d) as T);
   }
   return out;
