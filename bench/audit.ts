@@ -38,7 +38,9 @@ function eventsFor(i: number): LedgerEvent[] {
 
 async function auditProcess(mode: 'verify' | 'fold' | 'replay', env: Record<string, string>) {
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/auditRun.ts', mode], { env: { ...process.env, ...env }, maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as { records: number; ok: boolean; ms: number; maxRssMb: number };
+  const line = stdout.trim().split('\n').pop()!;
+  console.log(line);
+  return JSON.parse(line) as { records: number; ok: boolean; ms: number; maxRssMb: number };
 }
 
 export async function auditBench(): Promise<void> {

@@ -51,6 +51,7 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
   await consumer.connect();
   let handled = 0;
   let lastProgress = Date.now();
+  let inHandler = false;
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     const allPartitions = [...new Set(legs.map((l) => l.partition))];
@@ -81,6 +82,7 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
         // A handler may take long (replay compares with the projection at the end of a leg): keep the
         // group membership alive meanwhile, and do not count handler time as a stalled broker.
         const beat = setInterval(() => { heartbeat().catch(() => undefined); }, 2000);
+        inHandler = true;
         try {
           if (records.length > 0) {
             await leg.onRecords(records);
@@ -98,6 +100,7 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
           failed(err as Error);
         } finally {
           clearInterval(beat);
+          inHandler = false;
           lastProgress = Date.now();
         }
         await heartbeat();
@@ -106,7 +109,7 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
     activate(pending[0]!);
     const stallMs = opts.stallMs ?? 30_000;
     const watchdog = setInterval(() => {
-      if (Date.now() - lastProgress > stallMs) failed(new Error(`no records from ${topic} partition ${pending[index]?.partition} for ${stallMs} ms`));
+      if (!inHandler && Date.now() - lastProgress > stallMs) failed(new Error(`no records from ${topic} partition ${pending[index]?.partition} for ${stallMs} ms`));
     }, 1000);
     try { await whenDone; } finally { clearInterval(watchdog); }
   } finally {
