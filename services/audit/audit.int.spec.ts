@@ -81,18 +81,24 @@ describe('audit API, replay, state as of and report', () => {
     expect(await res.json()).toMatchObject({ ok: true, problems: [], totals: { records: 14, sealedRecords: 14 } });
   });
 
-  it('replay matches the live projection, and reports a subject deleted from it', async () => {
+  it('replay matches the live projection, and reports a subject deleted from it and one altered in it', async () => {
     const res = await get(audit, '/v1/audit/replay');
     expect(await res.json()).toMatchObject({ ok: true, subjects: 3, records: 14, differenceCount: 0 });
     const subjects = generation(bed.mongo.db, await activeGenerationName(bed.mongo.db)).subjects;
-    const doc = await subjects.findOne({ _id: S3 });
+    const [doc3, doc2] = [await subjects.findOne({ _id: S3 }), await subjects.findOne({ _id: S2 })];
     await subjects.deleteOne({ _id: S3 });
+    await subjects.updateOne({ _id: S2 }, { $set: { facts: [] } });
     try {
       const report = await replayLedger(bed.kafka, projectionReader(bed.mongo.db), { ledgerTopic: bed.topics.names.ledger, maxEventsInMemory: 2 });
       expect(report.ok).toBe(false);
-      expect(report.differences).toEqual([expect.objectContaining({ subject: S3, kind: 'missing-in-projection' })]);
+      expect(report.differences).toEqual(expect.arrayContaining([
+        expect.objectContaining({ subject: S3, kind: 'missing-in-projection' }),
+        expect.objectContaining({ subject: S2, kind: 'differs', detail: 'differs in: facts' }),
+      ]));
+      expect(report.differenceCount).toBe(2);
     } finally {
-      await subjects.insertOne(doc!);
+      await subjects.insertOne(doc3!);
+      await subjects.replaceOne({ _id: S2 }, doc2!);
     }
   });
 
