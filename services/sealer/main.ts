@@ -61,10 +61,14 @@ await consumer.run({
       consumer.seek({ topic: config.LEDGER_TOPIC, partition: batch.partition, offset: expected.toString() });
       return;
     }
-    await sealer.add(batch.partition, batch.messages.map((m) => ({ offset: m.offset, value: m.value })));
+    // A publish that failed may still have landed: never retry it in-process (a second checkpoint with
+    // the same sequence would fork the chain) — exit, and the next start reads what is really there.
+    await sealer.add(batch.partition, batch.messages.map((m) => ({ offset: m.offset, value: m.value })))
+      .catch((err: Error) => fatal(err, 'could not publish a checkpoint'));
     await heartbeat();
   },
 }).catch((err: Error) => fatal(err, 'ledger consumer failed'));
+consumer.on(consumer.events.CRASH, (e) => { if (!e.payload.restart) fatal(e.payload.error, 'ledger consumer crashed'); });
 const timer = setInterval(() => { sealer.flush().catch((err: Error) => fatal(err, 'could not publish a checkpoint')); }, Math.min(1000, Math.ceil(config.SEALER_EVERY_MS / 4)));
 
 const admin = kafka.admin();
