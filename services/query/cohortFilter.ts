@@ -4,8 +4,10 @@
 // - Freshness: the ledger's high-water marks of ALL partitions are read once and the projection is
 //   awaited once, before anything is answered (503 if it does not catch up in time).
 // - Rule 1 (the data user's approval for the purpose) is checked once for the whole cohort.
-// - States are fetched in batches (BATCH ids per projection read); an id with no state gets the
-//   default model's answer, computed once.
+// - The cohort is answered in chunks of CHUNK ids. States come from a snapshot of the whole
+//   projection when it is small enough (projectionSnapshot.ts: one pass, overlapping the upload),
+//   otherwise from batched projection reads per chunk. An id with no state gets the default model's
+//   answer, computed once.
 // - Errors: a problem found before the first line was written (bad query, bad id in the first batch,
 //   store down) is an ordinary RFC 9457 answer. After that the status is already 200, so the trailer
 //   line carries the error instead of a summary, and the client must discard every line. Only a
@@ -22,7 +24,7 @@ import { CohortParser, CohortSyntaxError } from './cohortParser.js';
 import { registeredDataUser, type QueryDeps } from './deps.js';
 
 export const MAX_COHORT = 2_000_000;
-export const BATCH = 10_000;
+export const CHUNK = 10_000;
 
 interface FilterAsk { purpose: Purpose; dataCategory: DataCategory; dataUserId: string }
 
@@ -31,7 +33,7 @@ const lineTail = (d: Decision) => `,"decision":"${d.decision}","reasons":${JSON.
 
 export async function filterCohort(req: Request, res: Response, ask: FilterAsk, deps: QueryDeps): Promise<void> {
   const marks = await deps.freshness.awaitAll();
-  const dataUser = await registeredDataUser(deps.reader, ask.dataUserId);
+  const dataUser = registeredDataUser(await deps.reader.dataUser(ask.dataUserId), ask.dataUserId);
   const at = deps.now().toISOString();
   const refused = dataUserDenial(dataUser, ask.purpose, deps.policy, at);
   const point = { purpose: ask.purpose, dataCategory: ask.dataCategory, dataUserCategory: dataUser.category, jurisdiction: dataUser.jurisdiction };
@@ -42,6 +44,9 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
   const parser = new CohortParser(MAX_COHORT);
   let started = false;
 
+  // Started now, so the pass over the projection overlaps the upload of the cohort.
+  const snapshot = refused ? Promise.resolve(undefined) : deps.snapshots.all(marks);
+  snapshot.catch(() => undefined); // awaited (and its error reported) with the first chunk
   const answer = async (ids: string[]) => {
     if (ids.length === 0) return;
     let text = '';
@@ -49,7 +54,7 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
       for (const id of ids) text += `{"subject":"${id}"${noState}`;
       counts.deny += ids.length;
     } else {
-      const states = await deps.reader.subjects(ids);
+      const states = (await snapshot) ?? await deps.reader.subjects(ids);
       for (const id of ids) {
         const state = states.get(id);
         if (!state) { text += `{"subject":"${id}"${noState}`; counts[byDefault.decision]++; continue; }
@@ -68,7 +73,7 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
       for (const id of parser.push(chunk as Buffer)) {
         cohortHash.update(`${id}\n`);
         batch.push(id);
-        if (batch.length >= BATCH) { await answer(batch); batch = []; }
+        if (batch.length >= CHUNK) { await answer(batch); batch = []; }
       }
     }
     parser.end();

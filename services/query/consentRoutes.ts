@@ -14,8 +14,7 @@ export const SUBJECT_READERS = ['hospital', 'admin', 'auditor'] as const;
 /** The subject's state once the projection holds everything the ledger held when the call started. */
 async function knownSubject(req: Request, deps: QueryDeps): Promise<SubjectState> {
   const { id } = parseOr400(SubjectPath, req.params);
-  await deps.freshness.awaitKeys([id]);
-  const state = await deps.reader.subject(id);
+  const state = await deps.fresh.subject(id);
   if (!state) throw new DomainError('not-found', 'the ledger holds no events for this subject', [{ field: '/id', message: 'unknown subject' }]);
   return state;
 }

@@ -36,9 +36,8 @@ export function dataUserRoutes(deps: QueryDeps & { ledger: LedgerAppender }): Ro
   r.post('/v1/data-users/:id/approvals', requireRole('admin'), json, async (req, res) => {
     const { id: dataUserId } = parseOr400(IdPath, req.params);
     const body = parseOr400(ApproveDataUser, req.body);
-    await deps.freshness.awaitKeys([dataUserId]);
     // The fold ignores an approval for an unregistered data user: refuse it rather than record a no-op.
-    if (!await deps.reader.dataUser(dataUserId)) throw new DomainError('not-found', `data user ${dataUserId} is not registered`, [{ field: '/id', message: 'register the data user first' }]);
+    if (!await deps.fresh.dataUser(dataUserId)) throw new DomainError('not-found', `data user ${dataUserId} is not registered`, [{ field: '/id', message: 'register the data user first' }]);
     const id = `${dataUserId}.approved.${body.requestId}`;
     const now = deps.now().toISOString();
     const occurredAt = await occurredAtFor(deps.ledger, id, now);
@@ -56,8 +55,7 @@ export function dataUserRoutes(deps: QueryDeps & { ledger: LedgerAppender }): Ro
     const caller = callerOf(req);
     const allowed = caller.role === 'admin' || caller.role === 'auditor' || (caller.role === 'dataUser' && caller.principal === id);
     if (!allowed) throw new DomainError('forbidden', 'admins, auditors and the data user itself may read a registration');
-    await deps.freshness.awaitKeys([id]);
-    const record = await deps.reader.dataUser(id);
+    const record = await deps.fresh.dataUser(id);
     if (!record) throw new DomainError('not-found', `data user ${id} is not registered`, [{ field: '/id', message: 'unknown data user' }]);
     res.json(record);
   });

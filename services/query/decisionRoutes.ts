@@ -20,8 +20,8 @@ export function decisionRoutes(deps: QueryDeps): Router {
     if (body.asOf !== undefined && compareUtc(body.asOf, at) > 0) {
       throw new DomainError('invalid-request', 'asOf must not be in the future', [{ field: '/asOf', message: 'must be a past instant' }]);
     }
-    await deps.freshness.awaitKeys([body.subject, dataUserId]);
-    const [stored, dataUser] = await Promise.all([deps.reader.subject(body.subject), registeredDataUser(deps.reader, dataUserId)]);
+    const [stored, record] = await deps.fresh.subjectAndDataUser(body.subject, dataUserId);
+    const dataUser = registeredDataUser(record, dataUserId);
     // As of T: the same fold over what was recorded up to T, and the clock (expiry) at T.
     const state = !stored ? EMPTY_STATE : body.asOf === undefined ? stored : stateAsOf(stored.records, body.asOf);
     const when = body.asOf ?? at;

@@ -6,19 +6,24 @@ import { DomainError } from '../../adapters/http/problems.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 import type { LedgerFreshness } from './freshness.js';
 import type { DecisionLog } from './decisionLog.js';
+import type { FreshProjection } from './freshProjection.js';
+import type { ProjectionSnapshots } from './projectionSnapshot.js';
 
 export interface QueryDeps {
   reader: ProjectionReader;
   freshness: LedgerFreshness;
+  /** Freshness-checked, cached reads (use these, not `reader`, for single subjects and data users). */
+  fresh: FreshProjection;
   decisionLog: DecisionLog;
   policy: Policy;
   now: () => Date;
+  /** Whole-projection snapshots for cohort filters (projectionSnapshot.ts). */
+  snapshots: ProjectionSnapshots;
 }
 
 /**
  * Data users ask only as themselves: the credential's principal is the data user id; a different
  * dataUserId in the request is refused (403), and a principal the registry does not know is a 404.
- * Call after the freshness wait, so a registration acknowledged before the request is seen.
  */
 export function ownDataUserId(caller: Caller, requested: string | undefined): string {
   if (caller.role !== 'dataUser') throw new DomainError('forbidden', 'decisions are asked by data users, as themselves');
@@ -28,8 +33,7 @@ export function ownDataUserId(caller: Caller, requested: string | undefined): st
   return caller.principal;
 }
 
-export async function registeredDataUser(reader: ProjectionReader, id: string): Promise<DataUserRecord> {
-  const record = await reader.dataUser(id);
+export function registeredDataUser(record: DataUserRecord | undefined, id: string): DataUserRecord {
   if (!record) throw new DomainError('not-found', `data user ${id} is not registered`, [{ field: '/dataUserId', message: 'no registered data user with this id' }]);
   return record;
 }

@@ -14,6 +14,8 @@ import { LedgerWriter } from '../../ledger/writer.js';
 import { ReceiptStore } from '../../ledger/receipts.js';
 import { projectionReader } from '../../projections/reader.js';
 import { LedgerFreshness } from './freshness.js';
+import { FreshProjection } from './freshProjection.js';
+import { ProjectionSnapshots } from './projectionSnapshot.js';
 import { DecisionLog } from './decisionLog.js';
 import { consentRoutes } from './consentRoutes.js';
 import { decisionRoutes } from './decisionRoutes.js';
@@ -28,6 +30,10 @@ const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeCo
   QUERY_HOST: z.string().default('127.0.0.1'),
   /** How long a request waits for the projector to reach the ledger's high-water mark before 503. */
   QUERY_FRESHNESS_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
+  /** Subject states kept in memory (valid only at the same ledger high-water mark; see markedCache.ts). */
+  QUERY_CACHE_ENTRIES: z.coerce.number().int().min(0).default(20_000),
+  /** Cohort filters hold the whole projection in memory up to this many subjects (projectionSnapshot.ts); 0 = never. */
+  QUERY_FILTER_SNAPSHOT_MAX: z.coerce.number().int().min(0).default(50_000),
   LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
 }));
 const log = createLogger('query', config.LOG_LEVEL);
@@ -51,11 +57,14 @@ const writer = new LedgerWriter(producer, {
     receipts.complete([{ position: p, event }]).catch((err: Error) => log.error({ eventId: p.eventId, err: err.message }, 'could not record a late receipt'));
   },
 });
+const freshness = new LedgerFreshness({ admin, topic: config.LEDGER_TOPIC, partitions, reader, boundMs: config.QUERY_FRESHNESS_MS });
 const deps: QueryDeps = {
   reader,
-  freshness: new LedgerFreshness({ admin, topic: config.LEDGER_TOPIC, partitions, reader, boundMs: config.QUERY_FRESHNESS_MS }),
+  freshness,
+  fresh: new FreshProjection(reader, freshness, config.QUERY_CACHE_ENTRIES),
   decisionLog: new DecisionLog(producer, config.DECISIONS_TOPIC),
   policy: config.CONSENT_POLICY,
+  snapshots: new ProjectionSnapshots(reader, config.QUERY_FILTER_SNAPSHOT_MAX),
   now: () => new Date(),
 };
 const ledger = { writer, receipts };

@@ -8,7 +8,7 @@ import {
   ApproveDataUser, DataUserResponse, DecisionRequest, DecisionResponse, FilterLine, FilterQuery, FilterTrailer,
   MAX_RELEASE_SUBJECTS, RecordRelease, ReleaseSummary, ReleasesQuery, RegisterDataUser,
 } from './schemas.js';
-import { BATCH, MAX_COHORT } from './cohortFilter.js';
+import { CHUNK, MAX_COHORT } from './cohortFilter.js';
 import { revocationPaths } from './revocationOpenApi.js';
 
 const subjectPath = { path: z.object({ id: SubjectIdSchema }) };
@@ -64,7 +64,7 @@ export function queryOpenApi(): object {
       '/v1/decisions:filter': {
         post: {
           summary: 'Filter a cohort before a data release', operationId: 'decideCohort',
-          description: `Role: dataUser, as itself. Body: a JSON array of subject ids (at most ${MAX_COHORT}), read as a stream. Answer: NDJSON, one FilterLine per subject in the order sent (states fetched ${BATCH} at a time), then one FilterTrailer line. Only a trailer with summary.logged=true means the answers are valid; an error found after the first line was written arrives as a trailer with error (discard every line). One decision-log record per call.`,
+          description: `Role: dataUser, as itself. Body: a JSON array of subject ids (at most ${MAX_COHORT}), read as a stream. Answer: NDJSON, one FilterLine per subject in the order sent (answered in chunks of up to ${CHUNK} ids), then one FilterTrailer line. Only a trailer with summary.logged=true means the answers are valid; an error found after the first line was written arrives as a trailer with error (discard every line). One decision-log record per call.`,
           requestParams: { query: FilterQuery },
           requestBody: { required: true, content: { 'application/json': { schema: z.array(SubjectIdSchema).max(MAX_COHORT) } } },
           responses: { '200': ok('NDJSON: FilterLine… then FilterTrailer', z.union([FilterLine, FilterTrailer]), 'application/x-ndjson'), ...PROBLEM_RESPONSES },

@@ -36,8 +36,7 @@ export function releaseRoutes(deps: QueryDeps & { ledger: LedgerAppender; db: Db
     const dups = body.subjects.flatMap((s, i) => (seen.has(s) ? [{ field: `/subjects/${i}`, message: 'repeats an earlier subject' }] : (seen.add(s), [])));
     if (dups.length > 0) throw new DomainError('invalid-request', 'a subject appears more than once', dups);
     const source = caller.role === 'hospital' ? caller.principal : REGISTRY_SOURCE;
-    await deps.freshness.awaitKeys([body.dataUserId]);
-    if (!await deps.reader.dataUser(body.dataUserId)) {
+    if (!await deps.fresh.dataUser(body.dataUserId)) {
       throw new DomainError('unprocessable', `data user ${body.dataUserId} is not registered`, [{ field: '/dataUserId', message: 'no registered data user with this id' }]);
     }
     const existing = await col.findOne({ _id: body.releaseId });

@@ -24,6 +24,8 @@ export interface QueryStack {
   ingest?: RunningService;
   key(role: Role, principal: string): Promise<string>;
   append(events: LedgerEvent[]): Promise<void>;
+  /** Straight through the LedgerWriter, no receipts: for seeding benchmarks with fresh ids. */
+  write(events: LedgerEvent[]): Promise<void>;
   call(path: string, key: string, init?: { method?: string; body?: unknown; raw?: string }): Promise<Response>;
   close(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export async function startQueryStack(tag: string, ports: { query: number; proje
     kafka, topics, mongo, env, projector, query, ingest,
     key: async (role, principal) => (await creds.create(role, principal)).apiKey,
     append: async (events) => { await appendOnce({ writer, receipts }, events); },
+    write: async (events) => { await writer.appendAll(events); },
     call: (path, key, init = {}) => fetch(`${path.startsWith('http') ? '' : query.url}${path}`, {
       method: init.method ?? (init.body !== undefined || init.raw !== undefined ? 'POST' : 'GET'),
       headers: { authorization: `Bearer ${key}`, ...(init.body !== undefined || init.raw !== undefined ? { 'content-type': 'application/json' } : {}) },
