@@ -16,6 +16,7 @@ import { caughtUp } from '../services/projector/testSupport.js';
 import { Sealer } from '../services/sealer/sealer.js';
 import { partitionRanges, scanLegs } from '../services/audit/ledgerScan.js';
 import { sealerKeys } from '../services/audit/testLedger.js';
+import { AUDIT_HEAP_FLAGS } from '../services/audit/heap.js';
 import { consumerPerformance } from './kafkaPerf.js';
 import { fmtNum, printTable, type BenchRow } from './table.js';
 
@@ -37,7 +38,8 @@ function eventsFor(i: number): LedgerEvent[] {
 }
 
 async function auditProcess(mode: 'verify' | 'fold' | 'replay', env: Record<string, string>) {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/auditRun.ts', mode], { env: { ...process.env, ...env }, maxBuffer: 1 << 20 });
+  // The same heap bounds as the audit CLI (services/audit/heap.ts).
+  const { stdout } = await run(process.execPath, [...AUDIT_HEAP_FLAGS(), '--import', 'tsx', 'bench/auditRun.ts', mode], { env: { ...process.env, ...env }, maxBuffer: 1 << 20 });
   const line = stdout.trim().split('\n').pop()!;
   console.log(line);
   return JSON.parse(line) as { records: number; ok: boolean; ms: number; maxRssMb: number };

@@ -14,6 +14,9 @@ import { verifyLedger, type VerifyReport } from './verify.js';
 import { replayLedger } from './replay.js';
 import { subjectAsOf, summariseLedger } from './summary.js';
 import { buildReport, writeReport } from './report.js';
+import { ensureBoundedHeap } from './heap.js';
+
+ensureBoundedHeap();
 
 class UsageError extends Error {}
 const env = () => loadConfig(kafkaConfig.extend(topicsConfig.shape).extend({ AUDIT_PUBLIC_KEY: z.string().optional() }));
