@@ -3,6 +3,8 @@
 import { EVENT_JSON_SCHEMAS } from './consent/jsonSchema.js';
 import { EVENT_TYPES } from './consent/events.js';
 import { TOPICS, TOPIC_KEYS, STRUCTURED_CONTENT_TYPE } from './topics.js';
+import { z } from 'zod';
+import { CheckpointSchema } from './checkpoint.js';
 
 const messageName = (type: string) => type.replace(/[^A-Za-z0-9]+(.)/g, (_m, c: string) => c.toUpperCase());
 
@@ -33,7 +35,14 @@ export function asyncApiDocument(): Record<string, unknown> {
       },
       revocations: { address: TOPICS.revocations, description: `Revocation notices for data users; key: ${TOPIC_KEYS.revocations}.` },
       decisions: { address: TOPICS.decisions, description: 'Decision log: who asked, about whom, for what, the answer.' },
-      checkpoints: { address: TOPICS.checkpoints, description: 'Signed checkpoints over ledger ranges (tamper evidence).' },
+      checkpoints: {
+        address: TOPICS.checkpoints, description: 'Signed checkpoints over ledger ranges (tamper evidence; contracts/checkpoint.ts).',
+        messages: { Checkpoint: {
+          name: 'checkpoint', contentType: 'application/json',
+          payload: { schemaFormat: 'application/schema+json;version=draft-2020-12', schema: z.toJSONSchema(CheckpointSchema) },
+          bindings: { kafka: { key: { type: 'string', description: TOPIC_KEYS.checkpoints }, bindingVersion: '0.5.0' } },
+        } },
+      },
       deadLetter: { address: TOPICS.deadLetter, description: 'Records a consumer could not process, with the reason in headers.' },
     },
     operations: {

@@ -51,7 +51,7 @@ export type CheckpointBody = z.infer<typeof CheckpointBodySchema>;
 export const CheckpointSchema = CheckpointBodySchema.extend({
   /** Ed25519 signature (base64) over canonicalBytes(body), body = the checkpoint without `signature`. */
   signature: z.string().regex(/^[A-Za-z0-9+/]+=*$/),
-}).meta({ id: 'Checkpoint', description: 'A signed checkpoint over one range of one ledger partition.' });
+}).meta({ title: 'Checkpoint', description: 'A signed checkpoint over one range of one ledger partition.' });
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
 
 const sha256 = (...parts: Buffer[]) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return h.digest(); };
