@@ -10,6 +10,7 @@ import type { Db } from '../adapters/mongo.js';
 import type { SubjectState } from '../contracts/consent/fold.js';
 import type { DataUserRecord } from '../contracts/consent/dataUsers.js';
 import { activeGenerationName, generation, withoutId, type Generation } from './generation.js';
+import { IN_BATCH, findByIds } from './lookup.js';
 
 export interface ProjectionReader {
   /** The subject's folded state (contracts SubjectState incl. records = timeline, with positions and `time`,
@@ -28,8 +29,6 @@ export interface ProjectionReader {
 }
 
 export const META_TTL_MS = 250;
-/** Ids per $in query: bounded request size, few round trips. */
-export const IN_BATCH = 1000;
 const WAIT_POLL_MS = 25;
 
 export interface ReaderOptions {
@@ -58,13 +57,8 @@ export function projectionReader(db: Db, options: ReaderOptions = {}): Projectio
     },
     async subjects(ids) {
       const g = await current();
-      const out = new Map<string, SubjectState>();
-      const unique = [...new Set(ids)];
-      for (let i = 0; i < unique.length; i += IN_BATCH) {
-        const docs = await g.subjects.find({ _id: { $in: unique.slice(i, i + IN_BATCH) } }).toArray();
-        for (const d of docs) out.set(d._id, withoutId(d));
-      }
-      return out;
+      const docs = await findByIds(g.subjects, [...new Set(ids)]);
+      return new Map(docs.map((d) => [d._id, withoutId(d)]));
     },
     async *allSubjects() {
       const g = await current();

@@ -12,7 +12,7 @@ import { EMPTY_STATE, evolve, type SubjectState } from '../contracts/consent/fol
 import { evolveDataUser, isDataUserEvent, type DataUserEvent, type DataUserRecord } from '../contracts/consent/dataUsers.js';
 import type { LedgerRecord } from '../ledger/reader.js';
 import { withoutId, type Generation } from './generation.js';
-import { IN_BATCH } from './reader.js';
+import { findByIds } from './lookup.js';
 
 export interface Applied {
   /** Records folded (re-deliveries included: they fold to no change). */
@@ -21,8 +21,15 @@ export interface Applied {
   dataUsersWritten: number;
 }
 
+/**
+ * Ids whose documents this process has written to a generation that nobody else writes — a rebuild's
+ * fresh generation. An id not in it has no document yet, so its lookup is skipped (half the round
+ * trips of a rebuild). Never pass one for a generation another process may write.
+ */
+export interface FreshGeneration { subjects: Set<string>; dataUsers: Set<string> }
+
 /** Fold `records` (one partition, ledger order) into the generation's documents. Idempotent. */
-export async function applyRecords(g: Generation, records: readonly LedgerRecord[]): Promise<Applied> {
+export async function applyRecords(g: Generation, records: readonly LedgerRecord[], fresh?: FreshGeneration): Promise<Applied> {
   const bySubject = new Map<string, LedgerRecord[]>();
   const byDataUser = new Map<string, DataUserEvent[]>();
   for (const r of records) {
@@ -35,12 +42,12 @@ export async function applyRecords(g: Generation, records: readonly LedgerRecord
     // Only partition and offset: evolve keeps the position object it is given.
     for (const r of list) state = evolve(state, r.event, { partition: r.partition, offset: r.offset });
     return state === before ? undefined : state;
-  });
+  }, fresh?.subjects);
   const dataUsersWritten = await applyFold<DataUserRecord, DataUserEvent>(g.dataUsers, byDataUser, (stored, list) => {
     let record = stored;
     for (const event of list) record = evolveDataUser(record, event);
     return record === stored ? undefined : record;
-  });
+  }, fresh?.dataUsers);
   return { events: records.length, subjectsWritten, dataUsersWritten };
 }
 
@@ -60,10 +67,12 @@ async function applyFold<T extends object, R>(
   col: Collection<Keyed<T>>,
   groups: Map<string, R[]>,
   fold: (stored: T | undefined, list: R[]) => T | undefined,
+  written?: Set<string>,
   retry = true,
 ): Promise<number> {
   if (groups.size === 0) return 0;
-  const stored = await loadByIds<T>(col, [...groups.keys()]);
+  const ids = [...groups.keys()];
+  const stored = await loadByIds<T>(col, written ? ids.filter((id) => written.has(id)) : ids);
   const inserts: Keyed<T>[] = [];
   const replaces: AnyBulkWriteOperation<Keyed<T>>[] = [];
   for (const [id, list] of groups) {
@@ -84,17 +93,15 @@ async function applyFold<T extends object, R>(
     }
   }
   if (replaces.length > 0) await col.bulkWrite(replaces, { ordered: false, ignoreUndefined: true });
-  if (collided.length > 0) await applyFold(col, new Map(collided.map((id) => [id, groups.get(id)!])), fold, false);
+  if (written) for (const d of inserts) written.add(d._id);
+  if (collided.length > 0) await applyFold(col, new Map(collided.map((id) => [id, groups.get(id)!])), fold, undefined, false);
   return inserts.length + replaces.length;
 }
 
 async function loadByIds<T>(col: Collection<Keyed<T>>, ids: string[]): Promise<Map<string, T>> {
-  const out = new Map<string, T>();
-  for (let i = 0; i < ids.length; i += IN_BATCH) {
-    const docs = (await col.find({ _id: { $in: ids.slice(i, i + IN_BATCH) } } as Filter<Keyed<T>>).toArray()) as Keyed<T>[];
-    for (const d of docs) out.set(d._id, withoutId(d) as T);
-  }
-  return out;
+  // Always by single ids: a batch's subjects are few per query and must not cost a collection scan.
+  const docs = await findByIds(col, ids, Infinity);
+  return new Map(docs.map((d) => [d._id, withoutId(d) as T]));
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V) {

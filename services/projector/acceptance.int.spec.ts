@@ -21,7 +21,7 @@ const SUBJECTS = Number(process.env.PROJECTOR_ACCEPTANCE_SUBJECTS ?? 500);
 
 async function runRebuild(env: Record<string, string>, ...args: string[]) {
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/projector/rebuildCli.ts', '--quiet', ...args], {
-    env: { ...process.env, ...env }, timeout: 150_000,
+    env: { ...process.env, ...env }, timeout: 200_000,
   });
   return JSON.parse(stdout.trim().split('\n').pop()!) as { generation: string; previous: string; records: number };
 }
@@ -83,7 +83,7 @@ describe('projector acceptance: crash mid-batch, restart, equal to a rebuild', (
     for (const s of before.subjects) for (const r of s.records) seen.set(r.event.id, (seen.get(r.event.id) ?? 0) + 1);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     expect(new Set(seen.keys())).toEqual(new Set(events.map((e) => e.id)));
-  }, 180_000);
+  }, 240_000);
 
   it('a rebuild switches readers and the running projector over, and drops the old generation', async () => {
     const old = await activeGenerationName(bed.mongo.db);

@@ -57,7 +57,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
     let wake: () => void = () => undefined;
     o.log.info({ generation: name, records: total() }, 'rebuild started');
     const projector = await startProjector({
-      kafka: o.kafka, db: o.db, log: o.log, groupId, topic: o.topic, deadLetterTopic: o.deadLetterTopic, generation: name,
+      kafka: o.kafka, db: o.db, log: o.log, groupId, topic: o.topic, deadLetterTopic: o.deadLetterTopic, generation: name, freshGeneration: true,
       onBatch: (r) => {
         done.set(r.partition, BigInt(r.nextOffset));
         events += r.events;
