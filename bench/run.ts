@@ -1,10 +1,11 @@
 // make bench: every benchmark, or those named on the command line (e.g. `make bench -- ingest`).
 import { ingestBench } from './ingest.js';
 import { auditBench } from './audit.js';
+import { decisionsBench } from './decisions.js';
 import { workflowsBench } from './workflows.js';
 import { projectorBench } from './projector.js';
 
-const BENCHES: Record<string, () => Promise<void>> = { ingest: ingestBench, audit: auditBench, workflows: workflowsBench, projector: projectorBench };
+const BENCHES: Record<string, () => Promise<void>> = { ingest: ingestBench, audit: auditBench, decisions: decisionsBench, workflows: workflowsBench, projector: projectorBench };
 const wanted = process.argv.slice(2).filter((a) => a !== '--');
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   const bench = BENCHES[name];
