@@ -58,6 +58,14 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
   });
 }
 
+/**
+ * A producer for a log whose records carry their own id, where a duplicate after a retry is harmless
+ * (the decision log): not idempotent, so several sends may be in flight at once. acks per send.
+ */
+export function createLogProducer(kafka: Kafka): Producer {
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+}
+
 export function createConsumer(kafka: Kafka, config: ConsumerConfig): Consumer {
   return kafka.consumer({ allowAutoTopicCreation: false, ...config });
 }
