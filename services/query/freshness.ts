@@ -6,9 +6,10 @@
 // has applied everything below it (reader.waitForOffset). If the projection does not get there within
 // the bound, the answer is 503 + Retry-After — never an answer from a projection that may be stale.
 //
-// Cost: concurrent requests share one Kafka ListOffsets round trip and one read of the projector's
-// progress (Coalescer). A request never reuses a round trip that was already in flight when it arrived
-// — that answer could predate its caller's receipt — it waits for the next one.
+// Cost: concurrent requests share Kafka ListOffsets round trips and reads of the projector's progress.
+// A request never reuses a round trip that was already in flight when it arrived — that answer could
+// predate its caller's receipt — it joins the next one, which starts at once while fewer than
+// MAX_IN_FLIGHT are under way (so a request waits about one round trip, not one and a half).
 import { Coalescer } from '../../adapters/coalesce.js';
 import { partitionForKey, type Admin } from '../../adapters/kafka.js';
 import { DomainError } from '../../adapters/http/problems.js';
@@ -26,17 +27,42 @@ export interface FreshnessOptions {
 /** Partition → high-water mark (the offset the next record will get), as decimal strings. */
 export type HighWaterMarks = ReadonlyMap<number, string>;
 
+const MAX_IN_FLIGHT = 4;
+
+/** Calls `fn` for waiting callers; every caller gets the result of a call that STARTED after it asked. */
+export class SharedRoundTrip<T> {
+  private waiting: { resolve(v: T): void; reject(e: unknown): void }[] = [];
+  private inFlight = 0;
+
+  constructor(private readonly fn: () => Promise<T>, private readonly maxInFlight = MAX_IN_FLIGHT) {}
+
+  get(): Promise<T> {
+    const p = new Promise<T>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.pump();
+    return p;
+  }
+
+  private pump(): void {
+    while (this.waiting.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch = this.waiting;
+      this.waiting = [];
+      this.inFlight++;
+      this.fn().then(
+        (v) => { for (const w of batch) w.resolve(v); },
+        (e: unknown) => { for (const w of batch) w.reject(e); },
+      ).finally(() => { this.inFlight--; this.pump(); });
+    }
+  }
+}
+
 export class LedgerFreshness {
-  private readonly marks: Coalescer<null, Map<number, bigint>>;
+  private readonly marks: SharedRoundTrip<Map<number, bigint>>;
   private readonly progress: Coalescer<null, Map<number, bigint>>;
   /** A lower bound of the projector's next offset per partition (it only ever grows). */
   private readonly applied = new Map<number, bigint>();
 
   constructor(private readonly opts: FreshnessOptions) {
-    this.marks = new Coalescer(async (items) => {
-      const m = await this.fetchMarks();
-      return items.map(() => m);
-    });
+    this.marks = new SharedRoundTrip(() => this.fetchMarks());
     this.progress = new Coalescer(async (items) => {
       const p = await opts.reader.progress();
       const m = new Map([...p].map(([k, v]) => [k, BigInt(v)]));
@@ -58,21 +84,21 @@ export class LedgerFreshness {
   }
 
   private async awaitPartitions(parts: readonly number[]): Promise<HighWaterMarks> {
-    const [hw] = await this.marks.submit([null]);
-    const behind = () => parts.filter((p) => (this.applied.get(p) ?? 0n) < (hw!.get(p) ?? 0n));
+    const hw = await this.marks.get();
+    const behind = () => parts.filter((p) => (this.applied.get(p) ?? 0n) < (hw.get(p) ?? 0n));
     if (behind().length > 0) {
       const [progress] = await this.progress.submit([null]);
       for (const [p, next] of progress!) this.raise(p, next);
     }
     await Promise.all(behind().map(async (p) => {
-      const target = hw!.get(p)!;
+      const target = hw.get(p)!;
       const ok = await this.opts.reader.waitForOffset(p, (target - 1n).toString(), this.opts.boundMs);
       if (!ok) {
         throw new DomainError('unavailable', `the projection has not caught up with the ledger within ${this.opts.boundMs} ms; no answer is given from a possibly stale state`);
       }
       this.raise(p, target);
     }));
-    return new Map(parts.map((p) => [p, (hw!.get(p) ?? 0n).toString()]));
+    return new Map(parts.map((p) => [p, (hw.get(p) ?? 0n).toString()]));
   }
 
   private raise(p: number, next: bigint): void {

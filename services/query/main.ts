@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig, kafkaConfig, mongoConfig, policyConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
-import { createKafka, createIdempotentProducer, partitionCount } from '../../adapters/kafka.js';
+import { createKafka, createIdempotentProducer, createLogProducer, partitionCount } from '../../adapters/kafka.js';
 import { openMongo } from '../../adapters/mongo.js';
 import { createApp, listen } from '../../adapters/http/app.js';
 import { authenticate } from '../../access/authenticate.js';
@@ -43,6 +43,8 @@ const telemetry = startTelemetry('query', { otlpEndpoint: config.OTEL_EXPORTER_O
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-query`, requestTimeoutMs: 3000, retries: 2 }, log);
 const producer = createIdempotentProducer(kafka);
 await producer.connect();
+const logProducer = createLogProducer(kafka);
+await logProducer.connect();
 const admin = kafka.admin();
 await admin.connect();
 const partitions = await partitionCount(kafka, config.LEDGER_TOPIC);
@@ -62,7 +64,7 @@ const deps: QueryDeps = {
   reader,
   freshness,
   fresh: new FreshProjection(reader, freshness, config.QUERY_CACHE_ENTRIES),
-  decisionLog: new DecisionLog(producer, config.DECISIONS_TOPIC),
+  decisionLog: new DecisionLog(logProducer, config.DECISIONS_TOPIC),
   policy: config.CONSENT_POLICY,
   snapshots: new ProjectionSnapshots(reader, config.QUERY_FILTER_SNAPSHOT_MAX),
   now: () => new Date(),
@@ -97,6 +99,7 @@ async function shutdown(signal: string) {
   await server.close();
   await writer.drain();
   await producer.disconnect();
+  await logProducer.disconnect();
   await admin.disconnect();
   await mongo.close();
   await telemetry.shutdown();
