@@ -48,7 +48,15 @@ describe('sealer and audit verify', () => {
     sealer = await startSealer();
     await waitSealed(kafka, topics.names.ledger, topics.names.checkpoints);
   });
-  afterAll(async () => { await sealer?.kill(); });
+  afterAll(async () => {
+    await sealer?.kill();
+    // The tampered copies are this file's own; drop them (the test topics stay, as in every test file).
+    const admin = kafka.admin();
+    await admin.connect();
+    const mine = (await admin.listTopics()).filter((t) => t.startsWith(`${topics.names.ledger}.`) || t.startsWith(`${topics.names.checkpoints}.`));
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+    await admin.disconnect();
+  });
 
   it('a sealer killed and restarted resumes after its last checkpoint: no gap, no duplicate chain', async () => {
     await sealer!.kill();
