@@ -1,7 +1,7 @@
 // Decision benchmarks (issue 4): POST /v1/decisions at concurrency 64 against a bare express handler
 // in the same run, and a 1,000,000-subject POST /v1/decisions:filter end to end. Loopback only,
 // bounded in time and count; the real projector, Kafka and FerretDB of the running stack.
-// Knobs: BENCH_SECONDS (default 10), BENCH_SUBJECTS (subjects with projected state, default 2000),
+// Knobs: BENCH_SECONDS (default 10), BENCH_SUBJECTS (subjects with projected state, default 1000),
 // BENCH_COHORT (filter cohort size, default 1,000,000; the rest of the cohort has no events).
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
@@ -10,7 +10,7 @@ import { approvals, consentEffective, consentGiven, startQueryStack } from '../t
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 64;
-const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 2000);
+const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 1000);
 const COHORT = Number(process.env.BENCH_COHORT ?? 1_000_000);
 const run = Date.now().toString(36);
 const subjectId = (n: number) => `sub_bench${String(n).padStart(12, '0')}`;
