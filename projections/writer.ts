@@ -22,14 +22,27 @@ export interface Applied {
 }
 
 /**
- * Ids whose documents this process has written to a generation that nobody else writes — a rebuild's
- * fresh generation. An id not in it has no document yet, so its lookup is skipped (half the round
- * trips of a rebuild). Never pass one for a generation another process may write.
+ * The ids that have a document in a generation, as far as this process knows (loaded once, then kept
+ * up to date with its own inserts). An id not in it is not looked up but inserted — reads are what
+ * FerretDB (SQLite) is slowest at: measured, even a lookup by `_id` grows with the collection. If the
+ * set is wrong (another instance inserted the document meanwhile), the insert fails on the unique
+ * `_id` and that subject is looked up and folded again, so a stale set costs a retry, never a wrong
+ * document.
  */
-export interface FreshGeneration { subjects: Set<string>; dataUsers: Set<string> }
+export interface KnownIds { subjects: Set<string>; dataUsers: Set<string> }
+
+/** The ids present in a generation (one scan of `_id`s). */
+export async function loadKnownIds(g: Generation): Promise<KnownIds> {
+  const ids = async (col: Collection<{ _id: string }>) => {
+    const out = new Set<string>();
+    for await (const d of col.find({}, { projection: { _id: 1 }, batchSize: 5000 })) out.add(d._id);
+    return out;
+  };
+  return { subjects: await ids(g.subjects as unknown as Collection<{ _id: string }>), dataUsers: await ids(g.dataUsers as unknown as Collection<{ _id: string }>) };
+}
 
 /** Fold `records` (one partition, ledger order) into the generation's documents. Idempotent. */
-export async function applyRecords(g: Generation, records: readonly LedgerRecord[], fresh?: FreshGeneration): Promise<Applied> {
+export async function applyRecords(g: Generation, records: readonly LedgerRecord[], known?: KnownIds): Promise<Applied> {
   const bySubject = new Map<string, LedgerRecord[]>();
   const byDataUser = new Map<string, DataUserEvent[]>();
   for (const r of records) {
@@ -42,12 +55,12 @@ export async function applyRecords(g: Generation, records: readonly LedgerRecord
     // Only partition and offset: evolve keeps the position object it is given.
     for (const r of list) state = evolve(state, r.event, { partition: r.partition, offset: r.offset });
     return state === before ? undefined : state;
-  }, fresh?.subjects);
+  }, known?.subjects);
   const dataUsersWritten = await applyFold<DataUserRecord, DataUserEvent>(g.dataUsers, byDataUser, (stored, list) => {
     let record = stored;
     for (const event of list) record = evolveDataUser(record, event);
     return record === stored ? undefined : record;
-  }, fresh?.dataUsers);
+  }, known?.dataUsers);
   return { events: records.length, subjectsWritten, dataUsersWritten };
 }
 
@@ -93,7 +106,7 @@ async function applyFold<T extends object, R>(
     }
   }
   if (replaces.length > 0) await col.bulkWrite(replaces, { ordered: false, ignoreUndefined: true });
-  if (written) for (const d of inserts) written.add(d._id);
+  if (written) for (const d of inserts) written.add(d._id); // collided ones too: they exist
   if (collided.length > 0) await applyFold(col, new Map(collided.map((id) => [id, groups.get(id)!])), fold, undefined, false);
   return inserts.length + replaces.length;
 }

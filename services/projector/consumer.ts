@@ -14,8 +14,8 @@ import type { Consumer, Kafka, Producer } from '../../adapters/kafka.js';
 import type { Db } from '../../adapters/mongo.js';
 import type { Logger } from '../../adapters/logger.js';
 import { startLedgerReader, type LedgerBatch, type LedgerRecord } from '../../ledger/reader.js';
-import { dropGeneration, generation, readMeta } from '../../projections/generation.js';
-import { applyRecords, nextOffset, recordProgress, type FreshGeneration } from '../../projections/writer.js';
+import { dropGeneration, generation, readMeta, type Generation } from '../../projections/generation.js';
+import { applyRecords, loadKnownIds, nextOffset, recordProgress, type KnownIds } from '../../projections/writer.js';
 
 export interface BatchReport {
   generation: string;
@@ -40,7 +40,7 @@ export interface ProjectorOptions {
   deadLetters?: Producer;
   /** Write this generation; absent: follow the active one. */
   generation?: string;
-  /** The generation is new and only this process writes it (a rebuild): skip lookups of ids it has not written. */
+  /** The generation is new and empty (a rebuild): no need to load its ids (writer.ts KnownIds). */
   freshGeneration?: boolean;
   onBatch?(report: BatchReport): void;
 }
@@ -55,7 +55,18 @@ export async function startProjector(o: ProjectorOptions): Promise<Projector> {
   // Per generation and partition, the offset we last sought back to: if Kafka has no records there
   // (a gap, e.g. transaction markers), seeking again would loop, so the second time we go on.
   const sought = new Map<string, bigint>();
-  const written: FreshGeneration | undefined = o.generation && o.freshGeneration ? { subjects: new Set(), dataUsers: new Set() } : undefined;
+  // Which ids have documents, per generation (writer.ts KnownIds): a fresh generation starts empty,
+  // any other is loaded once. Forgotten on a rebalance, as other instances may have written.
+  const known = new Map<string, Promise<KnownIds>>();
+  const knownIds = (name: string, g: Generation) => {
+    let k = known.get(name);
+    if (!k) {
+      k = o.freshGeneration && name === o.generation ? Promise.resolve({ subjects: new Set<string>(), dataUsers: new Set<string>() }) : loadKnownIds(g);
+      k.catch(() => known.delete(name));
+      known.set(name, k);
+    }
+    return k;
+  };
   let lastGeneration: string | undefined;
 
   const targetGeneration = async (): Promise<string> => {
@@ -90,7 +101,7 @@ export async function startProjector(o: ProjectorOptions): Promise<Projector> {
     if (next <= resume) return; // already applied (e.g. the group offset was behind our progress)
     const fresh = resume > first ? records.filter((r) => BigInt(r.offset) >= resume) : records;
     const t1 = performance.now();
-    const applied = await applyRecords(g, fresh, written);
+    const applied = await applyRecords(g, fresh, await knownIds(name, g));
     const t2 = performance.now();
     await recordProgress(g, partition, batch.nextOffset);
     o.log.trace({ partition, positionMs: Math.round(t1 - started), applyMs: Math.round(t2 - t1), progressMs: Math.round(performance.now() - t2) }, 'batch timing');
@@ -110,7 +121,11 @@ export async function startProjector(o: ProjectorOptions): Promise<Projector> {
     fromBeginning: true,
     log: o.log,
     handle,
-    assigned: (partitions) => { assigned.clear(); for (const p of partitions) assigned.add(p); },
+    assigned: (partitions) => {
+      assigned.clear();
+      for (const p of partitions) assigned.add(p);
+      if (!o.freshGeneration) known.clear();
+    },
   });
   // kafkajs disconnects and reconnects by itself after a retriable crash, so the watch ends only here.
   const unwatch = o.generation ? () => undefined : followSwitches(o, consumer, assigned);
