@@ -1,6 +1,7 @@
 // Structured JSON logs (pino). Personal data never goes in a log; as a second line of defence the
 // fields that could carry an identifier are redacted wherever they appear.
 import { pino, type Logger } from 'pino';
+import { trace } from '@opentelemetry/api';
 
 export type { Logger };
 
@@ -14,5 +15,12 @@ export function createLogger(service: string, level = 'info'): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
+    mixin: activeTraceIds,
   });
+}
+
+/** trace_id / span_id of the span active where the line is logged: a log line leads to its trace. */
+export function activeTraceIds(): { trace_id?: string; span_id?: string } {
+  const c = trace.getActiveSpan()?.spanContext();
+  return c && trace.isSpanContextValid(c) ? { trace_id: c.traceId, span_id: c.spanId } : {};
 }

@@ -1,16 +1,41 @@
 // OpenTelemetry bootstrap: call first in a service's main.ts. Traces export over OTLP only when an
-// endpoint is configured; otherwise the SDK runs without an exporter (spans still carry context).
+// endpoint is configured; otherwise the SDK runs without an exporter (spans still carry context, so
+// traceparent still travels and log lines still name their trace).
+//
+// The span processor is built here rather than by the SDK from the environment so that the Temporal
+// worker can hand the same one to its workflow-span sink (workflow code runs in an isolate and exports
+// its spans through it: adapters/temporalTracing.ts).
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 
-export interface TelemetryHandle { shutdown(): Promise<void> }
+export interface TelemetryHandle {
+  shutdown(): Promise<void>;
+  /** Where finished spans go (a no-op without an endpoint). */
+  spanProcessor: SpanProcessor;
+  resource: Resource;
+}
 
 export function startTelemetry(serviceName: string, opts: { otlpEndpoint?: string; spanProcessors?: NodeSDKConfiguration['spanProcessors'] } = {}): TelemetryHandle {
-  // Without an endpoint, say "no exporter" explicitly rather than let the SDK default to localhost:4318.
-  if (!opts.otlpEndpoint && !process.env.OTEL_TRACES_EXPORTER) process.env.OTEL_TRACES_EXPORTER = 'none';
-  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  process.env.OTEL_METRICS_EXPORTER ??= 'none'; // metrics are Prometheus (/metrics), not OTLP
   process.env.OTEL_LOGS_EXPORTER ??= 'none';
   if (opts.otlpEndpoint) process.env.OTEL_EXPORTER_OTLP_ENDPOINT = opts.otlpEndpoint;
-  const sdk = new NodeSDK({ serviceName, spanProcessors: opts.spanProcessors });
+  const resource = resourceFromAttributes({ 'service.name': serviceName });
+  const spanProcessor = opts.otlpEndpoint
+    ? new BatchSpanProcessor({ exporter: otlpExporter(), scheduledDelayMillis: Number(process.env.OTEL_BSP_SCHEDULE_DELAY ?? 5000) || 5000 })
+    : new NoopSpanProcessor();
+  const sdk = new NodeSDK({ serviceName, resource, spanProcessors: [spanProcessor, ...(opts.spanProcessors ?? [])] });
   sdk.start();
-  return { shutdown: () => sdk.shutdown() };
+  return { shutdown: () => sdk.shutdown(), spanProcessor, resource };
+}
+
+/** The OTLP trace exporter for the configured protocol (the standard variables; default http/protobuf). */
+function otlpExporter() {
+  const protocol = (process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+  if (protocol === 'http/json') return new JsonExporter();
+  if (protocol === 'grpc') return new GrpcExporter();
+  return new ProtoExporter();
 }

@@ -7,6 +7,9 @@ import { parseEvent } from '../contracts/consent/validate.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { TOPICS, DEADLETTER_HEADERS } from '../contracts/topics.js';
 import type { Logger } from '../adapters/logger.js';
+import { context, type Context } from '@opentelemetry/api';
+import { ledgerConsumerMetrics } from '../adapters/metrics.js';
+import { startBatchSpans } from './consumerSpans.js';
 
 export interface LedgerRecord {
   event: LedgerEvent;
@@ -14,6 +17,9 @@ export interface LedgerRecord {
   /** Kafka offset as a decimal string. */
   offset: string;
   headers: EachBatchPayload['batch']['messages'][number]['headers'];
+  /** The record's consumer span, continuing its producer's trace (set while the handler runs, when the
+   *  record carried a traceparent); see withRecordContext in ./consumerSpans.js. */
+  context?: Context;
 }
 
 /** Where a batch sits on its partition (valid and poison records alike). */
@@ -76,7 +82,18 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
       const last = batch.messages[batch.messages.length - 1]!.offset;
       const next = (BigInt(last) + 1n).toString();
       const info: LedgerBatch = { firstOffset: batch.messages[0]!.offset, nextOffset: next, highWatermark: batch.highWatermark };
-      const outcome = records.length > 0 || o.handleEmptyBatches ? await o.handle(records, batch.partition, info) : undefined;
+      const labels = { group: o.groupId, topic };
+      ledgerConsumerMetrics.records.inc({ ...labels, outcome: 'poison' }, poison.length);
+      let outcome: LedgerHandleOutcome = undefined;
+      if (records.length > 0 || o.handleEmptyBatches) {
+        const spans = startBatchSpans(topic, o.groupId, batch.partition, records);
+        const timer = ledgerConsumerMetrics.batchSeconds.startTimer(labels);
+        try {
+          outcome = await context.with(spans.context, () => o.handle(records, batch.partition, info));
+        } catch (err) { spans.end(err); throw err; }
+        spans.end();
+        timer();
+      }
       if (outcome) {
         consumer.seek({ topic, partition: batch.partition, offset: outcome.seekTo });
         return;
@@ -85,6 +102,8 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
       // fetch would start again at the offset committed when the group was joined.
       resolveOffset(last);
       await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
+      ledgerConsumerMetrics.records.inc({ ...labels, outcome: 'valid' }, records.length);
+      ledgerConsumerMetrics.lag.set({ ...labels, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(next)));
       await o.committed?.(batch.partition, next);
       await heartbeat();
     },

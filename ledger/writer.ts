@@ -5,7 +5,7 @@
 // queued while the previous call was in flight (or after `lingerMs`), up to `maxBatch`. An append that
 // is not acknowledged within `deadlineMs` is rejected with LedgerUnavailable; if its write lands later
 // anyway, `onLateWrite` reports it so the receipt store can still record where it went.
-import { context, propagation } from '@opentelemetry/api';
+import { context, propagation, trace, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { partitionForKey, type Producer } from '../adapters/kafka.js';
 import { parseEvent } from '../contracts/consent/validate.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
@@ -35,6 +35,8 @@ interface Pending {
   headers: Record<string, string>;
   partition: number;
   settled: boolean;
+  /** PRODUCER span of this record's send; its context is the record's traceparent. */
+  span: Span;
   resolve(p: LedgerPosition): void;
   reject(e: Error): void;
 }
@@ -48,6 +50,8 @@ export interface LedgerWriterOptions {
   deadlineMs?: number;
   onLateWrite?: (position: LedgerPosition, event: LedgerEvent) => void;
 }
+
+const tracer = trace.getTracer('consent-ledger/ledger-writer');
 
 export class LedgerWriter {
   private queue: Pending[] = [];
@@ -96,16 +100,23 @@ export class LedgerWriter {
     }
     const bytes = canonicalBytes(checked.event);
     const headers = cloudEventHeaders(checked.event);
-    propagation.inject(context.active(), headers); // traceparent travels with the record
+    const span = tracer.startSpan(`${this.topic} publish`, {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': this.topic, 'cloudevents.event_type': checked.event.type },
+    });
+    // traceparent travels with the record: readers continue this trace (ledger/consumerSpans.ts).
+    propagation.inject(trace.setSpan(context.active(), span), headers);
     return {
       event: checked.event, bytes, partition: partitionForKey(checked.event.subject, this.opts.partitions), hash: createHash('sha256').update(bytes).digest('hex'), headers,
-      settled: false, resolve: () => {}, reject: () => {},
+      settled: false, span, resolve: () => {}, reject: () => {},
     };
   }
 
   private settleLate(p: Pending, err: Error): void {
     if (p.settled) return;
     p.settled = true;
+    p.span.setStatus({ code: SpanStatusCode.ERROR, message: err.name });
+    p.span.end();
     p.reject(err);
   }
 
@@ -146,7 +157,12 @@ export class LedgerWriter {
           eventId: p.event.id, topic: this.topic, partition, offset: offset.toString(), hash: p.hash, recordedAt: p.event.time,
         };
         if (p.settled) this.opts.onLateWrite?.(position, p.event);
-        else { p.settled = true; p.resolve(position); }
+        else {
+          p.settled = true;
+          p.span.setAttributes({ 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': position.offset });
+          p.span.end();
+          p.resolve(position);
+        }
       }
     } catch (err) {
       const reason = (err as Error).message;

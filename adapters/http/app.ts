@@ -5,6 +5,9 @@ import type { Server } from 'node:http';
 import { notFoundHandler, problemHandler, sendProblem } from './problems.js';
 import type { Logger } from '../logger.js';
 import { pinoHttp } from 'pino-http';
+import type { Registry } from 'prom-client';
+import { httpMetricsMiddleware, metricsHandler } from '../metrics.js';
+import { serverSpanMiddleware } from './serverSpans.js';
 
 // A mistyped URL could carry an NHS number (e.g. /v1/subjects/<nhs>/consent): long digit runs are
 // withheld before a URL is logged.
@@ -17,12 +20,16 @@ export interface AppOptions {
   routers: (Router | RequestHandler)[];
   /** Served at /openapi.json. */
   openapi?: () => object;
+  /** Registries merged into /metrics besides the shared one (adapters/metrics.ts). */
+  metrics?: Registry[];
 }
 
 export function createApp(opts: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(serverSpanMiddleware);
+  app.use(httpMetricsMiddleware);
   app.use(pinoHttp({
     logger: opts.log,
     autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
@@ -55,6 +62,8 @@ export function createApp(opts: AppOptions): Express {
     next();
   });
   for (const r of opts.routers) app.use(r);
+  // After the service's routers: a service that still serves its own /metrics keeps it.
+  app.get('/metrics', metricsHandler(opts.metrics));
   app.use(notFoundHandler);
   app.use(problemHandler(opts.log));
   return app;
