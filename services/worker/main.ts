@@ -18,7 +18,7 @@ import { NoticeStore } from '../../revocations/notices.js';
 import { WebhookRegistry } from '../../revocations/webhooks.js';
 import { createActivities } from '../../workflows/activities/index.js';
 import { OrganisationNotifications } from '../../workflows/activities/organisationNotifications.js';
-import { batchedSubjects, progressGate } from '../../workflows/activities/progressGate.js';
+import { progressGate } from '../../workflows/activities/progressGate.js';
 
 export const signingKeyConfig = z.object({
   WEBHOOK_SIGNING_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
@@ -53,7 +53,7 @@ await admin.connect();
 const projection = projectionReader(mongo.db);
 const activities = createActivities({
   ledger: { writer, receipts },
-  projection: { ...projection, waitForOffset: progressGate(projection).waitForOffset, subject: batchedSubjects(projection).subject },
+  projection: { ...projection, waitForOffset: progressGate(projection).waitForOffset },
   notices,
   webhooks: new WebhookRegistry(mongo.db, Buffer.from(config.WEBHOOK_SIGNING_KEY, 'base64')),
   revocations: { producer, topic: config.REVOCATIONS_TOPIC },

@@ -3,7 +3,6 @@
 // cooling-off timers expire together (a consent batch), and per-activity polling every 25 ms would
 // swamp the projection store with identical reads.
 import type { ProjectionReader } from '../../projections/reader.js';
-import { Coalescer } from '../../adapters/coalesce.js';
 
 export function progressGate(reader: Pick<ProjectionReader, 'progress'>, pollMs = 100): Pick<ProjectionReader, 'waitForOffset'> {
   let cache: { at: number; progress: Map<number, string> } | undefined;
@@ -29,11 +28,3 @@ export function progressGate(reader: Pick<ProjectionReader, 'progress'>, pollMs 
   };
 }
 
-/** Subject reads of concurrent activities share one `$in` query (same reason as above). */
-export function batchedSubjects(reader: Pick<ProjectionReader, 'subjects'>): Pick<ProjectionReader, 'subject'> {
-  const reads = new Coalescer(async (ids: string[]) => {
-    const found = await reader.subjects(ids);
-    return ids.map((id) => found.get(id));
-  }, 500);
-  return { subject: async (id) => (await reads.submit([id]))[0] };
-}
