@@ -1,0 +1,35 @@
+// Workflows running / overdue, from Temporal visibility (CountWorkflowExecutions), refreshed on a timer
+// into the shared Prometheus registry. Overdue = a withdrawal still propagating after the policy's
+// acknowledgement period (its holders should all have acknowledged by then). A visibility query that
+// fails leaves the last values (and is logged once per failure streak): metrics never block dispatching.
+import type { Client } from '@temporalio/client';
+import { workflowMetrics } from '../../adapters/metrics.js';
+import type { Logger } from '../../adapters/logger.js';
+
+const WORKFLOW_TYPES = ['coolingOff', 'withdrawalPropagation'] as const;
+
+export interface WorkflowGaugeDeps { client: Client; taskQueue: string; overdueAfterMs: number; log: Logger }
+
+export async function refreshWorkflowGauges(d: WorkflowGaugeDeps, now = new Date()): Promise<void> {
+  const open = `TaskQueue = '${d.taskQueue}' AND ExecutionStatus = 'Running'`;
+  for (const type of WORKFLOW_TYPES) {
+    const { count } = await d.client.workflow.count(`${open} AND WorkflowType = '${type}'`);
+    workflowMetrics.running.set({ workflow: type }, count);
+  }
+  const before = new Date(now.getTime() - d.overdueAfterMs).toISOString();
+  const { count } = await d.client.workflow.count(`${open} AND WorkflowType = 'withdrawalPropagation' AND StartTime < '${before}'`);
+  workflowMetrics.overdue.set({ workflow: 'withdrawalPropagation' }, count);
+}
+
+/** Refreshes every `intervalMs`; returns a stop function. */
+export function startWorkflowGauges(d: WorkflowGaugeDeps, intervalMs = 15_000): () => void {
+  let failing = false;
+  const tick = () => refreshWorkflowGauges(d).then(() => { failing = false; }, (err: Error) => {
+    if (!failing) d.log.warn({ err: err.message }, 'workflow gauges: visibility query failed');
+    failing = true;
+  });
+  void tick();
+  const timer = setInterval(() => void tick(), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
