@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { createDocument } from 'zod-openapi';
 import { PROBLEM_RESPONSES, SECURITY } from '../../adapters/http/openapiParts.js';
+import { SubjectIdSchema } from '../../contracts/consent/primitives.js';
 import { AsOfQuery, ReportQuery, SinceQuery } from './routes.js';
 
 const json = (description: string) => ({ description, content: { 'application/json': { schema: z.object({}).passthrough() } } });
@@ -18,7 +19,7 @@ export function auditOpenApi(): object {
       '/v1/audit/public-key': { get: { summary: 'The sealer public key this service trusts (public)', operationId: 'auditPublicKey', security: [], responses: { '200': json('keyId, algorithm, PEM') } } },
       '/v1/audit/verify': op('Verify the ledger against its signed checkpoints', 'auditVerify', 'Recomputes every checkpoint, checks signatures and the chain; names the first bad partition/offset per partition (modified, deleted, inserted, reordered, forged-checkpoint, …).'),
       '/v1/audit/replay': op('Rebuild every subject with the shared fold and compare with the projection', 'auditReplay', 'Lists every difference (missing, extra, differs, projection-behind).'),
-      '/v1/audit/subjects/{subject}/state': op('What the system knew about a subject at an instant', 'auditStateAsOf', 'The state from the events recorded up to asOf, and those events.', { requestParams: { path: z.object({ subject: z.string() }), query: AsOfQuery } }),
+      '/v1/audit/subjects/{subject}/state': op('What the system knew about a subject at an instant', 'auditStateAsOf', 'The state from the events recorded up to asOf, and those events.', { requestParams: { path: z.object({ subject: SubjectIdSchema }), query: AsOfQuery } }),
       '/v1/audit/withdrawals': op('Every withdrawal, its holders and their status', 'auditWithdrawals', 'acknowledged / overdue / sent per holder; complete / overdue / in-progress per withdrawal.', { requestParams: { query: SinceQuery } }),
       '/v1/audit/report': op('The audit report (JSON, or self-contained HTML with format=html)', 'auditReport', 'Verification, counts by event type over time, opt-out and withdrawal rates, propagation times, overdue holders.', { requestParams: { query: ReportQuery } }),
     },

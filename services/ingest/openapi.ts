@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { createDocument } from 'zod-openapi';
 import { INCOMING_SCHEMAS } from '../../contracts/consent/events.js';
+import { EventIdSchema } from '../../contracts/consent/primitives.js';
 import { PROBLEM_RESPONSES, SECURITY } from '../../adapters/http/openapiParts.js';
 import { MAX_BATCH } from './routes.js';
 
@@ -41,7 +42,7 @@ export function ingestOpenApi(): object {
       '/v1/receipts/{eventId}': {
         get: {
           summary: 'Consent receipt (ISO/IEC TS 27560 / Kantara shape) for the person', operationId: 'consentReceipt',
-          requestParams: { path: z.object({ eventId: z.string() }) },
+          requestParams: { path: z.object({ eventId: EventIdSchema }) },
           responses: { '200': { description: 'The receipt', content: { 'application/json': { schema: z.object({}).passthrough() } } }, ...PROBLEM_RESPONSES },
         },
       },

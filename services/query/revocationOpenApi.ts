@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { PROBLEM_RESPONSES } from '../../adapters/http/openapiParts.js';
 import { ScopeSchema } from '../../contracts/consent/vocabulary.js';
+import { DataUserIdSchema, EventIdSchema } from '../../contracts/consent/primitives.js';
 import { MAX_PAGE } from './revocationRoutes.js';
 
 const ts = z.string().meta({ format: 'date-time' });
@@ -16,22 +17,23 @@ export const RevocationNoticeSchema = z.object({
 }).meta({ id: 'RevocationNotice', description: 'Also the body of the signed webhook ({type: "revocation.notice" | "revocation.reminder", notice}) and the consent.revocations.v1 record value (keyed by data user).' });
 
 const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
-const noticePath = { path: z.object({ noticeId: z.string() }) };
+// Parameters carry the patterns the routes enforce, so a client (or a fuzzer) sees what is accepted.
+const noticePath = { path: z.object({ noticeId: EventIdSchema }) };
 
 export const revocationPaths: ZodOpenApiPathsObject = {
   '/v1/data-users/{id}/webhook': {
     put: {
       summary: 'Register (or replace) the data user\'s revocation webhook', operationId: 'registerWebhook',
       description: 'Roles: admin, or the data user itself. Returns the signing secret ONCE (re-register to rotate). Deliveries: POST JSON with `Consent-Ledger-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))` and `Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential back-off, indefinitely. A delivery never counts as an acknowledgement.',
-      requestParams: { path: z.object({ id: z.string() }) },
-      requestBody: { required: true, content: { 'application/json': { schema: z.object({ url: z.string().meta({ format: 'uri' }) }) } } },
+      requestParams: { path: z.object({ id: DataUserIdSchema }) },
+      requestBody: { required: true, content: { 'application/json': { schema: z.strictObject({ url: z.string().regex(/^https?:\/\//).max(2000).meta({ format: 'uri' }) }) } } },
       responses: { '200': json('Registered', z.object({ dataUserId: z.string(), url: z.string(), secret: z.string(), signature: z.object({}).passthrough() })), ...PROBLEM_RESPONSES },
     },
   },
   '/v1/revocations': {
     get: {
       summary: 'The calling data user\'s notices not yet acknowledged (pull)', operationId: 'pendingRevocations',
-      requestParams: { query: z.object({ cursor: z.string().optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional() }) },
+      requestParams: { query: z.object({ cursor: EventIdSchema.optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional() }) },
       responses: { '200': json('One page; pass nextCursor for the next', z.object({ items: z.array(RevocationNoticeSchema), nextCursor: z.string().nullable() })), ...PROBLEM_RESPONSES },
     },
   },
@@ -52,7 +54,7 @@ export const revocationPaths: ZodOpenApiPathsObject = {
     get: {
       summary: 'Propagation status of a withdrawal, per holder', operationId: 'withdrawalStatus',
       description: 'Roles: auditor, admin, and the hospital that recorded the withdrawal. 404 until the holders have been determined.',
-      requestParams: { path: z.object({ eventId: z.string() }) },
+      requestParams: { path: z.object({ eventId: EventIdSchema }) },
       responses: {
         '200': json('Status', z.object({
           withdrawalId: z.string(), subject: z.string(), withdrawnAt: ts, completedAt: nullableTs,

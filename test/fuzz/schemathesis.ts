@@ -4,7 +4,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const CHECKS = ['not_a_server_error', 'response_schema_conformance', 'status_code_conformance'];
+// FUZZ_CHECKS widens a run for exploration (e.g. `all`); the test's contract is the default three.
+export const CHECKS = (process.env.FUZZ_CHECKS ?? 'not_a_server_error,response_schema_conformance,status_code_conformance').split(',');
 
 export interface FuzzRun {
   name: string;

@@ -49,6 +49,7 @@ describe('schemathesis against every service', () => {
     ['query-admin', () => s.query.url, 'admin'],
     ['query-dataUser', () => s.query.url, 'dataUser'],
     ['query-hospital', () => s.query.url, 'hospital'],
+    ['query-auditor', () => s.query.url, 'auditor'],
     ['audit-auditor', () => audit.url, 'auditor'],
   ];
   for (const [name, url, role] of cases) {
