@@ -43,7 +43,7 @@ async function appendRetrying(append: (e: LedgerEvent[]) => Promise<void>, event
 
 export async function workflowsBench(): Promise<void> {
   const policy = testPolicy({ coolingOffS: COOLING_S, ackS: 3600 });
-  const stack = await startWorkflowStack(`wfb-${run}`, { projector: 18340, dispatcher: 18341, worker: 18342 }, policy, { LOG_LEVEL: 'warn', WORKER_MAX_CONCURRENT_ACTIVITIES: '200' });
+  const stack = await startWorkflowStack(`wfb-${run}`, { projector: 18340, dispatcher: 18341, worker: 18342 }, policy, { LOG_LEVEL: 'warn', WORKER_MAX_CONCURRENT_ACTIVITIES: process.env.WF_BENCH_ACTIVITIES ?? '32' });
   const temporal = await connectTemporalClient({ address: testEnv.TEMPORAL_ADDRESS, namespace: testEnv.TEMPORAL_NAMESPACE });
   const queue = stack.env.TEMPORAL_TASK_QUEUE!;
   const rows: BenchRow[] = [];
