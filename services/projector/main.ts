@@ -1,7 +1,6 @@
 // Projector service: wiring only. Reads configuration, creates clients, runs the projection consumer
 // (consumer.ts) and serves /healthz, /readyz and /metrics.
 import { z } from 'zod';
-import { Router } from 'express';
 import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
@@ -49,7 +48,8 @@ const app = createApp({
     kafka: async () => (await admin.describeCluster()).brokers.length > 0,
     mongo: async () => (await mongo.db.command({ ping: 1 })).ok === 1,
   },
-  routers: [Router().get('/metrics', metrics.handler)],
+  routers: [],
+  metrics: [metrics.registry],
 });
 const server = await listen(app, config.PROJECTOR_PORT, config.PROJECTOR_HOST);
 log.info({ port: config.PROJECTOR_PORT, group: config.PROJECTOR_GROUP_ID, topic: config.LEDGER_TOPIC }, 'projector running');

@@ -1,6 +1,6 @@
-// Prometheus metrics of the projector (its own registry: nothing global) and a summary for the log.
+// Prometheus metrics of the projector (its own registry, merged into the shared /metrics by createApp)
+// and a summary for the log.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RequestHandler } from 'express';
 import type { BatchReport } from './consumer.js';
 
 export function projectorMetrics() {
@@ -19,8 +19,6 @@ export function projectorMetrics() {
       total += r.events;
     },
     summary: () => ({ eventsApplied: total, lag: Number([...lags.values()].reduce((a, b) => a + b, 0n)) }),
-    handler: (async (_req, res) => {
-      res.type(registry.contentType).send(await registry.metrics());
-    }) as RequestHandler,
+    registry,
   };
 }
