@@ -102,6 +102,20 @@ describe('access matrix: every endpoint × every role', () => {
     expect((await releases('auditor')).sort()).toEqual([f.dataUserX, f.dataUserY].sort());
   });
 
+  it('fuzz findings: a release refused for its content names the request\'s own field and writes nothing', async () => {
+    const bad = [
+      [{ occurredAt: '2999-01-01T00:00:00Z' }, '#/occurredAt'],
+      [{ dataCategories: ['ehr', 'imaging', 'ehr'] }, '#/dataCategories/2'],
+    ] as const;
+    for (const [change, pointer] of bad) {
+      const before = await snapshot();
+      const res = await s.call('/v1/releases', keys.admin, { body: { releaseId: `bad-${runId}`, dataUserId: f.dataUserX, purpose: 'research', dataCategories: ['ehr'], subjects: [f.subject], ...change } });
+      expect(res.status).toBe(400);
+      expect((await res.json() as { errors: { pointer: string }[] }).errors.map((e) => e.pointer)).toEqual([pointer]);
+      expect(await snapshot()).toBe(before);
+    }
+  });
+
   it(`${ENDPOINTS.length} endpoints × ${CALLERS.length} callers: allowed cells work, refused cells answer as designed and change nothing`, { timeout: 170_000 }, async () => {
     const wrong: string[] = [];
     let allowedCells = 0, refusedCells = 0;
