@@ -78,3 +78,13 @@ describe('traced HTTP client', () => {
     expect(client.status.code).toBe(2);
   });
 });
+
+describe('trace ids', () => {
+  it('never contain a run of ten digits (an NHS-number look-alike in logs and record headers)', async () => {
+    const { DigitRunFreeIds } = await import('../adapters/telemetry.js');
+    const ids = new DigitRunFreeIds();
+    const drawn = Array.from({ length: 2000 }, () => [ids.generateTraceId(), ids.generateSpanId()]).flat();
+    expect(drawn.every((id) => /^[0-9a-f]+$/.test(id) && !/[0-9]{10}/.test(id))).toBe(true);
+    expect(drawn.filter((id) => id.length === 32)).toHaveLength(2000);
+  });
+});

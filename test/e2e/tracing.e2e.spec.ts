@@ -45,15 +45,26 @@ async function startCollector(port: number): Promise<{ spans: CollectedSpan[]; c
   return { spans, close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }) };
 }
 
-/** A data user's webhook that accepts every delivery and remembers the traceparent it came with. */
+/** A data user's webhook that accepts every delivery, remembers the traceparent it came with and hands
+ *  the notice id on (the test acknowledges it, so the workflow completes and its run span is exported). */
 async function startTracedReceiver(port: number) {
-  const seen: { traceparent?: string }[] = [];
+  const r = {
+    url: `http://127.0.0.1:${port}/hook`, seen: [] as { traceparent?: string; noticeId: string }[],
+    onDelivery: (_noticeId: string) => {}, close: async () => {},
+  };
   const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => { seen.push({ traceparent: req.headers.traceparent as string | undefined }); res.writeHead(200).end(); });
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const noticeId = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { notice: { noticeId: string } }).notice.noticeId;
+      r.seen.push({ traceparent: req.headers.traceparent as string | undefined, noticeId });
+      res.writeHead(200).end();
+      r.onDelivery(noticeId);
+    });
   });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${port}/hook`, seen, close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }) };
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  r.close = () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+  return r;
 }
 
 describe('observability: one trace from ingest to the webhook; /metrics on every service', () => {
@@ -89,6 +100,9 @@ describe('observability: one trace from ingest to the webhook; /metrics on every
       method: 'PUT', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ url: receiver.url }),
     });
     expect(put.status).toBe(200);
+    receiver.onDelivery = (noticeId) => {
+      void fetch(`${stack.api!.url}/v1/revocations/${noticeId}/acknowledgement`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+    };
     const subject = `sub_${tag}_traced`;
     const now = Date.now();
     const release = {
@@ -114,8 +128,8 @@ describe('observability: one trace from ingest to the webhook; /metrics on every
     // The webhook client span closes the chain (and the receiver saw the trace in its traceparent).
     const webhookSpan = await eventually(async () => inTrace().find((s) => s.service === 'worker' && s.kind === CLIENT && s.name.startsWith('POST')), 45_000, 'webhook client span');
     expect(receiver.seen.some((d) => d.traceparent?.split('-')[1] === trace)).toBe(true);
-    // Workflow spans arrive through the worker's sink; give the batch processors a moment to flush.
-    await eventually(async () => inTrace().some((s) => s.name === 'RunWorkflow:withdrawalPropagation') || undefined, 15_000, 'workflow span');
+    // The run span ends when the workflow completes (the receiver acknowledged) and leaves through the worker's sink.
+    await eventually(async () => inTrace().some((s) => s.name === 'RunWorkflow:withdrawalPropagation') || undefined, 45_000, 'workflow run span');
 
     const spans = inTrace();
     const byId = new Map(spans.map((s) => [s.spanId, s]));
