@@ -6,7 +6,7 @@
 // worker can hand the same one to its workflow-span sink (workflow code runs in an isolate and exports
 // its spans through it: adapters/temporalTracing.ts).
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NoopSpanProcessor, RandomIdGenerator, type IdGenerator, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor, RandomIdGenerator, type IdGenerator, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -27,7 +27,13 @@ export function startTelemetry(serviceName: string, opts: { otlpEndpoint?: strin
   const spanProcessor = opts.otlpEndpoint
     ? new BatchSpanProcessor({ exporter: otlpExporter(), scheduledDelayMillis: Number(process.env.OTEL_BSP_SCHEDULE_DELAY ?? 5000) || 5000 })
     : new NoopSpanProcessor();
-  const sdk = new NodeSDK({ serviceName, resource, idGenerator: new DigitRunFreeIds(), spanProcessors: [spanProcessor, ...(opts.spanProcessors ?? [])] });
+  // Nowhere to send spans: don't record them (per-record consumer spans would cost the projector
+  // throughput), but still create ids, so traceparent travels and log lines carry trace ids.
+  const exporting = Boolean(opts.otlpEndpoint) || (opts.spanProcessors?.length ?? 0) > 0;
+  const sdk = new NodeSDK({
+    serviceName, resource, idGenerator: new DigitRunFreeIds(), spanProcessors: [spanProcessor, ...(opts.spanProcessors ?? [])],
+    ...(!exporting && { sampler: new AlwaysOffSampler() }),
+  });
   sdk.start();
   return { shutdown: () => sdk.shutdown(), spanProcessor, resource };
 }
