@@ -20,6 +20,8 @@ describe('fault: worker and Temporal dev server SIGKILLed during withdrawal prop
   let auditor: string;
   const receivers: Receiver[] = [];
   const keys = new Map<string, string>();
+  /** Each acknowledgement attempt's HTTP status (0: no answer), per notice: shown when a propagation does not complete. */
+  const ackAttempts = new Map<string, number[]>();
 
   beforeAll(async () => {
     stack = await startWorkflowStack(`faults-${tag}`, { projector: 18440, dispatcher: 18441, worker: 18442, api: 18443 }, policy);
@@ -53,6 +55,7 @@ describe('fault: worker and Temporal dev server SIGKILLed during withdrawal prop
     receiver.onDelivery = (d) => { void (async () => {
       for (let i = 0; i < 120; i++) {
         const r = await call(`/v1/revocations/${d.noticeId}/acknowledgement`, key, 'POST').catch(() => undefined);
+        ackAttempts.set(d.noticeId, [...(ackAttempts.get(d.noticeId) ?? []), r?.status ?? 0]);
         if (r?.status === 202) return;
         await sleep(500);
       }
@@ -92,7 +95,11 @@ describe('fault: worker and Temporal dev server SIGKILLed during withdrawal prop
         await ensureRunning('temporal');
       }
     }
-    const done = await eventually(async () => { const s = await status(withdrawalId); return s?.completedAt ? s : undefined; }, 150_000, `completion after the ${fault} restart`);
+    const done = await eventually(async () => { const s = await status(withdrawalId); return s?.completedAt ? s : undefined; }, 150_000, `completion after the ${fault} restart`)
+      .catch(async (err: Error) => {
+        console.log(`FAULT ${fault}: not completed; status ${JSON.stringify(await status(withdrawalId))}; acknowledgements ${JSON.stringify([...ackAttempts])}`);
+        throw err;
+      });
     const events = await stack.ledger();
     const completed = ofType(events, 'withdrawal.completed', withdrawalId);
     const noticeIds = holders.map((h) => new Set(h.receiver.deliveries.map((d) => d.noticeId)));
