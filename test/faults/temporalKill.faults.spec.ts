@@ -109,7 +109,7 @@ describe('fault: worker and Temporal dev server SIGKILLed during withdrawal prop
       deliveries: holders.reduce((n, h) => n + h.receiver.deliveries.length, 0),
       maxNoticeIdsPerHolder: Math.max(...noticeIds.map((s) => s.size)), durationS: secondsSince(t0),
     });
-    // Seen failing (2 runs of 4): after the restart the deliveries and acknowledgements all land at once;
+    // Seen failing (2 runs of 3): after the restart the deliveries and acknowledgements all land at once;
     // FerretDB 1.x loses one of two concurrent updates of the notice document (the worker's delivery
     // record vs the API's ackReceivedAt), the route then signals an acknowledgement without `at`, and
     // recordAcknowledged fails forever ("not a valid ledger event").
