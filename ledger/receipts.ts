@@ -59,7 +59,9 @@ export class ReceiptStore {
       await this.col.insertMany(docs, { ordered: false });
     } catch (err) {
       const writeErrors = (err as { writeErrors?: { index: number; err?: unknown; code?: number; errmsg?: string }[] }).writeErrors;
-      if (!writeErrors) throw err;
+      // A lost connection also surfaces as a bulk-write error, with an empty writeErrors list: then
+      // nothing is known to be claimed, and treating every id as claimed would write duplicates.
+      if (!writeErrors?.length) throw err;
       for (const w of writeErrors) {
         if (w.code === 11000 || /UNIQUE constraint failed/.test(w.errmsg ?? '')) taken.add(w.index);
         else throw err;
