@@ -96,11 +96,12 @@ export class NoticeStore {
     if (outcome.error !== undefined) set['delivery.lastError'] = outcome.error;
     const inc: Record<string, number> = { 'delivery.attempts': 1 };
     if (outcome.delivered && outcome.reminder) inc['delivery.remindersDelivered'] = 1;
-    await this.notices.updateOne({ _id: noticeId }, { $set: set, $inc: inc });
-    // A reminder carries the same notice: whichever delivery lands first delivers it.
-    if (outcome.delivered) {
-      await this.notices.updateOne({ _id: noticeId, 'delivery.deliveredAt': { $exists: false } }, { $set: { 'delivery.deliveredAt': at }, $unset: { 'delivery.lastError': '' } });
-    }
+    // One update per attempt. A reminder carries the same notice: whichever delivery lands first
+    // delivers it ($min keeps the earliest; UTC ISO strings of one format sort by time).
+    await this.notices.updateOne({ _id: noticeId }, {
+      $set: set, $inc: inc,
+      ...(outcome.delivered && { $min: { 'delivery.deliveredAt': at }, $unset: { 'delivery.lastError': '' } }),
+    });
   }
 
   /** The data user's acknowledgement arrived (first time wins); returns the stored notice. */
