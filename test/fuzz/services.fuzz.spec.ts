@@ -1,9 +1,10 @@
 // Issue 6, fuzzing: schemathesis against every HTTP service's /openapi.json (ingest, query, audit), each
 // under a credential of a role its endpoints serve. Checks: no 5xx, every response matches the
 // documented schema and one of the documented statuses. Bounded: FUZZ_MAX_EXAMPLES cases per operation
-// and phase (default 15); FUZZ_SEED reproduces a run (printed). Reports: .state/test/fuzz/<run>.ndjson.
+// and phase (default 15); FUZZ_SEED reproduces a run (printed). Reports: .state/test/fuzz/<runId>/<run>.ndjson, kept when a run failed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { runId } from '../serverEnv.js';
 import { startService, type RunningService } from '../harness/service.js';
 import { approvals, startQueryStack, type QueryStack } from '../e2e/queryKit.js';
@@ -38,6 +39,8 @@ describe('schemathesis against every service', () => {
   afterAll(async () => {
     await audit?.stop();
     await s?.close();
+    // The NDJSON reports are several MB per run: kept only when something failed (to replay with `st replay`).
+    if (runs.length > 0 && runs.every((r) => r.exitCode === 0 && r.failures.length === 0)) rmSync(REPORT_DIR, { recursive: true, force: true });
     if (runs.length > 0) {
       console.log(['| service / role | operations | cases | failures | errors |', '|---|---|---|---|---|',
         ...runs.map((r) => `| ${r.name} | ${r.operations} | ${r.cases} | ${r.failures.length} | ${r.errors.length} |`)].join('\n'));
