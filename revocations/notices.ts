@@ -3,6 +3,12 @@
 // route and the propagation status for auditors and hospitals. The workflow activities write it
 // AFTER the matching ledger event, so it never says more than the ledger; every write is an
 // idempotent upsert / conditional $set, so an activity retry changes nothing.
+//
+// Milestones of a notice (acknowledgement received, acknowledged, overdue, published) are separate
+// insert-only documents in `revocation_notice_marks`, not fields updated on the notice: FerretDB 1.x
+// loses one of two concurrent updates of the same document (measured: 105 of 200), and the worker's
+// delivery records race the data user's acknowledgement. An insert cannot be lost that way; readers
+// merge the marks back into the notice (NoticeDoc's fields below).
 import { isDuplicateKey, type Collection, type Db } from '../adapters/mongo.js';
 import type { Scope } from '../contracts/consent/vocabulary.js';
 
@@ -55,18 +61,42 @@ export function toNotice(d: NoticeDoc): RevocationNotice {
   };
 }
 
+type MarkKind = 'ackReceivedAt' | 'acknowledgedAt' | 'overdueAt' | 'publishedAt';
+interface MarkDoc { _id: string; noticeId: string; kind: MarkKind; at: string }
+
 export class NoticeStore {
   readonly notices: Collection<NoticeDoc>;
   readonly withdrawals: Collection<WithdrawalDoc>;
+  readonly marks: Collection<MarkDoc>;
 
   constructor(db: Db) {
     this.notices = db.collection<NoticeDoc>('revocation_notices');
     this.withdrawals = db.collection<WithdrawalDoc>('revocation_withdrawals');
+    this.marks = db.collection<MarkDoc>('revocation_notice_marks');
   }
 
   async ensureIndexes(): Promise<void> {
     await this.notices.createIndex({ dataUserId: 1, _id: 1 });
     await this.notices.createIndex({ withdrawalId: 1 });
+    await this.marks.createIndex({ noticeId: 1 });
+  }
+
+  /** First mark of a kind wins; a retry or a second acknowledgement changes nothing. */
+  private async mark(noticeId: string, kind: MarkKind, at: string): Promise<void> {
+    try {
+      await this.marks.insertOne({ _id: `${noticeId}/${kind}`, noticeId, kind, at });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+
+  /** The notices with their marks merged in. */
+  private async withMarks(docs: NoticeDoc[]): Promise<NoticeDoc[]> {
+    if (docs.length === 0) return docs;
+    const found = await this.marks.find({ noticeId: { $in: docs.map((d) => d._id) } }).toArray();
+    const byNotice = new Map<string, Partial<Record<MarkKind, string>>>();
+    for (const m of found) byNotice.set(m.noticeId, { ...byNotice.get(m.noticeId), [m.kind]: m.at });
+    return docs.map((d) => ({ ...d, ...byNotice.get(d._id) }));
   }
 
   /** First write wins (a retry keeps the first answer). An insert, not an upsert with $setOnInsert:
@@ -82,14 +112,15 @@ export class NoticeStore {
   /** Creates the notice once; a retry returns the stored one unchanged. */
   async issue(doc: Omit<NoticeDoc, 'delivery'>): Promise<NoticeDoc> {
     await this.notices.updateOne({ _id: doc._id }, { $setOnInsert: { ...doc, delivery: { attempts: 0, remindersDelivered: 0 } } }, { upsert: true });
-    return (await this.notices.findOne({ _id: doc._id }))!;
+    return (await this.get(doc._id))!;
   }
 
-  get(noticeId: string): Promise<NoticeDoc | null> { return this.notices.findOne({ _id: noticeId }); }
-
-  async markPublished(noticeId: string, at: string): Promise<void> {
-    await this.notices.updateOne({ _id: noticeId, publishedAt: { $exists: false } }, { $set: { publishedAt: at } });
+  async get(noticeId: string): Promise<NoticeDoc | null> {
+    const doc = await this.notices.findOne({ _id: noticeId });
+    return doc ? (await this.withMarks([doc]))[0]! : null;
   }
+
+  markPublished(noticeId: string, at: string): Promise<void> { return this.mark(noticeId, 'publishedAt', at); }
 
   async deliveryAttempt(noticeId: string, at: string, outcome: { error?: string; delivered?: boolean; reminder?: boolean; channel: 'webhook' | 'pull-only' }): Promise<void> {
     const set: Record<string, unknown> = { 'delivery.lastAttemptAt': at, 'delivery.channel': outcome.channel };
@@ -106,33 +137,42 @@ export class NoticeStore {
 
   /** The data user's acknowledgement arrived (first time wins); returns the stored notice. */
   async receiveAcknowledgement(noticeId: string, at: string): Promise<NoticeDoc | null> {
-    await this.notices.updateOne({ _id: noticeId, ackReceivedAt: { $exists: false } }, { $set: { ackReceivedAt: at } });
+    if (!(await this.notices.findOne({ _id: noticeId }, { projection: { _id: 1 } }))) return null;
+    await this.mark(noticeId, 'ackReceivedAt', at);
     return this.get(noticeId);
   }
 
-  async markAcknowledged(noticeId: string, at: string): Promise<void> {
-    await this.notices.updateOne({ _id: noticeId, acknowledgedAt: { $exists: false } }, { $set: { acknowledgedAt: at } });
-  }
+  markAcknowledged(noticeId: string, at: string): Promise<void> { return this.mark(noticeId, 'acknowledgedAt', at); }
 
-  async markOverdue(noticeId: string, at: string): Promise<void> {
-    await this.notices.updateOne({ _id: noticeId, overdueAt: { $exists: false } }, { $set: { overdueAt: at } });
-  }
+  markOverdue(noticeId: string, at: string): Promise<void> { return this.mark(noticeId, 'overdueAt', at); }
 
   async markCompleted(withdrawalId: string, at: string): Promise<void> {
     await this.withdrawals.updateOne({ _id: withdrawalId, completedAt: { $exists: false } }, { $set: { completedAt: at } });
   }
 
   /** A data user's notices it has not acknowledged, in notice-id order after `cursor`. */
-  pending(dataUserId: string, cursor: string | undefined, limit: number): Promise<NoticeDoc[]> {
-    return this.notices
-      .find({ dataUserId, ackReceivedAt: { $exists: false }, ...(cursor !== undefined && { _id: { $gt: cursor } }) })
-      .sort({ _id: 1 }).limit(limit).toArray();
+  async pending(dataUserId: string, cursor: string | undefined, limit: number): Promise<NoticeDoc[]> {
+    const out: NoticeDoc[] = [];
+    let after = cursor;
+    // Acknowledged notices are filtered after reading (their marks live apart): read pages until full.
+    for (;;) {
+      const page = await this.notices
+        .find({ dataUserId, ...(after !== undefined && { _id: { $gt: after } }) })
+        .sort({ _id: 1 }).limit(limit).toArray();
+      if (page.length === 0) return out;
+      for (const d of await this.withMarks(page)) {
+        if (d.ackReceivedAt === undefined) out.push(d);
+        if (out.length === limit) return out;
+      }
+      if (page.length < limit) return out;
+      after = page[page.length - 1]!._id;
+    }
   }
 
   async status(withdrawalId: string): Promise<{ withdrawal: WithdrawalDoc; notices: NoticeDoc[] } | undefined> {
     const withdrawal = await this.withdrawals.findOne({ _id: withdrawalId });
     if (!withdrawal) return undefined;
-    const notices = await this.notices.find({ withdrawalId }).sort({ dataUserId: 1 }).toArray();
+    const notices = await this.withMarks(await this.notices.find({ withdrawalId }).sort({ dataUserId: 1 }).toArray());
     return { withdrawal, notices };
   }
 }
