@@ -4,6 +4,7 @@
 // acknowledgement: only the data user's POST on the notice acknowledges it.
 import { DELIVERY_HEADER, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signatureHeader, type Webhook } from './webhooks.js';
 import type { RevocationNotice } from './notices.js';
+import { tracedRequest } from '../adapters/http/clientSpans.js';
 
 export class DeliveryFailed extends Error {
   override readonly name = 'DeliveryFailed';
@@ -18,18 +19,13 @@ export async function deliverWebhook(
   const t = Math.floor(o.now().getTime() / 1000);
   let res: Response;
   try {
-    res = await fetch(hook.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [SIGNATURE_HEADER]: signatureHeader(hook.secret, body, t),
-        [IDEMPOTENCY_HEADER]: kind.reminder ? `${notice.noticeId}:reminder:${kind.reminder}` : notice.noticeId,
-        [DELIVERY_HEADER]: kind.reminder ? 'reminder' : 'notice',
-      },
-      body,
-      signal: AbortSignal.timeout(o.timeoutMs),
-      redirect: 'error',
-    });
+    // A CLIENT span in the activity's trace; the receiver gets it as traceparent.
+    res = await tracedRequest('POST', 'webhook', {
+      'content-type': 'application/json',
+      [SIGNATURE_HEADER]: signatureHeader(hook.secret, body, t),
+      [IDEMPOTENCY_HEADER]: kind.reminder ? `${notice.noticeId}:reminder:${kind.reminder}` : notice.noticeId,
+      [DELIVERY_HEADER]: kind.reminder ? 'reminder' : 'notice',
+    }, (headers) => fetch(hook.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(o.timeoutMs), redirect: 'error' }));
   } catch (err) {
     // The cause names only the failure kind (refused, timeout), never the notice.
     throw new DeliveryFailed(`webhook unreachable: ${(err as Error).name}`);

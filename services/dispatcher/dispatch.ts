@@ -17,6 +17,8 @@ import type { EventOf } from '../../contracts/consent/events.js';
 import type { Policy } from '../../contracts/consent/policy.js';
 import type { Logger } from '../../adapters/logger.js';
 import type { LedgerRecord } from '../../ledger/reader.js';
+import { withRecordContext } from '../../ledger/consumerSpans.js';
+import { workflowMetrics } from '../../adapters/metrics.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 import { cancelSignal, reconfirmSignal } from '../../workflows/signals.js';
 import { SEARCH_ATTRIBUTES, workflowIds, type ConsentInput, type WithdrawalInput } from '../../workflows/types.js';
@@ -49,7 +51,8 @@ export async function dispatchBatch(deps: DispatchDeps, records: readonly Ledger
   }
   const queues = [...bySubject.values()];
   const run = async () => {
-    for (let q = queues.shift(); q; q = queues.shift()) for (const r of q) await dispatchOne(deps, r);
+    // Each record in its own trace: the workflow start carries the context of the request that wrote it.
+    for (let q = queues.shift(); q; q = queues.shift()) for (const r of q) await withRecordContext(r, () => dispatchOne(deps, r));
   };
   await Promise.all(Array.from({ length: Math.min(deps.concurrency, queues.length) }, run));
 }
@@ -72,6 +75,7 @@ export async function dispatchOne(deps: DispatchDeps, r: LedgerRecord): Promise<
 async function start(deps: DispatchDeps, workflowId: string, go: () => Promise<unknown>): Promise<void> {
   try {
     await go();
+    workflowMetrics.started.inc({ workflow: workflowId.startsWith('withdrawal:') ? 'withdrawalPropagation' : 'coolingOff' });
     deps.log.info({ workflowId }, 'workflow started');
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return; // a re-delivered event: already done

@@ -12,6 +12,8 @@ import { createApp, listen } from '../../adapters/http/app.js';
 import { startLedgerReader } from '../../ledger/reader.js';
 import { projectionReader } from '../../projections/reader.js';
 import { dispatchBatch } from './dispatch.js';
+import { startWorkflowGauges } from './workflowGauges.js';
+import { DAY_MS } from '../../contracts/consent/policy.js';
 
 const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend(topicsConfig.shape)
   .extend(temporalConfig.shape).extend(policyConfig.shape).extend({
@@ -43,6 +45,9 @@ const consumer = await startLedgerReader(kafka, {
   },
 });
 let consuming = true;
+const stopGauges = startWorkflowGauges({
+  client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, log, overdueAfterMs: config.CONSENT_POLICY.propagation.ackWithinDays * DAY_MS,
+});
 // A failed batch (Temporal or the projection unavailable) crashes the consumer, which restarts from the
 // last committed offset: nothing is skipped. Only a crash without restart makes the service unready.
 consumer.on(consumer.events.CRASH, (e) => {
@@ -66,6 +71,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping: finishing the batch in hand');
+  stopGauges();
   await consumer.disconnect(); // waits for the running eachBatch; its offsets are committed only if it finished
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
   await server.close();

@@ -11,6 +11,8 @@ import { createKafka, createIdempotentProducer, partitionCount } from '../../ada
 import { connectMongo } from '../../adapters/mongo.js';
 import { connectTemporalWorker } from '../../adapters/temporal.js';
 import { createApp, listen } from '../../adapters/http/app.js';
+import { tracingWorkerPlugin } from '../../adapters/temporalTracing.js';
+import { activityMetricsInterceptor } from './activityMetrics.js';
 import { LedgerWriter } from '../../ledger/writer.js';
 import { ReceiptStore } from '../../ledger/receipts.js';
 import { projectionReader } from '../../projections/reader.js';
@@ -69,6 +71,9 @@ const worker = await Worker.create({
   connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
   workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
   activities,
+  // Traces continue from the dispatcher's start into workflow and activity spans; activity outcomes are counted.
+  plugins: [tracingWorkerPlugin(telemetry)],
+  interceptors: { activity: [activityMetricsInterceptor] },
   maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   // Let in-flight activities finish on SIGTERM (graceful shutdown); a SIGKILL is covered by Temporal's retries.
   shutdownGraceTime: '20s',
