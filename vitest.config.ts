@@ -29,7 +29,8 @@ export default defineConfig({
           testTimeout: 240_000,
           hookTimeout: 180_000,
           fileParallelism: false,
-          // After every other project (which all share group 0): a killed broker must never hit their tests.
+          // Its own group: vitest runs groups one after another (unit = group 0, this = group 1, and the
+          // sequential integration files last), so a killed broker never hits another suite's test.
           sequence: { groupOrder: 1 },
         },
       },
