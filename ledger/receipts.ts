@@ -6,6 +6,10 @@
 // copy on the ledger is a crash between Kafka's ack and `complete` (a few ms): the claim is then
 // stale, a retry after STALE_CLAIM_MS takes it over and writes again. Readers dedupe by event id, and
 // the auditor counts such physical duplicates.
+//
+// Completion is an INSERT into a second collection (`ingest_receipts_written`), not an update of the
+// claim: FerretDB 1.x hangs on one update command carrying ~100 statements (a 500-event batch never
+// completed) and can lose one of two concurrent updates of a document; inserts have neither problem.
 import type { Collection, Db } from '../adapters/mongo.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import type { LedgerPosition } from './writer.js';
@@ -13,16 +17,17 @@ import { Coalescer } from '../adapters/coalesce.js';
 
 export const STALE_CLAIM_MS = 30_000;
 
-interface ReceiptDoc {
+interface ClaimDoc {
   _id: string;
   source: string;
   contentHash: string;
-  state: 'pending' | 'failed' | 'written';
+  state: 'pending' | 'failed';
   owner: string;
   claimedAt: number;
-  position?: LedgerPosition;
-  event?: LedgerEvent;
 }
+
+/** Where a claimed event went: written once Kafka acknowledged it. */
+interface WrittenDoc { _id: string; position: LedgerPosition; event: LedgerEvent }
 
 export type Claim =
   | { kind: 'claimed' }
@@ -36,13 +41,15 @@ interface Written { position: LedgerPosition; event: LedgerEvent }
 export interface StoredReceipt { position: LedgerPosition; event: LedgerEvent }
 
 export class ReceiptStore {
-  private readonly col: Collection<ReceiptDoc>;
+  private readonly col: Collection<ClaimDoc>;
+  private readonly written: Collection<WrittenDoc>;
   // Concurrent requests' claims and completions share writes: SQLite (FerretDB) has one writer.
   private readonly claims = new Coalescer((items: ClaimItem[]) => this.claimBatch(items));
   private readonly completions = new Coalescer(async (items: Written[]) => { await this.completeBatch(items); return items; });
 
   constructor(db: Db, private readonly owner: string, private readonly now = () => Date.now()) {
-    this.col = db.collection<ReceiptDoc>('ingest_receipts');
+    this.col = db.collection<ClaimDoc>('ingest_receipts');
+    this.written = db.collection<WrittenDoc>('ingest_receipts_written');
   }
 
   /** Claim each event id for writing. */
@@ -67,14 +74,24 @@ export class ReceiptStore {
         else throw err;
       }
     }
-    return Promise.all(items.map((item, i) => (taken.has(i) ? this.resolveExisting(item) : { kind: 'claimed' as const })));
+    if (taken.size === 0) return items.map(() => ({ kind: 'claimed' as const }));
+    // A retried batch: read the existing claims and receipts in one query each (FerretDB answers an
+    // _id lookup with a scan, so one scan per collection beats one per event).
+    const ids = items.filter((_, i) => taken.has(i)).map((i) => i.eventId);
+    const [claimDocs, writtenDocs] = await Promise.all([
+      this.col.find({ _id: { $in: ids } }).toArray(),
+      this.written.find({ _id: { $in: ids } }).toArray(),
+    ]);
+    const claimsById = new Map(claimDocs.map((d) => [d._id, d]));
+    const writtenById = new Map(writtenDocs.map((d) => [d._id, d]));
+    return Promise.all(items.map((item, i) =>
+      taken.has(i) ? this.resolveExisting(item, claimsById.get(item.eventId), writtenById.get(item.eventId)) : { kind: 'claimed' as const }));
   }
 
-  private async resolveExisting(item: { eventId: string; contentHash: string }): Promise<Claim> {
-    const doc = await this.col.findOne({ _id: item.eventId });
-    if (!doc) return this.claimBatch([{ ...item, source: '' }]).then((c) => c[0]!); // removed meanwhile: claim afresh
+  private async resolveExisting(item: ClaimItem, doc: ClaimDoc | undefined, done: WrittenDoc | undefined): Promise<Claim> {
+    if (!doc) return this.claimBatch([item]).then((c) => c[0]!); // removed meanwhile: claim afresh
     if (doc.contentHash !== item.contentHash) return { kind: 'conflict' };
-    if (doc.state === 'written') return { kind: 'written', position: doc.position!, event: doc.event! };
+    if (done) return { kind: 'written', position: done.position, event: done.event };
     const stale = doc.state === 'failed' || this.now() - doc.claimedAt > STALE_CLAIM_MS;
     if (!stale) return { kind: 'in-flight' };
     // Take over a failed or abandoned claim; the filter makes it one winner among concurrent retries.
@@ -87,9 +104,13 @@ export class ReceiptStore {
 
   private async completeBatch(written: readonly Written[]): Promise<void> {
     if (written.length === 0) return;
-    await this.col.bulkWrite(written.map(({ position, event }) => ({
-      updateOne: { filter: { _id: position.eventId }, update: { $set: { state: 'written' as const, position, event } } },
-    })), { ordered: false });
+    try {
+      await this.written.insertMany(written.map(({ position, event }) => ({ _id: position.eventId, position, event })), { ordered: false });
+    } catch (err) {
+      // Already recorded (a late write's receipt, or a second completion of the same event): first wins.
+      const writeErrors = (err as { writeErrors?: { code?: number; errmsg?: string }[] }).writeErrors;
+      if (!writeErrors?.length || !writeErrors.every((w) => w.code === 11000 || /UNIQUE constraint failed/.test(w.errmsg ?? ''))) throw err;
+    }
   }
 
   /** The write was not acknowledged: let a retry take the claim at once. */
@@ -99,8 +120,8 @@ export class ReceiptStore {
   }
 
   async get(eventId: string): Promise<StoredReceipt | undefined> {
-    const doc = await this.col.findOne({ _id: eventId, state: 'written' });
-    return doc ? { position: doc.position!, event: doc.event! } : undefined;
+    const doc = await this.written.findOne({ _id: eventId });
+    return doc ? { position: doc.position, event: doc.event } : undefined;
   }
 
   /** Poll until another instance finishes writing the event (or give up). */

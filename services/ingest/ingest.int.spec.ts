@@ -236,7 +236,11 @@ describe('ingest: hospital systems write to the ledger', () => {
       expect(logs).not.toContain(n);
       expect(ledger).not.toContain(n);
     }
-    const receiptsDocs = JSON.stringify(await mongo.db.collection('ingest_receipts').find({}).toArray());
+    const receiptsDocs = JSON.stringify([
+      ...await mongo.db.collection('ingest_receipts').find({}).toArray(),
+      ...await mongo.db.collection('ingest_receipts_written').find({}).toArray(),
+    ]);
+    expect(receiptsDocs).toContain('sub_'); // the collections were really read
     for (const n of [nhsA!, nhsC!]) expect(receiptsDocs).not.toContain(n);
   });
 });

@@ -15,7 +15,7 @@ import { NoticeStore } from '../../revocations/notices.js';
 import { CALLERS, ENDPOINTS, expected, principalOf, type CallerName, type Endpoint, type Fixtures } from './matrix.js';
 
 const PORTS = { query: 18510, projector: 18511, ingest: 18512, audit: 18513 };
-const WATCHED_COLLECTIONS = ['ingest_receipts', 'query_releases', 'revocation_notices', 'revocation_notice_marks', 'revocation_withdrawals', 'revocation_webhooks', 'credentials'];
+const WATCHED_COLLECTIONS = ['ingest_receipts', 'ingest_receipts_written', 'query_releases', 'revocation_notices', 'revocation_notice_marks', 'revocation_withdrawals', 'revocation_webhooks', 'credentials'];
 
 describe('access matrix: every endpoint × every role', () => {
   let s: QueryStack;
