@@ -42,17 +42,9 @@ export interface WithdrawalDoc {
 }
 
 /** What a data user receives (webhook body, topic record, pull API item). No personal data beyond the pseudonym. */
-export interface RevocationNotice {
-  noticeId: string;
-  withdrawalId: string;
-  subject: string;
-  dataUserId: string;
-  scope: Scope;
-  withdrawnAt: string;
-  sentAt: string;
-  dueBy: string;
-  acknowledgePath: string;
-}
+export type RevocationNotice =
+  Pick<NoticeDoc, 'withdrawalId' | 'subject' | 'dataUserId' | 'scope' | 'withdrawnAt' | 'sentAt' | 'dueBy'> &
+  { noticeId: string; acknowledgePath: string };
 
 export function toNotice(d: NoticeDoc): RevocationNotice {
   return {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { Router } from 'express';
 import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
+import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka } from '../../adapters/kafka.js';
@@ -51,16 +52,9 @@ const app = createApp({
 const server = await listen(app, config.AUDIT_PORT, config.AUDIT_HOST);
 log.info({ port: config.AUDIT_PORT }, 'audit API listening');
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'stopping: finishing in-flight audits');
+onShutdown(log, 'finishing in-flight audits', async () => {
   await server.close();
   await admin.disconnect();
   await mongo.close();
   await telemetry.shutdown();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

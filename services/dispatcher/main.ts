@@ -3,6 +3,7 @@
 // batch (ledger/reader.ts commits after the handler resolved). Wiring only.
 import { z } from 'zod';
 import { loadConfig, kafkaConfig, mongoConfig, policyConfig, runtimeConfig, temporalConfig, topicsConfig } from '../../adapters/config.js';
+import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka, createIdempotentProducer } from '../../adapters/kafka.js';
@@ -66,11 +67,7 @@ const app = createApp({
 const server = await listen(app, config.DISPATCHER_PORT, config.DISPATCHER_HOST);
 log.info({ port: config.DISPATCHER_PORT, group: config.DISPATCHER_GROUP_ID }, 'dispatcher consuming the ledger');
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'stopping: finishing the batch in hand');
+onShutdown(log, 'finishing the batch in hand', async () => {
   stopGauges();
   await consumer.disconnect(); // waits for the running eachBatch; its offsets are committed only if it finished
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
@@ -79,7 +76,4 @@ async function shutdown(signal: string) {
   await temporal.close();
   await mongo.close();
   await telemetry.shutdown();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

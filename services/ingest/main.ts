@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
+import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka, createIdempotentProducer, partitionCount } from '../../adapters/kafka.js';
@@ -63,18 +64,11 @@ const app = createApp({
 const server = await listen(app, config.INGEST_PORT, config.INGEST_HOST);
 log.info({ port: config.INGEST_PORT, instance }, 'ingest listening');
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'stopping: finishing in-flight requests');
+onShutdown(log, 'finishing in-flight requests', async () => {
   await server.close();
   await writer.drain();
   await producer.disconnect();
   await admin.disconnect();
   await mongo.close();
   await telemetry.shutdown();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

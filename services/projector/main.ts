@@ -2,6 +2,7 @@
 // (consumer.ts) and serves /healthz, /readyz and /metrics.
 import { z } from 'zod';
 import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
+import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka, createIdempotentProducer } from '../../adapters/kafka.js';
@@ -56,11 +57,7 @@ log.info({ port: config.PROJECTOR_PORT, group: config.PROJECTOR_GROUP_ID, topic:
 const progressLog = setInterval(() => log.info(metrics.summary(), 'projection progress'), 10_000);
 progressLog.unref();
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'stopping: finishing the batch in flight');
+onShutdown(log, 'finishing the batch in flight', async () => {
   clearInterval(progressLog);
   await projector.disconnect(); // waits for the running batch; its offsets are committed after its writes
   await server.close();
@@ -68,7 +65,4 @@ async function shutdown(signal: string) {
   await admin.disconnect();
   await mongo.close();
   await telemetry.shutdown();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

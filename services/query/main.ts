@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, kafkaConfig, mongoConfig, policyConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
+import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka, createIdempotentProducer, createLogProducer, partitionCount } from '../../adapters/kafka.js';
@@ -91,11 +92,7 @@ const app = createApp({
 const server = await listen(app, config.QUERY_PORT, config.QUERY_HOST);
 log.info({ port: config.QUERY_PORT }, 'query listening');
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'stopping: finishing in-flight requests');
+onShutdown(log, 'finishing in-flight requests', async () => {
   await server.close();
   await writer.drain();
   await producer.disconnect();
@@ -103,7 +100,4 @@ async function shutdown(signal: string) {
   await admin.disconnect();
   await mongo.close();
   await telemetry.shutdown();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

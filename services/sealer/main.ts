@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Router } from 'express';
 import { createPublicKey } from 'node:crypto';
 import { loadConfig, kafkaConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
+import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka, createIdempotentProducer, createConsumer } from '../../adapters/kafka.js';
@@ -86,11 +87,7 @@ const app = createApp({
 const server = await listen(app, config.SEALER_PORT, config.SEALER_HOST);
 log.info({ port: config.SEALER_PORT }, 'sealer listening');
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'stopping: sealing what was read');
+onShutdown(log, 'sealing what was read', async () => {
   clearInterval(timer);
   await consumer.disconnect();
   await sealer.flush(true).catch((err: Error) => log.error({ err: err.message }, 'final checkpoint not published; the next start reseals those records'));
@@ -98,7 +95,4 @@ async function shutdown(signal: string) {
   await admin.disconnect();
   await server.close();
   await telemetry.shutdown();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+});

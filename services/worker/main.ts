@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, temporalConfig, topicsConfig } from '../../adapters/config.js';
+import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka, createIdempotentProducer, partitionCount } from '../../adapters/kafka.js';
@@ -92,11 +93,7 @@ const app = createApp({
 const server = await listen(app, config.WORKER_PORT, config.WORKER_HOST);
 log.info({ port: config.WORKER_PORT, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
 
-let stopping = false;
-async function shutdown(signal: string, code = 0) {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'stopping: finishing in-flight activities');
+const shutdown = onShutdown(log, 'finishing in-flight activities', async () => {
   worker.shutdown();
   await running.catch((err: Error) => log.error({ err: err.message }, 'worker stopped with an error'));
   await server.close();
@@ -106,8 +103,5 @@ async function shutdown(signal: string, code = 0) {
   await connection.close();
   await mongo.close();
   await telemetry.shutdown();
-  process.exit(code);
-}
+});
 running.catch((err: Error) => { log.error({ err: err.message }, 'worker failed'); void shutdown('worker-failed', 1); });
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
