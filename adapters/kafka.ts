@@ -153,3 +153,28 @@ export async function partitionCount(kafka: Kafka, topic: string): Promise<numbe
     await admin.disconnect();
   }
 }
+
+/**
+ * What a failed idempotent send means for its records:
+ * - `unknown`: the connection failed or timed out; the broker may have appended the batch. Only a
+ *   resend of the very same batch by the same producer is safe: the broker recognises its sequence
+ *   numbers and answers with the original offsets. (kafkajs hands those sequence numbers to the next
+ *   send; a *different* batch of the same size would be acknowledged as a "duplicate" and never written.)
+ * - `producer-state`: the broker no longer accepts this producer's sequence numbers; only a new
+ *   producer (new producer id) can write again.
+ * - `refused`: the broker answered with a non-retriable error for the records: not appended.
+ */
+export type SendFailure = 'unknown' | 'producer-state' | 'refused';
+
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER', 'DUPLICATE_SEQUENCE_NUMBER', 'INVALID_PRODUCER_EPOCH', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_ID_MAPPING',
+]);
+
+export function classifySendFailure(err: unknown): SendFailure {
+  const e = err as { name?: string; cause?: unknown };
+  if (e.name === 'KafkaJSNumberOfRetriesExceeded') return 'unknown';
+  const cause = (e.cause ?? e) as { name?: string; type?: string; retriable?: boolean };
+  if (cause.name !== 'KafkaJSProtocolError' && cause.name !== 'KafkaJSOffsetOutOfRange') return 'unknown';
+  if (cause.type && PRODUCER_STATE_ERRORS.has(cause.type)) return 'producer-state';
+  return cause.retriable ? 'unknown' : 'refused';
+}

@@ -5,7 +5,7 @@
 import { eventHash } from '../contracts/consent/canonical.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { DomainError } from '../adapters/http/problems.js';
-import type { LedgerPosition, LedgerWriter } from './writer.js';
+import { LedgerUnavailable, type LedgerPosition, type LedgerWriter } from './writer.js';
 import type { ReceiptStore } from './receipts.js';
 
 export interface LedgerAppender { writer: LedgerWriter; receipts: ReceiptStore }
@@ -26,7 +26,7 @@ export function contentHash(event: LedgerEvent): string {
 
 /**
  * Append each event once. Throws DomainError 'conflict' (nothing written) when an id was used for
- * other content, 'unavailable' when Kafka did not acknowledge (claims released: retry at once) or
+ * other content, 'unavailable' when Kafka did not acknowledge (claims of unsent events released) or
  * another writer holds a claim and does not finish in time.
  */
 export async function appendOnce(deps: LedgerAppender, events: readonly LedgerEvent[]): Promise<Appended[]> {
@@ -41,7 +41,10 @@ export async function appendOnce(deps: LedgerAppender, events: readonly LedgerEv
   try {
     positions = await deps.writer.appendAll(fresh);
   } catch (err) {
-    await deps.receipts.release(fresh.map((e) => e.id)).catch(() => undefined);
+    // Release only what is certainly not on the ledger; a sent write may still land (the writer resends
+    // it until the broker answers) and its claim then gets its receipt, so a retry replays it.
+    const unwritten = err instanceof LedgerUnavailable ? err.unwritten : fresh.map((e) => e.id);
+    await deps.receipts.release(unwritten).catch(() => undefined);
     throw err;
   }
   // Kafka has the events; recording the receipts closes the small double-write window.

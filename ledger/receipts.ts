@@ -47,10 +47,19 @@ export class ReceiptStore {
   private readonly claims = new Coalescer((items: ClaimItem[]) => this.claimBatch(items));
   private readonly completions = new Coalescer(async (items: Written[]) => { await this.completeBatch(items); return items; });
 
-  constructor(db: Db, private readonly owner: string, private readonly now = () => Date.now()) {
+  /**
+   * `isWriting(id)`: this instance's ledger writer still has the event in a send (LedgerWriter#isWriting);
+   * its claim is then never taken over, however old.
+   */
+  constructor(
+    db: Db, private readonly owner: string,
+    private readonly opts: { isWriting?: (eventId: string) => boolean; now?: () => number } = {},
+  ) {
     this.col = db.collection<ClaimDoc>('ingest_receipts');
     this.written = db.collection<WrittenDoc>('ingest_receipts_written');
   }
+
+  private clock(): number { return (this.opts.now ?? Date.now)(); }
 
   /** Claim each event id for writing. */
   claimAll(items: readonly ClaimItem[]): Promise<Claim[]> { return this.claims.submit(items); }
@@ -59,7 +68,7 @@ export class ReceiptStore {
   async complete(written: readonly Written[]): Promise<void> { await this.completions.submit(written); }
 
   private async claimBatch(items: readonly ClaimItem[]): Promise<Claim[]> {
-    const claimedAt = this.now();
+    const claimedAt = this.clock();
     const docs = items.map((i) => ({ _id: i.eventId, source: i.source, contentHash: i.contentHash, state: 'pending' as const, owner: this.owner, claimedAt }));
     const taken = new Set<number>();
     try {
@@ -92,12 +101,13 @@ export class ReceiptStore {
     if (!doc) return this.claimBatch([item]).then((c) => c[0]!); // removed meanwhile: claim afresh
     if (doc.contentHash !== item.contentHash) return { kind: 'conflict' };
     if (done) return { kind: 'written', position: done.position, event: done.event };
-    const stale = doc.state === 'failed' || this.now() - doc.claimedAt > STALE_CLAIM_MS;
-    if (!stale) return { kind: 'in-flight' };
+    const stillWriting = doc.owner === this.owner && (this.opts.isWriting?.(item.eventId) ?? false);
+    const stale = doc.state === 'failed' || this.clock() - doc.claimedAt > STALE_CLAIM_MS;
+    if (!stale || stillWriting) return { kind: 'in-flight' };
     // Take over a failed or abandoned claim; the filter makes it one winner among concurrent retries.
     const r = await this.col.updateOne(
       { _id: item.eventId, state: doc.state, claimedAt: doc.claimedAt },
-      { $set: { state: 'pending', owner: this.owner, claimedAt: this.now() } },
+      { $set: { state: 'pending', owner: this.owner, claimedAt: this.clock() } },
     );
     return r.modifiedCount === 1 ? { kind: 'claimed' } : { kind: 'in-flight' };
   }
@@ -113,7 +123,13 @@ export class ReceiptStore {
     }
   }
 
-  /** The write was not acknowledged: let a retry take the claim at once. */
+  /** The writer is still resending these: keep their claims fresh so no other instance takes them over. */
+  async touch(eventIds: readonly string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    await this.col.updateMany({ _id: { $in: [...eventIds] }, state: 'pending', owner: this.owner }, { $set: { claimedAt: this.clock() } });
+  }
+
+  /** The write was certainly not done: let a retry take the claim at once. */
   async release(eventIds: readonly string[]): Promise<void> {
     if (eventIds.length === 0) return;
     await this.col.updateMany({ _id: { $in: [...eventIds] }, state: 'pending', owner: this.owner }, { $set: { state: 'failed' } });
@@ -126,8 +142,8 @@ export class ReceiptStore {
 
   /** Poll until another instance finishes writing the event (or give up). */
   async waitWritten(eventId: string, timeoutMs: number): Promise<StoredReceipt | undefined> {
-    const until = this.now() + timeoutMs;
-    while (this.now() < until) {
+    const until = this.clock() + timeoutMs;
+    while (this.clock() < until) {
       const r = await this.get(eventId);
       if (r) return r;
       await new Promise((res) => setTimeout(res, 100));

@@ -5,8 +5,14 @@
 // queued while the previous call was in flight (or after `lingerMs`), up to `maxBatch`. An append that
 // is not acknowledged within `deadlineMs` is rejected with LedgerUnavailable; if its write lands later
 // anyway, `onLateWrite` reports it so the receipt store can still record where it went.
+//
+// A send whose outcome is unknown (broker killed, connection lost) is resent, the very same batch,
+// until the broker answers: nothing else is sent meanwhile. That is what keeps the idempotent
+// producer honest (adapters/kafka.ts#classifySendFailure): an acknowledged event is on the ledger,
+// and a batch the broker already had is not written twice. `isWriting(id)` tells the receipt store
+// that a write is still under way, so a client's retry waits for it instead of writing a copy.
 import { context, propagation, trace, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
-import { partitionForKey, type Producer } from '../adapters/kafka.js';
+import { classifySendFailure, partitionForKey, type Producer, type SendFailure } from '../adapters/kafka.js';
 import { parseEvent } from '../contracts/consent/validate.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { canonicalBytes } from '../contracts/consent/canonical.js';
@@ -25,6 +31,8 @@ export interface LedgerPosition {
 }
 
 export class LedgerUnavailable extends DomainError {
+  /** Ids of the events of the failed call that are certainly not on the ledger (never sent, or refused). */
+  unwritten: string[] = [];
   constructor(reason: string) { super('unavailable', `the ledger (Kafka) did not acknowledge the write: ${reason}`); }
 }
 
@@ -35,6 +43,10 @@ interface Pending {
   headers: Record<string, string>;
   partition: number;
   settled: boolean;
+  /** Handed to the producer: from then on it may be on the ledger whatever the caller was told. */
+  sent: boolean;
+  /** The broker refused it: not on the ledger. */
+  refused: boolean;
   /** PRODUCER span of this record's send; its context is the record's traceparent. */
   span: Span;
   resolve(p: LedgerPosition): void;
@@ -49,7 +61,17 @@ export interface LedgerWriterOptions {
   maxBatch?: number;
   deadlineMs?: number;
   onLateWrite?: (position: LedgerPosition, event: LedgerEvent) => void;
+  /** A new, connected idempotent producer: replaces one whose producer id the broker no longer accepts. */
+  freshProducer?: () => Promise<Producer>;
+  /** Each failed attempt of a batch that will be resent (for logs, and to keep its claims fresh). */
+  onResend?: (info: ResendInfo) => void;
 }
+
+export interface ResendInfo { attempt: number; failure: SendFailure; reason: string; eventIds: string[] }
+
+class LedgerRefused extends Error {}
+
+const RESEND_MAX_BACKOFF_MS = 2000;
 
 const tracer = trace.getTracer('consent-ledger/ledger-writer');
 
@@ -61,8 +83,11 @@ export class LedgerWriter {
   private readonly lingerMs: number;
   private readonly maxBatch: number;
   private readonly deadlineMs: number;
+  /** Event ids in a send that has not been answered yet. */
+  private readonly writing = new Set<string>();
+  private needsFreshProducer = false;
 
-  constructor(private readonly producer: Producer, private readonly opts: LedgerWriterOptions) {
+  constructor(private producer: Producer, private readonly opts: LedgerWriterOptions) {
     this.topic = opts.topic ?? TOPICS.ledger;
     this.lingerMs = opts.lingerMs ?? 2;
     this.maxBatch = opts.maxBatch ?? 1000;
@@ -80,7 +105,14 @@ export class LedgerWriter {
     }, this.deadlineMs);
     this.queue.push(...prepared);
     this.schedule();
-    return Promise.all(promises).finally(() => clearTimeout(deadline));
+    return Promise.allSettled(promises).then((results) => {
+      clearTimeout(deadline);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (!failed) return results.map((r) => (r as PromiseFulfilledResult<LedgerPosition>).value);
+      const err = failed.reason instanceof LedgerUnavailable ? failed.reason : new LedgerUnavailable(String(failed.reason));
+      err.unwritten = prepared.filter((p) => !p.sent || p.refused).map((p) => p.event.id);
+      throw err;
+    });
   }
 
   append(event: LedgerEvent): Promise<LedgerPosition> {
@@ -90,6 +122,16 @@ export class LedgerWriter {
   /** Resolves once everything queued so far has been sent (or failed). For graceful shutdown. */
   async drain(): Promise<void> {
     while (this.queue.length > 0 || this.flushing) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** True while `eventId` is in a send the broker has not answered: it may yet land. */
+  isWriting(eventId: string): boolean {
+    return this.writing.has(eventId);
+  }
+
+  /** Disconnect the producer in use (after `drain`). */
+  async close(): Promise<void> {
+    await this.producer.disconnect();
   }
 
   private prepare(event: LedgerEvent): Pending {
@@ -108,7 +150,7 @@ export class LedgerWriter {
     propagation.inject(trace.setSpan(context.active(), span), headers);
     return {
       event: checked.event, bytes, partition: partitionForKey(checked.event.subject, this.opts.partitions), hash: createHash('sha256').update(bytes).digest('hex'), headers,
-      settled: false, span, resolve: () => {}, reject: () => {},
+      settled: false, sent: false, refused: false, span, resolve: () => {}, reject: () => {},
     };
   }
 
@@ -141,11 +183,9 @@ export class LedgerWriter {
   }
 
   private async send(batch: Pending[]): Promise<void> {
+    for (const p of batch) { p.sent = true; this.writing.add(p.event.id); }
     try {
-      const meta = await this.producer.send({
-        topic: this.topic, acks: -1,
-        messages: batch.map((p) => ({ key: p.event.subject, partition: p.partition, value: p.bytes, headers: p.headers })),
-      });
+      const meta = await this.sendUntilAnswered(batch);
       // One produce call writes one record batch per partition, in the order given; so the n-th message
       // for a partition has offset baseOffset + n.
       const next = new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset ?? '0')]));
@@ -166,7 +206,41 @@ export class LedgerWriter {
       }
     } catch (err) {
       const reason = (err as Error).message;
-      for (const p of batch) this.settleLate(p, new LedgerUnavailable(reason));
+      for (const p of batch) { p.refused = true; this.settleLate(p, new LedgerUnavailable(reason)); }
+    } finally {
+      for (const p of batch) this.writing.delete(p.event.id);
     }
+  }
+
+  /** Send the batch until the broker answers for it; throws only when the broker refused it. */
+  private async sendUntilAnswered(batch: Pending[]) {
+    const messages = batch.map((p) => ({ key: p.event.subject, partition: p.partition, value: p.bytes, headers: p.headers }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (this.needsFreshProducer) await this.replaceProducer();
+        return await this.producer.send({ topic: this.topic, acks: -1, messages });
+      } catch (err) {
+        const failure = classifySendFailure(err);
+        const reason = (err as Error).message;
+        if (failure === 'refused') {
+          // The broker refused the records, but kafkajs also rewound the sequence numbers of any
+          // partition of this batch that it did append: a fresh producer id keeps them from being reused.
+          this.needsFreshProducer = true;
+          throw new LedgerRefused(reason);
+        }
+        if (failure === 'producer-state') this.needsFreshProducer = true;
+        // Callers keep waiting until their deadline (then 503); a resend that lands before answers them.
+        this.opts.onResend?.({ attempt, failure, reason, eventIds: batch.map((p) => p.event.id) });
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, RESEND_MAX_BACKOFF_MS)));
+      }
+    }
+  }
+
+  private async replaceProducer(): Promise<void> {
+    if (!this.opts.freshProducer) { this.needsFreshProducer = false; return; }
+    const old = this.producer;
+    this.producer = await this.opts.freshProducer();
+    this.needsFreshProducer = false;
+    await old.disconnect().catch(() => undefined);
   }
 }

@@ -6,13 +6,12 @@ import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, topicsConfig } fro
 import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
-import { createKafka, createIdempotentProducer, partitionCount } from '../../adapters/kafka.js';
+import { createKafka, partitionCount } from '../../adapters/kafka.js';
 import { connectMongo } from '../../adapters/mongo.js';
 import { createApp, listen } from '../../adapters/http/app.js';
 import { authenticate } from '../../access/authenticate.js';
 import { CredentialStore } from '../../access/credentials.js';
-import { LedgerWriter } from '../../ledger/writer.js';
-import { ReceiptStore } from '../../ledger/receipts.js';
+import { openLedgerAppender } from '../../ledger/appender.js';
 import { asyncApiDocument } from '../../contracts/asyncapi.js';
 import { ingestRoutes } from './routes.js';
 import { ingestOpenApi } from './openapi.js';
@@ -28,21 +27,13 @@ const log = createLogger('ingest', config.LOG_LEVEL);
 const telemetry = startTelemetry('ingest', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest` }, log);
-const producer = createIdempotentProducer(kafka);
-await producer.connect();
 const mongo = await connectMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
 const instance = randomUUID();
-const receipts = new ReceiptStore(mongo.db, instance);
-const writer = new LedgerWriter(producer, {
-  topic: config.LEDGER_TOPIC,
-  partitions: await partitionCount(kafka, config.LEDGER_TOPIC),
-  deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
-  // A write Kafka acknowledged after we answered 503: record it so the client's retry gets its receipt.
-  onLateWrite: (p, event) => {
-    log.warn({ eventId: p.eventId, partition: p.partition, offset: p.offset }, 'ledger write acknowledged after its deadline');
-    receipts.complete([{ position: p, event }]).catch((err: Error) => log.error({ eventId: p.eventId, err: err.message }, 'could not record a late receipt'));
-  },
+const ledger = await openLedgerAppender({
+  kafka, db: mongo.db, owner: instance, log,
+  topic: config.LEDGER_TOPIC, partitions: await partitionCount(kafka, config.LEDGER_TOPIC), deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
 });
+const { writer, receipts } = ledger;
 const credentials = new CredentialStore(mongo.db);
 const admin = kafka.admin();
 await admin.connect();
@@ -67,7 +58,7 @@ log.info({ port: config.INGEST_PORT, instance }, 'ingest listening');
 onShutdown(log, 'finishing in-flight requests', async () => {
   await server.close();
   await writer.drain();
-  await producer.disconnect();
+  await ledger.close();
   await admin.disconnect();
   await mongo.close();
   await telemetry.shutdown();

@@ -6,13 +6,12 @@ import { loadConfig, kafkaConfig, mongoConfig, policyConfig, runtimeConfig, topi
 import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
-import { createKafka, createIdempotentProducer, createLogProducer, partitionCount } from '../../adapters/kafka.js';
+import { createKafka, createLogProducer, partitionCount } from '../../adapters/kafka.js';
 import { openMongo } from '../../adapters/mongo.js';
 import { createApp, listen } from '../../adapters/http/app.js';
 import { authenticate } from '../../access/authenticate.js';
 import { CredentialStore } from '../../access/credentials.js';
-import { LedgerWriter } from '../../ledger/writer.js';
-import { ReceiptStore } from '../../ledger/receipts.js';
+import { openLedgerAppender } from '../../ledger/appender.js';
 import { projectionReader } from '../../projections/reader.js';
 import { LedgerFreshness } from './freshness.js';
 import { FreshProjection } from './freshProjection.js';
@@ -42,8 +41,6 @@ const telemetry = startTelemetry('query', { otlpEndpoint: config.OTEL_EXPORTER_O
 
 // Short timeouts and few retries: a Kafka that is down must turn into a prompt 503, not a hung request.
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-query`, requestTimeoutMs: 3000, retries: 2 }, log);
-const producer = createIdempotentProducer(kafka);
-await producer.connect();
 const logProducer = createLogProducer(kafka);
 await logProducer.connect();
 const admin = kafka.admin();
@@ -52,14 +49,10 @@ const partitions = await partitionCount(kafka, config.LEDGER_TOPIC);
 // The projection store may be down at start: the service starts anyway and answers 503 until it is back.
 const mongo = openMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
 const reader = projectionReader(mongo.db);
-const receipts = new ReceiptStore(mongo.db, randomUUID());
-const writer = new LedgerWriter(producer, {
-  topic: config.LEDGER_TOPIC, partitions, deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
-  onLateWrite: (p, event) => {
-    log.warn({ eventId: p.eventId, partition: p.partition, offset: p.offset }, 'ledger write acknowledged after its deadline');
-    receipts.complete([{ position: p, event }]).catch((err: Error) => log.error({ eventId: p.eventId, err: err.message }, 'could not record a late receipt'));
-  },
+const ledger = await openLedgerAppender({
+  kafka, db: mongo.db, owner: randomUUID(), log, topic: config.LEDGER_TOPIC, partitions, deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
 });
+const { writer } = ledger;
 const freshness = new LedgerFreshness({ admin, topic: config.LEDGER_TOPIC, partitions, reader, boundMs: config.QUERY_FRESHNESS_MS });
 const deps: QueryDeps = {
   reader,
@@ -70,7 +63,6 @@ const deps: QueryDeps = {
   snapshots: new ProjectionSnapshots(reader, config.QUERY_FILTER_SNAPSHOT_MAX),
   now: () => new Date(),
 };
-const ledger = { writer, receipts };
 
 const app = createApp({
   log,
@@ -95,7 +87,7 @@ log.info({ port: config.QUERY_PORT }, 'query listening');
 onShutdown(log, 'finishing in-flight requests', async () => {
   await server.close();
   await writer.drain();
-  await producer.disconnect();
+  await ledger.close();
   await logProducer.disconnect();
   await admin.disconnect();
   await mongo.close();

@@ -14,8 +14,7 @@ import { connectTemporalWorker } from '../../adapters/temporal.js';
 import { createApp, listen } from '../../adapters/http/app.js';
 import { tracingWorkerPlugin } from '../../adapters/temporalTracing.js';
 import { activityMetricsInterceptor } from './activityMetrics.js';
-import { LedgerWriter } from '../../ledger/writer.js';
-import { ReceiptStore } from '../../ledger/receipts.js';
+import { openLedgerAppender } from '../../ledger/appender.js';
 import { projectionReader } from '../../projections/reader.js';
 import { NoticeStore } from '../../revocations/notices.js';
 import { WebhookRegistry } from '../../revocations/webhooks.js';
@@ -39,15 +38,14 @@ const log = createLogger('worker', config.LOG_LEVEL);
 const telemetry = startTelemetry('worker', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-worker` }, log);
+const mongo = await connectMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
+// Revocation notices go to their own topic, by their own producer (the ledger writer may replace its own).
 const producer = createIdempotentProducer(kafka);
 await producer.connect();
-const mongo = await connectMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
-const receipts = new ReceiptStore(mongo.db, `worker-${randomUUID()}`);
-const writer = new LedgerWriter(producer, {
-  topic: config.LEDGER_TOPIC,
-  partitions: await partitionCount(kafka, config.LEDGER_TOPIC),
-  onLateWrite: (p, event) => { receipts.complete([{ position: p, event }]).catch(() => undefined); },
+const ledger = await openLedgerAppender({
+  kafka, db: mongo.db, owner: `worker-${randomUUID()}`, log, topic: config.LEDGER_TOPIC, partitions: await partitionCount(kafka, config.LEDGER_TOPIC),
 });
+const { writer, receipts } = ledger;
 const notices = new NoticeStore(mongo.db);
 await notices.ensureIndexes();
 const admin = kafka.admin();
@@ -98,6 +96,7 @@ const shutdown = onShutdown(log, 'finishing in-flight activities', async () => {
   await running.catch((err: Error) => log.error({ err: err.message }, 'worker stopped with an error'));
   await server.close();
   await writer.drain();
+  await ledger.close();
   await producer.disconnect();
   await admin.disconnect();
   await connection.close();
