@@ -3,7 +3,7 @@
 // entropy — nothing to brute-force). Roles: hospital (writes its own organisation's events), dataUser,
 // auditor (read-only), admin.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Collection, Db } from '../adapters/mongo.js';
+import { isUnavailable, type Collection, type Db } from '../adapters/mongo.js';
 
 export const ROLES = ['hospital', 'dataUser', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -25,10 +25,14 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 export class CredentialStore {
   private readonly col: Collection<CredentialDoc>;
-  private readonly cache = new Map<string, { doc: CredentialDoc | null; until: number }>();
+  private readonly cache = new Map<string, { doc: CredentialDoc | null; until: number; fetchedAt: number }>();
 
-  /** `cacheMs`: how long a lookup is reused; a revocation takes effect within it. */
-  constructor(db: Db, private readonly cacheMs = 10_000, private readonly now = () => Date.now()) {
+  /**
+   * `cacheMs`: how long a lookup is reused; a revocation takes effect within it.
+   * `staleMs`: while the database is unreachable, a key seen within this long still authenticates
+   * (so hospitals can keep writing to the ledger through a database outage).
+   */
+  constructor(db: Db, private readonly cacheMs = 10_000, private readonly now = () => Date.now(), private readonly staleMs = 15 * 60_000) {
     this.col = db.collection<CredentialDoc>('credentials');
   }
 
@@ -67,8 +71,17 @@ export class CredentialStore {
   private async lookup(keyId: string): Promise<CredentialDoc | null> {
     const hit = this.cache.get(keyId);
     if (hit && hit.until > this.now()) return hit.doc;
-    const doc = await this.col.findOne({ _id: keyId });
-    this.cache.set(keyId, { doc, until: this.now() + this.cacheMs });
+    let doc: CredentialDoc | null;
+    try {
+      doc = await this.col.findOne({ _id: keyId });
+    } catch (err) {
+      if (hit && isUnavailable(err) && this.now() - hit.fetchedAt < this.staleMs) {
+        hit.until = this.now() + Math.min(this.cacheMs, 2_000); // retry the database soon, not on every request
+        return hit.doc;
+      }
+      throw err;
+    }
+    this.cache.set(keyId, { doc, until: this.now() + this.cacheMs, fetchedAt: this.now() });
     return doc;
   }
 }

@@ -28,6 +28,10 @@ export const workflowMetrics = {
   overdue: new Gauge({ name: 'workflows_overdue', help: 'Open workflow executions started longer ago than the overdue threshold (Temporal visibility)', labelNames: ['workflow'], registers: [metricsRegistry] }),
 };
 
+export const receiptMetrics = {
+  unrecorded: new Gauge({ name: 'ledger_receipts_unrecorded', help: 'Ledger writes whose receipt is kept in memory because MongoDB was unreachable', registers: [metricsRegistry] }),
+};
+
 /** The route template a request matched (`/v1/subjects/:id/consent`), never its raw URL. */
 export function routeOf(req: Request): string {
   const path = req.route?.path as unknown;

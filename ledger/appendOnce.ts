@@ -2,11 +2,12 @@
 // release records, workflow activities): claim each id in the receipt store, append the new ones
 // through the LedgerWriter in one send, record where they went. A retry of an event already written
 // gets the stored position and writes nothing; the same id with other content is a conflict.
-import { eventHash } from '../contracts/consent/canonical.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { DomainError } from '../adapters/http/problems.js';
 import { LedgerUnavailable, type LedgerPosition, type LedgerWriter } from './writer.js';
-import type { ReceiptStore } from './receipts.js';
+import { contentHash, type ReceiptStore } from './receipts.js';
+
+export { contentHash };
 
 export interface LedgerAppender { writer: LedgerWriter; receipts: ReceiptStore }
 
@@ -16,12 +17,6 @@ export interface Appended {
   event: LedgerEvent;
   /** True when the event id had already been recorded: nothing new was written. */
   replayed: boolean;
-}
-
-/** Identity of a submission for idempotency: everything but the server-set recording time. */
-export function contentHash(event: LedgerEvent): string {
-  const { time: _t, ...content } = event;
-  return eventHash(content);
 }
 
 /**

@@ -24,7 +24,10 @@ const CLAIM_TOUCH_EVERY_MS = 10_000;
 export async function openLedgerAppender(s: LedgerAppenderSettings): Promise<LedgerAppender & { close(): Promise<void> }> {
   const connected = async () => { const p = createIdempotentProducer(s.kafka); await p.connect(); return p; };
   let lastTouch = 0;
-  const receipts: ReceiptStore = new ReceiptStore(s.db, s.owner, { isWriting: (id) => writer.isWriting(id) });
+  const receipts: ReceiptStore = new ReceiptStore(s.db, s.owner, {
+    isWriting: (id) => writer.isWriting(id),
+    onReusedId: (eventId) => s.log.error({ eventId }, 'an event id accepted during a database outage had been used before for other content: readers keep the first'),
+  });
   const writer: LedgerWriter = new LedgerWriter(await connected(), {
     topic: s.topic, partitions: s.partitions, deadlineMs: s.deadlineMs, freshProducer: connected,
     // A write Kafka acknowledged after we answered 503: record it so the client's retry gets its receipt.

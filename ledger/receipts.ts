@@ -7,15 +7,31 @@
 // stale, a retry after STALE_CLAIM_MS takes it over and writes again. Readers dedupe by event id, and
 // the auditor counts such physical duplicates.
 //
+// While MongoDB is unreachable, claims and receipts are kept in memory and recorded once it is back
+// (ledger/unrecordedReceipts.ts): ingest keeps accepting, Kafka being the ledger.
+//
 // Completion is an INSERT into a second collection (`ingest_receipts_written`), not an update of the
 // claim: FerretDB 1.x hangs on one update command carrying ~100 statements (a 500-event batch never
 // completed) and can lose one of two concurrent updates of a document; inserts have neither problem.
-import type { Collection, Db } from '../adapters/mongo.js';
+import { isUnavailable, type Collection, type Db } from '../adapters/mongo.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
+import { eventHash } from '../contracts/consent/canonical.js';
+import { DomainError } from '../adapters/http/problems.js';
+import { receiptMetrics } from '../adapters/metrics.js';
 import type { LedgerPosition } from './writer.js';
 import { Coalescer } from '../adapters/coalesce.js';
+import { UnrecordedReceipts, type ClaimItem } from './unrecordedReceipts.js';
+
+/** Identity of a submission for idempotency: everything but the server-set recording time. */
+export function contentHash(event: LedgerEvent): string {
+  const { time: _t, ...content } = event;
+  return eventHash(content);
+}
 
 export const STALE_CLAIM_MS = 30_000;
+/** After the store failed to answer, requests skip it for this long instead of each waiting out a timeout. */
+const STORE_DOWN_MS = 2_000;
+const RECORD_EVERY_MS = 1_000;
 
 interface ClaimDoc {
   _id: string;
@@ -35,7 +51,6 @@ export type Claim =
   | { kind: 'conflict' }
   | { kind: 'in-flight' };
 
-interface ClaimItem { eventId: string; source: string; contentHash: string }
 interface Written { position: LedgerPosition; event: LedgerEvent }
 
 export interface StoredReceipt { position: LedgerPosition; event: LedgerEvent }
@@ -46,6 +61,9 @@ export class ReceiptStore {
   // Concurrent requests' claims and completions share writes: SQLite (FerretDB) has one writer.
   private readonly claims = new Coalescer((items: ClaimItem[]) => this.claimBatch(items));
   private readonly completions = new Coalescer(async (items: Written[]) => { await this.completeBatch(items); return items; });
+  private readonly unrecorded = new UnrecordedReceipts();
+  private storeDownUntil = 0;
+  private recordTimer: NodeJS.Timeout | undefined;
 
   /**
    * `isWriting(id)`: this instance's ledger writer still has the event in a send (LedgerWriter#isWriting);
@@ -53,7 +71,12 @@ export class ReceiptStore {
    */
   constructor(
     db: Db, private readonly owner: string,
-    private readonly opts: { isWriting?: (eventId: string) => boolean; now?: () => number } = {},
+    private readonly opts: {
+      isWriting?: (eventId: string) => boolean;
+      /** An id written during an outage turned out to be claimed already with other content. */
+      onReusedId?: (eventId: string) => void;
+      now?: () => number;
+    } = {},
   ) {
     this.col = db.collection<ClaimDoc>('ingest_receipts');
     this.written = db.collection<WrittenDoc>('ingest_receipts_written');
@@ -61,11 +84,101 @@ export class ReceiptStore {
 
   private clock(): number { return (this.opts.now ?? Date.now)(); }
 
-  /** Claim each event id for writing. */
-  claimAll(items: readonly ClaimItem[]): Promise<Claim[]> { return this.claims.submit(items); }
+  private storeDown(): boolean { return this.clock() < this.storeDownUntil; }
+  private markStoreDown(): void { this.storeDownUntil = this.clock() + STORE_DOWN_MS; }
 
-  /** Record where each event went. */
-  async complete(written: readonly Written[]): Promise<void> { await this.completions.submit(written); }
+  /** Claim each event id for writing. */
+  async claimAll(items: readonly ClaimItem[]): Promise<Claim[]> {
+    const out = items.map((i) => this.claimFromMemory(i));
+    const rest = items.filter((_, k) => out[k] === undefined);
+    if (rest.length > 0) {
+      const claims = await this.claimFromStore(rest);
+      let j = 0;
+      out.forEach((c, k) => { if (c === undefined) out[k] = claims[j++]; });
+    }
+    return out as Claim[];
+  }
+
+  private claimFromMemory(item: ClaimItem): Claim | undefined {
+    const known = this.unrecorded.lookup(item.eventId);
+    if (!known) return undefined;
+    if (known.claim.contentHash !== item.contentHash) return { kind: 'conflict' };
+    return known.kind === 'written' ? { kind: 'written', position: known.position, event: known.event } : { kind: 'in-flight' };
+  }
+
+  private async claimFromStore(items: readonly ClaimItem[]): Promise<Claim[]> {
+    if (!this.storeDown()) {
+      try {
+        return await this.claims.submit(items);
+      } catch (err) {
+        if (!isUnavailable(err)) throw err;
+        this.markStoreDown();
+      }
+    }
+    if (!this.unrecorded.hasRoomFor(items.length)) {
+      throw new DomainError('unavailable', 'the receipt store (MongoDB) is unavailable and the backlog of unrecorded receipts is full');
+    }
+    return items.map((i) => this.claimFromMemory(i) ?? (this.unrecorded.claim(i), { kind: 'claimed' as const }));
+  }
+
+  /** Record where each event went (kept in memory while the store is unreachable). */
+  async complete(written: readonly Written[]): Promise<void> {
+    const claimedInMemory = written.filter((w) => this.unrecorded.isClaimed(w.position.eventId));
+    let forStore = written.filter((w) => !this.unrecorded.isClaimed(w.position.eventId));
+    for (const w of claimedInMemory) this.unrecorded.wrote({ claim: this.unrecorded.lookup(w.position.eventId)!.claim, ...w });
+    if (forStore.length > 0 && !this.storeDown()) {
+      try {
+        await this.completions.submit(forStore);
+        forStore = [];
+      } catch (err) {
+        if (!isUnavailable(err)) throw err;
+        this.markStoreDown();
+      }
+    }
+    for (const w of forStore) {
+      this.unrecorded.wrote({ claim: { eventId: w.position.eventId, source: w.event.source, contentHash: contentHash(w.event) }, ...w });
+    }
+    this.scheduleRecording();
+  }
+
+  /** Receipts kept in memory, waiting for the store. */
+  get unrecordedCount(): number { return this.unrecorded.size; }
+
+  /** Whether a write can be accepted now: the store answers, or there is room to keep its receipt. */
+  async acceptsWrites(): Promise<boolean> {
+    if (this.unrecorded.hasRoomFor(1)) return true;
+    return this.written.findOne({}, { projection: { _id: 1 } }).then(() => true, () => false);
+  }
+
+  private scheduleRecording(): void {
+    receiptMetrics.unrecorded.set(this.unrecorded.size);
+    if (this.recordTimer || this.unrecorded.pending(1).length === 0) return;
+    this.recordTimer = setTimeout(() => {
+      this.recordUnrecorded().catch(() => this.markStoreDown()).finally(() => {
+        this.recordTimer = undefined;
+        this.scheduleRecording();
+      });
+    }, RECORD_EVERY_MS);
+    this.recordTimer.unref();
+  }
+
+  /** Claims first, then receipts: a retry that finds the claim also finds the receipt, or waits for it. */
+  private async recordUnrecorded(): Promise<void> {
+    const batch = this.unrecorded.pending(500);
+    if (batch.length === 0) return;
+    const ids = batch.map((r) => r.claim.eventId);
+    const claimedAt = this.clock();
+    const taken = await insertIgnoringDuplicates(this.col, batch.map(({ claim }) => ({
+      _id: claim.eventId, source: claim.source, contentHash: claim.contentHash, state: 'pending' as const, owner: this.owner, claimedAt,
+    })));
+    if (taken.length > 0) {
+      const existing = await this.col.find({ _id: { $in: taken } }).toArray();
+      const hashes = new Map(batch.map((r) => [r.claim.eventId, r.claim.contentHash]));
+      for (const doc of existing) if (doc.contentHash !== hashes.get(doc._id)) this.opts.onReusedId?.(doc._id);
+    }
+    await insertIgnoringDuplicates(this.written, batch.map(({ position, event }) => ({ _id: position.eventId, position, event })));
+    this.unrecorded.recorded(ids);
+  }
 
   private async claimBatch(items: readonly ClaimItem[]): Promise<Claim[]> {
     const claimedAt = this.clock();
@@ -113,29 +226,26 @@ export class ReceiptStore {
   }
 
   private async completeBatch(written: readonly Written[]): Promise<void> {
-    if (written.length === 0) return;
-    try {
-      await this.written.insertMany(written.map(({ position, event }) => ({ _id: position.eventId, position, event })), { ordered: false });
-    } catch (err) {
-      // Already recorded (a late write's receipt, or a second completion of the same event): first wins.
-      const writeErrors = (err as { writeErrors?: { code?: number; errmsg?: string }[] }).writeErrors;
-      if (!writeErrors?.length || !writeErrors.every((w) => w.code === 11000 || /UNIQUE constraint failed/.test(w.errmsg ?? ''))) throw err;
-    }
+    // Already recorded (a late write's receipt, or a second completion of the same event): first wins.
+    if (written.length > 0) await insertIgnoringDuplicates(this.written, written.map(({ position, event }) => ({ _id: position.eventId, position, event })));
   }
 
   /** The writer is still resending these: keep their claims fresh so no other instance takes them over. */
   async touch(eventIds: readonly string[]): Promise<void> {
-    if (eventIds.length === 0) return;
+    if (eventIds.length === 0 || this.storeDown()) return;
     await this.col.updateMany({ _id: { $in: [...eventIds] }, state: 'pending', owner: this.owner }, { $set: { claimedAt: this.clock() } });
   }
 
   /** The write was certainly not done: let a retry take the claim at once. */
   async release(eventIds: readonly string[]): Promise<void> {
+    for (const id of eventIds) this.unrecorded.release(id);
     if (eventIds.length === 0) return;
     await this.col.updateMany({ _id: { $in: [...eventIds] }, state: 'pending', owner: this.owner }, { $set: { state: 'failed' } });
   }
 
   async get(eventId: string): Promise<StoredReceipt | undefined> {
+    const known = this.unrecorded.lookup(eventId);
+    if (known?.kind === 'written') return { position: known.position, event: known.event };
     const doc = await this.written.findOne({ _id: eventId });
     return doc ? { position: doc.position, event: doc.event } : undefined;
   }
@@ -144,11 +254,22 @@ export class ReceiptStore {
   async waitWritten(eventId: string, timeoutMs: number): Promise<StoredReceipt | undefined> {
     const until = this.clock() + timeoutMs;
     while (this.clock() < until) {
-      const r = await this.get(eventId);
+      const r = await this.get(eventId).catch((err: unknown) => { if (isUnavailable(err)) return undefined; throw err; });
       if (r) return r;
       await new Promise((res) => setTimeout(res, 100));
     }
     return undefined;
   }
+}
 
+/** Insert each document unless its _id exists; returns the ids that existed. */
+async function insertIgnoringDuplicates<T extends { _id: string }>(col: Collection<T>, docs: T[]): Promise<string[]> {
+  try {
+    await col.insertMany(docs as never, { ordered: false });
+    return [];
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: { index: number; code?: number; errmsg?: string }[] }).writeErrors;
+    if (!writeErrors?.length || !writeErrors.every((w) => w.code === 11000 || /UNIQUE constraint failed/.test(w.errmsg ?? ''))) throw err;
+    return writeErrors.map((w) => docs[w.index]!._id);
+  }
 }

@@ -8,6 +8,7 @@ import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
 import { httpMetricsMiddleware, metricsHandler } from '../metrics.js';
 import { serverSpanMiddleware } from './serverSpans.js';
+import { methodNotAllowed } from './allowedMethods.js';
 
 // A mistyped URL could carry an NHS number (e.g. /v1/subjects/<nhs>/consent): long digit runs are
 // withheld before a URL is logged.
@@ -64,6 +65,9 @@ export function createApp(opts: AppOptions): Express {
   for (const r of opts.routers) app.use(r);
   // After the service's routers: a service that still serves its own /metrics keeps it.
   app.get('/metrics', metricsHandler(opts.metrics));
+  app.use(methodNotAllowed(opts.openapi, {
+    '/healthz': ['GET'], '/readyz': ['GET'], '/metrics': ['GET'], ...(opts.openapi ? { '/openapi.json': ['GET'] } : {}),
+  }));
   app.use(notFoundHandler);
   app.use(problemHandler(opts.log));
   return app;

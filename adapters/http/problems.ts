@@ -9,6 +9,7 @@ export const PROBLEM_TYPES = {
   'unauthenticated': { status: 401, title: 'No valid credential' },
   'forbidden': { status: 403, title: 'Not allowed for this caller' },
   'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed on this resource' },
   'conflict': { status: 409, title: 'Conflicts with what is already recorded' },
   'payload-too-large': { status: 413, title: 'The body is too large' },
   'unsupported-media-type': { status: 415, title: 'The body must be JSON' },
@@ -45,7 +46,8 @@ export function sendProblem(res: Response, code: ProblemCode, detail: string, pr
 }
 
 export const notFoundHandler: RequestHandler = (req, res) => {
-  sendProblem(res, 'not-found', `no route ${req.method} ${req.path}`);
+  // The path is not echoed: a mistyped URL could carry an NHS number.
+  sendProblem(res, 'not-found', `no route for ${req.method} on this path`);
 };
 
 /**

@@ -69,7 +69,8 @@ describe('audit API, replay, state as of and report', () => {
     expect((await get(audit, '/v1/audit/verify', null)).status).toBe(401);
     expect((await get(audit, '/v1/audit/verify', dataUserKey)).status).toBe(403);
     const post = await fetch(`${audit.url}/v1/audit/verify`, { method: 'POST', headers: { authorization: `Bearer ${auditorKey}` } });
-    expect(post.status).toBe(404);
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
     const bad = await get(audit, `/v1/audit/subjects/${S1}/state?asOf=yesterday`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { errors: { pointer: string }[] }).errors[0]!.pointer).toBe('#/asOf');

@@ -1,0 +1,48 @@
+// Receipts ingest could not record because MongoDB was unreachable. Kafka is the ledger; MongoDB only
+// remembers which event ids were written where. So while the database is down, ingest still writes
+// to Kafka and acknowledges, and keeps the claims and receipts here, in memory, until it can record
+// them. This instance answers retries from here meanwhile (the same id replays, other content under
+// it conflicts). What it cannot see is another instance's outage-time writes: a retry sent to another
+// instance may write a second physical copy, which readers skip by event id and auditors count.
+import type { LedgerEvent } from '../contracts/consent/events.js';
+import type { LedgerPosition } from './writer.js';
+
+export interface ClaimItem { eventId: string; source: string; contentHash: string }
+export interface UnrecordedReceipt { claim: ClaimItem; position: LedgerPosition; event: LedgerEvent }
+
+/** How many receipts may wait in memory; beyond that ingest answers 503 rather than grow without bound. */
+export const MAX_UNRECORDED = 50_000;
+
+export class UnrecordedReceipts {
+  /** Claimed without the store: being written now. */
+  private readonly writing = new Map<string, ClaimItem>();
+  /** Written to Kafka, receipt not yet in the store. */
+  private readonly written = new Map<string, UnrecordedReceipt>();
+
+  get size(): number { return this.writing.size + this.written.size; }
+  hasRoomFor(n: number): boolean { return this.size + n <= MAX_UNRECORDED; }
+
+  /** What this instance knows of an id without the store, if anything. */
+  lookup(eventId: string): { kind: 'writing'; claim: ClaimItem } | ({ kind: 'written' } & UnrecordedReceipt) | undefined {
+    const w = this.written.get(eventId);
+    if (w) return { kind: 'written', ...w };
+    const claim = this.writing.get(eventId);
+    return claim ? { kind: 'writing', claim } : undefined;
+  }
+
+  claim(item: ClaimItem): void { this.writing.set(item.eventId, item); }
+  isClaimed(eventId: string): boolean { return this.writing.has(eventId); }
+  release(eventId: string): void { this.writing.delete(eventId); }
+
+  /** Kafka has it: keep the receipt until the store takes it. */
+  wrote(receipt: UnrecordedReceipt): void {
+    this.writing.delete(receipt.claim.eventId);
+    this.written.set(receipt.claim.eventId, receipt);
+  }
+
+  /** Receipts waiting for the store (at most `max`). */
+  pending(max: number): UnrecordedReceipt[] { return [...this.written.values()].slice(0, max); }
+
+  /** The store has these now. */
+  recorded(eventIds: readonly string[]): void { for (const id of eventIds) this.written.delete(id); }
+}
