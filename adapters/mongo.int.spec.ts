@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo, isDuplicateKey, type MongoHandle } from './mongo.js';
 import { testEnv, runId } from '../test/serverEnv.js';
+import { dropTestDatabase } from '../test/harness/databases.js';
 
 describe('Mongo adapter against the MongoDB-wire server (FerretDB)', () => {
   let mongo: MongoHandle;
   beforeAll(async () => { mongo = await connectMongo({ url: testEnv.MONGO_URL, db: `adapter_test_${runId}` }); });
-  afterAll(async () => { await mongo.db.dropDatabase(); await mongo.close(); });
+  afterAll(async () => { await dropTestDatabase(mongo.db); await mongo.close(); });
 
   it('insert, unique-index violation, upsert and find', async () => {
     const subjects = mongo.db.collection<{ _id: string; org: string; ref: string; n?: number }>('subjects');

@@ -147,15 +147,15 @@ cmd_test() {
   with_test_servers
   (cd "$PROJECT_ROOT" && npx tsc --noEmit -p .) || die "type check failed"
   local rc=0 out="$LOG_DIR/vitest.out" whole=0
-  # The whole suite is the unit and integration projects; the fault-injection suite runs on its own
-  # (make test-faults): its Kafka SIGKILL test exposes an open durability problem (see README).
-  if (( $# == 0 )); then whole=1; set -- --project unit --project integration; fi
-  (cd "$PROJECT_ROOT" && npx vitest run "$@" 2>&1 | tee "$out"; exit "${PIPESTATUS[0]}") || rc=$?
+  # The whole suite: unit, fault-injection (on its own, before the integration files: it kills
+  # servers) and integration; the tests then leave their databases for the privacy scan to read.
+  if (( $# == 0 )); then whole=1; set -- --project unit --project faults --project integration; fi
+  (cd "$PROJECT_ROOT" && KEEP_TEST_DATABASES="$whole" npx vitest run "$@" 2>&1 | tee "$out"; exit "${PIPESTATUS[0]}") || rc=$?
   (( whole )) || return "$rc"   # a chosen subset: no privacy scan, vitest's own summary stands
   # The whole suite: then search everything it left (topics, databases, logs, workflow histories)
   # for a raw NHS number, and count the scan as one more test in the closing line CI reads.
   local scan=0 passed failed
-  (cd "$PROJECT_ROOT" && node --import tsx test/privacy/scan.ts) || scan=1
+  (cd "$PROJECT_ROOT" && KEEP_TEST_DATABASES=1 node --import tsx test/privacy/scan.ts) || scan=1
   passed="$(grep -oE '^Tests: [0-9]+ passed' "$out" | tail -n1 | grep -oE '[0-9]+' || echo 0)"
   failed="$(grep -oE '^Tests: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n1 | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)"
   (( scan == 0 )) && passed=$((passed + 1)) || { failed=$((failed + 1)); rc=1; }

@@ -107,12 +107,13 @@ export class ReceiptStore {
   }
 
   private async claimFromStore(items: readonly ClaimItem[]): Promise<Claim[]> {
-    if (!this.storeDown()) {
+    // Twice: the first call after the database restarted fails on a pooled connection it had closed.
+    for (let attempt = 0; attempt < 2 && !this.storeDown(); attempt++) {
       try {
         return await this.claims.submit(items);
       } catch (err) {
         if (!isUnavailable(err)) throw err;
-        this.markStoreDown();
+        if (attempt === 1) this.markStoreDown();
       }
     }
     if (!this.unrecorded.hasRoomFor(items.length)) {
@@ -129,16 +130,19 @@ export class ReceiptStore {
     if (forStore.length > 0 && !this.storeDown()) {
       try {
         await this.completions.submit(forStore);
+        for (const w of forStore) this.unrecorded.remember({ claim: this.claimOf(w), ...w });
         forStore = [];
       } catch (err) {
         if (!isUnavailable(err)) throw err;
         this.markStoreDown();
       }
     }
-    for (const w of forStore) {
-      this.unrecorded.wrote({ claim: { eventId: w.position.eventId, source: w.event.source, contentHash: contentHash(w.event) }, ...w });
-    }
+    for (const w of forStore) this.unrecorded.wrote({ claim: this.claimOf(w), ...w });
     this.scheduleRecording();
+  }
+
+  private claimOf(w: Written): ClaimItem {
+    return { eventId: w.position.eventId, source: w.event.source, contentHash: contentHash(w.event) };
   }
 
   /** Receipts kept in memory, waiting for the store. */

@@ -2,8 +2,9 @@
 // remembers which event ids were written where. So while the database is down, ingest still writes
 // to Kafka and acknowledges, and keeps the claims and receipts here, in memory, until it can record
 // them. This instance answers retries from here meanwhile (the same id replays, other content under
-// it conflicts). What it cannot see is another instance's outage-time writes: a retry sent to another
-// instance may write a second physical copy, which readers skip by event id and auditors count.
+// it conflicts), and from the last RECENT_RECEIPTS receipts it recorded. What it cannot see is another
+// instance's writes, or its own older ones: such a retry during an outage may write a second physical
+// copy, which readers skip by event id and auditors count.
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import type { LedgerPosition } from './writer.js';
 
@@ -12,19 +13,23 @@ export interface UnrecordedReceipt { claim: ClaimItem; position: LedgerPosition;
 
 /** How many receipts may wait in memory; beyond that ingest answers 503 rather than grow without bound. */
 export const MAX_UNRECORDED = 50_000;
+/** Recorded receipts kept to answer retries while the store is unreachable (oldest dropped first). */
+export const RECENT_RECEIPTS = 10_000;
 
 export class UnrecordedReceipts {
   /** Claimed without the store: being written now. */
   private readonly writing = new Map<string, ClaimItem>();
   /** Written to Kafka, receipt not yet in the store. */
   private readonly written = new Map<string, UnrecordedReceipt>();
+  /** Recorded in the store: kept for retries during an outage. */
+  private readonly recent = new Map<string, UnrecordedReceipt>();
 
   get size(): number { return this.writing.size + this.written.size; }
   hasRoomFor(n: number): boolean { return this.size + n <= MAX_UNRECORDED; }
 
   /** What this instance knows of an id without the store, if anything. */
   lookup(eventId: string): { kind: 'writing'; claim: ClaimItem } | ({ kind: 'written' } & UnrecordedReceipt) | undefined {
-    const w = this.written.get(eventId);
+    const w = this.written.get(eventId) ?? this.recent.get(eventId);
     if (w) return { kind: 'written', ...w };
     const claim = this.writing.get(eventId);
     return claim ? { kind: 'writing', claim } : undefined;
@@ -44,5 +49,18 @@ export class UnrecordedReceipts {
   pending(max: number): UnrecordedReceipt[] { return [...this.written.values()].slice(0, max); }
 
   /** The store has these now. */
-  recorded(eventIds: readonly string[]): void { for (const id of eventIds) this.written.delete(id); }
+  recorded(eventIds: readonly string[]): void {
+    for (const id of eventIds) {
+      const r = this.written.get(id);
+      this.written.delete(id);
+      if (r) this.remember(r);
+    }
+  }
+
+  /** A receipt the store has: remembered, so a retry during a later outage still replays it. */
+  remember(receipt: UnrecordedReceipt): void {
+    this.recent.delete(receipt.claim.eventId);
+    this.recent.set(receipt.claim.eventId, receipt);
+    if (this.recent.size > RECENT_RECEIPTS) this.recent.delete(this.recent.keys().next().value!);
+  }
 }

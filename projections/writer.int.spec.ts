@@ -10,6 +10,7 @@ import type { LedgerRecord } from '../ledger/reader.js';
 import { generation } from './generation.js';
 import { applyRecords, loadKnownIds } from './writer.js';
 import { projectionReader } from './reader.js';
+import { dropTestDatabase } from '../test/harness/databases.js';
 
 const subject = `sub_writer${runId}_0001`;
 let offset = 0;
@@ -18,7 +19,7 @@ const record = (event: LedgerEvent): LedgerRecord => ({ event, partition: 3, off
 describe('projection writer', () => {
   let mongo: MongoHandle;
   beforeAll(async () => { mongo = await connectMongo({ url: testEnv.MONGO_URL, db: `projector_writer_${runId}` }); });
-  afterAll(async () => { await mongo?.db.dropDatabase(); await mongo?.close(); });
+  afterAll(async () => { if (mongo) await dropTestDatabase(mongo.db); await mongo?.close(); });
 
   it('an insert that collides with a document it did not know of folds onto the stored one', async () => {
     const g = generation(mongo.db, 'gwriter');

@@ -11,6 +11,7 @@ import { connectMongo, type MongoHandle } from '../../adapters/mongo.js';
 import { CredentialStore } from '../../access/credentials.js';
 import { createTestTopics, type TestTopics } from '../../test/harness/topics.js';
 import { eventHash } from '../../contracts/consent/canonical.js';
+import { dropTestDatabase } from '../../test/harness/databases.js';
 
 const kafka = createKafka({ brokers: testEnv.KAFKA_BROKERS, clientId: `ingest-test-${runId}` });
 const port = 18180;
@@ -54,7 +55,7 @@ describe('ingest: hospital systems write to the ledger', () => {
     keyB = (await creds.create('hospital', 'org:gp-b')).apiKey;
     ingest = await startService('ingest', env, port, `ingest-${runId}`);
   });
-  afterAll(async () => { await ingest?.stop(); await mongo?.db.dropDatabase(); await mongo?.close(); });
+  afterAll(async () => { await ingest?.stop(); if (mongo) await dropTestDatabase(mongo.db); await mongo?.close(); });
 
   it('a valid event gets a 202 receipt and is on the ledger at the receipt\'s partition and offset', async () => {
     const res = await post('/v1/events', given(`t-${runId}-1`));

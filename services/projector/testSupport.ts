@@ -6,6 +6,7 @@ import { LedgerWriter } from '../../ledger/writer.js';
 import { createTestTopics, type TestTopics } from '../../test/harness/topics.js';
 import { testEnv } from '../../test/serverEnv.js';
 import type { ProjectionReader } from '../../projections/reader.js';
+import { dropTestDatabase } from '../../test/harness/databases.js';
 
 export interface ProjectorTestBed {
   kafka: Kafka;
@@ -31,7 +32,7 @@ export async function projectorTestBed(tag: string, port: number): Promise<Proje
     kafka, topics, producer, writer, mongo, env,
     close: async () => {
       await producer.disconnect();
-      await mongo.db.dropDatabase();
+      await dropTestDatabase(mongo.db);
       await mongo.close();
     },
   };

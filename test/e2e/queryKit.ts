@@ -13,6 +13,7 @@ import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { createTestTopics, type TestTopics } from '../harness/topics.js';
 import { startService, type RunningService } from '../harness/service.js';
 import { testEnv } from '../serverEnv.js';
+import { dropTestDatabase } from '../harness/databases.js';
 
 export interface QueryStack {
   kafka: Kafka;
@@ -57,7 +58,7 @@ export async function startQueryStack(tag: string, ports: { query: number; proje
     close: async () => {
       await Promise.all([query.stop(), projector.stop(), ingest?.stop()]);
       await producer.disconnect();
-      await mongo.db.dropDatabase().catch(() => undefined);
+      await dropTestDatabase(mongo.db);
       await mongo.close();
     },
   };

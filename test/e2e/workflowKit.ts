@@ -23,6 +23,7 @@ import { createTestTopics, type TestTopics } from '../harness/topics.js';
 import { startService, type RunningService } from '../harness/service.js';
 import { readTopic } from '../harness/ledger.js';
 import { testEnv } from '../serverEnv.js';
+import { dropTestDatabase } from '../harness/databases.js';
 
 export const seconds = (s: number) => s * 1000 / DAY_MS;
 
@@ -93,7 +94,7 @@ export async function startWorkflowStack(tag: string, ports: StackPorts, policy:
       await api?.close();
       await Promise.all([stack.worker.stop(), dispatcher.stop(), projector.stop()]);
       await producer.disconnect();
-      await mongo.db.dropDatabase().catch(() => undefined);
+      await dropTestDatabase(mongo.db);
       await mongo.close();
     },
   };

@@ -11,6 +11,7 @@ import { createKafka } from '../../adapters/kafka.js';
 import { connectMongo, type MongoHandle } from '../../adapters/mongo.js';
 import { CredentialStore } from '../../access/credentials.js';
 import { ensureRunning, figures, killServer, pool, secondsSince, sleep, startServer } from './faultKit.js';
+import { dropTestDatabase } from '../harness/databases.js';
 
 const N = Number(process.env.FAULTS_KAFKA_EVENTS ?? 300);
 const CONCURRENCY = 6;
@@ -49,7 +50,7 @@ describe('fault: Kafka broker SIGKILLed and restarted during ingest', () => {
   afterAll(async () => {
     await ensureRunning('kafka');
     await ingest?.stop();
-    await mongo?.db.dropDatabase().catch(() => undefined);
+    if (mongo) await dropTestDatabase(mongo.db);
     await mongo?.close();
   });
 

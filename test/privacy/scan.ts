@@ -12,6 +12,7 @@ import { connectMongo } from '../../adapters/mongo.js';
 import { connectTemporalClient } from '../../adapters/temporal.js';
 import { isValidNhsNumber } from '../../contracts/consent/primitives.js';
 import { testEnv } from '../serverEnv.js';
+import { keepForPrivacyScan } from '../harness/databases.js';
 
 const CANDIDATE = /(?<![0-9])999[0-9]{7}(?![0-9])/g;
 const TIME_LIMIT_MS = Number(process.env.PRIVACY_SCAN_SECONDS ?? 300) * 1000;
@@ -81,6 +82,8 @@ async function scanMongo(): Promise<void> {
           note(`mongo ${name}.${c.name} _id=${String(doc._id)}`, JSON.stringify(doc));
         }
       }
+      // The tests left their databases for this scan (test/harness/databases.ts): clean up after it.
+      if (keepForPrivacyScan()) await db.dropDatabase();
     }
   } finally {
     await mongo.close();
