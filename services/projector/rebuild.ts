@@ -11,11 +11,14 @@
 //    written during the switch are applied there too;
 // 5. after a grace period (readers cache the active generation for META_TTL_MS) the old generation
 //    is dropped — unless `keepPrevious` (to compare both, as the acceptance test does).
+// Throughout, it holds the rebuild lease (projections/rebuildLease.ts): one rebuild at a time, and the
+// half-built generation of a rebuild that was killed is dropped by the next one.
 import type { Kafka } from '../../adapters/kafka.js';
 import type { Db } from '../../adapters/mongo.js';
 import type { Logger } from '../../adapters/logger.js';
 import { dropGeneration, markPreviousDropped, newGenerationName, switchGeneration } from '../../projections/generation.js';
 import { META_TTL_MS } from '../../projections/reader.js';
+import { takeRebuildLease } from '../../projections/rebuildLease.js';
 import { startProjector } from './consumer.js';
 
 export interface RebuildOptions {
@@ -35,6 +38,8 @@ export interface RebuildOptions {
 export interface RebuildResult {
   generation: string;
   previous: string;
+  /** The half-built generation of a killed rebuild that this one dropped first, if any. */
+  droppedOrphan?: string;
   /** Ledger records read (valid and poison) up to the target, and how long it took. */
   records: number;
   events: number;
@@ -45,6 +50,8 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const started = performance.now();
   const name = newGenerationName();
   const groupId = `${o.groupId}.rebuild.${name}`;
+  const lease = await takeRebuildLease(o.db, name);
+  if (lease.dropped) o.log.warn({ generation: lease.dropped }, 'dropped the half-built generation of a rebuild that did not finish');
   const admin = o.kafka.admin();
   await admin.connect();
   try {
@@ -88,13 +95,14 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
         await dropGeneration(o.db, previous);
         await markPreviousDropped(o.db, previous);
       }
-      return { generation: name, previous, records, events, seconds };
+      return { generation: name, previous, records, events, seconds, droppedOrphan: lease.dropped };
     } finally {
       await projector.disconnect();
     }
   } finally {
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
+    await lease.release().catch((err: Error) => o.log.warn({ err: err.message }, 'could not release the rebuild lease; the next rebuild takes it over'));
   }
 }
 

@@ -22,7 +22,7 @@ const CHUNK = 25;
 
 function runRebuild(env: Record<string, string>, ...args: string[]) {
   return promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/projector/rebuildCli.ts', '--quiet', ...args], { env: { ...process.env, ...env }, timeout: 180_000 })
-    .then(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()!) as { generation: string; previous: string; records: number });
+    .then(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()!) as { generation: string; previous: string; records: number; droppedOrphan?: string });
 }
 
 async function documents(db: Db, name: string) {
@@ -119,19 +119,24 @@ describe('fault: projector SIGKILLed during live load and during a rebuild', () 
     child.kill('SIGKILL');
     await exited;
     await projector!.kill();
-    const orphanCollections = (await bed.mongo.db.listCollections({}, { nameOnly: true }).toArray()).filter((c) => c.name.startsWith(`projection_${building}_`)).length;
+    const collectionsOf = async (g: string) => (await bed.mongo.db.listCollections({}, { nameOnly: true }).toArray()).filter((c) => c.name.startsWith(`projection_${g}_`)).length;
+    const halfBuilt = await collectionsOf(building!);
     expect(await activeGenerationName(bed.mongo.db)).toBe(liveBefore); // readers never saw the half-built generation
     projector = await startService('projector', bed.env, port, tag);
 
     // Rebuild again, to completion, while the load goes on; the restarted projector follows the switch.
     const result = await runRebuild(bed.env);
     expect(result.previous).toBe(liveBefore);
+    // The killed rebuild's half-built generation was dropped by this one (it held the rebuild lease).
+    expect(result.droppedOrphan).toBe(building);
+    const orphanCollections = await collectionsOf(building!);
+    expect(orphanCollections).toBe(0);
     await loading;
     expect(await activeGenerationName(bed.mongo.db)).toBe(result.generation);
     const { found, twice, records } = await equalsFreshRebuild();
     figures('projector-sigkill-during-rebuild', {
       acknowledged: written.length, found: found.size, appliedTwice: twice, ledgerRecords: records,
-      killedRebuildGeneration: building!, orphanCollectionsLeft: orphanCollections, durationS: secondsSince(t0),
+      killedRebuildGeneration: building!, halfBuiltCollections: halfBuilt, orphanCollectionsAfterNextRebuild: orphanCollections, durationS: secondsSince(t0),
     });
     expect(found).toEqual(new Set(written.map((e) => e.id)));
   });
