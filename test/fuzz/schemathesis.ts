@@ -4,8 +4,8 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// FUZZ_CHECKS widens a run for exploration (e.g. `all`); the test's contract is the default three.
-export const CHECKS = (process.env.FUZZ_CHECKS ?? 'not_a_server_error,response_schema_conformance,status_code_conformance').split(',');
+// FUZZ_CHECKS widens a run for exploration (e.g. `all`); the test's contract is the default four.
+export const CHECKS = (process.env.FUZZ_CHECKS ?? 'not_a_server_error,response_schema_conformance,status_code_conformance,unsupported_method').split(',');
 
 export interface FuzzRun {
   name: string;
