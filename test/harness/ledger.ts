@@ -5,11 +5,27 @@ import { randomUUID } from 'node:crypto';
 
 export interface ReadRecord { partition: number; offset: string; key: string | undefined; value: Buffer; headers: KafkaMessage['headers'] }
 
-export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord[]> {
+/** The topic's offsets; right after a broker restart a partition may have no leader yet: wait for it. */
+async function topicOffsets(kafka: Kafka, topic: string) {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await admin.fetchTopicOffsets(topic);
+      } catch (err) {
+        const e = err as { retriable?: boolean; cause?: { retriable?: boolean } };
+        if (!(e.retriable || e.cause?.retriable) || attempt >= 60) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord[]> {
+  const ends = await topicOffsets(kafka, topic);
   const remaining = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
   const records: ReadRecord[] = [];
   if (remaining.size === 0) return records;
