@@ -10,7 +10,7 @@ help:
 	@echo "make down    stop everything 'make up' started"
 	@echo "make status  what is running"
 	@echo "make test    the whole test suite on its own servers (ports 1xxxx, data in .state/test)"
-	@echo "make bench   benchmarks against same-machine baselines"
+	@echo "make bench   benchmarks against same-machine baselines (ONLY=\"ingest audit\" for some)"
 
 up:
 	@infra/stack.sh up
@@ -32,8 +32,9 @@ test-unit:
 test-faults:
 	@STACK=test infra/stack.sh test --project faults
 
+# All benchmarks, or some: make bench ONLY="ingest decisions"
 bench:
-	@STACK=test infra/stack.sh bench
+	@STACK=test infra/stack.sh bench $(ONLY)
 
 # Issue an API credential on the dev stack, e.g. make credential ROLE=hospital PRINCIPAL=org:rxh
 credential:

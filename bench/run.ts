@@ -1,4 +1,4 @@
-// make bench: every benchmark, or those named on the command line (e.g. `make bench -- ingest`).
+// make bench: every benchmark, or those named on the command line (e.g. `make bench ONLY=ingest`).
 import { ingestBench } from './ingest.js';
 import { auditBench } from './audit.js';
 import { decisionsBench } from './decisions.js';
