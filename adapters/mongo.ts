@@ -42,6 +42,24 @@ export function isDuplicateKey(err: unknown): boolean {
   return err.code === 11000 || (err.code === 1 && /UNIQUE constraint failed/.test(err.message));
 }
 
+
+/**
+ * Insert each document unless its _id exists (unordered: one round trip); returns the indices (in
+ * `docs`) of those that were not inserted because the _id existed.
+ * A failure without per-document errors (a lost connection) is thrown: then nothing is known inserted.
+ */
+export async function insertIgnoringDuplicates<T extends { _id: string }>(col: Collection<T>, docs: T[]): Promise<Set<number>> {
+  try {
+    await col.insertMany(docs as never, { ordered: false });
+    return new Set();
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: { index: number; code?: number; errmsg?: string }[] }).writeErrors;
+    const duplicate = (w: { code?: number; errmsg?: string }) => w.code === 11000 || /UNIQUE constraint failed/.test(w.errmsg ?? '');
+    if (!writeErrors?.length || !writeErrors.every(duplicate)) throw err;
+    return new Set(writeErrors.map((w) => w.index));
+  }
+}
+
 /** True when the error means "the database cannot be reached right now" (→ 503, retry later). */
 export function isUnavailable(err: unknown, depth = 0): boolean {
   const e = err as { name?: string; message?: string; cause?: unknown } | null;

@@ -13,7 +13,7 @@
 // Completion is an INSERT into a second collection (`ingest_receipts_written`), not an update of the
 // claim: FerretDB 1.x hangs on one update command carrying ~100 statements (a 500-event batch never
 // completed) and can lose one of two concurrent updates of a document; inserts have neither problem.
-import { isUnavailable, type Collection, type Db } from '../adapters/mongo.js';
+import { insertIgnoringDuplicates, isUnavailable, type Collection, type Db } from '../adapters/mongo.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { eventHash } from '../contracts/consent/canonical.js';
 import { DomainError } from '../adapters/http/problems.js';
@@ -145,9 +145,6 @@ export class ReceiptStore {
     return { eventId: w.position.eventId, source: w.event.source, contentHash: contentHash(w.event) };
   }
 
-  /** Receipts kept in memory, waiting for the store. */
-  get unrecordedCount(): number { return this.unrecorded.size; }
-
   /** Whether a write can be accepted now: the store answers, or there is room to keep its receipt. */
   async acceptsWrites(): Promise<boolean> {
     if (this.unrecorded.hasRoomFor(1)) return true;
@@ -156,7 +153,7 @@ export class ReceiptStore {
 
   private scheduleRecording(): void {
     receiptMetrics.unrecorded.set(this.unrecorded.size);
-    if (this.recordTimer || this.unrecorded.pending(1).length === 0) return;
+    if (this.recordTimer || !this.unrecorded.hasPending) return;
     this.recordTimer = setTimeout(() => {
       this.recordUnrecorded().catch(() => this.markStoreDown()).finally(() => {
         this.recordTimer = undefined;
@@ -172,11 +169,11 @@ export class ReceiptStore {
     if (batch.length === 0) return;
     const ids = batch.map((r) => r.claim.eventId);
     const claimedAt = this.clock();
-    const taken = await insertIgnoringDuplicates(this.col, batch.map(({ claim }) => ({
+    const existed = await insertIgnoringDuplicates(this.col, batch.map(({ claim }) => ({
       _id: claim.eventId, source: claim.source, contentHash: claim.contentHash, state: 'pending' as const, owner: this.owner, claimedAt,
     })));
-    if (taken.length > 0) {
-      const existing = await this.col.find({ _id: { $in: taken } }).toArray();
+    if (existed.size > 0) {
+      const existing = await this.col.find({ _id: { $in: ids.filter((_, i) => existed.has(i)) } }).toArray();
       const hashes = new Map(batch.map((r) => [r.claim.eventId, r.claim.contentHash]));
       for (const doc of existing) if (doc.contentHash !== hashes.get(doc._id)) this.opts.onReusedId?.(doc._id);
     }
@@ -187,19 +184,8 @@ export class ReceiptStore {
   private async claimBatch(items: readonly ClaimItem[]): Promise<Claim[]> {
     const claimedAt = this.clock();
     const docs = items.map((i) => ({ _id: i.eventId, source: i.source, contentHash: i.contentHash, state: 'pending' as const, owner: this.owner, claimedAt }));
-    const taken = new Set<number>();
-    try {
-      await this.col.insertMany(docs, { ordered: false });
-    } catch (err) {
-      const writeErrors = (err as { writeErrors?: { index: number; err?: unknown; code?: number; errmsg?: string }[] }).writeErrors;
-      // A lost connection also surfaces as a bulk-write error, with an empty writeErrors list: then
-      // nothing is known to be claimed, and treating every id as claimed would write duplicates.
-      if (!writeErrors?.length) throw err;
-      for (const w of writeErrors) {
-        if (w.code === 11000 || /UNIQUE constraint failed/.test(w.errmsg ?? '')) taken.add(w.index);
-        else throw err;
-      }
-    }
+    // A lost connection throws (nothing is known claimed: treating every id as claimed would write copies).
+    const taken = await insertIgnoringDuplicates(this.col, docs);
     if (taken.size === 0) return items.map(() => ({ kind: 'claimed' as const }));
     // A retried batch: read the existing claims and receipts in one query each (FerretDB answers an
     // _id lookup with a scan, so one scan per collection beats one per event).
@@ -263,17 +249,5 @@ export class ReceiptStore {
       await new Promise((res) => setTimeout(res, 100));
     }
     return undefined;
-  }
-}
-
-/** Insert each document unless its _id exists; returns the ids that existed. */
-async function insertIgnoringDuplicates<T extends { _id: string }>(col: Collection<T>, docs: T[]): Promise<string[]> {
-  try {
-    await col.insertMany(docs as never, { ordered: false });
-    return [];
-  } catch (err) {
-    const writeErrors = (err as { writeErrors?: { index: number; code?: number; errmsg?: string }[] }).writeErrors;
-    if (!writeErrors?.length || !writeErrors.every((w) => w.code === 11000 || /UNIQUE constraint failed/.test(w.errmsg ?? ''))) throw err;
-    return writeErrors.map((w) => docs[w.index]!._id);
   }
 }

@@ -45,8 +45,14 @@ export class UnrecordedReceipts {
     this.written.set(receipt.claim.eventId, receipt);
   }
 
-  /** Receipts waiting for the store (at most `max`). */
-  pending(max: number): UnrecordedReceipt[] { return [...this.written.values()].slice(0, max); }
+  get hasPending(): boolean { return this.written.size > 0; }
+
+  /** Receipts waiting for the store (the oldest `max`). */
+  pending(max: number): UnrecordedReceipt[] {
+    const out: UnrecordedReceipt[] = [];
+    for (const r of this.written.values()) { if (out.length >= max) break; out.push(r); }
+    return out;
+  }
 
   /** The store has these now. */
   recorded(eventIds: readonly string[]): void {

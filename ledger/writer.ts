@@ -69,8 +69,6 @@ export interface LedgerWriterOptions {
 
 export interface ResendInfo { attempt: number; failure: SendFailure; reason: string; eventIds: string[] }
 
-class LedgerRefused extends Error {}
-
 const RESEND_MAX_BACKOFF_MS = 2000;
 
 const tracer = trace.getTracer('consent-ledger/ledger-writer');
@@ -226,7 +224,7 @@ export class LedgerWriter {
           // The broker refused the records, but kafkajs also rewound the sequence numbers of any
           // partition of this batch that it did append: a fresh producer id keeps them from being reused.
           this.needsFreshProducer = true;
-          throw new LedgerRefused(reason);
+          throw new Error(reason); // send(): the batch fails as refused
         }
         if (failure === 'producer-state') this.needsFreshProducer = true;
         // Callers keep waiting until their deadline (then 503); a resend that lands before answers them.

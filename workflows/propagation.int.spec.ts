@@ -13,7 +13,7 @@ import { CredentialStore } from '../access/credentials.js';
 import { NoticeStore } from '../revocations/notices.js';
 import { revocationRoutesFor } from '../services/query/revocationWiring.js';
 import { Router } from 'express';
-import { eventually, startReceiver, startWorkflowStack, testPolicy, type Receiver, type WorkflowStack } from '../test/e2e/workflowKit.js';
+import { eventually, startWorkflowStack, testPolicy, type Receiver, type WorkflowStack } from '../test/e2e/workflowKit.js';
 
 const policy = testPolicy({ coolingOffS: 60, ackS: 20, remindS: [10] });
 const ALL: Scope = { purposes: '*', dataCategories: '*', dataUserCategories: '*', jurisdictions: '*' };
@@ -26,13 +26,9 @@ function envelope(type: string, id: string, subject: string, data: object, occur
 const release = (subject: string, dataUserId: string) =>
   envelope('release.recorded', `${runId}-rel-${subject.slice(-6)}-${dataUserId}`, subject, { releaseId: `${runId}-rel`, dataUserId, purpose: 'research', dataCategories: ['ehr'] }, iso(Date.now() - 2000));
 
-interface HolderRow { dataUserId: string; noticeId: string | null; sentAt: string | null; acknowledgedAt: string | null; overdue: boolean; deliveryAttempts: number; webhookDeliveredAt: string | null }
-interface Status { completedAt: string | null; holders: HolderRow[] }
-
 describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks)', () => {
   let stack: WorkflowStack;
   let auditor: string;
-  const receivers: Receiver[] = [];
   const keys = new Map<string, string>();
 
   beforeAll(async () => {
@@ -40,30 +36,17 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     auditor = await stack.key('auditor', 'auditor:test');
   }, 120_000);
   afterAll(async () => {
-    await Promise.all(receivers.map((r) => r.close()));
     await stack?.close();
   }, 60_000);
 
-  const call = (path: string, key: string, method = 'GET', body?: unknown) => fetch(`${stack.api!.url}${path}`, {
-    method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
   async function dataUser(name: string, port: number, status: number): Promise<{ id: string; receiver: Receiver }> {
     const id = `du_${name}_${tag}`;
-    const key = await stack.key('dataUser', id);
+    const { key, receiver } = await stack.webhookHolder(id, port, status);
     keys.set(id, key);
-    const receiver = await startReceiver(port, status);
-    receivers.push(receiver);
-    const res = await call(`/v1/data-users/${id}/webhook`, key, 'PUT', { url: receiver.url });
-    expect(res.status).toBe(200);
-    receiver.secret = Buffer.from(((await res.json()) as { secret: string }).secret, 'base64url');
     return { id, receiver };
   }
-  const acknowledge = (dataUserId: string, noticeId: string) => call(`/v1/revocations/${noticeId}/acknowledgement`, keys.get(dataUserId)!, 'POST');
-  const status = async (withdrawalId: string) => {
-    const res = await call(`/v1/withdrawals/${withdrawalId}`, auditor);
-    return res.status === 200 ? ((await res.json()) as Status) : undefined;
-  };
+  const acknowledge = (dataUserId: string, noticeId: string) => stack.call(`/v1/revocations/${noticeId}/acknowledgement`, keys.get(dataUserId)!, 'POST');
+  const status = (withdrawalId: string) => stack.withdrawalStatus(withdrawalId, auditor);
   // The logical ledger: readers dedupe physical copies by event id (a crash between Kafka's ack and the receipt may leave two).
   const ofType = (events: LedgerEvent[], type: string, withdrawalId: string) => [...new Map(
     events.filter((e) => e.type === type && (e.data as { withdrawalId?: string }).withdrawalId === withdrawalId).map((e) => [e.id, e]),
@@ -101,7 +84,7 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
 
     // Another data user cannot see or acknowledge it; its owner can pull it.
     expect((await acknowledge(a.id, cNotice)).status).toBe(404);
-    const pulled = (await (await call('/v1/revocations?limit=10', keys.get(c.id)!)).json()) as { items: { noticeId: string }[] };
+    const pulled = (await (await stack.call('/v1/revocations?limit=10', keys.get(c.id)!)).json()) as { items: { noticeId: string }[] };
     expect(pulled.items.map((n) => n.noticeId)).toEqual([cNotice]);
 
     let events = await stack.ledger();
@@ -132,9 +115,9 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
     const s = await eventually(async () => { const st = await status(withdrawalId); return st?.completedAt ? st : undefined; }, 30_000, 'completion');
     expect(s.holders).toEqual([]);
-    expect((await call(`/v1/withdrawals/${withdrawalId}`, await stack.key('hospital', 'org:rxh'))).status).toBe(200);
-    expect((await call(`/v1/withdrawals/${withdrawalId}`, await stack.key('hospital', 'org:other'))).status).toBe(404);
-    expect((await call(`/v1/withdrawals/${withdrawalId}`, keys.values().next().value!)).status).toBe(403);
+    expect((await stack.call(`/v1/withdrawals/${withdrawalId}`, await stack.key('hospital', 'org:rxh'))).status).toBe(200);
+    expect((await stack.call(`/v1/withdrawals/${withdrawalId}`, await stack.key('hospital', 'org:other'))).status).toBe(404);
+    expect((await stack.call(`/v1/withdrawals/${withdrawalId}`, keys.values().next().value!)).status).toBe(403);
   }, 60_000);
 
   it('the worker is killed mid-propagation and restarted: it completes, every notice delivered, one notice id per holder', async () => {

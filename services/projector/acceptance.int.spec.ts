@@ -2,16 +2,13 @@
 // let it catch up — the final projection equals a fresh `rebuild`, document by document, and no event
 // is applied twice. Then a rebuild switches over while the projector runs, and it follows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { runId } from '../../test/serverEnv.js';
 import { startService, type RunningService } from '../../test/harness/service.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { given } from '../../contracts/consent/fixtures.js';
 import { projectionReader, type ProjectionReader } from '../../projections/reader.js';
-import { activeGenerationName, generation } from '../../projections/generation.js';
-import type { Db } from '../../adapters/mongo.js';
-import { caughtUp, endOffsets, projectorTestBed, type ProjectorTestBed } from './testSupport.js';
+import { activeGenerationName } from '../../projections/generation.js';
+import { caughtUp, endOffsets, generationDocuments, projectorTestBed, runRebuild, type ProjectorTestBed } from './testSupport.js';
 import { sampleLedger } from './ledgerSample.js';
 
 const port = 18201;
@@ -19,22 +16,6 @@ const tag = `projacc-${runId}`;
 const prefix = `acc${runId}`;
 const SUBJECTS = Number(process.env.PROJECTOR_ACCEPTANCE_SUBJECTS ?? 500);
 
-async function runRebuild(env: Record<string, string>, ...args: string[]) {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/projector/rebuildCli.ts', '--quiet', ...args], {
-    env: { ...process.env, ...env }, timeout: 200_000,
-  });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as { generation: string; previous: string; records: number };
-}
-
-async function documents(db: Db, name: string) {
-  const g = generation(db, name);
-  const byId = (a: { _id?: unknown }, b: { _id?: unknown }) => (String(a._id) < String(b._id) ? -1 : 1);
-  return {
-    subjects: (await g.subjects.find({}).toArray()).sort(byId),
-    dataUsers: (await g.dataUsers.find({}).toArray()).sort(byId),
-    progress: (await g.progress.find({}).project({ updatedAt: 0 }).toArray()).sort(byId),
-  };
-}
 
 describe('projector acceptance: crash mid-batch, restart, equal to a rebuild', () => {
   let bed: ProjectorTestBed;
@@ -72,8 +53,8 @@ describe('projector acceptance: crash mid-batch, restart, equal to a rebuild', (
     const result = await runRebuild(bed.env, '--keep-previous');
     expect(result.previous).toBe(live);
     expect(BigInt(result.records)).toBe(total);
-    const rebuilt = await documents(bed.mongo.db, result.generation);
-    const before = await documents(bed.mongo.db, live);
+    const rebuilt = await generationDocuments(bed.mongo.db, result.generation);
+    const before = await generationDocuments(bed.mongo.db, live);
     expect(before.subjects).toHaveLength(SUBJECTS);
     expect(before.subjects).toEqual(rebuilt.subjects);
     expect(before.dataUsers).toEqual(rebuilt.dataUsers);

@@ -1,7 +1,10 @@
 // Shared set-up of the projector's integration tests and bench: own topics, own database, a ledger
 // writer on the test topic, and "wait until the projection has applied everything on the ledger".
 import { createIdempotentProducer, createKafka, partitionCount, type Kafka, type Producer } from '../../adapters/kafka.js';
-import { connectMongo, type MongoHandle } from '../../adapters/mongo.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { connectMongo, type Db, type MongoHandle } from '../../adapters/mongo.js';
+import { generation } from '../../projections/generation.js';
 import { LedgerWriter } from '../../ledger/writer.js';
 import { createTestTopics, type TestTopics } from '../../test/harness/topics.js';
 import { testEnv } from '../../test/serverEnv.js';
@@ -57,4 +60,26 @@ export async function caughtUp(kafka: Kafka, topic: string, reader: ProjectionRe
     const ok = await reader.waitForOffset(partition, (end - 1n).toString(), Math.max(1, deadline - Date.now()));
     if (!ok) throw new Error(`projection did not reach offset ${end - 1n} on partition ${partition} in ${timeoutMs} ms`);
   }
+}
+
+/** What the rebuild CLI prints as its last line (services/projector/rebuildCli.ts). */
+export interface RebuildSummary { generation: string; previous: string; records: number; droppedOrphan?: string }
+
+/** Run the rebuild CLI as an operator would, in its own process (so a test can also SIGKILL one). */
+export async function runRebuild(env: Record<string, string>, ...args: string[]): Promise<RebuildSummary> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/projector/rebuildCli.ts', '--quiet', ...args], {
+    env: { ...process.env, ...env }, timeout: 200_000,
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as RebuildSummary;
+}
+
+/** A generation's documents in _id order (progress without its timestamp), to compare two generations. */
+export async function generationDocuments(db: Db, name: string) {
+  const g = generation(db, name);
+  const byId = (a: { _id?: unknown }, b: { _id?: unknown }) => (String(a._id) < String(b._id) ? -1 : 1);
+  return {
+    subjects: (await g.subjects.find({}).toArray()).sort(byId),
+    dataUsers: (await g.dataUsers.find({}).toArray()).sort(byId),
+    progress: (await g.progress.find({}).project({ updatedAt: 0 }).toArray()).sort(byId),
+  };
 }

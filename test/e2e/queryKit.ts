@@ -2,12 +2,12 @@
 // projector (and optionally ingest) as processes, credentials per role, and a way to put events on the
 // ledger directly (the same appendOnce path system components use).
 import { randomUUID } from 'node:crypto';
-import { createKafka, createIdempotentProducer, partitionCount, type Kafka, type Producer } from '../../adapters/kafka.js';
+import { createKafka, partitionCount, type Kafka } from '../../adapters/kafka.js';
+import { createLogger } from '../../adapters/logger.js';
 import { connectMongo, type MongoHandle } from '../../adapters/mongo.js';
 import { CredentialStore } from '../../access/credentials.js';
 import type { Role } from '../../access/credentials.js';
-import { LedgerWriter } from '../../ledger/writer.js';
-import { ReceiptStore } from '../../ledger/receipts.js';
+import { openLedgerAppender } from '../../ledger/appender.js';
 import { appendOnce } from '../../ledger/appendOnce.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { createTestTopics, type TestTopics } from '../harness/topics.js';
@@ -38,18 +38,18 @@ export async function startQueryStack(tag: string, ports: { query: number; proje
   const env = { ...topics.env, MONGO_DB: db, QUERY_PORT: String(ports.query), PROJECTOR_PORT: String(ports.projector), PROJECTOR_GROUP_ID: `projector-${tag}`, ...extraEnv };
   const mongo = await connectMongo({ url: testEnv.MONGO_URL, db });
   const creds = new CredentialStore(mongo.db);
-  const producer: Producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  const writer = new LedgerWriter(producer, { topic: topics.names.ledger, partitions: await partitionCount(kafka, topics.names.ledger) });
-  const receipts = new ReceiptStore(mongo.db, randomUUID());
+  const ledger = await openLedgerAppender({
+    kafka, db: mongo.db, owner: randomUUID(), log: createLogger(`query-test-${tag}`, 'warn'),
+    topic: topics.names.ledger, partitions: await partitionCount(kafka, topics.names.ledger),
+  });
   const projector = await startService('projector', env, ports.projector, `projector-${tag}`);
   const query = await startService('query', env, ports.query, `query-${tag}`);
   const ingest = ports.ingest ? await startService('ingest', { ...env, INGEST_PORT: String(ports.ingest), PSEUDONYM_KEY: Buffer.alloc(32, 7).toString('base64') }, ports.ingest, `ingest-${tag}`) : undefined;
   return {
     kafka, topics, mongo, env, projector, query, ingest,
     key: async (role, principal) => (await creds.create(role, principal)).apiKey,
-    append: async (events) => { await appendOnce({ writer, receipts }, events); },
-    write: async (events) => { await writer.appendAll(events); },
+    append: async (events) => { await appendOnce(ledger, events); },
+    write: async (events) => { await ledger.writer.appendAll(events); },
     call: (path, key, init = {}) => fetch(`${path.startsWith('http') ? '' : query.url}${path}`, {
       method: init.method ?? (init.body !== undefined || init.raw !== undefined ? 'POST' : 'GET'),
       headers: { authorization: `Bearer ${key}`, ...(init.body !== undefined || init.raw !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -57,7 +57,7 @@ export async function startQueryStack(tag: string, ports: { query: number; proje
     }),
     close: async () => {
       await Promise.all([query.stop(), projector.stop(), ingest?.stop()]);
-      await producer.disconnect();
+      await ledger.close();
       await dropTestDatabase(mongo.db);
       await mongo.close();
     },

@@ -96,12 +96,10 @@ describe('observability: one trace from ingest to the webhook; /metrics on every
   it('a withdrawal posted to ingest is one trace through the ledger, projector, dispatcher, workflow, activities and the webhook call', async () => {
     const dataUserId = `du_trace_${tag}`;
     const key = await stack.key('dataUser', dataUserId);
-    const put = await fetch(`${stack.api!.url}/v1/data-users/${dataUserId}/webhook`, {
-      method: 'PUT', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ url: receiver.url }),
-    });
+    const put = await stack.call(`/v1/data-users/${dataUserId}/webhook`, key, 'PUT', { url: receiver.url });
     expect(put.status).toBe(200);
     receiver.onDelivery = (noticeId) => {
-      void fetch(`${stack.api!.url}/v1/revocations/${noticeId}/acknowledgement`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+      void stack.call(`/v1/revocations/${noticeId}/acknowledgement`, key, 'POST');
     };
     const subject = `sub_${tag}_traced`;
     const now = Date.now();

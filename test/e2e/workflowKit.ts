@@ -5,14 +5,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Router } from 'express';
-import { createKafka, createIdempotentProducer, partitionCount, type Kafka, type Producer } from '../../adapters/kafka.js';
+import { createKafka, partitionCount, type Kafka } from '../../adapters/kafka.js';
 import { connectMongo, type MongoHandle } from '../../adapters/mongo.js';
 import { createApp, listen, type RunningServer } from '../../adapters/http/app.js';
 import { createLogger } from '../../adapters/logger.js';
 import { authenticate } from '../../access/authenticate.js';
 import { CredentialStore, type Role } from '../../access/credentials.js';
-import { LedgerWriter } from '../../ledger/writer.js';
-import { ReceiptStore } from '../../ledger/receipts.js';
+import { openLedgerAppender } from '../../ledger/appender.js';
 import { appendOnce } from '../../ledger/appendOnce.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { DAY_MS, type Policy } from '../../contracts/consent/policy.js';
@@ -48,9 +47,21 @@ export interface WorkflowStack {
   startWorker(): Promise<RunningService>;
   append(events: LedgerEvent[]): Promise<void>;
   key(role: Role, principal: string): Promise<string>;
+  /** A call to the revocation API (needs `ports.api`); a body makes it JSON. */
+  call(path: string, key: string, method?: string, body?: unknown): Promise<Response>;
+  /** GET /v1/withdrawals/{id}: undefined until it answers 200. */
+  withdrawalStatus(withdrawalId: string, key: string): Promise<WithdrawalStatus | undefined>;
+  /** A data user with its own key and a webhook receiver on `port` (closed with the stack). */
+  webhookHolder(dataUserId: string, port: number, status: number): Promise<{ key: string; receiver: Receiver }>;
   ledger(): Promise<LedgerEvent[]>;
   close(): Promise<void>;
 }
+
+export interface HolderStatus {
+  dataUserId: string; noticeId: string | null; sentAt: string | null; acknowledgedAt: string | null;
+  overdue: boolean; deliveryAttempts: number; webhookDeliveredAt: string | null;
+}
+export interface WithdrawalStatus { completedAt: string | null; holders: HolderStatus[] }
 
 export interface StackPorts { projector: number; dispatcher: number; worker: number; api?: number }
 
@@ -67,10 +78,11 @@ export async function startWorkflowStack(tag: string, ports: StackPorts, policy:
   };
   const mongo = await connectMongo({ url: testEnv.MONGO_URL, db });
   const creds = new CredentialStore(mongo.db);
-  const producer: Producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  const writer = new LedgerWriter(producer, { topic: topics.names.ledger, partitions: await partitionCount(kafka, topics.names.ledger) });
-  const receipts = new ReceiptStore(mongo.db, randomUUID());
+  const ledger = await openLedgerAppender({
+    kafka, db: mongo.db, owner: randomUUID(), log: createLogger(`workflow-test-${tag}`, 'warn'),
+    topic: topics.names.ledger, partitions: await partitionCount(kafka, topics.names.ledger),
+  });
+  const receivers: Receiver[] = [];
   const startWorker = () => startService('worker', env, ports.worker, `worker-${tag}`);
   const [projector, dispatcher, worker] = await Promise.all([
     startService('projector', env, ports.projector, `projector-${tag}`),
@@ -87,13 +99,34 @@ export async function startWorkflowStack(tag: string, ports: StackPorts, policy:
   }
   const stack: WorkflowStack = {
     kafka, topics, mongo, env, reader: projectionReader(mongo.db), projector, dispatcher, worker, api, startWorker,
-    append: async (events) => { await appendOnce({ writer, receipts }, events); },
+    append: async (events) => { await appendOnce(ledger, events); },
     key: async (role, principal) => (await creds.create(role, principal)).apiKey,
+    call: (path, key, method = 'GET', body) => {
+      if (!api) throw new Error('this workflow stack was started without the revocation API (ports.api)');
+      return fetch(`${api.url}${path}`, {
+        method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    },
+    withdrawalStatus: async (withdrawalId, key) => {
+      const res = await stack.call(`/v1/withdrawals/${withdrawalId}`, key).catch(() => undefined);
+      return res?.status === 200 ? ((await res.json()) as WithdrawalStatus) : undefined;
+    },
+    webhookHolder: async (dataUserId, port, status) => {
+      const key = await stack.key('dataUser', dataUserId);
+      const receiver = await startReceiver(port, status);
+      receivers.push(receiver);
+      const res = await stack.call(`/v1/data-users/${dataUserId}/webhook`, key, 'PUT', { url: receiver.url });
+      if (res.status !== 200) throw new Error(`webhook registration for ${dataUserId} answered ${res.status}`);
+      receiver.secret = Buffer.from(((await res.json()) as { secret: string }).secret, 'base64url');
+      return { key, receiver };
+    },
     ledger: async () => (await readTopic(kafka, topics.names.ledger)).map((r) => JSON.parse(r.value.toString('utf8')) as LedgerEvent),
     close: async () => {
+      await Promise.all(receivers.map((r) => r.close()));
       await api?.close();
       await Promise.all([stack.worker.stop(), dispatcher.stop(), projector.stop()]);
-      await producer.disconnect();
+      await ledger.close();
       await dropTestDatabase(mongo.db);
       await mongo.close();
     },

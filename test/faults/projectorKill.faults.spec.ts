@@ -2,15 +2,13 @@
 // together with the live projector while events keep arriving. After restart and catch-up the live
 // projection equals a fresh rebuild document by document, and no subject holds an event id twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { runId } from '../serverEnv.js';
 import { startService, type RunningService } from '../harness/service.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
-import type { Db } from '../../adapters/mongo.js';
 import { projectionReader, type ProjectionReader } from '../../projections/reader.js';
 import { activeGenerationName, generation } from '../../projections/generation.js';
-import { caughtUp, projectorTestBed, type ProjectorTestBed } from '../../services/projector/testSupport.js';
+import { caughtUp, generationDocuments, projectorTestBed, runRebuild, type ProjectorTestBed } from '../../services/projector/testSupport.js';
 import { sampleLedger } from '../../services/projector/ledgerSample.js';
 import { figures, secondsSince, sleep } from './faultKit.js';
 
@@ -20,20 +18,6 @@ const prefix = `fpk${runId}`;
 const PER_PHASE = Number(process.env.FAULTS_PROJECTOR_SUBJECTS ?? 100);
 const CHUNK = 25;
 
-function runRebuild(env: Record<string, string>, ...args: string[]) {
-  return promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/projector/rebuildCli.ts', '--quiet', ...args], { env: { ...process.env, ...env }, timeout: 180_000 })
-    .then(({ stdout }) => JSON.parse(stdout.trim().split('\n').pop()!) as { generation: string; previous: string; records: number; droppedOrphan?: string });
-}
-
-async function documents(db: Db, name: string) {
-  const g = generation(db, name);
-  const byId = (a: { _id?: unknown }, b: { _id?: unknown }) => (String(a._id) < String(b._id) ? -1 : 1);
-  return {
-    subjects: (await g.subjects.find({}).toArray()).sort(byId),
-    dataUsers: (await g.dataUsers.find({}).toArray()).sort(byId),
-    progress: (await g.progress.find({}).project({ updatedAt: 0 }).toArray()).sort(byId),
-  };
-}
 
 /** Event ids held more than once by one subject's records. */
 function appliedTwice(subjects: readonly { records: readonly { event: { id: string } }[] }[]): string[] {
@@ -63,8 +47,8 @@ describe('fault: projector SIGKILLed during live load and during a rebuild', () 
     const live = await activeGenerationName(bed.mongo.db);
     const result = await runRebuild(bed.env, '--keep-previous');
     expect(result.previous).toBe(live);
-    const before = await documents(bed.mongo.db, live);
-    const rebuilt = await documents(bed.mongo.db, result.generation);
+    const before = await generationDocuments(bed.mongo.db, live);
+    const rebuilt = await generationDocuments(bed.mongo.db, result.generation);
     expect(before.subjects).toEqual(rebuilt.subjects);
     expect(before.dataUsers).toEqual(rebuilt.dataUsers);
     expect(before.progress).toEqual(rebuilt.progress);

@@ -6,20 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { runId } from '../serverEnv.js';
 import { ledgerEvent, SCOPE_ALL } from '../e2e/queryKit.js';
-import { eventually, startReceiver, startWorkflowStack, testPolicy, type Receiver, type WorkflowStack } from '../e2e/workflowKit.js';
+import { eventually, startWorkflowStack, testPolicy, type Receiver, type WorkflowStack } from '../e2e/workflowKit.js';
 import { ensureRunning, figures, killServer, secondsSince, sleep, startServer } from './faultKit.js';
 
 const tag = `ft${runId.replace(/[^A-Za-z0-9]/g, '')}`;
 const policy = testPolicy({ coolingOffS: 60, ackS: 120 });
 
-interface HolderRow { dataUserId: string; noticeId: string | null; acknowledgedAt: string | null; deliveryAttempts: number }
-interface Status { completedAt: string | null; holders: HolderRow[] }
-
 describe('fault: worker and Temporal dev server SIGKILLed during withdrawal propagation', () => {
   let stack: WorkflowStack;
   let auditor: string;
-  const receivers: Receiver[] = [];
-  const keys = new Map<string, string>();
   /** Each acknowledgement attempt's HTTP status (0: no answer), per notice: shown when a propagation does not complete. */
   const ackAttempts = new Map<string, number[]>();
 
@@ -29,32 +24,18 @@ describe('fault: worker and Temporal dev server SIGKILLed during withdrawal prop
   }, 150_000);
   afterAll(async () => {
     await ensureRunning('temporal');
-    await Promise.all(receivers.map((r) => r.close()));
     await stack?.close();
   }, 90_000);
 
-  const call = (path: string, key: string, method = 'GET', body?: unknown) => fetch(`${stack.api!.url}${path}`, {
-    method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const status = async (withdrawalId: string) => {
-    const res = await call(`/v1/withdrawals/${withdrawalId}`, auditor).catch(() => undefined);
-    return res?.status === 200 ? ((await res.json()) as Status) : undefined;
-  };
+  const status = (withdrawalId: string) => stack.withdrawalStatus(withdrawalId, auditor);
   /** A holder whose webhook answers 503 until told otherwise, and acknowledges each notice it accepts. */
   async function holder(name: string, port: number): Promise<{ id: string; receiver: Receiver }> {
     const id = `du_${name}_${tag}`;
-    const key = await stack.key('dataUser', id);
-    keys.set(id, key);
-    const receiver = await startReceiver(port, 503);
-    receivers.push(receiver);
-    const res = await call(`/v1/data-users/${id}/webhook`, key, 'PUT', { url: receiver.url });
-    expect(res.status).toBe(200);
-    receiver.secret = Buffer.from(((await res.json()) as { secret: string }).secret, 'base64url');
+    const { key, receiver } = await stack.webhookHolder(id, port, 503);
     // The acknowledgement is retried like any client would (503 while Temporal is away).
     receiver.onDelivery = (d) => { void (async () => {
       for (let i = 0; i < 120; i++) {
-        const r = await call(`/v1/revocations/${d.noticeId}/acknowledgement`, key, 'POST').catch(() => undefined);
+        const r = await stack.call(`/v1/revocations/${d.noticeId}/acknowledgement`, key, 'POST').catch(() => undefined);
         ackAttempts.set(d.noticeId, [...(ackAttempts.get(d.noticeId) ?? []), r?.status ?? 0]);
         if (r?.status === 202) return;
         await sleep(500);
