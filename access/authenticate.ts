@@ -5,7 +5,9 @@ import { isUnavailable } from '../adapters/mongo.js';
 import type { Caller, CredentialStore, Role } from './credentials.js';
 
 declare module 'express-serve-static-core' {
-  interface Request { caller?: Caller }
+  interface Request {
+    caller?: Caller;
+  }
 }
 
 export function authenticate(store: CredentialStore): RequestHandler {
@@ -28,7 +30,8 @@ export function requireRole(...roles: Role[]): RequestHandler {
   return (req, _res, next) => {
     const caller = req.caller;
     if (!caller) return next(new DomainError('unauthenticated', 'no credential'));
-    if (!roles.includes(caller.role)) return next(new DomainError('forbidden', `this endpoint is for: ${roles.join(', ')}`));
+    if (!roles.includes(caller.role))
+      return next(new DomainError('forbidden', `this endpoint is for: ${roles.join(', ')}`));
     next();
   };
 }

@@ -9,7 +9,11 @@ export const ROLES = ['hospital', 'dataUser', 'auditor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who is calling: the role and the principal it acts as (org:<slug>, du_…, or a name). */
-export interface Caller { keyId: string; role: Role; principal: string }
+export interface Caller {
+  keyId: string;
+  role: Role;
+  principal: string;
+}
 
 interface CredentialDoc {
   _id: string;
@@ -32,7 +36,12 @@ export class CredentialStore {
    * `staleMs`: while the database is unreachable, a key seen within this long still authenticates
    * (so hospitals can keep writing to the ledger through a database outage).
    */
-  constructor(db: Db, private readonly cacheMs = 10_000, private readonly now = () => Date.now(), private readonly staleMs = 15 * 60_000) {
+  constructor(
+    db: Db,
+    private readonly cacheMs = 10_000,
+    private readonly now = () => Date.now(),
+    private readonly staleMs = 15 * 60_000,
+  ) {
     this.col = db.collection<CredentialDoc>('credentials');
   }
 
@@ -40,19 +49,29 @@ export class CredentialStore {
     const keyId = randomBytes(9).toString('base64url');
     const secret = randomBytes(32).toString('base64url');
     await this.col.insertOne({
-      _id: keyId, role, principal, secretSha256: sha256(secret).toString('hex'), createdAt: new Date(this.now()).toISOString(),
+      _id: keyId,
+      role,
+      principal,
+      secretSha256: sha256(secret).toString('hex'),
+      createdAt: new Date(this.now()).toISOString(),
     });
     return { keyId, apiKey: `cl.${keyId}.${secret}` };
   }
 
   async revoke(keyId: string): Promise<boolean> {
-    const r = await this.col.updateOne({ _id: keyId, revokedAt: { $exists: false } }, { $set: { revokedAt: new Date(this.now()).toISOString() } });
+    const r = await this.col.updateOne(
+      { _id: keyId, revokedAt: { $exists: false } },
+      { $set: { revokedAt: new Date(this.now()).toISOString() } },
+    );
     this.cache.delete(keyId);
     return r.modifiedCount === 1;
   }
 
   list(): Promise<Omit<CredentialDoc, 'secretSha256'>[]> {
-    return this.col.find({}, { projection: { secretSha256: 0 } }).sort({ createdAt: 1 }).toArray();
+    return this.col
+      .find({}, { projection: { secretSha256: 0 } })
+      .sort({ createdAt: 1 })
+      .toArray();
   }
 
   /** The caller a presented key belongs to, or undefined for anything unknown, malformed or revoked. */

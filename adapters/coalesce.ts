@@ -5,11 +5,16 @@ export class Coalescer<In, Out> {
   private queue: { item: In; resolve(o: Out): void; reject(e: unknown): void }[] = [];
   private flushing = false;
 
-  constructor(private readonly flushFn: (items: In[]) => Promise<Out[]>, private readonly maxBatch = 1000) {}
+  constructor(
+    private readonly flushFn: (items: In[]) => Promise<Out[]>,
+    private readonly maxBatch = 1000,
+  ) {}
 
   /** Submit items; resolves with their results, in order. */
   submit(items: readonly In[]): Promise<Out[]> {
-    const promises = items.map((item) => new Promise<Out>((resolve, reject) => this.queue.push({ item, resolve, reject })));
+    const promises = items.map(
+      (item) => new Promise<Out>((resolve, reject) => this.queue.push({ item, resolve, reject })),
+    );
     if (!this.flushing) void this.flush();
     return Promise.all(promises);
   }

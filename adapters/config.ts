@@ -11,7 +11,14 @@ export class ConfigError extends Error {
   }
 }
 
-const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+const list = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().min(1)).min(1));
 
 export const kafkaConfig = z.object({
@@ -39,7 +46,10 @@ export const temporalConfig = z.object({
 
 export const mongoConfig = z.object({
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// URL'),
-  MONGO_DB: z.string().regex(/^[A-Za-z0-9_-]+$/).default('consent_ledger'),
+  MONGO_DB: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('consent_ledger'),
 });
 
 export const runtimeConfig = z.object({
@@ -52,8 +62,12 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   // Never echo a value: a variable may hold a secret.
-  throw new ConfigError(result.error.issues.map((i) =>
-    `${i.path.join('.') || '(environment)'}: ${i.code === 'invalid_type' && i.input === undefined ? 'is required but not set' : i.message}`));
+  throw new ConfigError(
+    result.error.issues.map(
+      (i) =>
+        `${i.path.join('.') || '(environment)'}: ${i.code === 'invalid_type' && i.input === undefined ? 'is required but not set' : i.message}`,
+    ),
+  );
 }
 
 /**
@@ -67,10 +81,16 @@ export const policyConfig = z.object({
     .transform((s, ctx): Policy => {
       if (s === undefined || s.trim() === '') return DEFAULT_POLICY;
       let json: unknown;
-      try { json = JSON.parse(s); } catch { ctx.addIssue({ code: 'custom', message: 'must be JSON' }); return z.NEVER; }
+      try {
+        json = JSON.parse(s);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
       const r = PolicySchema.safeParse(json);
       if (r.success) return r.data;
-      for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: `${i.path.join('.') || '(policy)'}: ${i.message}` });
+      for (const i of r.error.issues)
+        ctx.addIssue({ code: 'custom', message: `${i.path.join('.') || '(policy)'}: ${i.message}` });
       return z.NEVER;
     }),
 });

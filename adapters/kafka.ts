@@ -1,9 +1,21 @@
 // The one module that knows the Kafka client library (kafkajs). Everything else uses these factories,
 // so swapping to a KafkaJS-compatible client (@confluentinc/kafka-javascript) is a change here only.
 import {
-  Kafka, logLevel, Partitioners, CompressionTypes,
-  type Producer, type Consumer, type Admin, type ConsumerConfig, type ITopicConfig, type LogEntry,
-  type Message, type RecordMetadata, type KafkaMessage, type EachBatchPayload, type IHeaders,
+  Kafka,
+  logLevel,
+  Partitioners,
+  CompressionTypes,
+  type Producer,
+  type Consumer,
+  type Admin,
+  type ConsumerConfig,
+  type ITopicConfig,
+  type LogEntry,
+  type Message,
+  type RecordMetadata,
+  type KafkaMessage,
+  type EachBatchPayload,
+  type IHeaders,
 } from 'kafkajs';
 import type { Logger } from './logger.js';
 
@@ -21,16 +33,20 @@ export interface KafkaSettings {
 }
 
 const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug',
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
 };
 
 /** Route kafkajs' own log lines into our JSON logger (no message payloads are ever in them). */
 function logCreator(logger?: Logger) {
-  return () => ({ namespace, level, log }: LogEntry) => {
-    if (!logger) return;
-    const { message, ...rest } = log;
-    logger[levelName[level] ?? 'info']({ kafka: namespace, ...rest }, message);
-  };
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      if (!logger) return;
+      const { message, ...rest } = log;
+      logger[levelName[level] ?? 'info']({ kafka: namespace, ...rest }, message);
+    };
 }
 
 export function createKafka(settings: KafkaSettings, logger?: Logger): Kafka {
@@ -90,7 +106,9 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<{ 
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length > 0) {
       const topics: ITopicConfig[] = missing.map((s) => ({
-        topic: s.topic, numPartitions: s.numPartitions, replicationFactor: -1,
+        topic: s.topic,
+        numPartitions: s.numPartitions,
+        replicationFactor: -1,
         configEntries: Object.entries(s.configs).map(([name, value]) => ({ name, value })),
       }));
       await admin.createTopics({ topics, waitForLeaders: true });
@@ -112,14 +130,16 @@ async function checkTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
   const problems: string[] = [];
   for (const spec of specs) {
     const partitions = meta.topics.find((t) => t.name === spec.topic)?.partitions.length;
-    if (partitions !== spec.numPartitions) problems.push(`${spec.topic}: ${partitions} partitions, expected ${spec.numPartitions}`);
+    if (partitions !== spec.numPartitions)
+      problems.push(`${spec.topic}: ${partitions} partitions, expected ${spec.numPartitions}`);
     const entries = described.resources.find((r) => r.resourceName === spec.topic)?.configEntries ?? [];
     for (const [name, value] of Object.entries(spec.configs)) {
       const actual = entries.find((e) => e.configName === name)?.configValue;
       if (actual !== value) problems.push(`${spec.topic}: ${name}=${actual}, expected ${value}`);
     }
   }
-  if (problems.length > 0) throw new Error(`existing topics differ from their specification:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new Error(`existing topics differ from their specification:\n  ${problems.join('\n  ')}`);
 }
 
 /** Convert kafkajs' header values (Buffer | string | arrays) into plain strings. */
@@ -137,7 +157,13 @@ const defaultPartitioner = Partitioners.DefaultPartitioner();
  * multi-partition send went.
  */
 export function partitionForKey(key: string, partitions: number): number {
-  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
+    partitionId: i,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
   return defaultPartitioner({ topic: '', partitionMetadata, message: { key, value: null } });
 }
 
@@ -167,7 +193,11 @@ export async function partitionCount(kafka: Kafka, topic: string): Promise<numbe
 export type SendFailure = 'unknown' | 'producer-state' | 'refused';
 
 const PRODUCER_STATE_ERRORS = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER', 'DUPLICATE_SEQUENCE_NUMBER', 'INVALID_PRODUCER_EPOCH', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_ID_MAPPING',
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'DUPLICATE_SEQUENCE_NUMBER',
+  'INVALID_PRODUCER_EPOCH',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_ID_MAPPING',
 ]);
 
 export function classifySendFailure(err: unknown): SendFailure {

@@ -5,8 +5,17 @@ import { trace } from '@opentelemetry/api';
 
 export type { Logger };
 
-export const REDACTED_PATHS = ['nhsNumber', '*.nhsNumber', '*.*.nhsNumber', 'req.headers.authorization',
-  'req.headers["x-api-key"]', 'apiKey', '*.apiKey', 'secret', '*.secret'];
+export const REDACTED_PATHS = [
+  'nhsNumber',
+  '*.nhsNumber',
+  '*.*.nhsNumber',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'apiKey',
+  '*.apiKey',
+  'secret',
+  '*.secret',
+];
 
 export function createLogger(service: string, level = 'info'): Logger {
   return pino({

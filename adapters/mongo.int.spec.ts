@@ -5,8 +5,13 @@ import { dropTestDatabase } from '../test/harness/databases.js';
 
 describe('Mongo adapter against the MongoDB-wire server (FerretDB)', () => {
   let mongo: MongoHandle;
-  beforeAll(async () => { mongo = await connectMongo({ url: testEnv.MONGO_URL, db: `adapter_test_${runId}` }); });
-  afterAll(async () => { await dropTestDatabase(mongo.db); await mongo.close(); });
+  beforeAll(async () => {
+    mongo = await connectMongo({ url: testEnv.MONGO_URL, db: `adapter_test_${runId}` });
+  });
+  afterAll(async () => {
+    await dropTestDatabase(mongo.db);
+    await mongo.close();
+  });
 
   it('insert, unique-index violation, upsert and find', async () => {
     const subjects = mongo.db.collection<{ _id: string; org: string; ref: string; n?: number }>('subjects');
@@ -20,13 +25,19 @@ describe('Mongo adapter against the MongoDB-wire server (FerretDB)', () => {
     await subjects.updateOne({ _id: 's3' }, { $inc: { n: 1 } }, { upsert: true });
 
     const found = await subjects.find({ org: 'rxh' }).sort({ _id: 1 }).toArray();
-    expect(found).toEqual([{ _id: 's1', org: 'rxh', ref: 'r1' }, { _id: 's3', org: 'rxh', ref: 'r3', n: 2 }]);
+    expect(found).toEqual([
+      { _id: 's1', org: 'rxh', ref: 'r1' },
+      { _id: 's3', org: 'rxh', ref: 'r3', n: 2 },
+    ]);
   });
 
   it('an update that collides with a unique index is recognised as a duplicate too', async () => {
     const c = mongo.db.collection<{ _id: string; k: string }>('collide');
     await c.createIndex({ k: 1 }, { unique: true });
-    await c.insertMany([{ _id: 'a', k: 'x' }, { _id: 'b', k: 'y' }]);
+    await c.insertMany([
+      { _id: 'a', k: 'x' },
+      { _id: 'b', k: 'y' },
+    ]);
     const err = await c.updateOne({ _id: 'b' }, { $set: { k: 'x' } }).catch((e: unknown) => e);
     expect(isDuplicateKey(err)).toBe(true);
     expect(await c.findOne({ _id: 'b' })).toEqual({ _id: 'b', k: 'y' });

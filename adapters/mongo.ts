@@ -7,9 +7,18 @@ export type { Db, Collection, Document };
 export type { AnyBulkWriteOperation, Filter } from 'mongodb';
 export { MongoClient };
 
-export interface MongoSettings { url: string; db: string; serverSelectionTimeoutMs?: number; socketTimeoutMs?: number }
+export interface MongoSettings {
+  url: string;
+  db: string;
+  serverSelectionTimeoutMs?: number;
+  socketTimeoutMs?: number;
+}
 
-export interface MongoHandle { client: MongoClient; db: Db; close(): Promise<void> }
+export interface MongoHandle {
+  client: MongoClient;
+  db: Db;
+  close(): Promise<void>;
+}
 
 export async function connectMongo(settings: MongoSettings): Promise<MongoHandle> {
   const handle = openMongo(settings);
@@ -42,19 +51,22 @@ export function isDuplicateKey(err: unknown): boolean {
   return err.code === 11000 || (err.code === 1 && /UNIQUE constraint failed/.test(err.message));
 }
 
-
 /**
  * Insert each document unless its _id exists (unordered: one round trip); returns the indices (in
  * `docs`) of those that were not inserted because the _id existed.
  * A failure without per-document errors (a lost connection) is thrown: then nothing is known inserted.
  */
-export async function insertIgnoringDuplicates<T extends { _id: string }>(col: Collection<T>, docs: T[]): Promise<Set<number>> {
+export async function insertIgnoringDuplicates<T extends { _id: string }>(
+  col: Collection<T>,
+  docs: T[],
+): Promise<Set<number>> {
   try {
     await col.insertMany(docs as never, { ordered: false });
     return new Set();
   } catch (err) {
     const writeErrors = (err as { writeErrors?: { index: number; code?: number; errmsg?: string }[] }).writeErrors;
-    const duplicate = (w: { code?: number; errmsg?: string }) => w.code === 11000 || /UNIQUE constraint failed/.test(w.errmsg ?? '');
+    const duplicate = (w: { code?: number; errmsg?: string }) =>
+      w.code === 11000 || /UNIQUE constraint failed/.test(w.errmsg ?? '');
     if (!writeErrors?.length || !writeErrors.every(duplicate)) throw err;
     return new Set(writeErrors.map((w) => w.index));
   }
@@ -64,9 +76,15 @@ export async function insertIgnoringDuplicates<T extends { _id: string }>(col: C
 export function isUnavailable(err: unknown, depth = 0): boolean {
   const e = err as { name?: string; message?: string; cause?: unknown } | null;
   const name = e?.name ?? '';
-  if (/MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoTopologyClosedError|MongoNotConnectedError|MongoPoolClearedError/.test(name)) return true;
+  if (
+    /MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoTopologyClosedError|MongoNotConnectedError|MongoPoolClearedError/.test(
+      name,
+    )
+  )
+    return true;
   // A bulk write whose connection timed out or closed is reported as MongoBulkWriteError: the server
   // was too slow or went away, not a bad request.
-  if (/^Mongo/.test(name) && /timed out|connection .* closed|ECONNREFUSED|ECONNRESET/.test(e?.message ?? '')) return true;
+  if (/^Mongo/.test(name) && /timed out|connection .* closed|ECONNREFUSED|ECONNRESET/.test(e?.message ?? ''))
+    return true;
   return depth < 3 && e?.cause !== undefined && isUnavailable(e.cause, depth + 1);
 }

@@ -16,7 +16,9 @@ describe('Temporal adapter against the dev server', () => {
   beforeAll(async () => {
     const connection = await connectTemporalWorker(settings);
     worker = await Worker.create({
-      connection, namespace: settings.namespace, taskQueue,
+      connection,
+      namespace: settings.namespace,
+      taskQueue,
       workflowsPath: fileURLToPath(new URL('../test/fixtures/timerOrSignal.workflow.ts', import.meta.url)),
     });
     running = worker.run();
@@ -31,7 +33,9 @@ describe('Temporal adapter against the dev server', () => {
 
   it('a signal ends the wait before the timer', async () => {
     const handle = await temporal.client.workflow.start(timerOrSignal, {
-      taskQueue, workflowId: `signal-${runId}`, args: [60_000],
+      taskQueue,
+      workflowId: `signal-${runId}`,
+      args: [60_000],
     });
     await expect.poll(() => handle.query(status)).toBe('waiting');
     await handle.signal(approve, 'guardian');
@@ -40,7 +44,9 @@ describe('Temporal adapter against the dev server', () => {
 
   it('the durable timer fires when no signal comes', async () => {
     const handle = await temporal.client.workflow.start(timerOrSignal, {
-      taskQueue, workflowId: `timer-${runId}`, args: [1500],
+      taskQueue,
+      workflowId: `timer-${runId}`,
+      args: [1500],
     });
     expect(await handle.result()).toBe('timed out');
     const history = await handle.fetchHistory();
@@ -50,8 +56,9 @@ describe('Temporal adapter against the dev server', () => {
   it('a second start with the same workflow id is refused, not run twice', async () => {
     const id = `dup-${runId}`;
     await temporal.client.workflow.start(timerOrSignal, { taskQueue, workflowId: id, args: [60_000] });
-    await expect(temporal.client.workflow.start(timerOrSignal, { taskQueue, workflowId: id, args: [60_000] }))
-      .rejects.toThrow(/already started/i);
+    await expect(
+      temporal.client.workflow.start(timerOrSignal, { taskQueue, workflowId: id, args: [60_000] }),
+    ).rejects.toThrow(/already started/i);
     await temporal.client.workflow.getHandle(id).terminate('test done');
   });
 });

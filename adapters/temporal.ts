@@ -4,7 +4,10 @@ import { Connection, Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { tracingClientInterceptors } from './temporalTracing.js';
 
-export interface TemporalSettings { address: string; namespace: string }
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+}
 
 export async function connectTemporalClient(s: TemporalSettings): Promise<{ client: Client; close(): Promise<void> }> {
   const connection = await Connection.connect({ address: s.address, connectTimeout: '5s' });

@@ -12,7 +12,10 @@ export const tracingClientInterceptors = () => ({ workflow: [new OpenTelemetryWo
 /** The worker plugin (interceptors for workflows and activities, and the workflow-span sink). */
 export function tracingWorkerPlugin(t: Pick<TelemetryHandle, 'spanProcessor' | 'resource'>): OpenTelemetryPlugin {
   // The plugin is typed against an older SDK generation; the adapter below bridges the span shape.
-  return new OpenTelemetryPlugin({ spanProcessor: workflowSpanBridge(t.spanProcessor), resource: t.resource } as unknown as ConstructorParameters<typeof OpenTelemetryPlugin>[0]);
+  return new OpenTelemetryPlugin({
+    spanProcessor: workflowSpanBridge(t.spanProcessor),
+    resource: t.resource,
+  } as unknown as ConstructorParameters<typeof OpenTelemetryPlugin>[0]);
 }
 
 // Workflow search attributes and memo would otherwise be copied onto every workflow span.
@@ -24,16 +27,29 @@ function workflowSpanBridge(target: SpanProcessor): SpanProcessor {
   return {
     onStart: (span: Span, ctx: Context) => target.onStart(span, ctx),
     onEnd(span: ReadableSpan) {
-      const old = span as unknown as ReadableSpan & { parentSpanId?: string; instrumentationLibrary?: ReadableSpan['instrumentationScope'] };
+      const old = span as unknown as ReadableSpan & {
+        parentSpanId?: string;
+        instrumentationLibrary?: ReadableSpan['instrumentationScope'];
+      };
       const sc = old.spanContext();
-      const attributes = Object.fromEntries(Object.entries(old.attributes).filter(([k, v]) =>
-        !DROPPED_ATTRIBUTES.has(k) && (v === null || ['string', 'number', 'boolean'].includes(typeof v) || Array.isArray(v))));
+      const attributes = Object.fromEntries(
+        Object.entries(old.attributes).filter(
+          ([k, v]) =>
+            !DROPPED_ATTRIBUTES.has(k) &&
+            (v === null || ['string', 'number', 'boolean'].includes(typeof v) || Array.isArray(v)),
+        ),
+      );
       target.onEnd({
         ...old,
         spanContext: () => sc,
         attributes,
-        parentSpanContext: old.parentSpanContext ?? (old.parentSpanId ? { traceId: sc.traceId, spanId: old.parentSpanId, traceFlags: sc.traceFlags, isRemote: false } : undefined),
-        instrumentationScope: old.instrumentationScope ?? old.instrumentationLibrary ?? { name: '@temporalio/interceptors-opentelemetry' },
+        parentSpanContext:
+          old.parentSpanContext ??
+          (old.parentSpanId
+            ? { traceId: sc.traceId, spanId: old.parentSpanId, traceFlags: sc.traceFlags, isRemote: false }
+            : undefined),
+        instrumentationScope: old.instrumentationScope ??
+          old.instrumentationLibrary ?? { name: '@temporalio/interceptors-opentelemetry' },
       } as ReadableSpan);
     },
     forceFlush: () => target.forceFlush(),

@@ -31,7 +31,8 @@ function eventsFor(i: number): LedgerEvent[] {
   const subject = `sub_benchAudit${String(i).padStart(10, '0')}`;
   const id = `${tag}.${i}`;
   return [
-    given(`${id}.c`, 1 + (i % 20), { subject }), effective(`${id}.c`, 15 + (i % 20), { subject }),
+    given(`${id}.c`, 1 + (i % 20), { subject }),
+    effective(`${id}.c`, 15 + (i % 20), { subject }),
     i % 2 === 0 ? optOut(`${id}.o`, 30 + (i % 20), { subject }) : withdrawn(`${id}.w`, 30 + (i % 20), { subject }),
     given(`${id}.c2`, 40 + (i % 20), { subject }),
   ];
@@ -39,7 +40,11 @@ function eventsFor(i: number): LedgerEvent[] {
 
 async function auditProcess(mode: 'verify' | 'fold' | 'replay', env: Record<string, string>) {
   // The same heap bounds as the audit CLI (services/audit/heap.ts).
-  const { stdout } = await run(process.execPath, [...AUDIT_HEAP_FLAGS(), '--import', 'tsx', 'bench/auditRun.ts', mode], { env: { ...process.env, ...env }, maxBuffer: 1 << 20 });
+  const { stdout } = await run(
+    process.execPath,
+    [...AUDIT_HEAP_FLAGS(), '--import', 'tsx', 'bench/auditRun.ts', mode],
+    { env: { ...process.env, ...env }, maxBuffer: 1 << 20 },
+  );
   const line = stdout.trim().split('\n').pop()!;
   console.log(line);
   return JSON.parse(line) as { records: number; ok: boolean; ms: number; maxRssMb: number };
@@ -53,26 +58,65 @@ export async function auditBench(): Promise<void> {
   const keys = sealerKeys();
   const db = `bench_audit_${tag.replace(/-/g, '_')}`;
   const mongo = await connectMongo({ url: process.env.MONGO_URL!, db });
-  const env = { ...topics.env, MONGO_DB: db, AUDIT_PUBLIC_KEY: keys.publicKeyBase64, PROJECTOR_PORT: '18390', PROJECTOR_GROUP_ID: `projector-${tag}` };
+  const env = {
+    ...topics.env,
+    MONGO_DB: db,
+    AUDIT_PUBLIC_KEY: keys.publicKeyBase64,
+    PROJECTOR_PORT: '18390',
+    PROJECTOR_GROUP_ID: `projector-${tag}`,
+  };
   const projector = await startService('projector', env, 18390, tag);
   try {
     console.log(`writing ${fmtNum(N)} events`);
     const t0 = performance.now();
-    const writer = new LedgerWriter(producer, { topic: topics.names.ledger, partitions: await partitionCount(kafka, topics.names.ledger), deadlineMs: 60_000 });
+    const writer = new LedgerWriter(producer, {
+      topic: topics.names.ledger,
+      partitions: await partitionCount(kafka, topics.names.ledger),
+      deadlineMs: 60_000,
+    });
     for (let s = 0; s < N / 4; s += 2500) {
       await writer.appendAll(Array.from({ length: Math.min(2500, N / 4 - s) }, (_, k) => eventsFor(s + k)).flat());
     }
-    console.log(`written in ${((performance.now() - t0) / 1000).toFixed(1)} s; sealing (in process, 1,000 records per checkpoint)`);
-    const sealer = new Sealer({ producer, ledgerTopic: topics.names.ledger, checkpointsTopic: topics.names.checkpoints, signingKey: keys.privateKey, publicKey: keys.publicKey, everyRecords: 1000, everyMs: 3_600_000 });
+    console.log(
+      `written in ${((performance.now() - t0) / 1000).toFixed(1)} s; sealing (in process, 1,000 records per checkpoint)`,
+    );
+    const sealer = new Sealer({
+      producer,
+      ledgerTopic: topics.names.ledger,
+      checkpointsTopic: topics.names.checkpoints,
+      signingKey: keys.privateKey,
+      publicKey: keys.publicKey,
+      everyRecords: 1000,
+      everyMs: 3_600_000,
+    });
     const ranges = await partitionRanges(kafka, topics.names.ledger);
-    await scanLegs(kafka, topics.names.ledger, ranges.map((r) => ({ partition: r.partition, from: r.low, to: r.high, onRecords: (rs) => sealer.add(r.partition, rs) })));
+    await scanLegs(
+      kafka,
+      topics.names.ledger,
+      ranges.map((r) => ({
+        partition: r.partition,
+        from: r.low,
+        to: r.high,
+        onRecords: (rs) => sealer.add(r.partition, rs),
+      })),
+    );
     await sealer.flush(true);
     console.log('waiting for the projection');
     // The projector (and FerretDB) may be slower than the audit on a shared machine; replay is measured
     // either way (its comparison work is the same), and a lagging projection shows as differences.
-    const projected = await caughtUp(kafka, topics.names.ledger, projectionReader(mongo.db), PROJECTION_WAIT_MS).then(() => true, (err: Error) => { console.log(`projection not complete: ${err.message}`); return false; });
+    const projected = await caughtUp(kafka, topics.names.ledger, projectionReader(mongo.db), PROJECTION_WAIT_MS).then(
+      () => true,
+      (err: Error) => {
+        console.log(`projection not complete: ${err.message}`);
+        return false;
+      },
+    );
 
-    const consumerRate = await consumerPerformance({ brokers: process.env.KAFKA_BROKERS!, topic: topics.names.ledger, messages: N });
+    const consumerRate = await consumerPerformance({
+      brokers: process.env.KAFKA_BROKERS!,
+      topic: topics.names.ledger,
+      messages: N,
+    });
     const verify = await auditProcess('verify', env);
     const fold = await auditProcess('fold', env);
     const replay = await auditProcess('replay', env);
@@ -80,10 +124,21 @@ export async function auditBench(): Promise<void> {
     if (!replay.ok) console.log(`replay found differences (projection complete: ${projected})`);
     const rate = (r: { records: number; ms: number }) => r.records / (r.ms / 1000);
     const row = (name: string, ours: number): BenchRow => ({
-      name, ours: `${fmtNum(ours)} events/s`, baseline: `${fmtNum(consumerRate)} events/s (ConsumerPerformance)`,
-      ratio: `${fmtNum((100 * ours) / consumerRate, 1)} %`, goal: '≥ 30 %', met: ours >= 0.3 * consumerRate ? 'yes' : 'no',
+      name,
+      ours: `${fmtNum(ours)} events/s`,
+      baseline: `${fmtNum(consumerRate)} events/s (ConsumerPerformance)`,
+      ratio: `${fmtNum((100 * ours) / consumerRate, 1)} %`,
+      goal: '≥ 30 %',
+      met: ours >= 0.3 * consumerRate ? 'yes' : 'no',
     });
-    const rss = (name: string, mb: number): BenchRow => ({ name, ours: `${fmtNum(mb)} MB`, baseline: '—', ratio: '—', goal: '≤ 300 MB', met: mb <= 300 ? 'yes' : 'no' });
+    const rss = (name: string, mb: number): BenchRow => ({
+      name,
+      ours: `${fmtNum(mb)} MB`,
+      baseline: '—',
+      ratio: '—',
+      goal: '≤ 300 MB',
+      met: mb <= 300 ? 'yes' : 'no',
+    });
     printTable(`audit over ${fmtNum(N)} events (${fmtNum(N / 4)} subjects, 12 partitions)`, [
       row('verify (recompute every checkpoint)', rate(verify)),
       row('replay, fold only (read + parse + fold, no comparison)', rate(fold)),

@@ -16,16 +16,30 @@ const started = performance.now();
 let records = 0;
 let ok = false;
 if (mode === 'verify') {
-  const r = await verifyLedger(kafka, { ledgerTopic: c.LEDGER_TOPIC, checkpointsTopic: c.CHECKPOINTS_TOPIC, trustedKey: trustedKeyFrom(process.env.AUDIT_PUBLIC_KEY!) });
-  records = r.totals.records; ok = r.ok;
+  const r = await verifyLedger(kafka, {
+    ledgerTopic: c.LEDGER_TOPIC,
+    checkpointsTopic: c.CHECKPOINTS_TOPIC,
+    trustedKey: trustedKeyFrom(process.env.AUDIT_PUBLIC_KEY!),
+  });
+  records = r.totals.records;
+  ok = r.ok;
 } else if (mode === 'fold') {
   // The auditor's own share of replay: read + parse + fold every subject, no projection comparison.
-  const r = await foldLedger(kafka, { ledgerTopic: c.LEDGER_TOPIC, maxEventsInMemory: Number(process.env.AUDIT_MAX_EVENTS_IN_MEMORY ?? 200_000), onSubjects: () => {} });
-  records = r.records; ok = r.poison === 0;
+  const r = await foldLedger(kafka, {
+    ledgerTopic: c.LEDGER_TOPIC,
+    maxEventsInMemory: Number(process.env.AUDIT_MAX_EVENTS_IN_MEMORY ?? 200_000),
+    onSubjects: () => {},
+  });
+  records = r.records;
+  ok = r.poison === 0;
 } else {
   const mongo = await connectMongo({ url: c.MONGO_URL, db: c.MONGO_DB });
-  const r = await replayLedger(kafka, projectionReader(mongo.db), { ledgerTopic: c.LEDGER_TOPIC, maxEventsInMemory: Number(process.env.AUDIT_MAX_EVENTS_IN_MEMORY ?? 200_000) });
-  records = r.records; ok = r.ok;
+  const r = await replayLedger(kafka, projectionReader(mongo.db), {
+    ledgerTopic: c.LEDGER_TOPIC,
+    maxEventsInMemory: Number(process.env.AUDIT_MAX_EVENTS_IN_MEMORY ?? 200_000),
+  });
+  records = r.records;
+  ok = r.ok;
   if (!ok) console.error(JSON.stringify(r.differences.slice(0, 3)));
   await mongo.close();
 }

@@ -18,36 +18,59 @@ const BATCHES = Number(process.env.BENCH_BATCHES ?? 200);
 const run = Date.now().toString(36);
 
 const event = (id: string, n: number) => ({
-  specversion: '1.0', id, source: 'org:bench', type: 'consent.given', dataversion: 1,
+  specversion: '1.0',
+  id,
+  source: 'org:bench',
+  type: 'consent.given',
+  dataversion: 1,
   subject: `sub_bench${String(n % 50_000).padStart(12, '0')}`,
   data: {
     occurredAt: new Date(Date.now() - 60_000).toISOString(),
-    scope: { purposes: ['research', 'ai-validation'], dataCategories: '*', dataUserCategories: ['nhs', 'academic'], jurisdictions: ['uk'] },
-    capture: { channel: 'in-person', setting: 'routine' }, policyVersion: '2026-01',
+    scope: {
+      purposes: ['research', 'ai-validation'],
+      dataCategories: '*',
+      dataUserCategories: ['nhs', 'academic'],
+      jurisdictions: ['uk'],
+    },
+    capture: { channel: 'in-person', setting: 'routine' },
+    policyVersion: '2026-01',
   },
 });
 
 async function load(url: string, apiKey: string | undefined, tag: string) {
   let n = 0;
   const result = await autocannon({
-    url: `${url}/v1/events`, connections: CONNECTIONS, duration: SECONDS,
-    requests: [{
-      method: 'POST',
-      setupRequest: (req) => ({ ...req, body: JSON.stringify(event(`b-${run}-${tag}-${n}`, n++)) }),
-    }],
+    url: `${url}/v1/events`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (req) => ({ ...req, body: JSON.stringify(event(`b-${run}-${tag}-${n}`, n++)) }),
+      },
+    ],
     headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
   });
   const ok = result['2xx'];
-  return { rps: ok / SECONDS, p50: result.latency.p50, p99: result.latency.p99, errors: result.non2xx + result.errors + result.timeouts };
+  return {
+    rps: ok / SECONDS,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
 }
 
-const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const peakRssMb = (pid: number) =>
+  Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 export async function ingestBench(): Promise<void> {
   const env = { INGEST_PORT: '18190', MONGO_DB: `bench_${run}`, LOG_LEVEL: 'info' };
   const mongo = await connectMongo({ url: process.env.MONGO_URL!, db: env.MONGO_DB });
   const { apiKey } = await new CredentialStore(mongo.db).create('hospital', 'org:bench');
-  const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bareExpress.ts'], { stdio: 'ignore', env: { ...process.env, BARE_PORT: '18191' } });
+  const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bareExpress.ts'], {
+    stdio: 'ignore',
+    env: { ...process.env, BARE_PORT: '18191' },
+  });
   const ingest = await startService('ingest', env, 18190, `bench-ingest-${run}`);
   try {
     await waitReady('http://127.0.0.1:18191');
@@ -56,29 +79,81 @@ export async function ingestBench(): Promise<void> {
 
     const batchStart = performance.now();
     let sent = 0;
-    await Promise.all(Array.from({ length: 4 }, async (_, worker) => {
-      for (let b = worker; b < BATCHES; b += 4) {
-        const events = Array.from({ length: BATCH }, (_, i) => event(`bb-${run}-${b}-${i}`, b * BATCH + i));
-        const res = await fetch(`${ingest.url}/v1/events:batch`, { method: 'POST', body: JSON.stringify({ events }), headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` } });
-        if (res.status !== 202) throw new Error(`batch answered ${res.status}: ${await res.text()}`);
-        sent += BATCH;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, worker) => {
+        for (let b = worker; b < BATCHES; b += 4) {
+          const events = Array.from({ length: BATCH }, (_, i) => event(`bb-${run}-${b}-${i}`, b * BATCH + i));
+          const res = await fetch(`${ingest.url}/v1/events:batch`, {
+            method: 'POST',
+            body: JSON.stringify({ events }),
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+          });
+          if (res.status !== 202) throw new Error(`batch answered ${res.status}: ${await res.text()}`);
+          sent += BATCH;
+        }
+      }),
+    );
     const batchRate = sent / ((performance.now() - batchStart) / 1000);
     const rss = peakRssMb(ingest.proc.pid!);
 
     const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench' });
     const perfTopic = `bench-producer-perf-${run}`;
     await ensureTopics(kafka, [{ topic: perfTopic, numPartitions: 12, configs: { 'cleanup.policy': 'delete' } }]);
-    const recordSize = Buffer.byteLength(JSON.stringify({ ...event('b-0000000000-single-000000', 1), time: new Date().toISOString(), datacontenttype: 'application/json' }));
-    const raw = await producerPerformance({ brokers: process.env.KAFKA_BROKERS!, topic: perfTopic, records: sent, recordSize });
+    const recordSize = Buffer.byteLength(
+      JSON.stringify({
+        ...event('b-0000000000-single-000000', 1),
+        time: new Date().toISOString(),
+        datacontenttype: 'application/json',
+      }),
+    );
+    const raw = await producerPerformance({
+      brokers: process.env.KAFKA_BROKERS!,
+      topic: perfTopic,
+      records: sent,
+      recordSize,
+    });
 
     const rows: BenchRow[] = [
-      { name: `POST /v1/events, c=${CONNECTIONS}, ${SECONDS}s: req/s`, ours: fmtNum(ours.rps), baseline: `${fmtNum(base.rps)} (bare express 202)`, ratio: `${fmtNum((100 * ours.rps) / base.rps)} %`, goal: '≥ 50 %', met: ours.rps >= base.rps / 2 ? 'yes' : 'no' },
-      { name: 'POST /v1/events: p50 / p99 latency', ours: `${ours.p50} / ${ours.p99} ms`, baseline: `${base.p50} / ${base.p99} ms`, ratio: '', goal: 'p99 ≤ 50 ms', met: ours.p99 <= 50 ? 'yes' : 'no' },
-      { name: 'POST /v1/events: non-2xx or errors', ours: String(ours.errors), baseline: String(base.errors), ratio: '', goal: '0', met: ours.errors === 0 ? 'yes' : 'no' },
-      { name: `POST /v1/events:batch (${BATCH}/batch, ${fmtNum(sent)} events): events/s`, ours: fmtNum(batchRate), baseline: `${fmtNum(raw)} (ProducerPerformance, ${recordSize} B, acks=all)`, ratio: `${fmtNum((100 * batchRate) / raw)} %`, goal: '≥ 25 %', met: batchRate >= raw / 4 ? 'yes' : 'no' },
-      { name: 'ingest peak RSS under that load', ours: `${fmtNum(rss)} MB`, baseline: '', ratio: '', goal: '≤ 250 MB', met: rss <= 250 ? 'yes' : 'no' },
+      {
+        name: `POST /v1/events, c=${CONNECTIONS}, ${SECONDS}s: req/s`,
+        ours: fmtNum(ours.rps),
+        baseline: `${fmtNum(base.rps)} (bare express 202)`,
+        ratio: `${fmtNum((100 * ours.rps) / base.rps)} %`,
+        goal: '≥ 50 %',
+        met: ours.rps >= base.rps / 2 ? 'yes' : 'no',
+      },
+      {
+        name: 'POST /v1/events: p50 / p99 latency',
+        ours: `${ours.p50} / ${ours.p99} ms`,
+        baseline: `${base.p50} / ${base.p99} ms`,
+        ratio: '',
+        goal: 'p99 ≤ 50 ms',
+        met: ours.p99 <= 50 ? 'yes' : 'no',
+      },
+      {
+        name: 'POST /v1/events: non-2xx or errors',
+        ours: String(ours.errors),
+        baseline: String(base.errors),
+        ratio: '',
+        goal: '0',
+        met: ours.errors === 0 ? 'yes' : 'no',
+      },
+      {
+        name: `POST /v1/events:batch (${BATCH}/batch, ${fmtNum(sent)} events): events/s`,
+        ours: fmtNum(batchRate),
+        baseline: `${fmtNum(raw)} (ProducerPerformance, ${recordSize} B, acks=all)`,
+        ratio: `${fmtNum((100 * batchRate) / raw)} %`,
+        goal: '≥ 25 %',
+        met: batchRate >= raw / 4 ? 'yes' : 'no',
+      },
+      {
+        name: 'ingest peak RSS under that load',
+        ours: `${fmtNum(rss)} MB`,
+        baseline: '',
+        ratio: '',
+        goal: '≤ 250 MB',
+        met: rss <= 250 ? 'yes' : 'no',
+      },
     ];
     printTable('Ingest', rows);
   } finally {
@@ -91,7 +166,13 @@ export async function ingestBench(): Promise<void> {
 
 async function waitReady(url: string) {
   for (let i = 0; i < 100; i++) {
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} not ready`);

@@ -42,7 +42,12 @@ export async function projectorBench(): Promise<void> {
     const backlog = Number(sum(await endOffsets(bed.kafka, topic)));
 
     // 1. a backlog already on the ledger
-    projector = await startService('projector', { ...bed.env, LOG_LEVEL: process.env.PROJECTOR_BENCH_LOG_LEVEL ?? 'warn' }, PORT, `bench-projector-${run}`);
+    projector = await startService(
+      'projector',
+      { ...bed.env, LOG_LEVEL: process.env.PROJECTOR_BENCH_LOG_LEVEL ?? 'warn' },
+      PORT,
+      `bench-projector-${run}`,
+    );
     // Timed from readiness (process start and tsx compile excluded): what it applies from then on.
     const t0 = performance.now();
     const before = Number(sum(await reader.progress()));
@@ -73,15 +78,51 @@ export async function projectorBench(): Promise<void> {
     // 3. rebuild from offset 0 vs Kafka's consumer on the same topic
     const total = Number(sum(await endOffsets(bed.kafka, topic)));
     const log = createLogger('bench-rebuild', 'warn');
-    const result = await rebuild({ kafka: bed.kafka, db: bed.mongo.db, log, topic, deadLetterTopic: bed.topics.names.deadLetter, groupId: bed.env.PROJECTOR_GROUP_ID!, dropAfterMs: 0 });
+    const result = await rebuild({
+      kafka: bed.kafka,
+      db: bed.mongo.db,
+      log,
+      topic,
+      deadLetterTopic: bed.topics.names.deadLetter,
+      groupId: bed.env.PROJECTOR_GROUP_ID!,
+      dropAfterMs: 0,
+    });
     const rebuildRate = result.records / result.seconds;
     const raw = await consumerPerformance({ brokers: process.env.KAFKA_BROKERS!, topic, messages: total });
 
     const rows: BenchRow[] = [
-      { name: `projector: backlog of ${fmtNum(backlog)} events on the ledger: events/s`, ours: fmtNum(backlogRate), baseline: `${fmtNum(raw)} (ConsumerPerformance, same topic)`, ratio: `${fmtNum((100 * backlogRate) / raw, 1)} %`, goal: '', met: '' },
-      { name: `projector while ${fmtNum(live.length)} events are appended in batches of ${WRITE_BATCH}: events/s`, ours: fmtNum(live.length / liveSeconds), baseline: `${fmtNum(live.length / writeSeconds)} (append rate)`, ratio: `${fmtNum((100 * writeSeconds) / liveSeconds, 1)} %`, goal: 'lag bounded', met: '' },
-      { name: 'projector: largest lag seen while writing (records)', ours: fmtNum(Number(maxLag)), baseline: `${fmtNum(live.length)} written`, ratio: '', goal: `< ${fmtNum(live.length)}`, met: maxLag < BigInt(live.length) ? 'yes' : 'no' },
-      { name: `rebuild of ${fmtNum(result.records)} ledger records: events/s`, ours: fmtNum(rebuildRate), baseline: `${fmtNum(raw)} (ConsumerPerformance, same topic)`, ratio: `${fmtNum((100 * rebuildRate) / raw, 1)} %`, goal: '', met: '' },
+      {
+        name: `projector: backlog of ${fmtNum(backlog)} events on the ledger: events/s`,
+        ours: fmtNum(backlogRate),
+        baseline: `${fmtNum(raw)} (ConsumerPerformance, same topic)`,
+        ratio: `${fmtNum((100 * backlogRate) / raw, 1)} %`,
+        goal: '',
+        met: '',
+      },
+      {
+        name: `projector while ${fmtNum(live.length)} events are appended in batches of ${WRITE_BATCH}: events/s`,
+        ours: fmtNum(live.length / liveSeconds),
+        baseline: `${fmtNum(live.length / writeSeconds)} (append rate)`,
+        ratio: `${fmtNum((100 * writeSeconds) / liveSeconds, 1)} %`,
+        goal: 'lag bounded',
+        met: '',
+      },
+      {
+        name: 'projector: largest lag seen while writing (records)',
+        ours: fmtNum(Number(maxLag)),
+        baseline: `${fmtNum(live.length)} written`,
+        ratio: '',
+        goal: `< ${fmtNum(live.length)}`,
+        met: maxLag < BigInt(live.length) ? 'yes' : 'no',
+      },
+      {
+        name: `rebuild of ${fmtNum(result.records)} ledger records: events/s`,
+        ours: fmtNum(rebuildRate),
+        baseline: `${fmtNum(raw)} (ConsumerPerformance, same topic)`,
+        ratio: `${fmtNum((100 * rebuildRate) / raw, 1)} %`,
+        goal: '',
+        met: '',
+      },
     ];
     printTable(`Projector (N = ${fmtNum(backlog)} + ${fmtNum(live.length)} events, FerretDB/SQLite)`, rows);
   } finally {

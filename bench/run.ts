@@ -5,11 +5,20 @@ import { decisionsBench } from './decisions.js';
 import { workflowsBench } from './workflows.js';
 import { projectorBench } from './projector.js';
 
-const BENCHES: Record<string, () => Promise<void>> = { ingest: ingestBench, audit: auditBench, decisions: decisionsBench, workflows: workflowsBench, projector: projectorBench };
+const BENCHES: Record<string, () => Promise<void>> = {
+  ingest: ingestBench,
+  audit: auditBench,
+  decisions: decisionsBench,
+  workflows: workflowsBench,
+  projector: projectorBench,
+};
 const wanted = process.argv.slice(2).filter((a) => a !== '--');
 for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   const bench = BENCHES[name];
-  if (!bench) { console.error(`unknown benchmark ${name}; known: ${Object.keys(BENCHES).join(', ')}`); process.exit(2); }
+  if (!bench) {
+    console.error(`unknown benchmark ${name}; known: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
   console.log(`running benchmark: ${name}`);
   await bench();
 }

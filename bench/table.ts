@@ -1,5 +1,12 @@
 // Prints benchmark rows as a Markdown table: our figure beside the same-run baseline and the ratio.
-export interface BenchRow { name: string; ours: string; baseline: string; ratio: string; goal: string; met: string }
+export interface BenchRow {
+  name: string;
+  ours: string;
+  baseline: string;
+  ratio: string;
+  goal: string;
+  met: string;
+}
 
 export function printTable(title: string, rows: BenchRow[]): void {
   const head = ['benchmark', 'consent-ledger', 'baseline (same run)', 'ratio', 'goal', 'met'];
@@ -12,4 +19,5 @@ export function printTable(title: string, rows: BenchRow[]): void {
   for (const l of lines) console.log(fmt(l));
 }
 
-export const fmtNum = (n: number, digits = 0) => n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmtNum = (n: number, digits = 0) =>
+  n.toLocaleString('en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -7,12 +7,17 @@ import { TOPICS } from './topics.js';
 describe('AsyncAPI document', () => {
   const doc = asyncApiDocument() as any;
   it('describes every topic by its real name', () => {
-    expect(Object.values(doc.channels).map((c: any) => c.address).sort()).toEqual(Object.values(TOPICS).sort());
+    expect(
+      Object.values(doc.channels)
+        .map((c: any) => c.address)
+        .sort(),
+    ).toEqual(Object.values(TOPICS).sort());
   });
-  it('has one ledger message per event type, whose payload is the validator\'s own JSON Schema', () => {
+  it("has one ledger message per event type, whose payload is the validator's own JSON Schema", () => {
     const messages = Object.values(doc.channels.ledger.messages) as any[];
     expect(messages.map((m) => m.name).sort()).toEqual([...EVENT_TYPES].sort());
-    for (const m of messages) expect(m.payload.schema).toBe(EVENT_JSON_SCHEMAS[m.name as keyof typeof EVENT_JSON_SCHEMAS]);
+    for (const m of messages)
+      expect(m.payload.schema).toBe(EVENT_JSON_SCHEMAS[m.name as keyof typeof EVENT_JSON_SCHEMAS]);
   });
   it('every operation message reference resolves', () => {
     for (const op of Object.values(doc.operations) as any[]) {

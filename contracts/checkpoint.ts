@@ -54,7 +54,11 @@ export const CheckpointSchema = CheckpointBodySchema.extend({
 }).meta({ title: 'Checkpoint', description: 'A signed checkpoint over one range of one ledger partition.' });
 export type Checkpoint = z.infer<typeof CheckpointSchema>;
 
-const sha256 = (...parts: Buffer[]) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return h.digest(); };
+const sha256 = (...parts: Buffer[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
 const CHAIN_TAG = Buffer.from('cl-chain-v1');
 
 /** The head before a partition's first record: bound to the partition so chains cannot be transplanted. */
@@ -82,7 +86,8 @@ export function leafPrefix(leaf: Buffer): Buffer {
 export function decodeLeaves(leaves: string): Buffer[] {
   const all = Buffer.from(leaves, 'base64');
   const out: Buffer[] = [];
-  for (let i = 0; i + LEAF_PREFIX_BYTES <= all.length; i += LEAF_PREFIX_BYTES) out.push(all.subarray(i, i + LEAF_PREFIX_BYTES));
+  for (let i = 0; i + LEAF_PREFIX_BYTES <= all.length; i += LEAF_PREFIX_BYTES)
+    out.push(all.subarray(i, i + LEAF_PREFIX_BYTES));
   return out;
 }
 
@@ -106,7 +111,8 @@ export function publicKeyPem(key: KeyObject): string {
 
 export function publicKeyFromPem(pem: string): KeyObject {
   const key = createPublicKey(pem);
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`expected an Ed25519 public key, got ${key.asymmetricKeyType}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`expected an Ed25519 public key, got ${key.asymmetricKeyType}`);
   return key;
 }
 
@@ -151,7 +157,13 @@ export function initialTip(partition: number): ChainTip {
 
 /** The tip after a checkpoint (the sealer resumes from it after a restart). */
 export function tipAfter(c: Checkpoint): ChainTip {
-  return { partition: c.partition, nextOffset: (BigInt(c.toOffset) + 1n).toString(), head: c.head, sequence: c.sequence + 1, lastCheckpoint: checkpointHash(c) };
+  return {
+    partition: c.partition,
+    nextOffset: (BigInt(c.toOffset) + 1n).toString(),
+    head: c.head,
+    sequence: c.sequence + 1,
+    lastCheckpoint: checkpointHash(c),
+  };
 }
 
 /**
@@ -168,9 +180,15 @@ export class ChainSegment {
     this.head = Buffer.from(tip.head, 'hex');
   }
 
-  get count(): number { return this.prefixes.length; }
-  get headHex(): string { return this.head.toString('hex'); }
-  get lastOffset(): string | undefined { return this.last; }
+  get count(): number {
+    return this.prefixes.length;
+  }
+  get headHex(): string {
+    return this.head.toString('hex');
+  }
+  get lastOffset(): string | undefined {
+    return this.last;
+  }
 
   add(offset: string, value: Buffer | null): Buffer {
     const leaf = leafHash(value);
@@ -185,10 +203,19 @@ export class ChainSegment {
   body(topic: string, issuedAt: string, keyId: string): CheckpointBody {
     if (this.first === undefined || this.last === undefined) throw new Error('an empty segment has no checkpoint');
     return {
-      v: CHECKPOINT_VERSION, topic, partition: this.tip.partition, sequence: this.tip.sequence,
-      fromOffset: this.first, toOffset: this.last, count: this.prefixes.length,
-      previousHead: this.tip.head, head: this.head.toString('hex'), previousCheckpoint: this.tip.lastCheckpoint,
-      leaves: Buffer.concat(this.prefixes).toString('base64'), issuedAt, keyId,
+      v: CHECKPOINT_VERSION,
+      topic,
+      partition: this.tip.partition,
+      sequence: this.tip.sequence,
+      fromOffset: this.first,
+      toOffset: this.last,
+      count: this.prefixes.length,
+      previousHead: this.tip.head,
+      head: this.head.toString('hex'),
+      previousCheckpoint: this.tip.lastCheckpoint,
+      leaves: Buffer.concat(this.prefixes).toString('base64'),
+      issuedAt,
+      keyId,
     };
   }
 }
@@ -197,9 +224,11 @@ export class ChainSegment {
 export function chainLinkProblem(tip: ChainTip, c: Checkpoint): string | undefined {
   if (c.sequence !== tip.sequence) return `sequence ${c.sequence}, expected ${tip.sequence}`;
   if (c.previousCheckpoint !== tip.lastCheckpoint) return 'previousCheckpoint does not name the previous checkpoint';
-  if (c.previousHead !== tip.head) return 'previousHead is not the previous checkpoint\'s head';
-  if (c.fromOffset !== tip.nextOffset) return `starts at offset ${c.fromOffset}, expected ${tip.nextOffset} (a gap or overlap between checkpoints)`;
-  if (decodeLeaves(c.leaves).length !== c.count) return `leaves list ${decodeLeaves(c.leaves).length} records, count says ${c.count}`;
+  if (c.previousHead !== tip.head) return "previousHead is not the previous checkpoint's head";
+  if (c.fromOffset !== tip.nextOffset)
+    return `starts at offset ${c.fromOffset}, expected ${tip.nextOffset} (a gap or overlap between checkpoints)`;
+  if (decodeLeaves(c.leaves).length !== c.count)
+    return `leaves list ${decodeLeaves(c.leaves).length} records, count says ${c.count}`;
   return undefined;
 }
 

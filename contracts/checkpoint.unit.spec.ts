@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import {
-  ChainSegment, CheckpointSchema, chainLinkProblem, checkpointSignatureValid, classifyMismatch, decodeLeaves, initialTip,
-  keyIdOf, leafHash, leafPrefix, signCheckpoint, signingKeyFromBase64, tipAfter, publicKeyPem, publicKeyFromPem, genesisHead,
+  ChainSegment,
+  CheckpointSchema,
+  chainLinkProblem,
+  checkpointSignatureValid,
+  classifyMismatch,
+  decodeLeaves,
+  initialTip,
+  keyIdOf,
+  leafHash,
+  leafPrefix,
+  signCheckpoint,
+  signingKeyFromBase64,
+  tipAfter,
+  publicKeyPem,
+  publicKeyFromPem,
+  genesisHead,
 } from './checkpoint.js';
 
 const keys = () => generateKeyPairSync('ed25519');
@@ -27,7 +41,15 @@ describe('checkpoint chain', () => {
     const { checkpoints, key } = seal(3, values(5), 5);
     const c = checkpoints[0]!;
     expect(CheckpointSchema.parse(c)).toEqual(c);
-    expect(c).toMatchObject({ partition: 3, sequence: 0, fromOffset: '0', toOffset: '4', count: 5, previousCheckpoint: null, previousHead: genesisHead(3) });
+    expect(c).toMatchObject({
+      partition: 3,
+      sequence: 0,
+      fromOffset: '0',
+      toOffset: '4',
+      count: 5,
+      previousCheckpoint: null,
+      previousHead: genesisHead(3),
+    });
     expect(checkpointSignatureValid(c, key.publicKey)).toBe(true);
   });
 
@@ -43,7 +65,7 @@ describe('checkpoint chain', () => {
 
   it('links consecutive checkpoints; a dropped, repeated or reordered checkpoint breaks the link', () => {
     const { checkpoints } = seal(0, values(9), 3);
-    const [a, b, c] = checkpoints as [typeof checkpoints[0], typeof checkpoints[0], typeof checkpoints[0]];
+    const [a, b, c] = checkpoints as [(typeof checkpoints)[0], (typeof checkpoints)[0], (typeof checkpoints)[0]];
     expect(chainLinkProblem(initialTip(0), a)).toBeUndefined();
     expect(chainLinkProblem(tipAfter(a), b)).toBeUndefined();
     expect(chainLinkProblem(tipAfter(b), c)).toBeUndefined();
@@ -79,12 +101,19 @@ describe('checkpoint chain', () => {
     const pub = publicKeyFromPem(publicKeyPem(priv));
     expect(keyIdOf(pub)).toBe(keyIdOf(k.publicKey));
     const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    expect(() => signingKeyFromBase64(rsa.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64'))).toThrow(/Ed25519/);
+    expect(() =>
+      signingKeyFromBase64(rsa.privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64')),
+    ).toThrow(/Ed25519/);
   });
 });
 
 describe('classifyMismatch names the tampering from the first differing position', () => {
-  const [a, b, c, x] = ['a', 'b', 'c', 'x'].map((s) => leafPrefix(leafHash(Buffer.from(s)))) as [Buffer, Buffer, Buffer, Buffer];
+  const [a, b, c, x] = ['a', 'b', 'c', 'x'].map((s) => leafPrefix(leafHash(Buffer.from(s)))) as [
+    Buffer,
+    Buffer,
+    Buffer,
+    Buffer,
+  ];
   it.each([
     ['modified', [a, b, c], [x, b, c]],
     ['deleted', [a, b, c], [b, c]],

@@ -146,6 +146,7 @@ with_test_servers() {
 cmd_test() {
   with_test_servers
   (cd "$PROJECT_ROOT" && npx tsc --noEmit -p .) || die "type check failed"
+  (cd "$PROJECT_ROOT" && npx prettier --check --log-level warn .) || die "formatting check failed (npx prettier --write .)"
   local rc=0 out="$LOG_DIR/vitest.out" whole=0
   # The whole suite: unit, fault-injection (on its own, before the integration files: it kills
   # servers) and integration; the tests then leave their databases for the privacy scan to read.

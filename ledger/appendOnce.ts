@@ -9,7 +9,10 @@ import { contentHash, type ReceiptStore } from './receipts.js';
 
 export { contentHash };
 
-export interface LedgerAppender { writer: LedgerWriter; receipts: ReceiptStore }
+export interface LedgerAppender {
+  writer: LedgerWriter;
+  receipts: ReceiptStore;
+}
 
 export interface Appended {
   position: LedgerPosition;
@@ -25,11 +28,19 @@ export interface Appended {
  * another writer holds a claim and does not finish in time.
  */
 export async function appendOnce(deps: LedgerAppender, events: readonly LedgerEvent[]): Promise<Appended[]> {
-  const claims = await deps.receipts.claimAll(events.map((e) => ({ eventId: e.id, source: e.source, contentHash: contentHash(e) })));
+  const claims = await deps.receipts.claimAll(
+    events.map((e) => ({ eventId: e.id, source: e.source, contentHash: contentHash(e) })),
+  );
   const conflicts = claims.flatMap((c, i) => (c.kind === 'conflict' ? [i] : []));
   if (conflicts.length > 0) {
-    throw new DomainError('conflict', 'an event with this id was already recorded with different content; nothing new was written',
-      conflicts.map((i) => ({ field: events.length > 1 ? `/${i}/id` : '/id', message: 'already used for a different event' })));
+    throw new DomainError(
+      'conflict',
+      'an event with this id was already recorded with different content; nothing new was written',
+      conflicts.map((i) => ({
+        field: events.length > 1 ? `/${i}/id` : '/id',
+        message: 'already used for a different event',
+      })),
+    );
   }
   const fresh = events.filter((_, i) => claims[i]!.kind === 'claimed');
   let positions: LedgerPosition[] = [];
@@ -45,14 +56,16 @@ export async function appendOnce(deps: LedgerAppender, events: readonly LedgerEv
   // Kafka has the events; recording the receipts closes the small double-write window.
   await deps.receipts.complete(positions.map((position, i) => ({ position, event: fresh[i]! })));
   const written = new Map(positions.map((p, i) => [p.eventId, { position: p, event: fresh[i]! }]));
-  return Promise.all(events.map(async (event, i): Promise<Appended> => {
-    const claim = claims[i]!;
-    if (claim.kind === 'written') return { position: claim.position, event: claim.event, replayed: true };
-    if (claim.kind === 'in-flight') {
-      const done = await deps.receipts.waitWritten(event.id, 3000);
-      if (!done) throw new DomainError('unavailable', `event ${event.id} is being written by another request; retry`);
-      return { ...done, replayed: true };
-    }
-    return { ...written.get(event.id)!, replayed: false };
-  }));
+  return Promise.all(
+    events.map(async (event, i): Promise<Appended> => {
+      const claim = claims[i]!;
+      if (claim.kind === 'written') return { position: claim.position, event: claim.event, replayed: true };
+      if (claim.kind === 'in-flight') {
+        const done = await deps.receipts.waitWritten(event.id, 3000);
+        if (!done) throw new DomainError('unavailable', `event ${event.id} is being written by another request; retry`);
+        return { ...done, replayed: true };
+      }
+      return { ...written.get(event.id)!, replayed: false };
+    }),
+  );
 }

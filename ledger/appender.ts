@@ -21,22 +21,45 @@ export interface LedgerAppenderSettings {
 
 const CLAIM_TOUCH_EVERY_MS = 10_000;
 
-export async function openLedgerAppender(s: LedgerAppenderSettings): Promise<LedgerAppender & { close(): Promise<void> }> {
-  const connected = async () => { const p = createIdempotentProducer(s.kafka); await p.connect(); return p; };
+export async function openLedgerAppender(
+  s: LedgerAppenderSettings,
+): Promise<LedgerAppender & { close(): Promise<void> }> {
+  const connected = async () => {
+    const p = createIdempotentProducer(s.kafka);
+    await p.connect();
+    return p;
+  };
   let lastTouch = 0;
   const receipts: ReceiptStore = new ReceiptStore(s.db, s.owner, {
     isWriting: (id) => writer.isWriting(id),
-    onReusedId: (eventId) => s.log.error({ eventId }, 'an event id accepted during a database outage had been used before for other content: readers keep the first'),
+    onReusedId: (eventId) =>
+      s.log.error(
+        { eventId },
+        'an event id accepted during a database outage had been used before for other content: readers keep the first',
+      ),
   });
   const writer: LedgerWriter = new LedgerWriter(await connected(), {
-    topic: s.topic, partitions: s.partitions, deadlineMs: s.deadlineMs, freshProducer: connected,
+    topic: s.topic,
+    partitions: s.partitions,
+    deadlineMs: s.deadlineMs,
+    freshProducer: connected,
     // A write Kafka acknowledged after we answered 503: record it so the client's retry gets its receipt.
     onLateWrite: (p, event) => {
-      s.log.warn({ eventId: p.eventId, partition: p.partition, offset: p.offset }, 'ledger write acknowledged after its deadline');
-      receipts.complete([{ position: p, event }]).catch((err: Error) => s.log.error({ eventId: p.eventId, err: err.message }, 'could not record a late receipt'));
+      s.log.warn(
+        { eventId: p.eventId, partition: p.partition, offset: p.offset },
+        'ledger write acknowledged after its deadline',
+      );
+      receipts
+        .complete([{ position: p, event }])
+        .catch((err: Error) =>
+          s.log.error({ eventId: p.eventId, err: err.message }, 'could not record a late receipt'),
+        );
     },
     onResend: ({ attempt, failure, reason, eventIds }) => {
-      s.log.warn({ attempt, failure, reason, events: eventIds.length }, 'ledger write unanswered; resending the same batch');
+      s.log.warn(
+        { attempt, failure, reason, events: eventIds.length },
+        'ledger write unanswered; resending the same batch',
+      );
       if (Date.now() - lastTouch < CLAIM_TOUCH_EVERY_MS) return;
       lastTouch = Date.now();
       receipts.touch(eventIds).catch(() => undefined);

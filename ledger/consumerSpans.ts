@@ -4,7 +4,17 @@
 // one CONSUMER span linked to those records, and the handler runs inside it. Records without a trace
 // context (older records, a rebuild's replay) are covered only by the batch span: no root-span flood.
 // Attributes name the topic, partition, offset and event type; never the subject.
-import { context, propagation, trace, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Link, type Span } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  trace,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  type Context,
+  type Link,
+  type Span,
+} from '@opentelemetry/api';
 import type { LedgerRecord } from './reader.js';
 
 const tracer = trace.getTracer('consent-ledger/ledger-reader');
@@ -24,26 +34,42 @@ export function startBatchSpans(topic: string, group: string, partition: number,
     if (!carrier.traceparent) continue;
     const parent = propagation.extract(ROOT_CONTEXT, carrier);
     if (!trace.getSpanContext(parent)) continue;
-    const span = tracer.startSpan(`${topic} process`, {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.destination.name': topic,
-        'messaging.consumer.group.name': group, 'messaging.destination.partition.id': String(partition),
-        'messaging.kafka.offset': r.offset, 'cloudevents.event_type': r.event.type,
+    const span = tracer.startSpan(
+      `${topic} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': topic,
+          'messaging.consumer.group.name': group,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': r.offset,
+          'cloudevents.event_type': r.event.type,
+        },
       },
-    }, parent);
+      parent,
+    );
     r.context = trace.setSpan(parent, span);
     recordSpans.push(span);
     if (links.length < MAX_LINKS) links.push({ context: span.spanContext() });
   }
-  const batch = tracer.startSpan(`${topic} process batch`, {
-    kind: SpanKind.CONSUMER, links,
-    attributes: {
-      'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.destination.name': topic,
-      'messaging.consumer.group.name': group, 'messaging.destination.partition.id': String(partition),
-      'messaging.batch.message_count': records.length,
+  const batch = tracer.startSpan(
+    `${topic} process batch`,
+    {
+      kind: SpanKind.CONSUMER,
+      links,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': topic,
+        'messaging.consumer.group.name': group,
+        'messaging.destination.partition.id': String(partition),
+        'messaging.batch.message_count': records.length,
+      },
     },
-  }, ROOT_CONTEXT);
+    ROOT_CONTEXT,
+  );
   return {
     context: trace.setSpan(context.active(), batch),
     end(err?: unknown) {

@@ -18,19 +18,28 @@ beforeAll(() => {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
 });
-afterAll(() => { trace.disable(); propagation.disable(); context.disable(); });
+afterAll(() => {
+  trace.disable();
+  propagation.disable();
+  context.disable();
+});
 beforeEach(() => exporter.reset());
 
 const producerTrace = '0af7651916cd43dd8448eb211c80319c';
 const producerSpan = 'b7ad6b7169203331';
 const record = (offset: string, headers: LedgerRecord['headers']): LedgerRecord => ({
   event: { id: `e-${offset}`, type: 'consent.withdrawn', subject: 'sub_should_not_appear' } as unknown as LedgerEvent,
-  partition: 3, offset, headers,
+  partition: 3,
+  offset,
+  headers,
 });
 
 describe('ledger consumer spans', () => {
   it('a record with a traceparent gets a CONSUMER span continuing it; the batch span links it; the handler context is the batch', async () => {
-    const traced = record('10', { traceparent: Buffer.from(`00-${producerTrace}-${producerSpan}-01`), 'ce_id': Buffer.from('x') });
+    const traced = record('10', {
+      traceparent: Buffer.from(`00-${producerTrace}-${producerSpan}-01`),
+      ce_id: Buffer.from('x'),
+    });
     const untraced = record('11', {});
     const spans = startBatchSpans('ledger.t', 'group-a', 3, [traced, untraced]);
     const inHandler = context.with(spans.context, () => trace.getActiveSpan()!.spanContext().spanId);
@@ -45,7 +54,11 @@ describe('ledger consumer spans', () => {
     expect(one.kind).toBe(SpanKind.CONSUMER);
     expect(one.spanContext().traceId).toBe(producerTrace);
     expect(one.parentSpanContext?.spanId).toBe(producerSpan);
-    expect(one.attributes).toMatchObject({ 'messaging.kafka.offset': '10', 'messaging.consumer.group.name': 'group-a', 'cloudevents.event_type': 'consent.withdrawn' });
+    expect(one.attributes).toMatchObject({
+      'messaging.kafka.offset': '10',
+      'messaging.consumer.group.name': 'group-a',
+      'cloudevents.event_type': 'consent.withdrawn',
+    });
     expect(inRecord.spanId).toBe(one.spanContext().spanId);
     expect(batch.links.map((l) => l.context.spanId)).toEqual([one.spanContext().spanId]);
     expect(batch.spanContext().traceId).not.toBe(producerTrace);
@@ -54,7 +67,9 @@ describe('ledger consumer spans', () => {
   });
 
   it('a failed handler marks the spans as errors, naming only the error kind', () => {
-    const spans = startBatchSpans('ledger.t', 'g', 0, [record('1', { traceparent: `00-${producerTrace}-${producerSpan}-01` })]);
+    const spans = startBatchSpans('ledger.t', 'g', 0, [
+      record('1', { traceparent: `00-${producerTrace}-${producerSpan}-01` }),
+    ]);
     spans.end(new TypeError('subject sub_x broke'));
     for (const s of exporter.getFinishedSpans()) {
       expect(s.status).toEqual({ code: 2, message: 'TypeError' });
@@ -67,7 +82,11 @@ describe('traced HTTP client', () => {
     const parent = trace.getTracer('t').startSpan('activity');
     let sent: Record<string, string> = {};
     await context.with(trace.setSpan(context.active(), parent), () =>
-      tracedRequest('POST', 'webhook', { 'content-type': 'application/json' }, async (h) => { sent = h; return new Response(null, { status: 503 }); }));
+      tracedRequest('POST', 'webhook', { 'content-type': 'application/json' }, async (h) => {
+        sent = h;
+        return new Response(null, { status: 503 });
+      }),
+    );
     parent.end();
     const client = exporter.getFinishedSpans().find((s) => s.name === 'POST webhook')!;
     expect(client.kind).toBe(SpanKind.CLIENT);

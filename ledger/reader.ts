@@ -72,16 +72,34 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
       const records: LedgerRecord[] = [];
       const poison: { offset: string; key: Buffer | null; value: Buffer | null; reason: string }[] = [];
       for (const m of batch.messages) {
-        const reason = parseRecord(m.value, (event) => records.push({ event, partition: batch.partition, offset: m.offset, headers: m.headers }));
+        const reason = parseRecord(m.value, (event) =>
+          records.push({ event, partition: batch.partition, offset: m.offset, headers: m.headers }),
+        );
         if (reason) poison.push({ offset: m.offset, key: m.key, value: m.value, reason });
       }
       if (poison.length > 0) {
-        if (o.deadLetters) await sendDeadLetters(o.deadLetters, o.deadLetterTopic ?? TOPICS.deadLetter, topic, batch.partition, poison, o.log);
-        else o.log.warn({ topic, partition: batch.partition, poison: poison.length }, 'poison records skipped (no dead-letter producer)');
+        if (o.deadLetters)
+          await sendDeadLetters(
+            o.deadLetters,
+            o.deadLetterTopic ?? TOPICS.deadLetter,
+            topic,
+            batch.partition,
+            poison,
+            o.log,
+          );
+        else
+          o.log.warn(
+            { topic, partition: batch.partition, poison: poison.length },
+            'poison records skipped (no dead-letter producer)',
+          );
       }
       const last = batch.messages[batch.messages.length - 1]!.offset;
       const next = (BigInt(last) + 1n).toString();
-      const info: LedgerBatch = { firstOffset: batch.messages[0]!.offset, nextOffset: next, highWatermark: batch.highWatermark };
+      const info: LedgerBatch = {
+        firstOffset: batch.messages[0]!.offset,
+        nextOffset: next,
+        highWatermark: batch.highWatermark,
+      };
       const labels = { group: o.groupId, topic };
       ledgerConsumerMetrics.records.inc({ ...labels, outcome: 'poison' }, poison.length);
       let outcome: LedgerHandleOutcome = undefined;
@@ -90,7 +108,10 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
         const timer = ledgerConsumerMetrics.batchSeconds.startTimer(labels);
         try {
           outcome = await context.with(spans.context, () => o.handle(records, batch.partition, info));
-        } catch (err) { spans.end(err); throw err; }
+        } catch (err) {
+          spans.end(err);
+          throw err;
+        }
         spans.end();
         timer();
       }
@@ -103,7 +124,10 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
       resolveOffset(last);
       await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
       ledgerConsumerMetrics.records.inc({ ...labels, outcome: 'valid' }, records.length);
-      ledgerConsumerMetrics.lag.set({ ...labels, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(next)));
+      ledgerConsumerMetrics.lag.set(
+        { ...labels, partition: String(batch.partition) },
+        Number(BigInt(batch.highWatermark) - BigInt(next)),
+      );
       await o.committed?.(batch.partition, next);
       await heartbeat();
     },
@@ -115,20 +139,43 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
 function parseRecord(value: Buffer | null, ok: (e: LedgerEvent) => void): string | undefined {
   if (!value) return 'empty record value';
   let json: unknown;
-  try { json = JSON.parse(value.toString('utf8')); } catch { return 'not valid JSON'; }
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch {
+    return 'not valid JSON';
+  }
   const parsed = parseEvent(json);
-  if (!parsed.ok) return `not a valid ledger event: ${parsed.problems.slice(0, 3).map((p) => `${p.field || '/'} ${p.message}`).join('; ')}`;
+  if (!parsed.ok)
+    return `not a valid ledger event: ${parsed.problems
+      .slice(0, 3)
+      .map((p) => `${p.field || '/'} ${p.message}`)
+      .join('; ')}`;
   ok(parsed.event);
   return undefined;
 }
 
-async function sendDeadLetters(producer: Producer, deadLetterTopic: string, topic: string, partition: number, poison: { offset: string; key: Buffer | null; value: Buffer | null; reason: string }[], log: Logger) {
+async function sendDeadLetters(
+  producer: Producer,
+  deadLetterTopic: string,
+  topic: string,
+  partition: number,
+  poison: { offset: string; key: Buffer | null; value: Buffer | null; reason: string }[],
+  log: Logger,
+) {
   await producer.send({
-    topic: deadLetterTopic, acks: -1,
+    topic: deadLetterTopic,
+    acks: -1,
     messages: poison.map((p) => ({
-      key: p.key, value: p.value,
-      headers: { [DEADLETTER_HEADERS.topic]: topic, [DEADLETTER_HEADERS.partition]: String(partition), [DEADLETTER_HEADERS.offset]: p.offset, [DEADLETTER_HEADERS.error]: p.reason },
+      key: p.key,
+      value: p.value,
+      headers: {
+        [DEADLETTER_HEADERS.topic]: topic,
+        [DEADLETTER_HEADERS.partition]: String(partition),
+        [DEADLETTER_HEADERS.offset]: p.offset,
+        [DEADLETTER_HEADERS.error]: p.reason,
+      },
     })),
   });
-  for (const p of poison) log.warn({ topic, partition, offset: p.offset, reason: p.reason }, 'poison record sent to the dead-letter topic');
+  for (const p of poison)
+    log.warn({ topic, partition, offset: p.offset, reason: p.reason }, 'poison record sent to the dead-letter topic');
 }

@@ -43,7 +43,11 @@ interface ClaimDoc {
 }
 
 /** Where a claimed event went: written once Kafka acknowledged it. */
-interface WrittenDoc { _id: string; position: LedgerPosition; event: LedgerEvent }
+interface WrittenDoc {
+  _id: string;
+  position: LedgerPosition;
+  event: LedgerEvent;
+}
 
 export type Claim =
   | { kind: 'claimed' }
@@ -51,16 +55,25 @@ export type Claim =
   | { kind: 'conflict' }
   | { kind: 'in-flight' };
 
-interface Written { position: LedgerPosition; event: LedgerEvent }
+interface Written {
+  position: LedgerPosition;
+  event: LedgerEvent;
+}
 
-export interface StoredReceipt { position: LedgerPosition; event: LedgerEvent }
+export interface StoredReceipt {
+  position: LedgerPosition;
+  event: LedgerEvent;
+}
 
 export class ReceiptStore {
   private readonly col: Collection<ClaimDoc>;
   private readonly written: Collection<WrittenDoc>;
   // Concurrent requests' claims and completions share writes: SQLite (FerretDB) has one writer.
   private readonly claims = new Coalescer((items: ClaimItem[]) => this.claimBatch(items));
-  private readonly completions = new Coalescer(async (items: Written[]) => { await this.completeBatch(items); return items; });
+  private readonly completions = new Coalescer(async (items: Written[]) => {
+    await this.completeBatch(items);
+    return items;
+  });
   private readonly unrecorded = new UnrecordedReceipts();
   private storeDownUntil = 0;
   private recordTimer: NodeJS.Timeout | undefined;
@@ -70,7 +83,8 @@ export class ReceiptStore {
    * its claim is then never taken over, however old.
    */
   constructor(
-    db: Db, private readonly owner: string,
+    db: Db,
+    private readonly owner: string,
     private readonly opts: {
       isWriting?: (eventId: string) => boolean;
       /** An id written during an outage turned out to be claimed already with other content. */
@@ -82,10 +96,16 @@ export class ReceiptStore {
     this.written = db.collection<WrittenDoc>('ingest_receipts_written');
   }
 
-  private clock(): number { return (this.opts.now ?? Date.now)(); }
+  private clock(): number {
+    return (this.opts.now ?? Date.now)();
+  }
 
-  private storeDown(): boolean { return this.clock() < this.storeDownUntil; }
-  private markStoreDown(): void { this.storeDownUntil = this.clock() + STORE_DOWN_MS; }
+  private storeDown(): boolean {
+    return this.clock() < this.storeDownUntil;
+  }
+  private markStoreDown(): void {
+    this.storeDownUntil = this.clock() + STORE_DOWN_MS;
+  }
 
   /** Claim each event id for writing. */
   async claimAll(items: readonly ClaimItem[]): Promise<Claim[]> {
@@ -94,7 +114,9 @@ export class ReceiptStore {
     if (rest.length > 0) {
       const claims = await this.claimFromStore(rest);
       let j = 0;
-      out.forEach((c, k) => { if (c === undefined) out[k] = claims[j++]; });
+      out.forEach((c, k) => {
+        if (c === undefined) out[k] = claims[j++];
+      });
     }
     return out as Claim[];
   }
@@ -103,7 +125,9 @@ export class ReceiptStore {
     const known = this.unrecorded.lookup(item.eventId);
     if (!known) return undefined;
     if (known.claim.contentHash !== item.contentHash) return { kind: 'conflict' };
-    return known.kind === 'written' ? { kind: 'written', position: known.position, event: known.event } : { kind: 'in-flight' };
+    return known.kind === 'written'
+      ? { kind: 'written', position: known.position, event: known.event }
+      : { kind: 'in-flight' };
   }
 
   private async claimFromStore(items: readonly ClaimItem[]): Promise<Claim[]> {
@@ -117,7 +141,10 @@ export class ReceiptStore {
       }
     }
     if (!this.unrecorded.hasRoomFor(items.length)) {
-      throw new DomainError('unavailable', 'the receipt store (MongoDB) is unavailable and the backlog of unrecorded receipts is full');
+      throw new DomainError(
+        'unavailable',
+        'the receipt store (MongoDB) is unavailable and the backlog of unrecorded receipts is full',
+      );
     }
     return items.map((i) => this.claimFromMemory(i) ?? (this.unrecorded.claim(i), { kind: 'claimed' as const }));
   }
@@ -126,7 +153,8 @@ export class ReceiptStore {
   async complete(written: readonly Written[]): Promise<void> {
     const claimedInMemory = written.filter((w) => this.unrecorded.isClaimed(w.position.eventId));
     let forStore = written.filter((w) => !this.unrecorded.isClaimed(w.position.eventId));
-    for (const w of claimedInMemory) this.unrecorded.wrote({ claim: this.unrecorded.lookup(w.position.eventId)!.claim, ...w });
+    for (const w of claimedInMemory)
+      this.unrecorded.wrote({ claim: this.unrecorded.lookup(w.position.eventId)!.claim, ...w });
     if (forStore.length > 0 && !this.storeDown()) {
       try {
         await this.completions.submit(forStore);
@@ -148,17 +176,22 @@ export class ReceiptStore {
   /** Whether a write can be accepted now: the store answers, or there is room to keep its receipt. */
   async acceptsWrites(): Promise<boolean> {
     if (this.unrecorded.hasRoomFor(1)) return true;
-    return this.written.findOne({}, { projection: { _id: 1 } }).then(() => true, () => false);
+    return this.written.findOne({}, { projection: { _id: 1 } }).then(
+      () => true,
+      () => false,
+    );
   }
 
   private scheduleRecording(): void {
     receiptMetrics.unrecorded.set(this.unrecorded.size);
     if (this.recordTimer || !this.unrecorded.hasPending) return;
     this.recordTimer = setTimeout(() => {
-      this.recordUnrecorded().catch(() => this.markStoreDown()).finally(() => {
-        this.recordTimer = undefined;
-        this.scheduleRecording();
-      });
+      this.recordUnrecorded()
+        .catch(() => this.markStoreDown())
+        .finally(() => {
+          this.recordTimer = undefined;
+          this.scheduleRecording();
+        });
     }, RECORD_EVERY_MS);
     this.recordTimer.unref();
   }
@@ -169,21 +202,39 @@ export class ReceiptStore {
     if (batch.length === 0) return;
     const ids = batch.map((r) => r.claim.eventId);
     const claimedAt = this.clock();
-    const existed = await insertIgnoringDuplicates(this.col, batch.map(({ claim }) => ({
-      _id: claim.eventId, source: claim.source, contentHash: claim.contentHash, state: 'pending' as const, owner: this.owner, claimedAt,
-    })));
+    const existed = await insertIgnoringDuplicates(
+      this.col,
+      batch.map(({ claim }) => ({
+        _id: claim.eventId,
+        source: claim.source,
+        contentHash: claim.contentHash,
+        state: 'pending' as const,
+        owner: this.owner,
+        claimedAt,
+      })),
+    );
     if (existed.size > 0) {
       const existing = await this.col.find({ _id: { $in: ids.filter((_, i) => existed.has(i)) } }).toArray();
       const hashes = new Map(batch.map((r) => [r.claim.eventId, r.claim.contentHash]));
       for (const doc of existing) if (doc.contentHash !== hashes.get(doc._id)) this.opts.onReusedId?.(doc._id);
     }
-    await insertIgnoringDuplicates(this.written, batch.map(({ position, event }) => ({ _id: position.eventId, position, event })));
+    await insertIgnoringDuplicates(
+      this.written,
+      batch.map(({ position, event }) => ({ _id: position.eventId, position, event })),
+    );
     this.unrecorded.recorded(ids);
   }
 
   private async claimBatch(items: readonly ClaimItem[]): Promise<Claim[]> {
     const claimedAt = this.clock();
-    const docs = items.map((i) => ({ _id: i.eventId, source: i.source, contentHash: i.contentHash, state: 'pending' as const, owner: this.owner, claimedAt }));
+    const docs = items.map((i) => ({
+      _id: i.eventId,
+      source: i.source,
+      contentHash: i.contentHash,
+      state: 'pending' as const,
+      owner: this.owner,
+      claimedAt,
+    }));
     // A lost connection throws (nothing is known claimed: treating every id as claimed would write copies).
     const taken = await insertIgnoringDuplicates(this.col, docs);
     if (taken.size === 0) return items.map(() => ({ kind: 'claimed' as const }));
@@ -196,11 +247,20 @@ export class ReceiptStore {
     ]);
     const claimsById = new Map(claimDocs.map((d) => [d._id, d]));
     const writtenById = new Map(writtenDocs.map((d) => [d._id, d]));
-    return Promise.all(items.map((item, i) =>
-      taken.has(i) ? this.resolveExisting(item, claimsById.get(item.eventId), writtenById.get(item.eventId)) : { kind: 'claimed' as const }));
+    return Promise.all(
+      items.map((item, i) =>
+        taken.has(i)
+          ? this.resolveExisting(item, claimsById.get(item.eventId), writtenById.get(item.eventId))
+          : { kind: 'claimed' as const },
+      ),
+    );
   }
 
-  private async resolveExisting(item: ClaimItem, doc: ClaimDoc | undefined, done: WrittenDoc | undefined): Promise<Claim> {
+  private async resolveExisting(
+    item: ClaimItem,
+    doc: ClaimDoc | undefined,
+    done: WrittenDoc | undefined,
+  ): Promise<Claim> {
     if (!doc) return this.claimBatch([item]).then((c) => c[0]!); // removed meanwhile: claim afresh
     if (doc.contentHash !== item.contentHash) return { kind: 'conflict' };
     if (done) return { kind: 'written', position: done.position, event: done.event };
@@ -217,20 +277,30 @@ export class ReceiptStore {
 
   private async completeBatch(written: readonly Written[]): Promise<void> {
     // Already recorded (a late write's receipt, or a second completion of the same event): first wins.
-    if (written.length > 0) await insertIgnoringDuplicates(this.written, written.map(({ position, event }) => ({ _id: position.eventId, position, event })));
+    if (written.length > 0)
+      await insertIgnoringDuplicates(
+        this.written,
+        written.map(({ position, event }) => ({ _id: position.eventId, position, event })),
+      );
   }
 
   /** The writer is still resending these: keep their claims fresh so no other instance takes them over. */
   async touch(eventIds: readonly string[]): Promise<void> {
     if (eventIds.length === 0 || this.storeDown()) return;
-    await this.col.updateMany({ _id: { $in: [...eventIds] }, state: 'pending', owner: this.owner }, { $set: { claimedAt: this.clock() } });
+    await this.col.updateMany(
+      { _id: { $in: [...eventIds] }, state: 'pending', owner: this.owner },
+      { $set: { claimedAt: this.clock() } },
+    );
   }
 
   /** The write was certainly not done: let a retry take the claim at once. */
   async release(eventIds: readonly string[]): Promise<void> {
     for (const id of eventIds) this.unrecorded.release(id);
     if (eventIds.length === 0) return;
-    await this.col.updateMany({ _id: { $in: [...eventIds] }, state: 'pending', owner: this.owner }, { $set: { state: 'failed' } });
+    await this.col.updateMany(
+      { _id: { $in: [...eventIds] }, state: 'pending', owner: this.owner },
+      { $set: { state: 'failed' } },
+    );
   }
 
   async get(eventId: string): Promise<StoredReceipt | undefined> {
@@ -244,7 +314,10 @@ export class ReceiptStore {
   async waitWritten(eventId: string, timeoutMs: number): Promise<StoredReceipt | undefined> {
     const until = this.clock() + timeoutMs;
     while (this.clock() < until) {
-      const r = await this.get(eventId).catch((err: unknown) => { if (isUnavailable(err)) return undefined; throw err; });
+      const r = await this.get(eventId).catch((err: unknown) => {
+        if (isUnavailable(err)) return undefined;
+        throw err;
+      });
       if (r) return r;
       await new Promise((res) => setTimeout(res, 100));
     }

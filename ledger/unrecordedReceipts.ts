@@ -8,8 +8,16 @@
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import type { LedgerPosition } from './writer.js';
 
-export interface ClaimItem { eventId: string; source: string; contentHash: string }
-export interface UnrecordedReceipt { claim: ClaimItem; position: LedgerPosition; event: LedgerEvent }
+export interface ClaimItem {
+  eventId: string;
+  source: string;
+  contentHash: string;
+}
+export interface UnrecordedReceipt {
+  claim: ClaimItem;
+  position: LedgerPosition;
+  event: LedgerEvent;
+}
 
 /** How many receipts may wait in memory; beyond that ingest answers 503 rather than grow without bound. */
 export const MAX_UNRECORDED = 50_000;
@@ -24,20 +32,32 @@ export class UnrecordedReceipts {
   /** Recorded in the store: kept for retries during an outage. */
   private readonly recent = new Map<string, UnrecordedReceipt>();
 
-  get size(): number { return this.writing.size + this.written.size; }
-  hasRoomFor(n: number): boolean { return this.size + n <= MAX_UNRECORDED; }
+  get size(): number {
+    return this.writing.size + this.written.size;
+  }
+  hasRoomFor(n: number): boolean {
+    return this.size + n <= MAX_UNRECORDED;
+  }
 
   /** What this instance knows of an id without the store, if anything. */
-  lookup(eventId: string): { kind: 'writing'; claim: ClaimItem } | ({ kind: 'written' } & UnrecordedReceipt) | undefined {
+  lookup(
+    eventId: string,
+  ): { kind: 'writing'; claim: ClaimItem } | ({ kind: 'written' } & UnrecordedReceipt) | undefined {
     const w = this.written.get(eventId) ?? this.recent.get(eventId);
     if (w) return { kind: 'written', ...w };
     const claim = this.writing.get(eventId);
     return claim ? { kind: 'writing', claim } : undefined;
   }
 
-  claim(item: ClaimItem): void { this.writing.set(item.eventId, item); }
-  isClaimed(eventId: string): boolean { return this.writing.has(eventId); }
-  release(eventId: string): void { this.writing.delete(eventId); }
+  claim(item: ClaimItem): void {
+    this.writing.set(item.eventId, item);
+  }
+  isClaimed(eventId: string): boolean {
+    return this.writing.has(eventId);
+  }
+  release(eventId: string): void {
+    this.writing.delete(eventId);
+  }
 
   /** Kafka has it: keep the receipt until the store takes it. */
   wrote(receipt: UnrecordedReceipt): void {
@@ -45,12 +65,17 @@ export class UnrecordedReceipts {
     this.written.set(receipt.claim.eventId, receipt);
   }
 
-  get hasPending(): boolean { return this.written.size > 0; }
+  get hasPending(): boolean {
+    return this.written.size > 0;
+  }
 
   /** Receipts waiting for the store (the oldest `max`). */
   pending(max: number): UnrecordedReceipt[] {
     const out: UnrecordedReceipt[] = [];
-    for (const r of this.written.values()) { if (out.length >= max) break; out.push(r); }
+    for (const r of this.written.values()) {
+      if (out.length >= max) break;
+      out.push(r);
+    }
     return out;
   }
 

@@ -4,7 +4,14 @@ import { RECENT_RECEIPTS, UnrecordedReceipts, type UnrecordedReceipt } from './u
 
 const receipt = (id: string, offset = 0): UnrecordedReceipt => ({
   claim: { eventId: id, source: 'org:rxh', contentHash: `h-${id}` },
-  position: { eventId: id, topic: 'ledger', partition: 0, offset: String(offset), hash: 'x', recordedAt: '2026-01-01T00:00:00Z' },
+  position: {
+    eventId: id,
+    topic: 'ledger',
+    partition: 0,
+    offset: String(offset),
+    hash: 'x',
+    recordedAt: '2026-01-01T00:00:00Z',
+  },
   event: given(id, 0),
 });
 

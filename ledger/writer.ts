@@ -33,7 +33,9 @@ export interface LedgerPosition {
 export class LedgerUnavailable extends DomainError {
   /** Ids of the events of the failed call that are certainly not on the ledger (never sent, or refused). */
   unwritten: string[] = [];
-  constructor(reason: string) { super('unavailable', `the ledger (Kafka) did not acknowledge the write: ${reason}`); }
+  constructor(reason: string) {
+    super('unavailable', `the ledger (Kafka) did not acknowledge the write: ${reason}`);
+  }
 }
 
 interface Pending {
@@ -67,7 +69,12 @@ export interface LedgerWriterOptions {
   onResend?: (info: ResendInfo) => void;
 }
 
-export interface ResendInfo { attempt: number; failure: SendFailure; reason: string; eventIds: string[] }
+export interface ResendInfo {
+  attempt: number;
+  failure: SendFailure;
+  reason: string;
+  eventIds: string[];
+}
 
 const RESEND_MAX_BACKOFF_MS = 2000;
 
@@ -85,7 +92,10 @@ export class LedgerWriter {
   private readonly writing = new Set<string>();
   private needsFreshProducer = false;
 
-  constructor(private producer: Producer, private readonly opts: LedgerWriterOptions) {
+  constructor(
+    private producer: Producer,
+    private readonly opts: LedgerWriterOptions,
+  ) {
     this.topic = opts.topic ?? TOPICS.ledger;
     this.lingerMs = opts.lingerMs ?? 2;
     this.maxBatch = opts.maxBatch ?? 1000;
@@ -95,11 +105,16 @@ export class LedgerWriter {
   /** Append events; resolves, in order, with each one's ledger position once Kafka acknowledged all. */
   appendAll(events: readonly LedgerEvent[]): Promise<LedgerPosition[]> {
     const prepared = events.map((e) => this.prepare(e));
-    const promises = prepared.map((p) => new Promise<LedgerPosition>((resolve, reject) => {
-      p.resolve = resolve; p.reject = reject;
-    }));
+    const promises = prepared.map(
+      (p) =>
+        new Promise<LedgerPosition>((resolve, reject) => {
+          p.resolve = resolve;
+          p.reject = reject;
+        }),
+    );
     const deadline = setTimeout(() => {
-      for (const p of prepared) this.settleLate(p, new LedgerUnavailable(`no acknowledgement within ${this.deadlineMs} ms`));
+      for (const p of prepared)
+        this.settleLate(p, new LedgerUnavailable(`no acknowledgement within ${this.deadlineMs} ms`));
     }, this.deadlineMs);
     this.queue.push(...prepared);
     this.schedule();
@@ -107,7 +122,8 @@ export class LedgerWriter {
       clearTimeout(deadline);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (!failed) return results.map((r) => (r as PromiseFulfilledResult<LedgerPosition>).value);
-      const err = failed.reason instanceof LedgerUnavailable ? failed.reason : new LedgerUnavailable(String(failed.reason));
+      const err =
+        failed.reason instanceof LedgerUnavailable ? failed.reason : new LedgerUnavailable(String(failed.reason));
       err.unwritten = prepared.filter((p) => !p.sent || p.refused).map((p) => p.event.id);
       throw err;
     });
@@ -142,13 +158,27 @@ export class LedgerWriter {
     const headers = cloudEventHeaders(checked.event);
     const span = tracer.startSpan(`${this.topic} publish`, {
       kind: SpanKind.PRODUCER,
-      attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': this.topic, 'cloudevents.event_type': checked.event.type },
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': this.topic,
+        'cloudevents.event_type': checked.event.type,
+      },
     });
     // traceparent travels with the record: readers continue this trace (ledger/consumerSpans.ts).
     propagation.inject(trace.setSpan(context.active(), span), headers);
     return {
-      event: checked.event, bytes, partition: partitionForKey(checked.event.subject, this.opts.partitions), hash: createHash('sha256').update(bytes).digest('hex'), headers,
-      settled: false, sent: false, refused: false, span, resolve: () => {}, reject: () => {},
+      event: checked.event,
+      bytes,
+      partition: partitionForKey(checked.event.subject, this.opts.partitions),
+      hash: createHash('sha256').update(bytes).digest('hex'),
+      headers,
+      settled: false,
+      sent: false,
+      refused: false,
+      span,
+      resolve: () => {},
+      reject: () => {},
     };
   }
 
@@ -162,8 +192,14 @@ export class LedgerWriter {
 
   private schedule(): void {
     if (this.flushing || this.timer) return;
-    if (this.queue.length >= this.maxBatch) { void this.flush(); return; }
-    this.timer = setTimeout(() => { this.timer = undefined; void this.flush(); }, this.lingerMs);
+    if (this.queue.length >= this.maxBatch) {
+      void this.flush();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.lingerMs);
   }
 
   private async flush(): Promise<void> {
@@ -181,7 +217,10 @@ export class LedgerWriter {
   }
 
   private async send(batch: Pending[]): Promise<void> {
-    for (const p of batch) { p.sent = true; this.writing.add(p.event.id); }
+    for (const p of batch) {
+      p.sent = true;
+      this.writing.add(p.event.id);
+    }
     try {
       const meta = await this.sendUntilAnswered(batch);
       // One produce call writes one record batch per partition, in the order given; so the n-th message
@@ -192,19 +231,30 @@ export class LedgerWriter {
         const offset = next.get(partition)!;
         next.set(partition, offset + 1n);
         const position: LedgerPosition = {
-          eventId: p.event.id, topic: this.topic, partition, offset: offset.toString(), hash: p.hash, recordedAt: p.event.time,
+          eventId: p.event.id,
+          topic: this.topic,
+          partition,
+          offset: offset.toString(),
+          hash: p.hash,
+          recordedAt: p.event.time,
         };
         if (p.settled) this.opts.onLateWrite?.(position, p.event);
         else {
           p.settled = true;
-          p.span.setAttributes({ 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': position.offset });
+          p.span.setAttributes({
+            'messaging.destination.partition.id': String(partition),
+            'messaging.kafka.offset': position.offset,
+          });
           p.span.end();
           p.resolve(position);
         }
       }
     } catch (err) {
       const reason = (err as Error).message;
-      for (const p of batch) { p.refused = true; this.settleLate(p, new LedgerUnavailable(reason)); }
+      for (const p of batch) {
+        p.refused = true;
+        this.settleLate(p, new LedgerUnavailable(reason));
+      }
     } finally {
       for (const p of batch) this.writing.delete(p.event.id);
     }
@@ -212,7 +262,12 @@ export class LedgerWriter {
 
   /** Send the batch until the broker answers for it; throws only when the broker refused it. */
   private async sendUntilAnswered(batch: Pending[]) {
-    const messages = batch.map((p) => ({ key: p.event.subject, partition: p.partition, value: p.bytes, headers: p.headers }));
+    const messages = batch.map((p) => ({
+      key: p.event.subject,
+      partition: p.partition,
+      value: p.bytes,
+      headers: p.headers,
+    }));
     for (let attempt = 1; ; attempt++) {
       try {
         if (this.needsFreshProducer) await this.replaceProducer();
@@ -235,7 +290,10 @@ export class LedgerWriter {
   }
 
   private async replaceProducer(): Promise<void> {
-    if (!this.opts.freshProducer) { this.needsFreshProducer = false; return; }
+    if (!this.opts.freshProducer) {
+      this.needsFreshProducer = false;
+      return;
+    }
     const old = this.producer;
     this.producer = await this.opts.freshProducer();
     this.needsFreshProducer = false;

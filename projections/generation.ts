@@ -16,7 +16,11 @@ export type SubjectDoc = SubjectState & { _id: string };
 /** A data user as stored: contracts' DataUserRecord keyed by its id. */
 export type DataUserDoc = DataUserRecord & { _id: string };
 /** Everything before `next` on `partition` is projected (offset as a decimal string). */
-export interface ProgressDoc { _id: number; next: string; updatedAt: Date }
+export interface ProgressDoc {
+  _id: number;
+  next: string;
+  updatedAt: Date;
+}
 
 export interface MetaDoc {
   _id: 'active';
@@ -50,7 +54,12 @@ export function newGenerationName(now = Date.now()): string {
 }
 
 export async function readMeta(db: Db): Promise<MetaDoc> {
-  return (await db.collection<MetaDoc>(META_COLLECTION).findOne({ _id: 'active' })) ?? { _id: 'active', generation: INITIAL_GENERATION };
+  return (
+    (await db.collection<MetaDoc>(META_COLLECTION).findOne({ _id: 'active' })) ?? {
+      _id: 'active',
+      generation: INITIAL_GENERATION,
+    }
+  );
 }
 
 export async function activeGenerationName(db: Db): Promise<string> {
@@ -60,17 +69,21 @@ export async function activeGenerationName(db: Db): Promise<string> {
 /** Make `name` the active generation (one document write). Returns the generation it replaced. */
 export async function switchGeneration(db: Db, name: string, now = new Date()): Promise<string> {
   const previous = await activeGenerationName(db);
-  await db.collection<MetaDoc>(META_COLLECTION).updateOne(
-    { _id: 'active' },
-    { $set: { generation: name, previous, previousDropped: false, switchedAt: now } },
-    { upsert: true },
-  );
+  await db
+    .collection<MetaDoc>(META_COLLECTION)
+    .updateOne(
+      { _id: 'active' },
+      { $set: { generation: name, previous, previousDropped: false, switchedAt: now } },
+      { upsert: true },
+    );
   return previous;
 }
 
 /** Note in the meta document that the replaced generation is gone (see MetaDoc.previousDropped). */
 export async function markPreviousDropped(db: Db, previous: string): Promise<void> {
-  await db.collection<MetaDoc>(META_COLLECTION).updateOne({ _id: 'active', previous }, { $set: { previousDropped: true } });
+  await db
+    .collection<MetaDoc>(META_COLLECTION)
+    .updateOne({ _id: 'active', previous }, { $set: { previousDropped: true } });
 }
 
 export async function dropGeneration(db: Db, name: string): Promise<void> {

@@ -10,7 +10,11 @@ export const SINGLE_LOOKUP_MAX = 256;
 export const IN_BATCH = 1000;
 const PARALLEL = 16;
 
-export async function findByIds<D extends { _id: string }>(col: Collection<D>, ids: readonly string[], singleMax = SINGLE_LOOKUP_MAX): Promise<D[]> {
+export async function findByIds<D extends { _id: string }>(
+  col: Collection<D>,
+  ids: readonly string[],
+  singleMax = SINGLE_LOOKUP_MAX,
+): Promise<D[]> {
   const out: D[] = [];
   if (ids.length <= singleMax) {
     for (let i = 0; i < ids.length; i += PARALLEL) {

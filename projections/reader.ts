@@ -41,7 +41,8 @@ export function projectionReader(db: Db, options: ReaderOptions = {}): Projectio
   const current = async (): Promise<Generation> => {
     if (options.generation) return (cached ??= { at: 0, gen: generation(db, options.generation) }).gen;
     const now = Date.now();
-    if (!cached || now - cached.at > META_TTL_MS) cached = { at: now, gen: generation(db, await activeGenerationName(db)) };
+    if (!cached || now - cached.at > META_TTL_MS)
+      cached = { at: now, gen: generation(db, await activeGenerationName(db)) };
     return cached.gen;
   };
   const progress = async () => {

@@ -10,11 +10,22 @@ import { LEASE_STALE_MS, RebuildRunning, takeRebuildLease } from './rebuildLease
 
 describe('rebuild lease', () => {
   let mongo: MongoHandle;
-  beforeAll(async () => { mongo = await connectMongo({ url: testEnv.MONGO_URL, db: `rebuild_lease_${runId}` }); });
-  afterAll(async () => { if (mongo) await dropTestDatabase(mongo.db); await mongo?.close(); });
+  beforeAll(async () => {
+    mongo = await connectMongo({ url: testEnv.MONGO_URL, db: `rebuild_lease_${runId}` });
+  });
+  afterAll(async () => {
+    if (mongo) await dropTestDatabase(mongo.db);
+    await mongo?.close();
+  });
 
-  const collections = async (g: string) => (await mongo.db.listCollections({}, { nameOnly: true }).toArray()).filter((c) => c.name.startsWith(`projection_${g}_`)).length;
-  const halfBuild = async (g: string) => { await generation(mongo.db, g).subjects.insertOne({ _id: 'sub_x' } as never); await generation(mongo.db, g).progress.insertOne({ _id: 0, next: '5', updatedAt: new Date() }); };
+  const collections = async (g: string) =>
+    (await mongo.db.listCollections({}, { nameOnly: true }).toArray()).filter((c) =>
+      c.name.startsWith(`projection_${g}_`),
+    ).length;
+  const halfBuild = async (g: string) => {
+    await generation(mongo.db, g).subjects.insertOne({ _id: 'sub_x' } as never);
+    await generation(mongo.db, g).progress.insertOne({ _id: 0, next: '5', updatedAt: new Date() });
+  };
 
   it('a second rebuild is refused while the first holds the lease; after release it may run', async () => {
     const first = await takeRebuildLease(mongo.db, 'gfirst');
@@ -28,7 +39,15 @@ describe('rebuild lease', () => {
   it('a lease whose process is gone: its half-built generation is dropped and the lease taken', async () => {
     await halfBuild('gdead');
     // A pid that cannot exist on Linux (above pid_max's ceiling) stands for a killed rebuild.
-    await mongo.db.collection(META_COLLECTION).insertOne({ _id: 'rebuilding', generation: 'gdead', host: hostname(), pid: 4_194_304 + 1, renewedAt: Date.now() } as never);
+    await mongo.db
+      .collection(META_COLLECTION)
+      .insertOne({
+        _id: 'rebuilding',
+        generation: 'gdead',
+        host: hostname(),
+        pid: 4_194_304 + 1,
+        renewedAt: Date.now(),
+      } as never);
     expect(await collections('gdead')).toBe(2);
     const lease = await takeRebuildLease(mongo.db, 'gnext');
     expect(lease.dropped).toBe('gdead');

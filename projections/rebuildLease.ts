@@ -11,11 +11,19 @@ import { META_COLLECTION, dropGeneration } from './generation.js';
 export const LEASE_STALE_MS = 60_000;
 const RENEW_EVERY_MS = 10_000;
 
-interface LeaseDoc { _id: 'rebuilding'; generation: string; host: string; pid: number; renewedAt: number }
+interface LeaseDoc {
+  _id: 'rebuilding';
+  generation: string;
+  host: string;
+  pid: number;
+  renewedAt: number;
+}
 
 export class RebuildRunning extends Error {
   constructor(readonly holder: LeaseDoc) {
-    super(`another rebuild (generation ${holder.generation}, pid ${holder.pid} on ${holder.host}) is running; wait for it to finish`);
+    super(
+      `another rebuild (generation ${holder.generation}, pid ${holder.pid} on ${holder.host}) is running; wait for it to finish`,
+    );
   }
 }
 
@@ -28,7 +36,12 @@ export interface RebuildLease {
 function holderGone(lease: LeaseDoc, now: number): boolean {
   if (now - lease.renewedAt > LEASE_STALE_MS) return true;
   if (lease.host !== hostname()) return false;
-  try { process.kill(lease.pid, 0); return false; } catch (err) { return (err as NodeJS.ErrnoException).code === 'ESRCH'; }
+  try {
+    process.kill(lease.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /** Take the lease for `generation`, first dropping what a dead rebuild left; throws RebuildRunning. */
@@ -41,8 +54,15 @@ export async function takeRebuildLease(db: Db, generation: string, now = () => D
     if (held) {
       if (!holderGone(held, now())) throw new RebuildRunning(held);
       // Only the rebuild that removes this exact lease drops its generation.
-      const removed = await leases.deleteOne({ _id: 'rebuilding', generation: held.generation, renewedAt: held.renewedAt });
-      if (removed.deletedCount === 1) { await dropGeneration(db, held.generation); dropped = held.generation; }
+      const removed = await leases.deleteOne({
+        _id: 'rebuilding',
+        generation: held.generation,
+        renewedAt: held.renewedAt,
+      });
+      if (removed.deletedCount === 1) {
+        await dropGeneration(db, held.generation);
+        dropped = held.generation;
+      }
       continue;
     }
     try {

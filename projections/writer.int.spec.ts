@@ -18,8 +18,13 @@ const record = (event: LedgerEvent): LedgerRecord => ({ event, partition: 3, off
 
 describe('projection writer', () => {
   let mongo: MongoHandle;
-  beforeAll(async () => { mongo = await connectMongo({ url: testEnv.MONGO_URL, db: `projector_writer_${runId}` }); });
-  afterAll(async () => { if (mongo) await dropTestDatabase(mongo.db); await mongo?.close(); });
+  beforeAll(async () => {
+    mongo = await connectMongo({ url: testEnv.MONGO_URL, db: `projector_writer_${runId}` });
+  });
+  afterAll(async () => {
+    if (mongo) await dropTestDatabase(mongo.db);
+    await mongo?.close();
+  });
 
   it('an insert that collides with a document it did not know of folds onto the stored one', async () => {
     const g = generation(mongo.db, 'gwriter');
@@ -27,8 +32,12 @@ describe('projection writer', () => {
     expect(await applyRecords(g, first, await loadKnownIds(g))).toMatchObject({ subjectsWritten: 1 });
     const later = [record(withdrawn(`${runId}.w`, 20, { subject }))];
     // A stale set (e.g. another instance inserted the subject meanwhile): the insert collides, is folded again.
-    expect(await applyRecords(g, later, { subjects: new Set(), dataUsers: new Set() })).toMatchObject({ subjectsWritten: 1 });
-    const expected = foldEvents([...first, ...later].map((r) => ({ event: r.event, position: { partition: r.partition, offset: r.offset } })));
+    expect(await applyRecords(g, later, { subjects: new Set(), dataUsers: new Set() })).toMatchObject({
+      subjectsWritten: 1,
+    });
+    const expected = foldEvents(
+      [...first, ...later].map((r) => ({ event: r.event, position: { partition: r.partition, offset: r.offset } })),
+    );
     expect(await projectionReader(mongo.db, { generation: 'gwriter' }).subject(subject)).toEqual(expected);
     // Applying everything again changes nothing (re-delivery).
     expect(await applyRecords(g, [...first, ...later], await loadKnownIds(g))).toMatchObject({ subjectsWritten: 0 });

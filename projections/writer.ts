@@ -9,7 +9,12 @@
 // past records whose effects are stored.
 import { isDuplicateKey, type AnyBulkWriteOperation, type Collection, type Filter } from '../adapters/mongo.js';
 import { EMPTY_STATE, evolve, type SubjectState } from '../contracts/consent/fold.js';
-import { evolveDataUser, isDataUserEvent, type DataUserEvent, type DataUserRecord } from '../contracts/consent/dataUsers.js';
+import {
+  evolveDataUser,
+  isDataUserEvent,
+  type DataUserEvent,
+  type DataUserRecord,
+} from '../contracts/consent/dataUsers.js';
 import type { LedgerRecord } from '../ledger/reader.js';
 import { withoutId, type Generation } from './generation.js';
 import { findByIds } from './lookup.js';
@@ -29,7 +34,10 @@ export interface Applied {
  * `_id` and that subject is looked up and folded again, so a stale set costs a retry, never a wrong
  * document.
  */
-export interface KnownIds { subjects: Set<string>; dataUsers: Set<string> }
+export interface KnownIds {
+  subjects: Set<string>;
+  dataUsers: Set<string>;
+}
 
 /** The ids present in a generation (one scan of `_id`s). */
 export async function loadKnownIds(g: Generation): Promise<KnownIds> {
@@ -38,29 +46,46 @@ export async function loadKnownIds(g: Generation): Promise<KnownIds> {
     for await (const d of col.find({}, { projection: { _id: 1 }, batchSize: 5000 })) out.add(d._id);
     return out;
   };
-  return { subjects: await ids(g.subjects as unknown as Collection<{ _id: string }>), dataUsers: await ids(g.dataUsers as unknown as Collection<{ _id: string }>) };
+  return {
+    subjects: await ids(g.subjects as unknown as Collection<{ _id: string }>),
+    dataUsers: await ids(g.dataUsers as unknown as Collection<{ _id: string }>),
+  };
 }
 
 /** Fold `records` (one partition, ledger order) into the generation's documents. Idempotent. */
-export async function applyRecords(g: Generation, records: readonly LedgerRecord[], known?: KnownIds): Promise<Applied> {
+export async function applyRecords(
+  g: Generation,
+  records: readonly LedgerRecord[],
+  known?: KnownIds,
+): Promise<Applied> {
   const bySubject = new Map<string, LedgerRecord[]>();
   const byDataUser = new Map<string, DataUserEvent[]>();
   for (const r of records) {
     if (isDataUserEvent(r.event)) push(byDataUser, r.event.data.dataUserId, r.event);
     else push(bySubject, r.event.subject, r);
   }
-  const subjectsWritten = await applyFold<SubjectState, LedgerRecord>(g.subjects, bySubject, (stored, list) => {
-    const before = stored ?? EMPTY_STATE;
-    let state = before;
-    // Only partition and offset: evolve keeps the position object it is given.
-    for (const r of list) state = evolve(state, r.event, { partition: r.partition, offset: r.offset });
-    return state === before ? undefined : state;
-  }, known?.subjects);
-  const dataUsersWritten = await applyFold<DataUserRecord, DataUserEvent>(g.dataUsers, byDataUser, (stored, list) => {
-    let record = stored;
-    for (const event of list) record = evolveDataUser(record, event);
-    return record === stored ? undefined : record;
-  }, known?.dataUsers);
+  const subjectsWritten = await applyFold<SubjectState, LedgerRecord>(
+    g.subjects,
+    bySubject,
+    (stored, list) => {
+      const before = stored ?? EMPTY_STATE;
+      let state = before;
+      // Only partition and offset: evolve keeps the position object it is given.
+      for (const r of list) state = evolve(state, r.event, { partition: r.partition, offset: r.offset });
+      return state === before ? undefined : state;
+    },
+    known?.subjects,
+  );
+  const dataUsersWritten = await applyFold<DataUserRecord, DataUserEvent>(
+    g.dataUsers,
+    byDataUser,
+    (stored, list) => {
+      let record = stored;
+      for (const event of list) record = evolveDataUser(record, event);
+      return record === stored ? undefined : record;
+    },
+    known?.dataUsers,
+  );
   return { events: records.length, subjectsWritten, dataUsersWritten };
 }
 
@@ -107,7 +132,8 @@ async function applyFold<T extends object, R>(
   }
   if (replaces.length > 0) await col.bulkWrite(replaces, { ordered: false, ignoreUndefined: true });
   if (written) for (const d of inserts) written.add(d._id); // collided ones too: they exist
-  if (collided.length > 0) await applyFold(col, new Map(collided.map((id) => [id, groups.get(id)!])), fold, undefined, false);
+  if (collided.length > 0)
+    await applyFold(col, new Map(collided.map((id) => [id, groups.get(id)!])), fold, undefined, false);
   return inserts.length + replaces.length;
 }
 

@@ -10,22 +10,38 @@ export class DeliveryFailed extends Error {
   override readonly name = 'DeliveryFailed';
 }
 
-export interface DeliveryOptions { timeoutMs: number; now: () => Date }
+export interface DeliveryOptions {
+  timeoutMs: number;
+  now: () => Date;
+}
 
 export async function deliverWebhook(
-  hook: Webhook, notice: RevocationNotice, kind: { reminder?: number }, o: DeliveryOptions,
+  hook: Webhook,
+  notice: RevocationNotice,
+  kind: { reminder?: number },
+  o: DeliveryOptions,
 ): Promise<void> {
-  const body = JSON.stringify({ type: kind.reminder ? 'revocation.reminder' : 'revocation.notice', ...(kind.reminder && { reminder: kind.reminder }), notice });
+  const body = JSON.stringify({
+    type: kind.reminder ? 'revocation.reminder' : 'revocation.notice',
+    ...(kind.reminder && { reminder: kind.reminder }),
+    notice,
+  });
   const t = Math.floor(o.now().getTime() / 1000);
   let res: Response;
   try {
     // A CLIENT span in the activity's trace; the receiver gets it as traceparent.
-    res = await tracedRequest('POST', 'webhook', {
-      'content-type': 'application/json',
-      [SIGNATURE_HEADER]: signatureHeader(hook.secret, body, t),
-      [IDEMPOTENCY_HEADER]: kind.reminder ? `${notice.noticeId}:reminder:${kind.reminder}` : notice.noticeId,
-      [DELIVERY_HEADER]: kind.reminder ? 'reminder' : 'notice',
-    }, (headers) => fetch(hook.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(o.timeoutMs), redirect: 'error' }));
+    res = await tracedRequest(
+      'POST',
+      'webhook',
+      {
+        'content-type': 'application/json',
+        [SIGNATURE_HEADER]: signatureHeader(hook.secret, body, t),
+        [IDEMPOTENCY_HEADER]: kind.reminder ? `${notice.noticeId}:reminder:${kind.reminder}` : notice.noticeId,
+        [DELIVERY_HEADER]: kind.reminder ? 'reminder' : 'notice',
+      },
+      (headers) =>
+        fetch(hook.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(o.timeoutMs), redirect: 'error' }),
+    );
   } catch (err) {
     // The cause names only the failure kind (refused, timeout), never the notice.
     throw new DeliveryFailed(`webhook unreachable: ${(err as Error).name}`);

@@ -27,7 +27,14 @@ export interface NoticeDoc {
   acknowledgedAt?: string;
   overdueAt?: string;
   publishedAt?: string;
-  delivery: { attempts: number; lastAttemptAt?: string; lastError?: string; deliveredAt?: string; remindersDelivered: number; channel?: 'webhook' | 'pull-only' };
+  delivery: {
+    attempts: number;
+    lastAttemptAt?: string;
+    lastError?: string;
+    deliveredAt?: string;
+    remindersDelivered: number;
+    channel?: 'webhook' | 'pull-only';
+  };
 }
 
 export interface WithdrawalDoc {
@@ -42,19 +49,32 @@ export interface WithdrawalDoc {
 }
 
 /** What a data user receives (webhook body, topic record, pull API item). No personal data beyond the pseudonym. */
-export type RevocationNotice =
-  Pick<NoticeDoc, 'withdrawalId' | 'subject' | 'dataUserId' | 'scope' | 'withdrawnAt' | 'sentAt' | 'dueBy'> &
-  { noticeId: string; acknowledgePath: string };
+export type RevocationNotice = Pick<
+  NoticeDoc,
+  'withdrawalId' | 'subject' | 'dataUserId' | 'scope' | 'withdrawnAt' | 'sentAt' | 'dueBy'
+> & { noticeId: string; acknowledgePath: string };
 
 export function toNotice(d: NoticeDoc): RevocationNotice {
   return {
-    noticeId: d._id, withdrawalId: d.withdrawalId, subject: d.subject, dataUserId: d.dataUserId, scope: d.scope,
-    withdrawnAt: d.withdrawnAt, sentAt: d.sentAt, dueBy: d.dueBy, acknowledgePath: `/v1/revocations/${d._id}/acknowledgement`,
+    noticeId: d._id,
+    withdrawalId: d.withdrawalId,
+    subject: d.subject,
+    dataUserId: d.dataUserId,
+    scope: d.scope,
+    withdrawnAt: d.withdrawnAt,
+    sentAt: d.sentAt,
+    dueBy: d.dueBy,
+    acknowledgePath: `/v1/revocations/${d._id}/acknowledgement`,
   };
 }
 
 type MarkKind = 'ackReceivedAt' | 'acknowledgedAt' | 'overdueAt' | 'publishedAt';
-interface MarkDoc { _id: string; noticeId: string; kind: MarkKind; at: string }
+interface MarkDoc {
+  _id: string;
+  noticeId: string;
+  kind: MarkKind;
+  at: string;
+}
 
 export class NoticeStore {
   readonly notices: Collection<NoticeDoc>;
@@ -103,7 +123,11 @@ export class NoticeStore {
 
   /** Creates the notice once; a retry returns the stored one unchanged. */
   async issue(doc: Omit<NoticeDoc, 'delivery'>): Promise<NoticeDoc> {
-    await this.notices.updateOne({ _id: doc._id }, { $setOnInsert: { ...doc, delivery: { attempts: 0, remindersDelivered: 0 } } }, { upsert: true });
+    await this.notices.updateOne(
+      { _id: doc._id },
+      { $setOnInsert: { ...doc, delivery: { attempts: 0, remindersDelivered: 0 } } },
+      { upsert: true },
+    );
     return (await this.get(doc._id))!;
   }
 
@@ -112,19 +136,29 @@ export class NoticeStore {
     return doc ? (await this.withMarks([doc]))[0]! : null;
   }
 
-  markPublished(noticeId: string, at: string): Promise<void> { return this.mark(noticeId, 'publishedAt', at); }
+  markPublished(noticeId: string, at: string): Promise<void> {
+    return this.mark(noticeId, 'publishedAt', at);
+  }
 
-  async deliveryAttempt(noticeId: string, at: string, outcome: { error?: string; delivered?: boolean; reminder?: boolean; channel: 'webhook' | 'pull-only' }): Promise<void> {
+  async deliveryAttempt(
+    noticeId: string,
+    at: string,
+    outcome: { error?: string; delivered?: boolean; reminder?: boolean; channel: 'webhook' | 'pull-only' },
+  ): Promise<void> {
     const set: Record<string, unknown> = { 'delivery.lastAttemptAt': at, 'delivery.channel': outcome.channel };
     if (outcome.error !== undefined) set['delivery.lastError'] = outcome.error;
     const inc: Record<string, number> = { 'delivery.attempts': 1 };
     if (outcome.delivered && outcome.reminder) inc['delivery.remindersDelivered'] = 1;
     // One update per attempt. A reminder carries the same notice: whichever delivery lands first
     // delivers it ($min keeps the earliest; UTC ISO strings of one format sort by time).
-    await this.notices.updateOne({ _id: noticeId }, {
-      $set: set, $inc: inc,
-      ...(outcome.delivered && { $min: { 'delivery.deliveredAt': at }, $unset: { 'delivery.lastError': '' } }),
-    });
+    await this.notices.updateOne(
+      { _id: noticeId },
+      {
+        $set: set,
+        $inc: inc,
+        ...(outcome.delivered && { $min: { 'delivery.deliveredAt': at }, $unset: { 'delivery.lastError': '' } }),
+      },
+    );
   }
 
   /** The data user's acknowledgement arrived (first time wins); returns the stored notice. */
@@ -134,12 +168,19 @@ export class NoticeStore {
     return this.get(noticeId);
   }
 
-  markAcknowledged(noticeId: string, at: string): Promise<void> { return this.mark(noticeId, 'acknowledgedAt', at); }
+  markAcknowledged(noticeId: string, at: string): Promise<void> {
+    return this.mark(noticeId, 'acknowledgedAt', at);
+  }
 
-  markOverdue(noticeId: string, at: string): Promise<void> { return this.mark(noticeId, 'overdueAt', at); }
+  markOverdue(noticeId: string, at: string): Promise<void> {
+    return this.mark(noticeId, 'overdueAt', at);
+  }
 
   async markCompleted(withdrawalId: string, at: string): Promise<void> {
-    await this.withdrawals.updateOne({ _id: withdrawalId, completedAt: { $exists: false } }, { $set: { completedAt: at } });
+    await this.withdrawals.updateOne(
+      { _id: withdrawalId, completedAt: { $exists: false } },
+      { $set: { completedAt: at } },
+    );
   }
 
   /** A data user's notices it has not acknowledged, in notice-id order after `cursor`. */
@@ -150,7 +191,9 @@ export class NoticeStore {
     for (;;) {
       const page = await this.notices
         .find({ dataUserId, ...(after !== undefined && { _id: { $gt: after } }) })
-        .sort({ _id: 1 }).limit(limit).toArray();
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray();
       if (page.length === 0) return out;
       for (const d of await this.withMarks(page)) {
         if (d.ackReceivedAt === undefined) out.push(d);

@@ -15,13 +15,25 @@ export const SIGNATURE_HEADER = 'consent-ledger-signature';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 export const DELIVERY_HEADER = 'consent-ledger-delivery';
 
-interface WebhookDoc { _id: string; url: string; salt: string; registeredAt: string }
+interface WebhookDoc {
+  _id: string;
+  url: string;
+  salt: string;
+  registeredAt: string;
+}
 
-export interface Webhook { dataUserId: string; url: string; secret: Buffer }
+export interface Webhook {
+  dataUserId: string;
+  url: string;
+  secret: Buffer;
+}
 
 export class WebhookRegistry {
   private readonly col: Collection<WebhookDoc>;
-  constructor(db: Db, private readonly signingKey: Buffer) {
+  constructor(
+    db: Db,
+    private readonly signingKey: Buffer,
+  ) {
     this.col = db.collection<WebhookDoc>('revocation_webhooks');
   }
 
@@ -48,7 +60,13 @@ export function signatureHeader(secret: Buffer, body: string, unixSeconds: numbe
 }
 
 /** For receivers (and tests): true when `header` signs `body` with `secret` within `toleranceS` of now. */
-export function verifySignature(secret: Buffer, body: string, header: string | undefined, nowS: number, toleranceS = 300): boolean {
+export function verifySignature(
+  secret: Buffer,
+  body: string,
+  header: string | undefined,
+  nowS: number,
+  toleranceS = 300,
+): boolean {
   const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
   if (!m) return false;
   const t = Number(m[1]);

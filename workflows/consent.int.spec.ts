@@ -16,13 +16,33 @@ const policy = testPolicy({ coolingOffS: 4, acuteS: 5, windowS: 6 });
 const ALL: Scope = { purposes: '*', dataCategories: '*', dataUserCategories: '*', jurisdictions: '*' };
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 const sub = (name: string) => `sub_${runId}_${name}`.slice(0, 60);
-const uni = { id: 'du_uni', category: 'academic' as const, jurisdiction: 'uk' as const, approvals: [{ purpose: 'research' as const, reference: 'IRAS 1', expiresAt: '2030-01-01T00:00:00Z' }] };
+const uni = {
+  id: 'du_uni',
+  category: 'academic' as const,
+  jurisdiction: 'uk' as const,
+  approvals: [{ purpose: 'research' as const, reference: 'IRAS 1', expiresAt: '2030-01-01T00:00:00Z' }],
+};
 
 function envelope(type: string, id: string, subject: string, data: object): LedgerEvent {
-  return { specversion: '1.0', id, source: 'org:rxh', type, subject, time: iso(), datacontenttype: 'application/json', dataversion: 1, data: { occurredAt: iso(), ...data } } as unknown as LedgerEvent;
+  return {
+    specversion: '1.0',
+    id,
+    source: 'org:rxh',
+    type,
+    subject,
+    time: iso(),
+    datacontenttype: 'application/json',
+    dataversion: 1,
+    data: { occurredAt: iso(), ...data },
+  } as unknown as LedgerEvent;
 }
 const given = (id: string, subject: string, o: { setting?: CaptureSetting; validUntil?: string; scope?: Scope } = {}) =>
-  envelope('consent.given', id, subject, { scope: o.scope ?? ALL, capture: { channel: 'in-person', setting: o.setting ?? 'routine' }, policyVersion: 'test-01', ...(o.validUntil && { validUntil: o.validUntil }) });
+  envelope('consent.given', id, subject, {
+    scope: o.scope ?? ALL,
+    capture: { channel: 'in-person', setting: o.setting ?? 'routine' },
+    policyVersion: 'test-01',
+    ...(o.validUntil && { validUntil: o.validUntil }),
+  });
 
 describe('consent workflows (dispatcher + worker + projector, real Kafka and Temporal)', () => {
   let stack: WorkflowStack;
@@ -31,24 +51,38 @@ describe('consent workflows (dispatcher + worker + projector, real Kafka and Tem
   beforeAll(async () => {
     stack = await startWorkflowStack(`wfc-${runId}`, { projector: 18300, dispatcher: 18301, worker: 18302 }, policy);
   }, 120_000);
-  afterAll(async () => { await stack?.close(); }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+  }, 60_000);
 
-  const consentOf = (s: SubjectState | undefined, consentId: string) => s?.facts.find((f): f is ConsentFact => f.kind === 'consent' && f.eventId === consentId);
-  const untilStatus = (subject: string, consentId: string, status: string) => eventually(async () => {
-    const s = await stack.reader.subject(subject);
-    return consentOf(s, consentId)?.status === status ? s! : undefined;
-  }, 40_000, `${consentId} ${status}`);
+  const consentOf = (s: SubjectState | undefined, consentId: string) =>
+    s?.facts.find((f): f is ConsentFact => f.kind === 'consent' && f.eventId === consentId);
+  const untilStatus = (subject: string, consentId: string, status: string) =>
+    eventually(
+      async () => {
+        const s = await stack.reader.subject(subject);
+        return consentOf(s, consentId)?.status === status ? s! : undefined;
+      },
+      40_000,
+      `${consentId} ${status}`,
+    );
   const types = (s: SubjectState) => s.records.map((r) => r.event.type);
 
   it('cooling-off completes → consent.effective on the ledger → the decision permits', async () => {
     const subject = sub('routine');
     await stack.append([given(id('c-routine'), subject)]);
-    const pending = await stack.reader.subject(subject).then(async (s) => s ?? eventually(() => stack.reader.subject(subject)));
-    expect(decide(pending, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policy, iso()).decision).toBe('deny');
+    const pending = await stack.reader
+      .subject(subject)
+      .then(async (s) => s ?? eventually(() => stack.reader.subject(subject)));
+    expect(
+      decide(pending, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policy, iso()).decision,
+    ).toBe('deny');
     const s = await untilStatus(subject, id('c-routine'), 'effective');
     const eff = s.records.find((r) => r.event.type === 'consent.effective')!.event;
     expect(eff).toMatchObject({ id: `wf.${id('c-routine')}.effective`, source: 'sys:workflows' });
-    expect(decide(s, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policy, iso()).decision).toBe('permit');
+    expect(
+      decide(s, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policy, iso()).decision,
+    ).toBe('permit');
   });
 
   it('a withdrawal during cooling-off → consent.cancelled, never effective, never permits', async () => {
@@ -56,18 +90,27 @@ describe('consent workflows (dispatcher + worker + projector, real Kafka and Tem
     await stack.append([given(id('c-w'), subject)]);
     await stack.append([envelope('consent.withdrawn', id('w-w'), subject, { scope: ALL })]);
     const s = await untilStatus(subject, id('c-w'), 'cancelled');
-    expect(s.records.find((r) => r.event.type === 'consent.cancelled')!.event).toMatchObject({ id: `wf.${id('c-w')}.cancelled` });
+    expect(s.records.find((r) => r.event.type === 'consent.cancelled')!.event).toMatchObject({
+      id: `wf.${id('c-w')}.cancelled`,
+    });
     // Past the end of the cooling-off: still no consent.effective.
     await new Promise((r) => setTimeout(r, 5000));
     const later = (await stack.reader.subject(subject))!;
     expect(types(later)).not.toContain('consent.effective');
-    expect(decide(later, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policy, iso()).decision).toBe('deny');
+    expect(
+      decide(later, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policy, iso()).decision,
+    ).toBe('deny');
   });
 
   it('an opt-out covering the consent cancels it too; a narrower one does not', async () => {
     const subject = sub('optout');
-    await stack.append([given(id('c-o1'), subject, { scope: { ...ALL, purposes: ['research'] } }), given(id('c-o2'), subject)]);
-    await stack.append([envelope('optout.registered', id('o-o'), subject, { scope: { ...ALL, purposes: ['research'] }, national: false })]);
+    await stack.append([
+      given(id('c-o1'), subject, { scope: { ...ALL, purposes: ['research'] } }),
+      given(id('c-o2'), subject),
+    ]);
+    await stack.append([
+      envelope('optout.registered', id('o-o'), subject, { scope: { ...ALL, purposes: ['research'] }, national: false }),
+    ]);
     await untilStatus(subject, id('c-o1'), 'cancelled');
     await untilStatus(subject, id('c-o2'), 'effective');
   });
@@ -77,7 +120,10 @@ describe('consent workflows (dispatcher + worker + projector, real Kafka and Tem
     await stack.append([given(id('c-lapse'), subject, { setting: 'emergency' })]);
     const s = await untilStatus(subject, id('c-lapse'), 'lapsed');
     expect(types(s)).not.toContain('consent.effective');
-    const notes = await stack.mongo.db.collection('organisation_notifications').find({ consentId: id('c-lapse') }).toArray();
+    const notes = await stack.mongo.db
+      .collection('organisation_notifications')
+      .find({ consentId: id('c-lapse') })
+      .toArray();
     expect(notes.map((n) => [n.kind, n.organisation])).toEqual([['reconfirmation-reminder', 'org:rxh']]);
   });
 
@@ -89,7 +135,12 @@ describe('consent workflows (dispatcher + worker + projector, real Kafka and Tem
     // Not effective by the timer alone: still awaiting after the cooling-off (5 s).
     await new Promise((r) => setTimeout(r, 6000));
     expect(consentOf(await stack.reader.subject(subject), consentId)?.status).toBe('awaiting-reconfirmation');
-    await stack.append([envelope('consent.reconfirmed', id('r-acute'), subject, { consentId, capture: { channel: 'app', setting: 'remote' } })]);
+    await stack.append([
+      envelope('consent.reconfirmed', id('r-acute'), subject, {
+        consentId,
+        capture: { channel: 'app', setting: 'remote' },
+      }),
+    ]);
     const s = await untilStatus(subject, consentId, 'effective');
     expect(types(s).filter((t) => t === 'consent.effective')).toHaveLength(1);
   });
@@ -100,34 +151,60 @@ describe('consent workflows (dispatcher + worker + projector, real Kafka and Tem
     await stack.append([given(consentId, subject, { validUntil: iso(Date.now() + 9000) })]);
     await untilStatus(subject, consentId, 'effective');
     const s = await untilStatus(subject, consentId, 'expired');
-    expect(s.records.find((r) => r.event.type === 'consent.expired')!.event).toMatchObject({ id: `wf.${consentId}.expired` });
+    expect(s.records.find((r) => r.event.type === 'consent.expired')!.event).toMatchObject({
+      id: `wf.${consentId}.expired`,
+    });
     const notes = await stack.mongo.db.collection('organisation_notifications').find({ consentId }).toArray();
     expect(notes.map((n) => n.kind)).toEqual(['re-consent-prompt']);
   });
 
   it('a re-delivered ledger (a second dispatcher group from offset 0) starts no second workflow; the Web UI finds them by subject pseudonym', async () => {
-    const temporal = await connectTemporalClient({ address: testEnv.TEMPORAL_ADDRESS, namespace: testEnv.TEMPORAL_NAMESPACE });
+    const temporal = await connectTemporalClient({
+      address: testEnv.TEMPORAL_ADDRESS,
+      namespace: testEnv.TEMPORAL_NAMESPACE,
+    });
     const group = `dispatcher-again-${runId}`;
-    const again = await startService('dispatcher', { ...stack.env, DISPATCHER_PORT: '18303', DISPATCHER_GROUP_ID: group }, 18303, `dispatcher-again-${runId}`);
+    const again = await startService(
+      'dispatcher',
+      { ...stack.env, DISPATCHER_PORT: '18303', DISPATCHER_GROUP_ID: group },
+      18303,
+      `dispatcher-again-${runId}`,
+    );
     try {
       const admin = stack.kafka.admin();
       await admin.connect();
       const ends = await admin.fetchTopicOffsets(stack.topics.names.ledger);
-      await eventually(async () => {
-        const [committed] = await admin.fetchOffsets({ groupId: group, topics: [stack.topics.names.ledger] });
-        return ends.every((e) => e.high === '0' || committed!.partitions.find((p) => p.partition === e.partition)?.offset === e.high) || undefined;
-      }, 40_000, 'second dispatcher caught up');
+      await eventually(
+        async () => {
+          const [committed] = await admin.fetchOffsets({ groupId: group, topics: [stack.topics.names.ledger] });
+          return (
+            ends.every(
+              (e) =>
+                e.high === '0' || committed!.partitions.find((p) => p.partition === e.partition)?.offset === e.high,
+            ) || undefined
+          );
+        },
+        40_000,
+        'second dispatcher caught up',
+      );
       await admin.disconnect();
       const subject = sub('routine');
       const runs = await temporal.client.workflow.count(`WorkflowId = 'coolingOff:${id('c-routine')}'`);
       expect(runs.count).toBe(1);
-      const listed = await eventually(async () => {
-        const found = [];
-        for await (const w of temporal.client.workflow.list({ query: `SubjectPseudonym = '${subject}'` })) found.push(w);
-        return found.length > 0 ? found : undefined;
-      }, 20_000, 'visibility');
+      const listed = await eventually(
+        async () => {
+          const found = [];
+          for await (const w of temporal.client.workflow.list({ query: `SubjectPseudonym = '${subject}'` }))
+            found.push(w);
+          return found.length > 0 ? found : undefined;
+        },
+        20_000,
+        'visibility',
+      );
       expect(listed.map((w) => [w.workflowId, w.type])).toEqual([[`coolingOff:${id('c-routine')}`, 'coolingOff']]);
-      const types = (await stack.ledger()).filter((e) => e.type === 'consent.effective' && (e.data as { consentId: string }).consentId === id('c-routine'));
+      const types = (await stack.ledger()).filter(
+        (e) => e.type === 'consent.effective' && (e.data as { consentId: string }).consentId === id('c-routine'),
+      );
       expect(new Set(types.map((e) => e.id)).size).toBe(1);
     } finally {
       await again.stop();

@@ -35,13 +35,21 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
   let phase: ConsentPhase = 'cooling-off';
   let cancel: CancelArgs | undefined;
   const reconfirmations: ReconfirmArgs[] = [];
-  setHandler(cancelSignal, (c) => { cancel ??= c; });
-  setHandler(reconfirmSignal, (r) => { reconfirmations.push(r); });
+  setHandler(cancelSignal, (c) => {
+    cancel ??= c;
+  });
+  setHandler(reconfirmSignal, (r) => {
+    reconfirmations.push(r);
+  });
   setHandler(phaseQuery, () => phase);
 
   const outcome = async (kind: ConsentOutcome, occurredAt: string): Promise<ConsentOutcome> => {
     await recordConsentOutcome({
-      kind, consentId: input.consentId, subject: input.subject, occurredAt, policyVersion: input.policyVersion,
+      kind,
+      consentId: input.consentId,
+      subject: input.subject,
+      occurredAt,
+      policyVersion: input.policyVersion,
       ...(input.validUntil !== undefined && { validUntil: input.validUntil }),
     });
     phase = kind;
@@ -52,7 +60,8 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
   // 1. Cooling-off (ends early if validUntil comes first).
   const endsAt = coolingOffEndsAt(input.occurredAt, input.setting, policy);
   const expiresFirst = input.validUntil !== undefined && compareUtc(input.validUntil, endsAt) <= 0;
-  if (await waitUntil(expiresFirst ? input.validUntil! : endsAt, () => cancel !== undefined)) return outcome('cancelled', cancel!.occurredAt);
+  if (await waitUntil(expiresFirst ? input.validUntil! : endsAt, () => cancel !== undefined))
+    return outcome('cancelled', cancel!.occurredAt);
   if (expiresFirst) return outcome('expired', input.validUntil!);
 
   const settled = async (): Promise<ConsentOutcome | undefined> => {
@@ -77,11 +86,19 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
     let n = 0;
     for (const at of reconfirmationReminders(endsAt, dueBy)) {
       if (await waitUntil(at, ready)) break;
-      await notifyOrganisation({ consentId, subject, organisation: input.organisation, kind: 'reconfirmation-reminder', dueBy, n: ++n });
+      await notifyOrganisation({
+        consentId,
+        subject,
+        organisation: input.organisation,
+        kind: 'reconfirmation-reminder',
+        dueBy,
+        n: ++n,
+      });
     }
     if (!(await waitUntil(dueBy, ready))) return outcome('lapsed', dueBy);
     if (cancel) return outcome('cancelled', cancel.occurredAt);
-    if (reconfirmations.length > 1 || reconfirmations[0] !== counted()) log.info('reconfirmations made during the cooling-off were not counted');
+    if (reconfirmations.length > 1 || reconfirmations[0] !== counted())
+      log.info('reconfirmations made during the cooling-off were not counted');
     effectiveAt = laterOf(endsAt, counted()!.occurredAt);
     settledOutcome = await settled();
     if (settledOutcome) return settledOutcome;

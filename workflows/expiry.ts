@@ -25,12 +25,21 @@ export async function awaitExpiry(input: ConsentInput & { validUntil: string }):
   const promptAt = reconsentPromptAt(input.validUntil, Date.now());
   await waitUntil(promptAt, () => false);
   await notifyOrganisation({
-    consentId: input.consentId, subject: input.subject, organisation: input.organisation, kind: 're-consent-prompt', dueBy: input.validUntil, n: 1,
+    consentId: input.consentId,
+    subject: input.subject,
+    organisation: input.organisation,
+    kind: 're-consent-prompt',
+    dueBy: input.validUntil,
+    n: 1,
   });
   await waitUntil(input.validUntil, () => false);
   await recordConsentOutcome({
-    kind: 'expired', consentId: input.consentId, subject: input.subject, occurredAt: input.validUntil,
-    policyVersion: input.policyVersion, validUntil: input.validUntil,
+    kind: 'expired',
+    consentId: input.consentId,
+    subject: input.subject,
+    occurredAt: input.validUntil,
+    policyVersion: input.policyVersion,
+    validUntil: input.validUntil,
   });
   return 'expired';
 }

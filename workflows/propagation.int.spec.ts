@@ -13,7 +13,13 @@ import { CredentialStore } from '../access/credentials.js';
 import { NoticeStore } from '../revocations/notices.js';
 import { revocationRoutesFor } from '../services/query/revocationWiring.js';
 import { Router } from 'express';
-import { eventually, startWorkflowStack, testPolicy, type Receiver, type WorkflowStack } from '../test/e2e/workflowKit.js';
+import {
+  eventually,
+  startWorkflowStack,
+  testPolicy,
+  type Receiver,
+  type WorkflowStack,
+} from '../test/e2e/workflowKit.js';
 
 const policy = testPolicy({ coolingOffS: 60, ackS: 20, remindS: [10] });
 const ALL: Scope = { purposes: '*', dataCategories: '*', dataUserCategories: '*', jurisdictions: '*' };
@@ -21,10 +27,26 @@ const iso = (ms = Date.now()) => new Date(ms).toISOString();
 const tag = runId.replace(/[^A-Za-z0-9]/g, '');
 
 function envelope(type: string, id: string, subject: string, data: object, occurredAt = iso()): LedgerEvent {
-  return { specversion: '1.0', id, source: 'org:rxh', type, subject, time: iso(), datacontenttype: 'application/json', dataversion: 1, data: { occurredAt, ...data } } as unknown as LedgerEvent;
+  return {
+    specversion: '1.0',
+    id,
+    source: 'org:rxh',
+    type,
+    subject,
+    time: iso(),
+    datacontenttype: 'application/json',
+    dataversion: 1,
+    data: { occurredAt, ...data },
+  } as unknown as LedgerEvent;
 }
 const release = (subject: string, dataUserId: string) =>
-  envelope('release.recorded', `${runId}-rel-${subject.slice(-6)}-${dataUserId}`, subject, { releaseId: `${runId}-rel`, dataUserId, purpose: 'research', dataCategories: ['ehr'] }, iso(Date.now() - 2000));
+  envelope(
+    'release.recorded',
+    `${runId}-rel-${subject.slice(-6)}-${dataUserId}`,
+    subject,
+    { releaseId: `${runId}-rel`, dataUserId, purpose: 'research', dataCategories: ['ehr'] },
+    iso(Date.now() - 2000),
+  );
 
 describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks)', () => {
   let stack: WorkflowStack;
@@ -32,7 +54,11 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
   const keys = new Map<string, string>();
 
   beforeAll(async () => {
-    stack = await startWorkflowStack(`wfp-${runId}`, { projector: 18310, dispatcher: 18311, worker: 18312, api: 18313 }, policy);
+    stack = await startWorkflowStack(
+      `wfp-${runId}`,
+      { projector: 18310, dispatcher: 18311, worker: 18312, api: 18313 },
+      policy,
+    );
     auditor = await stack.key('auditor', 'auditor:test');
   }, 120_000);
   afterAll(async () => {
@@ -45,12 +71,17 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     keys.set(id, key);
     return { id, receiver };
   }
-  const acknowledge = (dataUserId: string, noticeId: string) => stack.call(`/v1/revocations/${noticeId}/acknowledgement`, keys.get(dataUserId)!, 'POST');
+  const acknowledge = (dataUserId: string, noticeId: string) =>
+    stack.call(`/v1/revocations/${noticeId}/acknowledgement`, keys.get(dataUserId)!, 'POST');
   const status = (withdrawalId: string) => stack.withdrawalStatus(withdrawalId, auditor);
   // The logical ledger: readers dedupe physical copies by event id (a crash between Kafka's ack and the receipt may leave two).
-  const ofType = (events: LedgerEvent[], type: string, withdrawalId: string) => [...new Map(
-    events.filter((e) => e.type === type && (e.data as { withdrawalId?: string }).withdrawalId === withdrawalId).map((e) => [e.id, e]),
-  ).values()];
+  const ofType = (events: LedgerEvent[], type: string, withdrawalId: string) => [
+    ...new Map(
+      events
+        .filter((e) => e.type === type && (e.data as { withdrawalId?: string }).withdrawalId === withdrawalId)
+        .map((e) => [e.id, e]),
+    ).values(),
+  ];
 
   it('3 holders: one acknowledges, one is down for a while then recovers, one never answers → 2 acknowledged, 1 overdue; completed only when all acknowledged', async () => {
     const subject = `sub_${runId}_three_holders`;
@@ -58,43 +89,75 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     const a = await dataUser('ack', 18320, 200);
     const b = await dataUser('down', 18321, 503);
     const c = await dataUser('silent', 18322, 200);
-    for (const h of [a, b]) h.receiver.onDelivery = (d) => { void acknowledge(h.id, d.noticeId); };
+    for (const h of [a, b])
+      h.receiver.onDelivery = (d) => {
+        void acknowledge(h.id, d.noticeId);
+      };
     await stack.append([release(subject, a.id), release(subject, b.id), release(subject, c.id)]);
     await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
 
     // b is down (503) for a while: retried with back-off, not acknowledged meanwhile.
-    await eventually(async () => ((await status(withdrawalId))?.holders.find((h) => h.dataUserId === b.id)?.deliveryAttempts ?? 0) >= 2 || undefined, 30_000, 'b retried');
+    await eventually(
+      async () =>
+        ((await status(withdrawalId))?.holders.find((h) => h.dataUserId === b.id)?.deliveryAttempts ?? 0) >= 2 ||
+        undefined,
+      30_000,
+      'b retried',
+    );
     expect((await status(withdrawalId))!.holders.find((h) => h.dataUserId === b.id)!.acknowledgedAt).toBeNull();
     b.receiver.status = 200;
 
-    const overdue = await eventually(async () => {
-      const s = await status(withdrawalId);
-      const row = (id: string) => s?.holders.find((h) => h.dataUserId === id);
-      return row(a.id)?.acknowledgedAt && row(b.id)?.acknowledgedAt && row(c.id)?.overdue ? s : undefined;
-    }, 45_000, '2 acknowledged, 1 overdue');
+    const overdue = await eventually(
+      async () => {
+        const s = await status(withdrawalId);
+        const row = (id: string) => s?.holders.find((h) => h.dataUserId === id);
+        return row(a.id)?.acknowledgedAt && row(b.id)?.acknowledgedAt && row(c.id)?.overdue ? s : undefined;
+      },
+      45_000,
+      '2 acknowledged, 1 overdue',
+    );
     expect(overdue.completedAt).toBeNull();
     expect(overdue.holders.map((h) => [h.dataUserId, h.acknowledgedAt !== null, h.overdue])).toEqual(
-      [[a.id, true, false], [b.id, true, false], [c.id, false, true]].sort((x, y) => String(x[0]).localeCompare(String(y[0]))));
+      [
+        [a.id, true, false],
+        [b.id, true, false],
+        [c.id, false, true],
+      ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    );
 
     // The silent holder got the notice and a reminder before the SLA — same notice id; nothing acknowledged it but itself.
     const cNotice = overdue.holders.find((h) => h.dataUserId === c.id)!.noticeId!;
     expect(cNotice).toBe(`ntc.${withdrawalId}.${c.id}`);
-    expect(c.receiver.deliveries.map((d) => [d.kind, d.noticeId])).toEqual([['notice', cNotice], ['reminder', cNotice]]);
+    expect(c.receiver.deliveries.map((d) => [d.kind, d.noticeId])).toEqual([
+      ['notice', cNotice],
+      ['reminder', cNotice],
+    ]);
     expect(c.receiver.deliveries.every((d) => d.signatureValid)).toBe(true);
 
     // Another data user cannot see or acknowledge it; its owner can pull it.
     expect((await acknowledge(a.id, cNotice)).status).toBe(404);
-    const pulled = (await (await stack.call('/v1/revocations?limit=10', keys.get(c.id)!)).json()) as { items: { noticeId: string }[] };
+    const pulled = (await (await stack.call('/v1/revocations?limit=10', keys.get(c.id)!)).json()) as {
+      items: { noticeId: string }[];
+    };
     expect(pulled.items.map((n) => n.noticeId)).toEqual([cNotice]);
 
     let events = await stack.ledger();
     expect(ofType(events, 'withdrawal.completed', withdrawalId)).toHaveLength(0);
-    expect(ofType(events, 'revocation.overdue', withdrawalId).map((e) => (e.data as { dataUserId: string }).dataUserId)).toEqual([c.id]);
+    expect(
+      ofType(events, 'revocation.overdue', withdrawalId).map((e) => (e.data as { dataUserId: string }).dataUserId),
+    ).toEqual([c.id]);
 
     // The last one acknowledges (twice: idempotent) → completed.
     expect((await acknowledge(c.id, cNotice)).status).toBe(202);
     expect((await acknowledge(c.id, cNotice)).status).toBe(202);
-    const done = await eventually(async () => { const s = await status(withdrawalId); return s?.completedAt ? s : undefined; }, 30_000, 'completion');
+    const done = await eventually(
+      async () => {
+        const s = await status(withdrawalId);
+        return s?.completedAt ? s : undefined;
+      },
+      30_000,
+      'completion',
+    );
     expect(done.holders.every((h) => h.acknowledgedAt !== null)).toBe(true);
 
     events = await stack.ledger();
@@ -113,40 +176,77 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     const subject = `sub_${runId}_no_holders`;
     const withdrawalId = `${runId}-w0`;
     await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
-    const s = await eventually(async () => { const st = await status(withdrawalId); return st?.completedAt ? st : undefined; }, 30_000, 'completion');
+    const s = await eventually(
+      async () => {
+        const st = await status(withdrawalId);
+        return st?.completedAt ? st : undefined;
+      },
+      30_000,
+      'completion',
+    );
     expect(s.holders).toEqual([]);
-    expect((await stack.call(`/v1/withdrawals/${withdrawalId}`, await stack.key('hospital', 'org:rxh'))).status).toBe(200);
-    expect((await stack.call(`/v1/withdrawals/${withdrawalId}`, await stack.key('hospital', 'org:other'))).status).toBe(404);
+    expect((await stack.call(`/v1/withdrawals/${withdrawalId}`, await stack.key('hospital', 'org:rxh'))).status).toBe(
+      200,
+    );
+    expect((await stack.call(`/v1/withdrawals/${withdrawalId}`, await stack.key('hospital', 'org:other'))).status).toBe(
+      404,
+    );
     expect((await stack.call(`/v1/withdrawals/${withdrawalId}`, keys.values().next().value!)).status).toBe(403);
   }, 60_000);
 
   it('the worker is killed mid-propagation and restarted: it completes, every notice delivered, one notice id per holder', async () => {
     const subject = `sub_${runId}_worker_kill`;
     const withdrawalId = `${runId}-wk`;
-    const holders = await Promise.all([dataUser('k1', 18330, 503), dataUser('k2', 18331, 503), dataUser('k3', 18332, 503)]);
-    for (const h of holders) h.receiver.onDelivery = (d) => { void acknowledge(h.id, d.noticeId); };
+    const holders = await Promise.all([
+      dataUser('k1', 18330, 503),
+      dataUser('k2', 18331, 503),
+      dataUser('k3', 18332, 503),
+    ]);
+    for (const h of holders)
+      h.receiver.onDelivery = (d) => {
+        void acknowledge(h.id, d.noticeId);
+      };
     await stack.append(holders.map((h) => release(subject, h.id)));
     await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
     // Mid-propagation: every notice sent, deliveries failing and being retried.
-    await eventually(async () => {
-      const s = await status(withdrawalId);
-      return s && s.holders.length === 3 && s.holders.every((h) => h.noticeId && h.deliveryAttempts >= 1) ? s : undefined;
-    }, 40_000, 'notices sent');
+    await eventually(
+      async () => {
+        const s = await status(withdrawalId);
+        return s && s.holders.length === 3 && s.holders.every((h) => h.noticeId && h.deliveryAttempts >= 1)
+          ? s
+          : undefined;
+      },
+      40_000,
+      'notices sent',
+    );
     await stack.worker.kill();
     for (const h of holders) h.receiver.status = 200;
     stack.worker = await stack.startWorker();
 
-    const done = await eventually(async () => { const s = await status(withdrawalId); return s?.completedAt ? s : undefined; }, 90_000, 'completion after restart');
+    const done = await eventually(
+      async () => {
+        const s = await status(withdrawalId);
+        return s?.completedAt ? s : undefined;
+      },
+      90_000,
+      'completion after restart',
+    );
     expect(done.holders.filter((h) => !h.acknowledgedAt)).toEqual([]);
     // The delivery record is written by the delivery activity, which may finish just after the acknowledgement it caused.
-    await eventually(async () => ((await status(withdrawalId))!.holders.every((h) => h.webhookDeliveredAt) || undefined), 15_000, 'deliveries recorded');
+    await eventually(
+      async () => (await status(withdrawalId))!.holders.every((h) => h.webhookDeliveredAt) || undefined,
+      15_000,
+      'deliveries recorded',
+    );
     for (const h of holders) {
       const ids = new Set(h.receiver.deliveries.map((d) => d.noticeId));
       expect([...ids]).toEqual([`ntc.${withdrawalId}.${h.id}`]);
     }
     const events = await stack.ledger();
     for (const type of ['revocation.sent', 'revocation.acknowledged']) {
-      const byHolder = ofType(events, type, withdrawalId).map((e) => (e.data as { dataUserId: string; noticeId: string }));
+      const byHolder = ofType(events, type, withdrawalId).map(
+        (e) => e.data as { dataUserId: string; noticeId: string },
+      );
       expect(byHolder.map((d) => d.dataUserId).sort()).toEqual(holders.map((h) => h.id).sort());
       for (const d of byHolder) expect(d.noticeId).toBe(`ntc.${withdrawalId}.${d.dataUserId}`);
     }
@@ -159,25 +259,48 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     const h = await dataUser('sig', 18323, 200);
     const right = h.receiver.secret!;
     h.receiver.secret = Buffer.alloc(32, 1); // the receiver checks against the wrong secret → 401
-    h.receiver.onDelivery = (d) => { void acknowledge(h.id, d.noticeId); };
+    h.receiver.onDelivery = (d) => {
+      void acknowledge(h.id, d.noticeId);
+    };
     await stack.append([release(subject, h.id)]);
     await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
-    await eventually(async () => ((await status(withdrawalId))?.holders[0]?.deliveryAttempts ?? 0) >= 2 || undefined, 30_000, 'retries');
+    await eventually(
+      async () => ((await status(withdrawalId))?.holders[0]?.deliveryAttempts ?? 0) >= 2 || undefined,
+      30_000,
+      'retries',
+    );
     const during = (await status(withdrawalId))!;
     expect(during.holders[0]).toMatchObject({ acknowledgedAt: null, webhookDeliveredAt: null });
     expect(h.receiver.deliveries).toHaveLength(0);
     h.receiver.secret = right;
-    const done = await eventually(async () => { const st = await status(withdrawalId); return st?.completedAt ? st : undefined; }, 30_000, 'completion');
+    const done = await eventually(
+      async () => {
+        const st = await status(withdrawalId);
+        return st?.completedAt ? st : undefined;
+      },
+      30_000,
+      'completion',
+    );
     expect(done.holders[0]!.acknowledgedAt).not.toBeNull();
     expect(h.receiver.deliveries.length).toBeGreaterThan(0);
-    expect(h.receiver.deliveries.every((d) => d.signatureValid && d.noticeId === `ntc.${withdrawalId}.${h.id}`)).toBe(true);
+    expect(h.receiver.deliveries.every((d) => d.signatureValid && d.noticeId === `ntc.${withdrawalId}.${h.id}`)).toBe(
+      true,
+    );
   }, 90_000);
 
   it('an acknowledgement while Temporal is unreachable → 503 with Retry-After; it is kept for the retry', async () => {
     const app = createApp({
-      log: createLogger('revocation-api-down', 'silent'), readiness: {},
-      routers: [Router().use('/v1', authenticate(new CredentialStore(stack.mongo.db))),
-        revocationRoutesFor(stack.mongo.db, { ...process.env, ...stack.env, TEMPORAL_ADDRESS: '127.0.0.1:18349', TEMPORAL_SIGNAL_TIMEOUT_MS: '1000' })],
+      log: createLogger('revocation-api-down', 'silent'),
+      readiness: {},
+      routers: [
+        Router().use('/v1', authenticate(new CredentialStore(stack.mongo.db))),
+        revocationRoutesFor(stack.mongo.db, {
+          ...process.env,
+          ...stack.env,
+          TEMPORAL_ADDRESS: '127.0.0.1:18349',
+          TEMPORAL_SIGNAL_TIMEOUT_MS: '1000',
+        }),
+      ],
     });
     const server = await listen(app, 18314);
     try {
@@ -185,8 +308,20 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
       const key = await stack.key('dataUser', dataUserId);
       const noticeId = `ntc.${runId}-woff.${dataUserId}`;
       const notices = new NoticeStore(stack.mongo.db);
-      await notices.issue({ _id: noticeId, withdrawalId: `${runId}-woff`, subject: `sub_${runId}_offline`, dataUserId, scope: ALL, withdrawnAt: iso(), sentAt: iso(), dueBy: iso(Date.now() + 60_000) });
-      const res = await fetch(`http://127.0.0.1:18314/v1/revocations/${noticeId}/acknowledgement`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+      await notices.issue({
+        _id: noticeId,
+        withdrawalId: `${runId}-woff`,
+        subject: `sub_${runId}_offline`,
+        dataUserId,
+        scope: ALL,
+        withdrawnAt: iso(),
+        sentAt: iso(),
+        dueBy: iso(Date.now() + 60_000),
+      });
+      const res = await fetch(`http://127.0.0.1:18314/v1/revocations/${noticeId}/acknowledgement`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}` },
+      });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBeTruthy();
       expect(res.headers.get('content-type')).toMatch(/problem\+json/);

@@ -6,10 +6,15 @@ import { utcMillis } from '../contracts/consent/primitives.js';
 
 describe('reconfirmation reminders', () => {
   it('half way through the window and a day before it closes', () => {
-    expect(reconfirmationReminders('2026-01-29T00:00:00Z', '2026-02-28T00:00:00Z')).toEqual(['2026-02-13T00:00:00.000Z', '2026-02-27T00:00:00Z']);
+    expect(reconfirmationReminders('2026-01-29T00:00:00Z', '2026-02-28T00:00:00Z')).toEqual([
+      '2026-02-13T00:00:00.000Z',
+      '2026-02-27T00:00:00Z',
+    ]);
   });
   it('only half way for a window of two days or less', () => {
-    expect(reconfirmationReminders('2026-01-01T00:00:00Z', '2026-01-01T00:00:10Z')).toEqual(['2026-01-01T00:00:05.000Z']);
+    expect(reconfirmationReminders('2026-01-01T00:00:00Z', '2026-01-01T00:00:10Z')).toEqual([
+      '2026-01-01T00:00:05.000Z',
+    ]);
   });
 });
 

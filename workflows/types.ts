@@ -42,11 +42,21 @@ export interface WithdrawalInput {
 }
 
 /** A withdrawal / opt-out that ends a consent in cooling-off (dispatcher → coolingOff). */
-export interface CancelArgs { byEventId: string; occurredAt: string }
+export interface CancelArgs {
+  byEventId: string;
+  occurredAt: string;
+}
 /** consent.reconfirmed (dispatcher → coolingOff). */
-export interface ReconfirmArgs { eventId: string; occurredAt: string }
+export interface ReconfirmArgs {
+  eventId: string;
+  occurredAt: string;
+}
 /** A data user acknowledged its notice (acknowledgement route → withdrawalPropagation). */
-export interface AcknowledgeArgs { dataUserId: string; noticeId: string; at: string }
+export interface AcknowledgeArgs {
+  dataUserId: string;
+  noticeId: string;
+  at: string;
+}
 
 export type ConsentPhase = 'cooling-off' | 'awaiting-reconfirmation' | 'effective' | 'cancelled' | 'lapsed' | 'expired';
 export type ConsentOutcome = Exclude<ConsentPhase, 'cooling-off' | 'awaiting-reconfirmation'>;

@@ -25,7 +25,11 @@ export const DEFAULT_DELIVERY_MAX_INTERVAL_MS = 10 * 60_000;
 export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ holders: string[] }> {
   const delivery = proxyActivities<Activities>({
     startToCloseTimeout: '15s', // the webhook's own timeout is shorter (WEBHOOK_TIMEOUT_MS)
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: input.deliveryMaxIntervalMs ?? DEFAULT_DELIVERY_MAX_INTERVAL_MS },
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: input.deliveryMaxIntervalMs ?? DEFAULT_DELIVERY_MAX_INTERVAL_MS,
+    },
   });
   const acks: AcknowledgeArgs[] = [];
   const status = new Map<string, HolderStatus>();
@@ -37,7 +41,12 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
 
   const { withdrawalId, subject, policy } = input;
   const holders = await steps.findHolders({
-    withdrawalId, subject, organisation: input.organisation, occurredAt: input.occurredAt, scope: input.scope, position: input.position,
+    withdrawalId,
+    subject,
+    organisation: input.organisation,
+    occurredAt: input.occurredAt,
+    scope: input.scope,
+    position: input.position,
   });
   for (const dataUserId of holders) status.set(dataUserId, { dataUserId, acknowledged: false, overdue: false });
 
@@ -46,7 +55,14 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
     const sentAt = nowIso();
     const dueBy = acknowledgementDueBy(sentAt, policy);
     const noticeId = await steps.issueNotice({
-      withdrawalId, subject, dataUserId, scope: input.scope, withdrawnAt: input.occurredAt, sentAt, dueBy, policyVersion: policy.version,
+      withdrawalId,
+      subject,
+      dataUserId,
+      scope: input.scope,
+      withdrawnAt: input.occurredAt,
+      sentAt,
+      dueBy,
+      policyVersion: policy.version,
     });
     h.noticeId = noticeId;
     const ackOf = () => acks.find((a) => a.dataUserId === dataUserId && a.noticeId === noticeId);
@@ -55,10 +71,14 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
     // Deliveries run in the background of the wait; the acknowledgement cancels whatever is still retrying.
     const deliveries = new CancellationScope();
     const background: Promise<unknown>[] = [];
-    const send = (reminder?: number) => background.push(
-      deliveries.run(() => delivery.deliverNotice({ noticeId, ...(reminder !== undefined && { reminder }) }))
-        .catch((err: unknown) => { if (!isCancellation(err)) throw err; }),
-    );
+    const send = (reminder?: number) =>
+      background.push(
+        deliveries
+          .run(() => delivery.deliverNotice({ noticeId, ...(reminder !== undefined && { reminder }) }))
+          .catch((err: unknown) => {
+            if (!isCancellation(err)) throw err;
+          }),
+      );
     send();
     let n = 0;
     for (const at of reminderTimes(sentAt, policy)) {

@@ -6,17 +6,26 @@ import { sendProblem } from './problems.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
-interface PathMethods { pattern: RegExp; allow: string[] }
+interface PathMethods {
+  pattern: RegExp;
+  allow: string[];
+}
 
 function compile(openapi: object | undefined, extra: Record<string, string[]>): PathMethods[] {
   const paths = (openapi as { paths?: Record<string, Record<string, unknown>> } | undefined)?.paths ?? {};
   const entries = Object.entries(paths).map(([template, item]) => ({
-    template, allow: METHODS.filter((m) => item[m] !== undefined).map((m) => m.toUpperCase()),
+    template,
+    allow: METHODS.filter((m) => item[m] !== undefined).map((m) => m.toUpperCase()),
   }));
   for (const [template, allow] of Object.entries(extra)) entries.push({ template, allow });
   return entries.map(({ template, allow }) => ({
     // `{name}` matches one path segment; everything else literally.
-    pattern: new RegExp(`^${template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}/?$`),
+    pattern: new RegExp(
+      `^${template
+        .split(/\{[^}]+\}/)
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]+')}/?$`,
+    ),
     allow: allow.includes('GET') ? [...allow, 'HEAD'] : allow,
   }));
 }

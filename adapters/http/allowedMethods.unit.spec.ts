@@ -14,15 +14,28 @@ describe('unsupported methods', () => {
   let base: string;
   beforeAll(async () => {
     const routes = Router();
-    routes.get('/v1/things/:id', (_req, res) => { res.json({ ok: true }); });
-    routes.put('/v1/things/:id', (_req, res) => { res.status(204).end(); });
-    routes.post('/v1/things', (_req, res) => { res.status(201).end(); });
-    const app = createApp({ log: createLogger('allowed-methods-test', 'silent'), readiness: {}, routers: [routes], openapi });
+    routes.get('/v1/things/:id', (_req, res) => {
+      res.json({ ok: true });
+    });
+    routes.put('/v1/things/:id', (_req, res) => {
+      res.status(204).end();
+    });
+    routes.post('/v1/things', (_req, res) => {
+      res.status(201).end();
+    });
+    const app = createApp({
+      log: createLogger('allowed-methods-test', 'silent'),
+      readiness: {},
+      routers: [routes],
+      openapi,
+    });
     server = await listen(app, 0);
     const addr = server.server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   });
-  afterAll(async () => { await server?.close(); });
+  afterAll(async () => {
+    await server?.close();
+  });
 
   it('a documented path asked with another method: 405, Allow lists what is served, problem JSON', async () => {
     const res = await fetch(`${base}/v1/things/${nhs}`, { method: 'DELETE' });

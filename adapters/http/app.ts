@@ -31,33 +31,46 @@ export function createApp(opts: AppOptions): Express {
   app.set('etag', false);
   app.use(serverSpanMiddleware);
   app.use(httpMetricsMiddleware);
-  app.use(pinoHttp({
-    logger: opts.log,
-    autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-    serializers: {
-      req: (req: { method: string; url: string }) => ({ method: req.method, url: loggableUrl(req.url) }),
-      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-    },
-    customSuccessMessage: (req, res) => `${req.method} ${res.statusCode}`,
-  }));
-  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.use(
+    pinoHttp({
+      logger: opts.log,
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: loggableUrl(req.url) }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+      customSuccessMessage: (req, res) => `${req.method} ${res.statusCode}`,
+    }),
+  );
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(Object.entries(opts.readiness).map(async ([name, check]) =>
-      [name, await check().catch(() => false)] as const));
+    const results = await Promise.all(
+      Object.entries(opts.readiness).map(async ([name, check]) => [name, await check().catch(() => false)] as const),
+    );
     const ok = results.every(([, r]) => r);
-    if (ok) { res.json({ status: 'ready', checks: Object.fromEntries(results) }); return; }
+    if (ok) {
+      res.json({ status: 'ready', checks: Object.fromEntries(results) });
+      return;
+    }
     sendProblem(res, 'unavailable', 'not ready', [], { checks: Object.fromEntries(results) });
   });
   if (opts.openapi) {
     const doc = opts.openapi;
-    app.get('/openapi.json', (_req, res) => { res.json(doc()); });
+    app.get('/openapi.json', (_req, res) => {
+      res.json(doc());
+    });
   }
   // Any body that is not JSON is refused before a route sees it.
   app.use((req, res, next) => {
-    const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0'
-      || req.headers['transfer-encoding'] !== undefined;
+    const hasBody =
+      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') ||
+      req.headers['transfer-encoding'] !== undefined;
     if (hasBody && !req.is(['application/json', 'application/*+json'])) {
-      sendProblem(res, 'unsupported-media-type', 'send the body as application/json', [{ field: '', message: 'content-type must be application/json' }]);
+      sendProblem(res, 'unsupported-media-type', 'send the body as application/json', [
+        { field: '', message: 'content-type must be application/json' },
+      ]);
       return;
     }
     next();
@@ -65,15 +78,23 @@ export function createApp(opts: AppOptions): Express {
   for (const r of opts.routers) app.use(r);
   // After the service's routers: a service that still serves its own /metrics keeps it.
   app.get('/metrics', metricsHandler(opts.metrics));
-  app.use(methodNotAllowed(opts.openapi, {
-    '/healthz': ['GET'], '/readyz': ['GET'], '/metrics': ['GET'], ...(opts.openapi ? { '/openapi.json': ['GET'] } : {}),
-  }));
+  app.use(
+    methodNotAllowed(opts.openapi, {
+      '/healthz': ['GET'],
+      '/readyz': ['GET'],
+      '/metrics': ['GET'],
+      ...(opts.openapi ? { '/openapi.json': ['GET'] } : {}),
+    }),
+  );
   app.use(notFoundHandler);
   app.use(problemHandler(opts.log));
   return app;
 }
 
-export interface RunningServer { server: Server; close(): Promise<void> }
+export interface RunningServer {
+  server: Server;
+  close(): Promise<void>;
+}
 
 export function listen(app: Express, port: number, host = '127.0.0.1'): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
@@ -83,7 +104,11 @@ export function listen(app: Express, port: number, host = '127.0.0.1'): Promise<
       resolve({
         server,
         // Stop accepting, let in-flight requests finish, then drop idle keep-alive sockets.
-        close: () => new Promise<void>((done) => { server.close(() => done()); server.closeIdleConnections(); }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeIdleConnections();
+          }),
       });
     });
     server.on('error', reject);

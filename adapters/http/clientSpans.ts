@@ -6,9 +6,15 @@ import { context, propagation, trace, SpanKind, SpanStatusCode } from '@opentele
 const tracer = trace.getTracer('consent-ledger/http-client');
 
 export async function tracedRequest(
-  method: string, target: string, headers: Record<string, string>, call: (headers: Record<string, string>) => Promise<Response>,
+  method: string,
+  target: string,
+  headers: Record<string, string>,
+  call: (headers: Record<string, string>) => Promise<Response>,
 ): Promise<Response> {
-  const span = tracer.startSpan(`${method} ${target}`, { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method } });
+  const span = tracer.startSpan(`${method} ${target}`, {
+    kind: SpanKind.CLIENT,
+    attributes: { 'http.request.method': method },
+  });
   const withTrace = { ...headers };
   propagation.inject(trace.setSpan(context.active(), span), withTrace);
   try {

@@ -11,9 +11,16 @@ const tracer = trace.getTracer('consent-ledger/http');
 const UNTRACED = new Set(['/healthz', '/readyz', '/metrics']);
 
 export const serverSpanMiddleware: RequestHandler = (req, res, next) => {
-  if (UNTRACED.has(req.path)) { next(); return; }
+  if (UNTRACED.has(req.path)) {
+    next();
+    return;
+  }
   const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-  const span = tracer.startSpan(req.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } }, parent);
+  const span = tracer.startSpan(
+    req.method,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } },
+    parent,
+  );
   res.once('finish', () => {
     const route = routeOf(req);
     span.updateName(`${req.method} ${route}`);

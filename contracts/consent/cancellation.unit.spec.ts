@@ -28,15 +28,23 @@ describe('cancellationOf / consentsCancelledBy', () => {
   });
 
   it('an opt-out cancels it too; a narrower refusal does not (it wins over the consent for its part in decide)', () => {
-    expect(cancellationOf(foldEvents(ledger(given('c1', 0, { scope: research }), optOut('o1', 2))), 'c1')?.byEventId).toBe('o1');
-    const narrow = foldEvents(ledger(given('c1', 0, { scope: researchAndAi }), withdrawn('w1', 2, { scope: research })));
+    expect(
+      cancellationOf(foldEvents(ledger(given('c1', 0, { scope: research }), optOut('o1', 2))), 'c1')?.byEventId,
+    ).toBe('o1');
+    const narrow = foldEvents(
+      ledger(given('c1', 0, { scope: researchAndAi }), withdrawn('w1', 2, { scope: research })),
+    );
     expect(cancellationOf(narrow, 'c1')).toBeUndefined();
     expect(consentsCancelledBy(narrow, 'w1')).toEqual([]);
   });
 
   it('an effective, ended or unknown consent is not cancelled; nor by a refusal that came before it', () => {
-    expect(cancellationOf(foldEvents(ledger(given('c1', 0), effective('c1', 14), withdrawn('w1', 20))), 'c1')).toBeUndefined();
-    expect(cancellationOf(foldEvents(ledger(given('c1', 0), withdrawn('w1', 2), cancelled('c1', 2))), 'c1')).toBeUndefined();
+    expect(
+      cancellationOf(foldEvents(ledger(given('c1', 0), effective('c1', 14), withdrawn('w1', 20))), 'c1'),
+    ).toBeUndefined();
+    expect(
+      cancellationOf(foldEvents(ledger(given('c1', 0), withdrawn('w1', 2), cancelled('c1', 2))), 'c1'),
+    ).toBeUndefined();
     expect(cancellationOf(foldEvents(ledger(withdrawn('w1', 0), given('c1', 1))), 'c1')).toBeUndefined();
     expect(cancellationOf(foldEvents(ledger(given('c1', 0))), 'nope')).toBeUndefined();
   });

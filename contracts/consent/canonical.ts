@@ -29,10 +29,12 @@ function serialise(value: unknown, path: string): string {
       return JSON.stringify(value); // ECMAScript Number serialisation = RFC 8785 §3.2.2.3
     case 'object': {
       if (Array.isArray(value)) {
-        return `[${value.map((v, i) => {
-          if (v === undefined) throw new CanonicalJsonError(`undefined array element at ${path}/${i}`);
-          return serialise(v, `${path}/${i}`);
-        }).join(',')}]`;
+        return `[${value
+          .map((v, i) => {
+            if (v === undefined) throw new CanonicalJsonError(`undefined array element at ${path}/${i}`);
+            return serialise(v, `${path}/${i}`);
+          })
+          .join(',')}]`;
       }
       const proto = Object.getPrototypeOf(value) as unknown;
       if (proto !== Object.prototype && proto !== null) {
@@ -40,7 +42,9 @@ function serialise(value: unknown, path: string): string {
       }
       const obj = value as Record<string, unknown>;
       // Absent optional fields may be present as `undefined`; like JSON.stringify, omit them.
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+      const keys = Object.keys(obj)
+        .filter((k) => obj[k] !== undefined)
+        .sort();
       return `{${keys.map((k) => `${JSON.stringify(k)}:${serialise(obj[k], `${path}/${k}`)}`).join(',')}}`;
     }
     default:

@@ -63,17 +63,19 @@ describe('canonical JSON (RFC 8785)', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.integer(), (value, seed) => {
         let s = seed;
-        const rnd = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+        const rnd = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
         expect(canonicalJson(shuffleKeys(value, rnd))).toBe(canonicalJson(value));
       }),
     );
   });
 
   it('round-trips: parsing canonical text and re-canonicalising is a fixed point', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => {
-      const text = canonicalJson(value);
-      expect(canonicalJson(JSON.parse(text))).toBe(text);
-    }));
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = canonicalJson(value);
+        expect(canonicalJson(JSON.parse(text))).toBe(text);
+      }),
+    );
   });
 });
 
@@ -87,7 +89,7 @@ describe('eventHash', () => {
   it.each(EVENT_TYPES)('%s: same hash whatever the key order, different for any change', (type) => {
     const e = EXAMPLE_EVENTS[type];
     let s = 7;
-    const rnd = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+    const rnd = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
     expect(eventHash(shuffleKeys(e, rnd))).toBe(eventHash(e));
     expect(eventHash({ ...e, id: `${e.id}x` })).not.toBe(eventHash(e));
   });

@@ -41,7 +41,11 @@ export function evolveDataUser(state: DataUserRecord | undefined, event: DataUse
     }
     case 'dataUser.approved':
       if (!state) return undefined;
-      return { ...state, approvals: [...state.approvals, ...event.data.approvals], eventIds: [...state.eventIds, event.id] };
+      return {
+        ...state,
+        approvals: [...state.approvals, ...event.data.approvals],
+        eventIds: [...state.eventIds, event.id],
+      };
     default: {
       const _never: never = event;
       return _never;

@@ -9,7 +9,12 @@ const approved = EXAMPLE_EVENTS['dataUser.approved'];
 describe('evolveDataUser', () => {
   it('registration then approval gives a data user with both approvals', () => {
     const s = evolveDataUser(evolveDataUser(undefined, registered), approved)!;
-    expect(s).toMatchObject({ id: 'du_uni-example', category: 'academic', jurisdiction: 'uk', registeredAt: registered.data.occurredAt });
+    expect(s).toMatchObject({
+      id: 'du_uni-example',
+      category: 'academic',
+      jurisdiction: 'uk',
+      registeredAt: registered.data.occurredAt,
+    });
     expect(s.approvals.map((a) => a.purpose)).toEqual(['research', 'ai-validation']);
     expect(s.eventIds).toEqual([registered.id, approved.id]);
   });
@@ -26,7 +31,11 @@ describe('evolveDataUser', () => {
 
   it('a re-registration corrects details and keeps approvals', () => {
     const first: DataUserRecord = evolveDataUser(undefined, registered)!;
-    const again = { ...registered, id: 'du-reg-2', data: { ...registered.data, name: 'Renamed', category: 'nhs' as const, approvals: [] } };
+    const again = {
+      ...registered,
+      id: 'du-reg-2',
+      data: { ...registered.data, name: 'Renamed', category: 'nhs' as const, approvals: [] },
+    };
     const s = evolveDataUser(first, again)!;
     expect(s).toMatchObject({ name: 'Renamed', category: 'nhs', registeredAt: registered.data.occurredAt });
     expect(s.approvals).toHaveLength(1);

@@ -118,7 +118,11 @@ export function consentDecision(state: SubjectState, point: ScopePoint, policy: 
   const national = state.facts.filter((f) => f.kind === 'opt-out' && f.national && !f.revoked);
   if (national.length > 0) {
     const ids = national.map((f) => f.eventId);
-    return verdict('deny', [reason('national-opt-out', `national data opt-out ${ids.join(', ')} is in force`, ids)], policy);
+    return verdict(
+      'deny',
+      [reason('national-opt-out', `national data opt-out ${ids.join(', ')} is in force`, ids)],
+      policy,
+    );
   }
   let passedOver: NotInForce | undefined; // the newest covering consent that is not in force
   for (let i = state.facts.length - 1; i >= 0; i--) {
@@ -143,14 +147,23 @@ export function consentDecision(state: SubjectState, point: ScopePoint, policy: 
   }
   if (passedOver) return fromPassedOver(passedOver, undefined, policy);
   return policy.defaultModel === 'opt-in'
-    ? verdict('deny', [reason('no-consent-default-opt-in', 'no consent covers this use; the policy is opt-in', [])], policy)
-    : verdict('permit', [reason('default-opt-out-model', 'no opt-out or withdrawal covers this use; the policy is opt-out', [])], policy);
+    ? verdict(
+        'deny',
+        [reason('no-consent-default-opt-in', 'no consent covers this use; the policy is opt-in', [])],
+        policy,
+      )
+    : verdict(
+        'permit',
+        [reason('default-opt-out-model', 'no opt-out or withdrawal covers this use; the policy is opt-out', [])],
+        policy,
+      );
 }
 
 // --- one fact ---------------------------------------------------------------------------------
 
 type NotInForce = { kind: 'not-in-force'; reason: Reason; effectiveFrom?: string; reconfirmBy?: string };
-type Judgement = { kind: 'silent' } | { kind: 'permit'; reason: Reason } | { kind: 'deny'; reason: Reason } | NotInForce;
+type Judgement =
+  { kind: 'silent' } | { kind: 'permit'; reason: Reason } | { kind: 'deny'; reason: Reason } | NotInForce;
 
 function judge(fact: Fact, policy: Policy, now: string): Judgement {
   switch (fact.kind) {
@@ -158,7 +171,10 @@ function judge(fact: Fact, policy: Policy, now: string): Judgement {
       if (fact.revoked) return { kind: 'silent' };
       return { kind: 'deny', reason: reason('opt-out', `opt-out ${fact.eventId} covers this use`, [fact.eventId]) };
     case 'withdrawal':
-      return { kind: 'deny', reason: reason('withdrawn', `withdrawal ${fact.eventId} covers this use`, [fact.eventId]) };
+      return {
+        kind: 'deny',
+        reason: reason('withdrawn', `withdrawal ${fact.eventId} covers this use`, [fact.eventId]),
+      };
     case 'consent':
       return judgeConsent(fact, policy, now);
     default: {
@@ -171,13 +187,19 @@ function judge(fact: Fact, policy: Policy, now: string): Judgement {
 function judgeConsent(c: ConsentFact, policy: Policy, now: string): Judgement {
   const id = c.eventId;
   const ids = (...refs: ({ eventId: string } | undefined)[]) => [id, ...refs.flatMap((r) => (r ? [r.eventId] : []))];
-  const notInForce = (code: ReasonCode, message: string, eventIds: string[], dates: Omit<NotInForce, 'kind' | 'reason'> = {}): NotInForce => ({
+  const notInForce = (
+    code: ReasonCode,
+    message: string,
+    eventIds: string[],
+    dates: Omit<NotInForce, 'kind' | 'reason'> = {},
+  ): NotInForce => ({
     kind: 'not-in-force',
     reason: reason(code, message, eventIds),
     ...dates,
   });
   const pastValidUntil = c.validUntil !== undefined && compareUtc(now, c.validUntil) >= 0;
-  const expiredByClock = () => notInForce('expired', `consent ${id} was valid until ${c.validUntil}`, ids(c.reconfirmed, c.effective));
+  const expiredByClock = () =>
+    notInForce('expired', `consent ${id} was valid until ${c.validUntil}`, ids(c.reconfirmed, c.effective));
   switch (c.status) {
     case 'cancelled':
     case 'lapsed':
@@ -185,13 +207,30 @@ function judgeConsent(c: ConsentFact, policy: Policy, now: string): Judgement {
       return notInForce(c.status, `consent ${id} is ${c.status} (${c.ended!.eventId})`, ids(c.ended));
     case 'effective':
       if (pastValidUntil) return expiredByClock();
-      return { kind: 'permit', reason: reason('consent-effective', `consent ${id} is effective and covers this use`, ids(c.reconfirmed, c.effective)) };
+      return {
+        kind: 'permit',
+        reason: reason(
+          'consent-effective',
+          `consent ${id} is effective and covers this use`,
+          ids(c.reconfirmed, c.effective),
+        ),
+      };
     case 'pending': {
       if (pastValidUntil) return expiredByClock();
-      const coolingOffEnds = addDays(c.occurredAt, c.requiresReconfirmation ? policy.acuteCoolingOffDays : policy.coolingOffDays);
+      const coolingOffEnds = addDays(
+        c.occurredAt,
+        c.requiresReconfirmation ? policy.acuteCoolingOffDays : policy.coolingOffDays,
+      );
       const effectiveFrom =
-        c.reconfirmed && compareUtc(c.reconfirmed.occurredAt, coolingOffEnds) > 0 ? c.reconfirmed.occurredAt : coolingOffEnds;
-      return notInForce('consent-pending', `consent ${id} is in its cooling-off period until ${effectiveFrom}`, ids(c.reconfirmed), { effectiveFrom });
+        c.reconfirmed && compareUtc(c.reconfirmed.occurredAt, coolingOffEnds) > 0
+          ? c.reconfirmed.occurredAt
+          : coolingOffEnds;
+      return notInForce(
+        'consent-pending',
+        `consent ${id} is in its cooling-off period until ${effectiveFrom}`,
+        ids(c.reconfirmed),
+        { effectiveFrom },
+      );
     }
     case 'awaiting-reconfirmation': {
       if (pastValidUntil) return expiredByClock();
@@ -201,7 +240,12 @@ function judgeConsent(c: ConsentFact, policy: Policy, now: string): Judgement {
       const message =
         `consent ${id} was captured in an ${c.capture.setting} setting and needs reconfirmation ` +
         `${inCoolingOff ? `after ${coolingOffEnds} ` : ''}by ${reconfirmBy}`;
-      return notInForce('awaiting-reconfirmation', message, ids(), inCoolingOff ? { effectiveFrom: coolingOffEnds, reconfirmBy } : { reconfirmBy });
+      return notInForce(
+        'awaiting-reconfirmation',
+        message,
+        ids(),
+        inCoolingOff ? { effectiveFrom: coolingOffEnds, reconfirmBy } : { reconfirmBy },
+      );
     }
     default: {
       const _never: never = c.status;

@@ -2,7 +2,14 @@
 // then the decision, its reasons and the events it rests on. Each table is one rule of decide.ts.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { consentDecision, dataUserDenial, decide, REASON_CODES, type DataUserContext, type ReasonCode } from './decide.js';
+import {
+  consentDecision,
+  dataUserDenial,
+  decide,
+  REASON_CODES,
+  type DataUserContext,
+  type ReasonCode,
+} from './decide.js';
 import type { LedgerEvent } from './events.js';
 import {
   SUBJECT,
@@ -51,17 +58,31 @@ interface Case {
   /** default: day 60 */
   now?: Time;
   policy?: Policy;
-  then: { decision: 'permit' | 'deny'; reasons: ReasonCode[]; eventIds?: string[]; effectiveFrom?: Time; reconfirmBy?: Time };
+  then: {
+    decision: 'permit' | 'deny';
+    reasons: ReasonCode[];
+    eventIds?: string[];
+    effectiveFrom?: Time;
+    reconfirmBy?: Time;
+  };
 }
 
 /** An effective routine consent: given on `at`, effective 14 days later. */
-const consented = (id: string, at: number, o: Parameters<typeof given>[2] = {}) => [given(id, at, o), effective(id, at + 14)];
+const consented = (id: string, at: number, o: Parameters<typeof given>[2] = {}) => [
+  given(id, at, o),
+  effective(id, at + 14),
+];
 
 function run(c: Case) {
   const state = foldEvents(ledger(...c.given));
   const when = { purpose: 'research' as Purpose, dataCategory: 'ehr' as DataCategory, dataUser: UNI_UK, ...c.when };
   const now = c.now ?? 60;
-  return decide(state, { subject: SUBJECT, ...when }, c.policy ?? DEFAULT_POLICY, typeof now === 'number' ? day(now) : now);
+  return decide(
+    state,
+    { subject: SUBJECT, ...when },
+    c.policy ?? DEFAULT_POLICY,
+    typeof now === 'number' ? day(now) : now,
+  );
 }
 
 function table(title: string, cases: Case[]) {
@@ -79,88 +100,394 @@ function table(title: string, cases: Case[]) {
 }
 
 table('rule 1: the data user must be registered and approved for the purpose', [
-  { name: 'approved data user, effective consent: permit', given: consented('c1', 1), then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] } },
-  { name: 'unregistered data user: deny', given: consented('c1', 1), when: { dataUser: undefined }, then: { decision: 'deny', reasons: ['data-user-not-approved'], eventIds: [] } },
-  { name: 'approved for research only, asks for ai-training: deny', given: consented('c1', 1), when: { dataUser: RESEARCH_ONLY, purpose: 'ai-training' }, then: { decision: 'deny', reasons: ['data-user-not-approved'] } },
-  { name: 'approved for research only, asks for research: permit', given: consented('c1', 1), when: { dataUser: RESEARCH_ONLY }, then: { decision: 'permit', reasons: ['consent-effective'] } },
-  { name: 'approval expired before now: deny', given: consented('c1', 1), when: { dataUser: APPROVAL_ENDS_DAY_10 }, now: 60, then: { decision: 'deny', reasons: ['data-user-not-approved'] } },
-  { name: 'approval expires exactly now: deny', given: consented('c1', -20), when: { dataUser: APPROVAL_ENDS_DAY_10 }, now: 10, then: { decision: 'deny', reasons: ['data-user-not-approved'] } },
-  { name: 'approval still valid: permit', given: consented('c1', -20), when: { dataUser: APPROVAL_ENDS_DAY_10 }, now: 9, then: { decision: 'permit', reasons: ['consent-effective'] } },
-  { name: 'checked before the national opt-out', given: [optOut('n1', 1, { national: true })], when: { dataUser: undefined }, then: { decision: 'deny', reasons: ['data-user-not-approved'] } },
+  {
+    name: 'approved data user, effective consent: permit',
+    given: consented('c1', 1),
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: 'unregistered data user: deny',
+    given: consented('c1', 1),
+    when: { dataUser: undefined },
+    then: { decision: 'deny', reasons: ['data-user-not-approved'], eventIds: [] },
+  },
+  {
+    name: 'approved for research only, asks for ai-training: deny',
+    given: consented('c1', 1),
+    when: { dataUser: RESEARCH_ONLY, purpose: 'ai-training' },
+    then: { decision: 'deny', reasons: ['data-user-not-approved'] },
+  },
+  {
+    name: 'approved for research only, asks for research: permit',
+    given: consented('c1', 1),
+    when: { dataUser: RESEARCH_ONLY },
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
+  {
+    name: 'approval expired before now: deny',
+    given: consented('c1', 1),
+    when: { dataUser: APPROVAL_ENDS_DAY_10 },
+    now: 60,
+    then: { decision: 'deny', reasons: ['data-user-not-approved'] },
+  },
+  {
+    name: 'approval expires exactly now: deny',
+    given: consented('c1', -20),
+    when: { dataUser: APPROVAL_ENDS_DAY_10 },
+    now: 10,
+    then: { decision: 'deny', reasons: ['data-user-not-approved'] },
+  },
+  {
+    name: 'approval still valid: permit',
+    given: consented('c1', -20),
+    when: { dataUser: APPROVAL_ENDS_DAY_10 },
+    now: 9,
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
+  {
+    name: 'checked before the national opt-out',
+    given: [optOut('n1', 1, { national: true })],
+    when: { dataUser: undefined },
+    then: { decision: 'deny', reasons: ['data-user-not-approved'] },
+  },
 ]);
 
 table('rule 2: a national opt-out overrides any consent', [
-  { name: 'national opt-out, later effective consent: deny', given: [optOut('n1', 1, { national: true }), ...consented('c1', 10)], then: { decision: 'deny', reasons: ['national-opt-out'], eventIds: ['n1'] } },
-  { name: 'effective consent, later national opt-out: deny', given: [...consented('c1', 1), optOut('n1', 30, { national: true })], then: { decision: 'deny', reasons: ['national-opt-out'], eventIds: ['n1'] } },
-  { name: 'national opt-out revoked: the consent decides again', given: [optOut('n1', 1, { national: true }), ...consented('c1', 10), optOutRevoked('n1', 40)], then: { decision: 'permit', reasons: ['consent-effective'] } },
-  { name: 'national opt-out under the opt-out model: deny', given: [optOut('n1', 1, { national: true })], policy: OPT_OUT_MODEL, then: { decision: 'deny', reasons: ['national-opt-out'] } },
-  { name: 'a local opt-out of scope * is NOT national: a later consent wins', given: [optOut('o1', 1), ...consented('c1', 10)], then: { decision: 'permit', reasons: ['consent-effective'] } },
+  {
+    name: 'national opt-out, later effective consent: deny',
+    given: [optOut('n1', 1, { national: true }), ...consented('c1', 10)],
+    then: { decision: 'deny', reasons: ['national-opt-out'], eventIds: ['n1'] },
+  },
+  {
+    name: 'effective consent, later national opt-out: deny',
+    given: [...consented('c1', 1), optOut('n1', 30, { national: true })],
+    then: { decision: 'deny', reasons: ['national-opt-out'], eventIds: ['n1'] },
+  },
+  {
+    name: 'national opt-out revoked: the consent decides again',
+    given: [optOut('n1', 1, { national: true }), ...consented('c1', 10), optOutRevoked('n1', 40)],
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
+  {
+    name: 'national opt-out under the opt-out model: deny',
+    given: [optOut('n1', 1, { national: true })],
+    policy: OPT_OUT_MODEL,
+    then: { decision: 'deny', reasons: ['national-opt-out'] },
+  },
+  {
+    name: 'a local opt-out of scope * is NOT national: a later consent wins',
+    given: [optOut('o1', 1), ...consented('c1', 10)],
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
 ]);
 
 table('consent lifecycle (one consent covering the request)', [
-  { name: 'effective: permit, resting on given + effective', given: consented('c1', 1), then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] } },
-  { name: 'in cooling-off: deny with the date it becomes effective (+14 days)', given: [given('c1', 50)], then: { decision: 'deny', reasons: ['consent-pending'], eventIds: ['c1'], effectiveFrom: 64 } },
-  { name: 'cooling-off over but effective not yet written: still pending (the clock never grants)', given: [given('c1', 40)], then: { decision: 'deny', reasons: ['consent-pending'], effectiveFrom: 54 } },
-  { name: 'acute, in its 28-day cooling-off: awaiting reconfirmation, earliest date and deadline', given: [given('c1', 50, { setting: 'acute' })], then: { decision: 'deny', reasons: ['awaiting-reconfirmation'], eventIds: ['c1'], effectiveFrom: 78, reconfirmBy: 108 } },
-  { name: 'emergency, cooling-off over: awaiting reconfirmation, deadline only', given: [given('c1', 0, { setting: 'emergency' })], now: 40, then: { decision: 'deny', reasons: ['awaiting-reconfirmation'], reconfirmBy: 58 } },
-  { name: 'acute, reconfirmed after cooling-off, effective not yet written: pending from reconfirmation', given: [given('c1', 0, { setting: 'acute' }), reconfirmed('c1', 30)], now: 31, then: { decision: 'deny', reasons: ['consent-pending'], eventIds: ['c1', 'c1.reconfirmed'], effectiveFrom: 30 } },
-  { name: 'acute, reconfirmed early: pending until the 28-day cooling-off ends', given: [given('c1', 0, { setting: 'acute' }), reconfirmed('c1', 10)], now: 12, then: { decision: 'deny', reasons: ['consent-pending'], effectiveFrom: 28 } },
-  { name: 'acute, reconfirmed and effective: permit', given: [given('c1', 0, { setting: 'acute' }), reconfirmed('c1', 30), effective('c1', 30.01)], then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.reconfirmed', 'c1.effective'] } },
-  { name: 'cancelled in cooling-off: deny', given: [given('c1', 1), cancelled('c1', 5)], then: { decision: 'deny', reasons: ['cancelled'], eventIds: ['c1', 'c1.cancelled'] } },
-  { name: 'lapsed (never reconfirmed): deny', given: [given('c1', 0, { setting: 'acute' }), lapsed('c1', 58)], then: { decision: 'deny', reasons: ['lapsed'], eventIds: ['c1', 'c1.lapsed'] } },
-  { name: 'expired by event: deny', given: [...consented('c1', 1, { validUntil: 40 }), expired('c1', 40)], then: { decision: 'deny', reasons: ['expired'], eventIds: ['c1', 'c1.expired'] } },
-  { name: 'validUntil passed, consent.expired not yet written: deny', given: consented('c1', 1, { validUntil: 40 }), then: { decision: 'deny', reasons: ['expired'], eventIds: ['c1', 'c1.effective'] } },
-  { name: 'validUntil exactly now: deny', given: consented('c1', 1, { validUntil: 60 }), now: 60, then: { decision: 'deny', reasons: ['expired'] } },
-  { name: 'validUntil in the future: permit', given: consented('c1', 1, { validUntil: 61 }), now: 60, then: { decision: 'permit', reasons: ['consent-effective'] } },
-  { name: 'validUntil passed while still pending: expired', given: [given('c1', 50, { validUntil: 55 })], then: { decision: 'deny', reasons: ['expired'], eventIds: ['c1'] } },
+  {
+    name: 'effective: permit, resting on given + effective',
+    given: consented('c1', 1),
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: 'in cooling-off: deny with the date it becomes effective (+14 days)',
+    given: [given('c1', 50)],
+    then: { decision: 'deny', reasons: ['consent-pending'], eventIds: ['c1'], effectiveFrom: 64 },
+  },
+  {
+    name: 'cooling-off over but effective not yet written: still pending (the clock never grants)',
+    given: [given('c1', 40)],
+    then: { decision: 'deny', reasons: ['consent-pending'], effectiveFrom: 54 },
+  },
+  {
+    name: 'acute, in its 28-day cooling-off: awaiting reconfirmation, earliest date and deadline',
+    given: [given('c1', 50, { setting: 'acute' })],
+    then: {
+      decision: 'deny',
+      reasons: ['awaiting-reconfirmation'],
+      eventIds: ['c1'],
+      effectiveFrom: 78,
+      reconfirmBy: 108,
+    },
+  },
+  {
+    name: 'emergency, cooling-off over: awaiting reconfirmation, deadline only',
+    given: [given('c1', 0, { setting: 'emergency' })],
+    now: 40,
+    then: { decision: 'deny', reasons: ['awaiting-reconfirmation'], reconfirmBy: 58 },
+  },
+  {
+    name: 'acute, reconfirmed after cooling-off, effective not yet written: pending from reconfirmation',
+    given: [given('c1', 0, { setting: 'acute' }), reconfirmed('c1', 30)],
+    now: 31,
+    then: { decision: 'deny', reasons: ['consent-pending'], eventIds: ['c1', 'c1.reconfirmed'], effectiveFrom: 30 },
+  },
+  {
+    name: 'acute, reconfirmed early: pending until the 28-day cooling-off ends',
+    given: [given('c1', 0, { setting: 'acute' }), reconfirmed('c1', 10)],
+    now: 12,
+    then: { decision: 'deny', reasons: ['consent-pending'], effectiveFrom: 28 },
+  },
+  {
+    name: 'acute, reconfirmed and effective: permit',
+    given: [given('c1', 0, { setting: 'acute' }), reconfirmed('c1', 30), effective('c1', 30.01)],
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.reconfirmed', 'c1.effective'] },
+  },
+  {
+    name: 'cancelled in cooling-off: deny',
+    given: [given('c1', 1), cancelled('c1', 5)],
+    then: { decision: 'deny', reasons: ['cancelled'], eventIds: ['c1', 'c1.cancelled'] },
+  },
+  {
+    name: 'lapsed (never reconfirmed): deny',
+    given: [given('c1', 0, { setting: 'acute' }), lapsed('c1', 58)],
+    then: { decision: 'deny', reasons: ['lapsed'], eventIds: ['c1', 'c1.lapsed'] },
+  },
+  {
+    name: 'expired by event: deny',
+    given: [...consented('c1', 1, { validUntil: 40 }), expired('c1', 40)],
+    then: { decision: 'deny', reasons: ['expired'], eventIds: ['c1', 'c1.expired'] },
+  },
+  {
+    name: 'validUntil passed, consent.expired not yet written: deny',
+    given: consented('c1', 1, { validUntil: 40 }),
+    then: { decision: 'deny', reasons: ['expired'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: 'validUntil exactly now: deny',
+    given: consented('c1', 1, { validUntil: 60 }),
+    now: 60,
+    then: { decision: 'deny', reasons: ['expired'] },
+  },
+  {
+    name: 'validUntil in the future: permit',
+    given: consented('c1', 1, { validUntil: 61 }),
+    now: 60,
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
+  {
+    name: 'validUntil passed while still pending: expired',
+    given: [given('c1', 50, { validUntil: 55 })],
+    then: { decision: 'deny', reasons: ['expired'], eventIds: ['c1'] },
+  },
 ]);
 
 table('scope: a fact decides only if it covers the request in every dimension', [
-  { name: 'consent for nhs/academic, commercial data user: not covered → default opt-in', given: consented('c1', 1, { scope: NHS_ACADEMIC }), when: { dataUser: CORP_UK }, then: { decision: 'deny', reasons: ['no-consent-default-opt-in'], eventIds: [] } },
-  { name: 'consent for nhs/academic, nhs data user: permit', given: consented('c1', 1, { scope: NHS_ACADEMIC }), when: { dataUser: NHS_UK }, then: { decision: 'permit', reasons: ['consent-effective'] } },
-  { name: 'consent for nhs/academic, commercial data user under the opt-out model: permit (nothing refuses it)', given: consented('c1', 1, { scope: NHS_ACADEMIC }), when: { dataUser: CORP_UK }, policy: OPT_OUT_MODEL, then: { decision: 'permit', reasons: ['default-opt-out-model'] } },
-  { name: 'purpose not listed: not covered', given: consented('c1', 1, { scope: RESEARCH }), when: { purpose: 'ai-training' }, then: { decision: 'deny', reasons: ['no-consent-default-opt-in'] } },
-  { name: 'data category listed: covered', given: consented('c1', 1, { scope: scope({ dataCategories: ['ehr', 'lab-results'] }) }), when: { dataCategory: 'lab-results' }, then: { decision: 'permit', reasons: ['consent-effective'] } },
-  { name: 'data category not listed: not covered', given: consented('c1', 1, { scope: scope({ dataCategories: ['ehr', 'lab-results'] }) }), when: { dataCategory: 'genomics' }, then: { decision: 'deny', reasons: ['no-consent-default-opt-in'] } },
-  { name: 'jurisdiction uk only, EU data user: not covered', given: consented('c1', 1, { scope: scope({ jurisdictions: ['uk'] }) }), when: { dataUser: UNI_EU }, then: { decision: 'deny', reasons: ['no-consent-default-opt-in'] } },
-  { name: '* in every dimension covers commercial, international, product-development, free-text', given: consented('c1', 1), when: { dataUser: CORP_INTL, purpose: 'product-development', dataCategory: 'free-text' }, then: { decision: 'permit', reasons: ['consent-effective'] } },
-  { name: 'one dimension missing is enough to not cover', given: consented('c1', 1, { scope: scope({ purposes: ['research'], dataCategories: ['ehr'], dataUserCategories: ['academic'], jurisdictions: ['eu'] }) }), then: { decision: 'deny', reasons: ['no-consent-default-opt-in'] } },
+  {
+    name: 'consent for nhs/academic, commercial data user: not covered → default opt-in',
+    given: consented('c1', 1, { scope: NHS_ACADEMIC }),
+    when: { dataUser: CORP_UK },
+    then: { decision: 'deny', reasons: ['no-consent-default-opt-in'], eventIds: [] },
+  },
+  {
+    name: 'consent for nhs/academic, nhs data user: permit',
+    given: consented('c1', 1, { scope: NHS_ACADEMIC }),
+    when: { dataUser: NHS_UK },
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
+  {
+    name: 'consent for nhs/academic, commercial data user under the opt-out model: permit (nothing refuses it)',
+    given: consented('c1', 1, { scope: NHS_ACADEMIC }),
+    when: { dataUser: CORP_UK },
+    policy: OPT_OUT_MODEL,
+    then: { decision: 'permit', reasons: ['default-opt-out-model'] },
+  },
+  {
+    name: 'purpose not listed: not covered',
+    given: consented('c1', 1, { scope: RESEARCH }),
+    when: { purpose: 'ai-training' },
+    then: { decision: 'deny', reasons: ['no-consent-default-opt-in'] },
+  },
+  {
+    name: 'data category listed: covered',
+    given: consented('c1', 1, { scope: scope({ dataCategories: ['ehr', 'lab-results'] }) }),
+    when: { dataCategory: 'lab-results' },
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
+  {
+    name: 'data category not listed: not covered',
+    given: consented('c1', 1, { scope: scope({ dataCategories: ['ehr', 'lab-results'] }) }),
+    when: { dataCategory: 'genomics' },
+    then: { decision: 'deny', reasons: ['no-consent-default-opt-in'] },
+  },
+  {
+    name: 'jurisdiction uk only, EU data user: not covered',
+    given: consented('c1', 1, { scope: scope({ jurisdictions: ['uk'] }) }),
+    when: { dataUser: UNI_EU },
+    then: { decision: 'deny', reasons: ['no-consent-default-opt-in'] },
+  },
+  {
+    name: '* in every dimension covers commercial, international, product-development, free-text',
+    given: consented('c1', 1),
+    when: { dataUser: CORP_INTL, purpose: 'product-development', dataCategory: 'free-text' },
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
+  {
+    name: 'one dimension missing is enough to not cover',
+    given: consented('c1', 1, {
+      scope: scope({
+        purposes: ['research'],
+        dataCategories: ['ehr'],
+        dataUserCategories: ['academic'],
+        jurisdictions: ['eu'],
+      }),
+    }),
+    then: { decision: 'deny', reasons: ['no-consent-default-opt-in'] },
+  },
 ]);
 
 table('rule 3: the newest covering fact in force decides', [
-  { name: 'broad consent, newer narrow withdrawal (commercial): commercial request denied', given: [...consented('c1', 1), withdrawn('w1', 30, { scope: COMMERCIAL })], when: { dataUser: CORP_UK }, then: { decision: 'deny', reasons: ['withdrawn'], eventIds: ['w1'] } },
-  { name: 'broad consent, newer narrow withdrawal (commercial): academic request still permitted', given: [...consented('c1', 1), withdrawn('w1', 30, { scope: COMMERCIAL })], then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] } },
-  { name: 'broad withdrawal, newer narrow consent: permitted within the consent', given: [withdrawn('w1', 1), ...consented('c2', 10, { scope: RESEARCH })], then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c2', 'c2.effective'] } },
-  { name: 'broad withdrawal, newer narrow consent: still withdrawn outside it', given: [withdrawn('w1', 1), ...consented('c2', 10, { scope: RESEARCH })], when: { purpose: 'ai-training' }, then: { decision: 'deny', reasons: ['withdrawn'], eventIds: ['w1'] } },
-  { name: 're-consent after withdrawal, effective: permit by the new consent', given: [...consented('c1', 1), withdrawn('w1', 20, { consentId: 'c1' }), ...consented('c2', 30)], then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c2', 'c2.effective'] } },
-  { name: 're-consent after withdrawal, in cooling-off: deny, pending first, withdrawal second', given: [...consented('c1', 1), withdrawn('w1', 20), given('c2', 55)], then: { decision: 'deny', reasons: ['consent-pending', 'withdrawn'], eventIds: ['c2', 'w1'], effectiveFrom: 69 } },
-  { name: 'effective consent, newer local opt-out: deny', given: [...consented('c1', 1), optOut('o1', 30)], then: { decision: 'deny', reasons: ['opt-out'], eventIds: ['o1'] } },
-  { name: 'local opt-out then revoked: the older consent applies again', given: [...consented('c1', 1), optOut('o1', 30), optOutRevoked('o1', 40)], then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] } },
-  { name: 'narrow local opt-out (ai-training) under a broad consent: research permitted', given: [...consented('c1', 1), optOut('o1', 30, { scope: AI_TRAINING })], then: { decision: 'permit', reasons: ['consent-effective'] } },
-  { name: 'narrow local opt-out (ai-training) under a broad consent: ai-training denied', given: [...consented('c1', 1), optOut('o1', 30, { scope: AI_TRAINING })], when: { purpose: 'ai-training' }, then: { decision: 'deny', reasons: ['opt-out'] } },
-  { name: 'renewal in cooling-off does not suspend the effective consent', given: [...consented('c1', 1), given('c2', 55)], then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] } },
-  { name: 'cancelling a newer, wider consent keeps the older one: research permitted', given: [...consented('c1', 1, { scope: RESEARCH }), given('c2', 30, { scope: RESEARCH_AI }), cancelled('c2', 35)], then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] } },
-  { name: 'cancelling a newer, wider consent: ai-training denied as cancelled', given: [...consented('c1', 1, { scope: RESEARCH }), given('c2', 30, { scope: RESEARCH_AI }), cancelled('c2', 35)], when: { purpose: 'ai-training' }, then: { decision: 'deny', reasons: ['cancelled'], eventIds: ['c2', 'c2.cancelled'] } },
-  { name: 'newer consent expired, older one still valid: permit by the older', given: [...consented('c1', 1, { validUntil: 400 }), ...consented('c2', 10, { validUntil: 50 })], then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] } },
-  { name: 'older consent expired, renewal pending: deny with the renewal’s date', given: [...consented('c1', 1, { validUntil: 50 }), given('c2', 52)], then: { decision: 'deny', reasons: ['consent-pending'], eventIds: ['c2'], effectiveFrom: 66 } },
-  { name: 'same occurredAt: the one later on the ledger wins (withdrawal recorded second)', given: [...consented('c1', 5), withdrawn('w1', 5)], then: { decision: 'deny', reasons: ['withdrawn'] } },
-  { name: 'same occurredAt: the one later on the ledger wins (consent recorded second)', given: [withdrawn('w1', 5), given('c1', 5), effective('c1', 19)], then: { decision: 'permit', reasons: ['consent-effective'] } },
+  {
+    name: 'broad consent, newer narrow withdrawal (commercial): commercial request denied',
+    given: [...consented('c1', 1), withdrawn('w1', 30, { scope: COMMERCIAL })],
+    when: { dataUser: CORP_UK },
+    then: { decision: 'deny', reasons: ['withdrawn'], eventIds: ['w1'] },
+  },
+  {
+    name: 'broad consent, newer narrow withdrawal (commercial): academic request still permitted',
+    given: [...consented('c1', 1), withdrawn('w1', 30, { scope: COMMERCIAL })],
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: 'broad withdrawal, newer narrow consent: permitted within the consent',
+    given: [withdrawn('w1', 1), ...consented('c2', 10, { scope: RESEARCH })],
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c2', 'c2.effective'] },
+  },
+  {
+    name: 'broad withdrawal, newer narrow consent: still withdrawn outside it',
+    given: [withdrawn('w1', 1), ...consented('c2', 10, { scope: RESEARCH })],
+    when: { purpose: 'ai-training' },
+    then: { decision: 'deny', reasons: ['withdrawn'], eventIds: ['w1'] },
+  },
+  {
+    name: 're-consent after withdrawal, effective: permit by the new consent',
+    given: [...consented('c1', 1), withdrawn('w1', 20, { consentId: 'c1' }), ...consented('c2', 30)],
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c2', 'c2.effective'] },
+  },
+  {
+    name: 're-consent after withdrawal, in cooling-off: deny, pending first, withdrawal second',
+    given: [...consented('c1', 1), withdrawn('w1', 20), given('c2', 55)],
+    then: { decision: 'deny', reasons: ['consent-pending', 'withdrawn'], eventIds: ['c2', 'w1'], effectiveFrom: 69 },
+  },
+  {
+    name: 'effective consent, newer local opt-out: deny',
+    given: [...consented('c1', 1), optOut('o1', 30)],
+    then: { decision: 'deny', reasons: ['opt-out'], eventIds: ['o1'] },
+  },
+  {
+    name: 'local opt-out then revoked: the older consent applies again',
+    given: [...consented('c1', 1), optOut('o1', 30), optOutRevoked('o1', 40)],
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: 'narrow local opt-out (ai-training) under a broad consent: research permitted',
+    given: [...consented('c1', 1), optOut('o1', 30, { scope: AI_TRAINING })],
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
+  {
+    name: 'narrow local opt-out (ai-training) under a broad consent: ai-training denied',
+    given: [...consented('c1', 1), optOut('o1', 30, { scope: AI_TRAINING })],
+    when: { purpose: 'ai-training' },
+    then: { decision: 'deny', reasons: ['opt-out'] },
+  },
+  {
+    name: 'renewal in cooling-off does not suspend the effective consent',
+    given: [...consented('c1', 1), given('c2', 55)],
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: 'cancelling a newer, wider consent keeps the older one: research permitted',
+    given: [...consented('c1', 1, { scope: RESEARCH }), given('c2', 30, { scope: RESEARCH_AI }), cancelled('c2', 35)],
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: 'cancelling a newer, wider consent: ai-training denied as cancelled',
+    given: [...consented('c1', 1, { scope: RESEARCH }), given('c2', 30, { scope: RESEARCH_AI }), cancelled('c2', 35)],
+    when: { purpose: 'ai-training' },
+    then: { decision: 'deny', reasons: ['cancelled'], eventIds: ['c2', 'c2.cancelled'] },
+  },
+  {
+    name: 'newer consent expired, older one still valid: permit by the older',
+    given: [...consented('c1', 1, { validUntil: 400 }), ...consented('c2', 10, { validUntil: 50 })],
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: 'older consent expired, renewal pending: deny with the renewal’s date',
+    given: [...consented('c1', 1, { validUntil: 50 }), given('c2', 52)],
+    then: { decision: 'deny', reasons: ['consent-pending'], eventIds: ['c2'], effectiveFrom: 66 },
+  },
+  {
+    name: 'same occurredAt: the one later on the ledger wins (withdrawal recorded second)',
+    given: [...consented('c1', 5), withdrawn('w1', 5)],
+    then: { decision: 'deny', reasons: ['withdrawn'] },
+  },
+  {
+    name: 'same occurredAt: the one later on the ledger wins (consent recorded second)',
+    given: [withdrawn('w1', 5), given('c1', 5), effective('c1', 19)],
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
 ]);
 
 table('late arrival: events fold where they occurred, not where they were recorded', [
-  { name: 'paper withdrawal recorded after a later consent: the consent is newer → permit', given: [...consented('c1', 30), withdrawn('w-paper', 20, { recordedAt: 70 })], now: 80, then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] } },
-  { name: 'paper withdrawal that occurred after the consent, recorded late: deny', given: [...consented('c1', 1), withdrawn('w-paper', 50, { recordedAt: 70 })], now: 80, then: { decision: 'deny', reasons: ['withdrawn'], eventIds: ['w-paper'] } },
-  { name: 'paper cancellation recorded after the workflow made it effective: deny', given: [given('c1', 1), effective('c1', 15), cancelled('c1', 10, { recordedAt: 20 })], then: { decision: 'deny', reasons: ['cancelled'] } },
+  {
+    name: 'paper withdrawal recorded after a later consent: the consent is newer → permit',
+    given: [...consented('c1', 30), withdrawn('w-paper', 20, { recordedAt: 70 })],
+    now: 80,
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: 'paper withdrawal that occurred after the consent, recorded late: deny',
+    given: [...consented('c1', 1), withdrawn('w-paper', 50, { recordedAt: 70 })],
+    now: 80,
+    then: { decision: 'deny', reasons: ['withdrawn'], eventIds: ['w-paper'] },
+  },
+  {
+    name: 'paper cancellation recorded after the workflow made it effective: deny',
+    given: [given('c1', 1), effective('c1', 15), cancelled('c1', 10, { recordedAt: 20 })],
+    then: { decision: 'deny', reasons: ['cancelled'] },
+  },
 ]);
 
 table('rule 4: no covering fact → the default model', [
-  { name: 'no events, opt-in: deny', given: [], then: { decision: 'deny', reasons: ['no-consent-default-opt-in'], eventIds: [] } },
-  { name: 'no events, opt-out: permit', given: [], policy: OPT_OUT_MODEL, then: { decision: 'permit', reasons: ['default-opt-out-model'], eventIds: [] } },
-  { name: 'only a revoked local opt-out, opt-out model: permit', given: [optOut('o1', 1), optOutRevoked('o1', 2)], policy: OPT_OUT_MODEL, then: { decision: 'permit', reasons: ['default-opt-out-model'] } },
-  { name: 'withdrawal, opt-out model: deny', given: [withdrawn('w1', 1)], policy: OPT_OUT_MODEL, then: { decision: 'deny', reasons: ['withdrawn'] } },
-  { name: 'local opt-out, opt-out model: deny', given: [optOut('o1', 1, { scope: RESEARCH })], policy: OPT_OUT_MODEL, then: { decision: 'deny', reasons: ['opt-out'] } },
-  { name: 'pending consent, opt-out model: a covering fact exists → deny pending', given: [given('c1', 55)], policy: OPT_OUT_MODEL, then: { decision: 'deny', reasons: ['consent-pending'], effectiveFrom: 69 } },
-  { name: 'propagation outcomes decide nothing', given: [revocationSent('w-elsewhere', 'du_uni-uk', 1), withdrawalCompleted('w-elsewhere', ['du_uni-uk'], 2)], policy: OPT_OUT_MODEL, then: { decision: 'permit', reasons: ['default-opt-out-model'], eventIds: [] } },
+  {
+    name: 'no events, opt-in: deny',
+    given: [],
+    then: { decision: 'deny', reasons: ['no-consent-default-opt-in'], eventIds: [] },
+  },
+  {
+    name: 'no events, opt-out: permit',
+    given: [],
+    policy: OPT_OUT_MODEL,
+    then: { decision: 'permit', reasons: ['default-opt-out-model'], eventIds: [] },
+  },
+  {
+    name: 'only a revoked local opt-out, opt-out model: permit',
+    given: [optOut('o1', 1), optOutRevoked('o1', 2)],
+    policy: OPT_OUT_MODEL,
+    then: { decision: 'permit', reasons: ['default-opt-out-model'] },
+  },
+  {
+    name: 'withdrawal, opt-out model: deny',
+    given: [withdrawn('w1', 1)],
+    policy: OPT_OUT_MODEL,
+    then: { decision: 'deny', reasons: ['withdrawn'] },
+  },
+  {
+    name: 'local opt-out, opt-out model: deny',
+    given: [optOut('o1', 1, { scope: RESEARCH })],
+    policy: OPT_OUT_MODEL,
+    then: { decision: 'deny', reasons: ['opt-out'] },
+  },
+  {
+    name: 'pending consent, opt-out model: a covering fact exists → deny pending',
+    given: [given('c1', 55)],
+    policy: OPT_OUT_MODEL,
+    then: { decision: 'deny', reasons: ['consent-pending'], effectiveFrom: 69 },
+  },
+  {
+    name: 'propagation outcomes decide nothing',
+    given: [revocationSent('w-elsewhere', 'du_uni-uk', 1), withdrawalCompleted('w-elsewhere', ['du_uni-uk'], 2)],
+    policy: OPT_OUT_MODEL,
+    then: { decision: 'permit', reasons: ['default-opt-out-model'], eventIds: [] },
+  },
 ]);
 
 describe('point in time: decide over what was recorded at T', () => {
@@ -173,7 +500,12 @@ describe('point in time: decide over what was recorded at T', () => {
     { asOf: 70, then: 'withdrawn' },
   ];
   it.each(cases)('as of day $asOf: $then', ({ asOf, then }) => {
-    const d = decide(stateAsOf(records, day(asOf)), { subject: SUBJECT, purpose: 'research', dataCategory: 'ehr', dataUser: UNI_UK }, DEFAULT_POLICY, day(asOf));
+    const d = decide(
+      stateAsOf(records, day(asOf)),
+      { subject: SUBJECT, purpose: 'research', dataCategory: 'ehr', dataUser: UNI_UK },
+      DEFAULT_POLICY,
+      day(asOf),
+    );
     expect(d.reasons[0].code).toBe(then);
   });
 });
@@ -181,20 +513,38 @@ describe('point in time: decide over what was recorded at T', () => {
 describe('guards and pieces', () => {
   it('a state of another subject is never decided on', () => {
     const state = foldEvents(ledger(...consented('c1', 1)));
-    const d = decide(state, { subject: 'sub_AnotherSubject000001', purpose: 'research', dataCategory: 'ehr', dataUser: UNI_UK }, DEFAULT_POLICY, day(60));
+    const d = decide(
+      state,
+      { subject: 'sub_AnotherSubject000001', purpose: 'research', dataCategory: 'ehr', dataUser: UNI_UK },
+      DEFAULT_POLICY,
+      day(60),
+    );
     expect(d).toMatchObject({ decision: 'deny', reasons: [{ code: 'subject-mismatch' }], eventIds: [] });
   });
 
   it('a cohort filter checks the data user once, then each subject’s consent', () => {
     expect(dataUserDenial(UNI_UK, 'research', DEFAULT_POLICY, day(60))).toBeUndefined();
-    expect(dataUserDenial(RESEARCH_ONLY, 'ai-training', DEFAULT_POLICY, day(60))?.reasons[0].code).toBe('data-user-not-approved');
-    const point = { purpose: 'research', dataCategory: 'ehr', dataUserCategory: 'academic', jurisdiction: 'uk' } as const;
+    expect(dataUserDenial(RESEARCH_ONLY, 'ai-training', DEFAULT_POLICY, day(60))?.reasons[0].code).toBe(
+      'data-user-not-approved',
+    );
+    const point = {
+      purpose: 'research',
+      dataCategory: 'ehr',
+      dataUserCategory: 'academic',
+      jurisdiction: 'uk',
+    } as const;
     const cohort = [ledger(...consented('c1', 1)), ledger(withdrawn('w1', 1)), ledger()];
-    expect(cohort.map((r) => consentDecision(foldEvents(r), point, DEFAULT_POLICY, day(60)).decision)).toEqual(['permit', 'deny', 'deny']);
+    expect(cohort.map((r) => consentDecision(foldEvents(r), point, DEFAULT_POLICY, day(60)).decision)).toEqual([
+      'permit',
+      'deny',
+      'deny',
+    ]);
   });
 
   it('records the policy version the decision was taken under', () => {
-    expect(run({ name: '', given: [], policy: OPT_OUT_MODEL, then: { decision: 'permit', reasons: [] } }).policyVersion).toBe('opt-out-1');
+    expect(
+      run({ name: '', given: [], policy: OPT_OUT_MODEL, then: { decision: 'permit', reasons: [] } }).policyVersion,
+    ).toBe('opt-out-1');
   });
 });
 
@@ -239,9 +589,16 @@ describe('properties', () => {
         // Another subject's request is refused as a mismatch by the full state, but the filtered
         // state may be empty (no subject yet): that case is about identity, not scope.
         fc.pre(du !== undefined && request.subject === SUBJECT);
-        const point = { purpose: request.purpose, dataCategory: request.dataCategory, dataUserCategory: du.category, jurisdiction: du.jurisdiction };
+        const point = {
+          purpose: request.purpose,
+          dataCategory: request.dataCategory,
+          dataUserCategory: du.category,
+          jurisdiction: du.jurisdiction,
+        };
         const kept = records.filter((r) => !('scope' in r.event.data) || covers(r.event.data.scope, point));
-        expect(decide(foldEvents(kept), request, policy, now)).toEqual(decide(foldEvents(records), request, policy, now));
+        expect(decide(foldEvents(kept), request, policy, now)).toEqual(
+          decide(foldEvents(records), request, policy, now),
+        );
       }),
     );
   });

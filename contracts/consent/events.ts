@@ -88,11 +88,7 @@ export type IncomingEventType = (typeof INCOMING_EVENT_TYPES)[number];
 export const MAX_OCCURRED_AT_LEAD_MS = 5 * 60 * 1000;
 export const DATA_CONTENT_TYPE = 'application/json';
 
-function envelope<const T extends EventType, S extends z.ZodString, D extends z.ZodType>(
-  type: T,
-  subject: S,
-  data: D,
-) {
+function envelope<const T extends EventType, S extends z.ZodString, D extends z.ZodType>(type: T, subject: S, data: D) {
   return z.strictObject({
     specversion: z.literal('1.0'),
     id: EventIdSchema.meta({ description: 'Event id; the unit of identity (readers dedupe by it).' }),
@@ -134,7 +130,11 @@ function recorded<S extends (typeof bases)[EventType]>(schema: S): S {
   // zod runs these even when a field already failed, so each rule only looks at valid fields.
   return schema.superRefine((e, ctx) => {
     const { occurredAt } = e.data as { occurredAt: unknown };
-    if (isUtcTimestamp(occurredAt) && isUtcTimestamp(e.time) && utcMillis(occurredAt) - utcMillis(e.time) > MAX_OCCURRED_AT_LEAD_MS) {
+    if (
+      isUtcTimestamp(occurredAt) &&
+      isUtcTimestamp(e.time) &&
+      utcMillis(occurredAt) - utcMillis(e.time) > MAX_OCCURRED_AT_LEAD_MS
+    ) {
       ctx.addIssue({
         code: 'custom',
         message: 'must not be later than the recording time (time)',
@@ -188,10 +188,10 @@ export const EVENT_SCHEMAS = {
 } as const satisfies { [T in EventType]: z.ZodType };
 
 /** Any recorded ledger event (current version), discriminated on `type`. */
-export const LedgerEventSchema = z.discriminatedUnion('type', Object.values(EVENT_SCHEMAS) as [
-  (typeof EVENT_SCHEMAS)[EventType],
-  ...(typeof EVENT_SCHEMAS)[EventType][],
-]);
+export const LedgerEventSchema = z.discriminatedUnion(
+  'type',
+  Object.values(EVENT_SCHEMAS) as [(typeof EVENT_SCHEMAS)[EventType], ...(typeof EVENT_SCHEMAS)[EventType][]],
+);
 export type LedgerEvent = { [T in EventType]: z.infer<(typeof EVENT_SCHEMAS)[T]> }[EventType];
 export type EventOf<T extends EventType> = Extract<LedgerEvent, { type: T }>;
 export type DataOf<T extends EventType> = EventOf<T>['data'];
@@ -275,11 +275,8 @@ export const INCOMING_SCHEMAS = {
   'optout.revoked': incoming('optout.revoked'),
 } as const satisfies { [T in IncomingEventType]: z.ZodType };
 
-type IncomingIdentity =
-  | { subject: string; nhsNumber?: undefined }
-  | { nhsNumber: string; subject?: undefined };
+type IncomingIdentity = { subject: string; nhsNumber?: undefined } | { nhsNumber: string; subject?: undefined };
 /** A validated hospital submission (payload already upcast to the current version). */
 export type IncomingEvent = {
-  [T in IncomingEventType]: Omit<z.infer<(typeof INCOMING_SCHEMAS)[T]>, 'subject' | 'nhsNumber'> &
-    IncomingIdentity;
+  [T in IncomingEventType]: Omit<z.infer<(typeof INCOMING_SCHEMAS)[T]>, 'subject' | 'nhsNumber'> & IncomingIdentity;
 }[IncomingEventType];

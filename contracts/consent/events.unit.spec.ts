@@ -69,8 +69,16 @@ describe('event union', () => {
 
   it('only person-facing types are accepted from callers', () => {
     expect(INCOMING_EVENT_TYPES.every(isEventType)).toBe(true);
-    expect(['consent.effective', 'consent.lapsed', 'consent.expired', 'revocation.sent', 'withdrawal.completed', 'dataUser.registered']
-      .some(isIncomingEventType)).toBe(false);
+    expect(
+      [
+        'consent.effective',
+        'consent.lapsed',
+        'consent.expired',
+        'revocation.sent',
+        'withdrawal.completed',
+        'dataUser.registered',
+      ].some(isIncomingEventType),
+    ).toBe(false);
     expect(isEventType('toString')).toBe(false);
   });
 

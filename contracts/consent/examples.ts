@@ -46,7 +46,11 @@ export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = {
   'consent.reconfirmed': {
     ...envelope('evt-reconfirm-1'),
     type: 'consent.reconfirmed',
-    data: { occurredAt: '2026-03-01T09:40:00Z', consentId: 'evt-given-1', capture: { channel: 'app', setting: 'remote' } },
+    data: {
+      occurredAt: '2026-03-01T09:40:00Z',
+      consentId: 'evt-given-1',
+      capture: { channel: 'app', setting: 'remote' },
+    },
   },
   'consent.lapsed': {
     ...sys('wf:evt-given-1:lapsed'),

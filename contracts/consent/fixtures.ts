@@ -38,7 +38,14 @@ interface Common {
 }
 
 function event<T extends EventType>(type: T, id: string, at: Time, data: object, o: Common = {}): EventOf<T> {
-  const system = !['consent.given', 'consent.reconfirmed', 'consent.cancelled', 'consent.withdrawn', 'optout.registered', 'optout.revoked'].includes(type);
+  const system = ![
+    'consent.given',
+    'consent.reconfirmed',
+    'consent.cancelled',
+    'consent.withdrawn',
+    'optout.registered',
+    'optout.revoked',
+  ].includes(type);
   return {
     specversion: '1.0',
     id,
@@ -55,19 +62,37 @@ function event<T extends EventType>(type: T, id: string, at: Time, data: object,
 export function given(
   id: string,
   at: Time,
-  o: Common & { scope?: Scope; setting?: CaptureSetting; channel?: CaptureChannel; validUntil?: Time; policyVersion?: string } = {},
+  o: Common & {
+    scope?: Scope;
+    setting?: CaptureSetting;
+    channel?: CaptureChannel;
+    validUntil?: Time;
+    policyVersion?: string;
+  } = {},
 ) {
-  return event('consent.given', id, at, {
-    scope: o.scope ?? scope(),
-    capture: { channel: o.channel ?? 'in-person', setting: o.setting ?? 'routine' },
-    policyVersion: o.policyVersion ?? '2026-01',
-    ...(o.validUntil !== undefined && { validUntil: ts(o.validUntil) }),
-  }, o);
+  return event(
+    'consent.given',
+    id,
+    at,
+    {
+      scope: o.scope ?? scope(),
+      capture: { channel: o.channel ?? 'in-person', setting: o.setting ?? 'routine' },
+      policyVersion: o.policyVersion ?? '2026-01',
+      ...(o.validUntil !== undefined && { validUntil: ts(o.validUntil) }),
+    },
+    o,
+  );
 }
 export const effective = (consentId: string, at: Time, o: Common & { id?: string } = {}) =>
   event('consent.effective', o.id ?? `${consentId}.effective`, at, { consentId, policyVersion: '2026-01' }, o);
 export const reconfirmed = (consentId: string, at: Time, o: Common & { id?: string } = {}) =>
-  event('consent.reconfirmed', o.id ?? `${consentId}.reconfirmed`, at, { consentId, capture: { channel: 'app', setting: 'remote' } }, o);
+  event(
+    'consent.reconfirmed',
+    o.id ?? `${consentId}.reconfirmed`,
+    at,
+    { consentId, capture: { channel: 'app', setting: 'remote' } },
+    o,
+  );
 export const cancelled = (consentId: string, at: Time, o: Common & { id?: string } = {}) =>
   event('consent.cancelled', o.id ?? `${consentId}.cancelled`, at, { consentId }, o);
 export const lapsed = (consentId: string, at: Time, o: Common & { id?: string } = {}) =>
@@ -75,21 +100,52 @@ export const lapsed = (consentId: string, at: Time, o: Common & { id?: string } 
 export const expired = (consentId: string, at: Time, o: Common & { id?: string } = {}) =>
   event('consent.expired', o.id ?? `${consentId}.expired`, at, { consentId, validUntil: ts(at) }, o);
 export const withdrawn = (id: string, at: Time, o: Common & { scope?: Scope; consentId?: string } = {}) =>
-  event('consent.withdrawn', id, at, { scope: o.scope ?? scope(), ...(o.consentId !== undefined && { consentId: o.consentId }) }, o);
+  event(
+    'consent.withdrawn',
+    id,
+    at,
+    { scope: o.scope ?? scope(), ...(o.consentId !== undefined && { consentId: o.consentId }) },
+    o,
+  );
 export const optOut = (id: string, at: Time, o: Common & { scope?: Scope; national?: boolean } = {}) =>
   event('optout.registered', id, at, { scope: o.scope ?? scope(), national: o.national ?? false }, o);
 export const optOutRevoked = (optOutId: string, at: Time, o: Common & { id?: string } = {}) =>
   event('optout.revoked', o.id ?? `${optOutId}.revoked`, at, { optOutId }, o);
 export const revocationSent = (withdrawalId: string, dataUserId: string, at: Time, o: Common = {}) =>
-  event('revocation.sent', `${withdrawalId}.sent.${dataUserId}`, at, {
-    withdrawalId, dataUserId, noticeId: `ntc.${withdrawalId}.${dataUserId}`, dueBy: addDays(ts(at), 30), policyVersion: '2026-01',
-  }, o);
+  event(
+    'revocation.sent',
+    `${withdrawalId}.sent.${dataUserId}`,
+    at,
+    {
+      withdrawalId,
+      dataUserId,
+      noticeId: `ntc.${withdrawalId}.${dataUserId}`,
+      dueBy: addDays(ts(at), 30),
+      policyVersion: '2026-01',
+    },
+    o,
+  );
 export const revocationAcknowledged = (withdrawalId: string, dataUserId: string, at: Time, o: Common = {}) =>
-  event('revocation.acknowledged', `${withdrawalId}.ack.${dataUserId}`, at, { withdrawalId, dataUserId, noticeId: `ntc.${withdrawalId}.${dataUserId}` }, o);
+  event(
+    'revocation.acknowledged',
+    `${withdrawalId}.ack.${dataUserId}`,
+    at,
+    { withdrawalId, dataUserId, noticeId: `ntc.${withdrawalId}.${dataUserId}` },
+    o,
+  );
 export const revocationOverdue = (withdrawalId: string, dataUserId: string, at: Time, o: Common = {}) =>
-  event('revocation.overdue', `${withdrawalId}.overdue.${dataUserId}`, at, {
-    withdrawalId, dataUserId, noticeId: `ntc.${withdrawalId}.${dataUserId}`, dueBy: ts(at),
-  }, o);
+  event(
+    'revocation.overdue',
+    `${withdrawalId}.overdue.${dataUserId}`,
+    at,
+    {
+      withdrawalId,
+      dataUserId,
+      noticeId: `ntc.${withdrawalId}.${dataUserId}`,
+      dueBy: ts(at),
+    },
+    o,
+  );
 export const withdrawalCompleted = (withdrawalId: string, dataUserIds: string[], at: Time, o: Common = {}) =>
   event('withdrawal.completed', `${withdrawalId}.completed`, at, { withdrawalId, dataUserIds }, o);
 
@@ -99,9 +155,18 @@ export const released = (
   at: Time,
   o: Common & { purpose?: Purpose; dataCategories?: DataCategory[] } = {},
 ) =>
-  event('release.recorded', `${releaseId}.${dataUserId}`, at, {
-    releaseId, dataUserId, purpose: o.purpose ?? 'research', dataCategories: o.dataCategories ?? ['ehr'],
-  }, o);
+  event(
+    'release.recorded',
+    `${releaseId}.${dataUserId}`,
+    at,
+    {
+      releaseId,
+      dataUserId,
+      purpose: o.purpose ?? 'research',
+      dataCategories: o.dataCategories ?? ['ehr'],
+    },
+    o,
+  );
 
 /** Records in the order listed (= ledger order): offsets 0, 1, 2 … on partition 0. */
 export function ledger(...events: LedgerEvent[]): PositionedEvent[] {

@@ -201,7 +201,13 @@ const addOnce = (list: string[], value: string) => {
 
 function createFact(r: PositionedEvent<FactEvent>): Draft {
   const e = r.event;
-  const base = { eventId: e.id, occurredAt: e.data.occurredAt, recordedAt: e.time, position: r.position, scope: e.data.scope };
+  const base = {
+    eventId: e.id,
+    occurredAt: e.data.occurredAt,
+    recordedAt: e.time,
+    position: r.position,
+    scope: e.data.scope,
+  };
   switch (e.type) {
     case 'consent.given':
       return {
@@ -249,7 +255,11 @@ function applyStatus(e: StatusEvent, byId: ReadonlyMap<string, Draft>): boolean 
       if (!c) return false;
       if (e.type === 'consent.effective') c.effective ??= ref(e);
       else if (e.type === 'consent.reconfirmed') c.reconfirmed ??= ref(e);
-      else c.ended ??= { ...ref(e), status: e.type === 'consent.cancelled' ? 'cancelled' : e.type === 'consent.lapsed' ? 'lapsed' : 'expired' };
+      else
+        c.ended ??= {
+          ...ref(e),
+          status: e.type === 'consent.cancelled' ? 'cancelled' : e.type === 'consent.lapsed' ? 'lapsed' : 'expired',
+        };
       return true;
     }
     case 'optout.revoked': {
@@ -302,7 +312,8 @@ function derive(subject: string, records: readonly SubjectRecord[]): SubjectStat
   // drafts are in fold order: a withdrawal marks the consents before it whose scope it overlaps.
   drafts.forEach((w, j) => {
     if (w.kind !== 'withdrawal') return;
-    for (const c of drafts.slice(0, j)) if (c.kind === 'consent' && intersects(c.scope, w.scope)) c.withdrawnBy.push(w.eventId);
+    for (const c of drafts.slice(0, j))
+      if (c.kind === 'consent' && intersects(c.scope, w.scope)) c.withdrawnBy.push(w.eventId);
   });
   const facts = drafts.map((d): Fact => (d.kind === 'consent' ? { ...d, status: consentStatus(d) } : d));
   return { subject, records, facts, unresolved, releases };
@@ -338,8 +349,19 @@ export function holdersWithin(
     const p = profile(r.dataUserId);
     const within = r.dataCategories.some((dataCategory) =>
       p === undefined
-        ? intersects(scope, { purposes: [r.purpose], dataCategories: [dataCategory], dataUserCategories: '*', jurisdictions: '*' })
-        : covers(scope, { purpose: r.purpose, dataCategory, dataUserCategory: p.category, jurisdiction: p.jurisdiction }));
+        ? intersects(scope, {
+            purposes: [r.purpose],
+            dataCategories: [dataCategory],
+            dataUserCategories: '*',
+            jurisdictions: '*',
+          })
+        : covers(scope, {
+            purpose: r.purpose,
+            dataCategory,
+            dataUserCategory: p.category,
+            jurisdiction: p.jurisdiction,
+          }),
+    );
     if (within) holders.add(r.dataUserId);
   }
   return [...holders].sort();

@@ -38,9 +38,13 @@ import { arbLedger, arbNow, arbPolicy, arbRequest } from './ledger.arbitrary.js'
 import type { PositionedEvent } from './order.js';
 
 const fold = (...events: LedgerEvent[]) => foldEvents(ledger(...events));
-const consent = (s: SubjectState, id: string) => s.facts.find((f): f is ConsentFact => f.kind === 'consent' && f.eventId === id)!;
+const consent = (s: SubjectState, id: string) =>
+  s.facts.find((f): f is ConsentFact => f.kind === 'consent' && f.eventId === id)!;
 const summary = (s: SubjectState) =>
-  s.facts.map((f: Fact) => `${f.kind}:${f.eventId}:${f.kind === 'consent' ? f.status : f.kind === 'opt-out' ? (f.revoked ? 'revoked' : 'active') : 'in-force'}`);
+  s.facts.map(
+    (f: Fact) =>
+      `${f.kind}:${f.eventId}:${f.kind === 'consent' ? f.status : f.kind === 'opt-out' ? (f.revoked ? 'revoked' : 'active') : 'in-force'}`,
+  );
 
 const RESEARCH = scope({ purposes: ['research'] });
 const COMMERCIAL = scope({ dataUserCategories: ['commercial'] });
@@ -51,29 +55,86 @@ describe('consent lifecycle: given events → then status', () => {
     { name: 'given: pending (cooling-off)', given: [given('c1', 1)], then: 'pending' },
     { name: 'remote capture is routine: pending', given: [given('c1', 1, { setting: 'remote' })], then: 'pending' },
     { name: 'given + effective: effective', given: [given('c1', 1), effective('c1', 15)], then: 'effective' },
-    { name: 'acute: awaiting reconfirmation', given: [given('c1', 1, { setting: 'acute' })], then: 'awaiting-reconfirmation' },
-    { name: 'emergency: awaiting reconfirmation', given: [given('c1', 1, { setting: 'emergency' })], then: 'awaiting-reconfirmation' },
-    { name: 'acute + reconfirmed: pending until the workflow writes effective', given: [given('c1', 1, { setting: 'acute' }), reconfirmed('c1', 30)], then: 'pending' },
-    { name: 'acute + reconfirmed + effective: effective', given: [given('c1', 1, { setting: 'acute' }), reconfirmed('c1', 30), effective('c1', 30.1)], then: 'effective' },
-    { name: 'acute + effective without reconfirmation: the ledger is trusted', given: [given('c1', 1, { setting: 'acute' }), effective('c1', 29)], then: 'effective' },
+    {
+      name: 'acute: awaiting reconfirmation',
+      given: [given('c1', 1, { setting: 'acute' })],
+      then: 'awaiting-reconfirmation',
+    },
+    {
+      name: 'emergency: awaiting reconfirmation',
+      given: [given('c1', 1, { setting: 'emergency' })],
+      then: 'awaiting-reconfirmation',
+    },
+    {
+      name: 'acute + reconfirmed: pending until the workflow writes effective',
+      given: [given('c1', 1, { setting: 'acute' }), reconfirmed('c1', 30)],
+      then: 'pending',
+    },
+    {
+      name: 'acute + reconfirmed + effective: effective',
+      given: [given('c1', 1, { setting: 'acute' }), reconfirmed('c1', 30), effective('c1', 30.1)],
+      then: 'effective',
+    },
+    {
+      name: 'acute + effective without reconfirmation: the ledger is trusted',
+      given: [given('c1', 1, { setting: 'acute' }), effective('c1', 29)],
+      then: 'effective',
+    },
     { name: 'cancelled in cooling-off', given: [given('c1', 1), cancelled('c1', 5)], then: 'cancelled' },
-    { name: 'cancelled (recorded late) beats an effective written meanwhile', given: [given('c1', 1), effective('c1', 15), cancelled('c1', 10, { recordedAt: 20 })], then: 'cancelled' },
-    { name: 'cancelled after effective: still cancelled (fail closed)', given: [given('c1', 1), effective('c1', 15), cancelled('c1', 16)], then: 'cancelled' },
-    { name: 'lapsed: acute never reconfirmed', given: [given('c1', 1, { setting: 'acute' }), lapsed('c1', 59)], then: 'lapsed' },
-    { name: 'expired by event', given: [given('c1', 1, { validUntil: 30 }), effective('c1', 15), expired('c1', 30)], then: 'expired' },
-    { name: 'two terminal events: the first in occurredAt order names it', given: [given('c1', 1), lapsed('c1', 9), cancelled('c1', 5, { recordedAt: 12 })], then: 'cancelled' },
-    { name: 'a second effective event changes nothing', given: [given('c1', 1), effective('c1', 15), effective('c1', 16, { id: 'dup-eff' })], then: 'effective' },
+    {
+      name: 'cancelled (recorded late) beats an effective written meanwhile',
+      given: [given('c1', 1), effective('c1', 15), cancelled('c1', 10, { recordedAt: 20 })],
+      then: 'cancelled',
+    },
+    {
+      name: 'cancelled after effective: still cancelled (fail closed)',
+      given: [given('c1', 1), effective('c1', 15), cancelled('c1', 16)],
+      then: 'cancelled',
+    },
+    {
+      name: 'lapsed: acute never reconfirmed',
+      given: [given('c1', 1, { setting: 'acute' }), lapsed('c1', 59)],
+      then: 'lapsed',
+    },
+    {
+      name: 'expired by event',
+      given: [given('c1', 1, { validUntil: 30 }), effective('c1', 15), expired('c1', 30)],
+      then: 'expired',
+    },
+    {
+      name: 'two terminal events: the first in occurredAt order names it',
+      given: [given('c1', 1), lapsed('c1', 9), cancelled('c1', 5, { recordedAt: 12 })],
+      then: 'cancelled',
+    },
+    {
+      name: 'a second effective event changes nothing',
+      given: [given('c1', 1), effective('c1', 15), effective('c1', 16, { id: 'dup-eff' })],
+      then: 'effective',
+    },
   ];
   it.each(cases)('$name', ({ given: events, then }) => {
     expect(consent(fold(...events), 'c1').status).toBe(then);
   });
 
   it('keeps what decide needs: scope, capture, validUntil, the events that changed it', () => {
-    const s = fold(given('c1', 1, { setting: 'acute', validUntil: 400, scope: RESEARCH }), reconfirmed('c1', 30), effective('c1', 30.5));
+    const s = fold(
+      given('c1', 1, { setting: 'acute', validUntil: 400, scope: RESEARCH }),
+      reconfirmed('c1', 30),
+      effective('c1', 30.5),
+    );
     expect(consent(s, 'c1')).toEqual({
-      kind: 'consent', eventId: 'c1', occurredAt: day(1), recordedAt: day(1), position: { partition: 0, offset: '0' },
-      scope: RESEARCH, capture: { channel: 'in-person', setting: 'acute' }, policyVersion: '2026-01', validUntil: day(400),
-      requiresReconfirmation: true, status: 'effective', withdrawnBy: [],
+      kind: 'consent',
+      eventId: 'c1',
+      occurredAt: day(1),
+      recordedAt: day(1),
+      position: { partition: 0, offset: '0' },
+      scope: RESEARCH,
+      capture: { channel: 'in-person', setting: 'acute' },
+      policyVersion: '2026-01',
+      validUntil: day(400),
+      requiresReconfirmation: true,
+      status: 'effective',
+      withdrawnBy: [],
       reconfirmed: { eventId: 'c1.reconfirmed', occurredAt: day(30) },
       effective: { eventId: 'c1.effective', occurredAt: day(30.5) },
     });
@@ -83,10 +144,17 @@ describe('consent lifecycle: given events → then status', () => {
 describe('withdrawals and opt-outs', () => {
   it('a withdrawal is a fact of its own; it marks the earlier consents whose scope it overlaps', () => {
     const s = fold(
-      given('c-all', 1), given('c-nhs', 2, { scope: NHS_ACADEMIC }), withdrawn('w1', 20, { scope: COMMERCIAL, consentId: 'c-nhs' }),
+      given('c-all', 1),
+      given('c-nhs', 2, { scope: NHS_ACADEMIC }),
+      withdrawn('w1', 20, { scope: COMMERCIAL, consentId: 'c-nhs' }),
       given('c-later', 30),
     );
-    expect(summary(s)).toEqual(['consent:c-all:pending', 'consent:c-nhs:pending', 'withdrawal:w1:in-force', 'consent:c-later:pending']);
+    expect(summary(s)).toEqual([
+      'consent:c-all:pending',
+      'consent:c-nhs:pending',
+      'withdrawal:w1:in-force',
+      'consent:c-later:pending',
+    ]);
     expect(consent(s, 'c-all').withdrawnBy).toEqual(['w1']);
     expect(consent(s, 'c-nhs').withdrawnBy).toEqual([]); // named, but no overlap: the scope decides
     expect(consent(s, 'c-later').withdrawnBy).toEqual([]); // later consents are not withdrawn
@@ -102,12 +170,19 @@ describe('withdrawals and opt-outs', () => {
 
   it('propagation outcomes are kept on the withdrawal (for timeline and audit)', () => {
     const s = fold(
-      withdrawn('w1', 1), revocationSent('w1', 'du_uni', 1.1), revocationSent('w1', 'du_corp', 1.1), revocationOverdue('w1', 'du_corp', 31.1),
-      revocationAcknowledged('w1', 'du_uni', 3), revocationAcknowledged('w1', 'du_corp', 33), withdrawalCompleted('w1', ['du_uni', 'du_corp'], 33.1),
+      withdrawn('w1', 1),
+      revocationSent('w1', 'du_uni', 1.1),
+      revocationSent('w1', 'du_corp', 1.1),
+      revocationOverdue('w1', 'du_corp', 31.1),
+      revocationAcknowledged('w1', 'du_uni', 3),
+      revocationAcknowledged('w1', 'du_corp', 33),
+      withdrawalCompleted('w1', ['du_uni', 'du_corp'], 33.1),
     );
     expect(s.facts[0]).toMatchObject({
       propagation: {
-        notified: ['du_uni', 'du_corp'], acknowledged: ['du_uni', 'du_corp'], overdue: ['du_corp'],
+        notified: ['du_uni', 'du_corp'],
+        acknowledged: ['du_uni', 'du_corp'],
+        overdue: ['du_corp'],
         completed: { eventId: 'w1.completed', occurredAt: day(33.1) },
       },
     });
@@ -136,15 +211,24 @@ describe('order: occurredAt, then ledger position', () => {
   it('equal occurredAt: ledger order decides, offsets compared as numbers', () => {
     const events = [given('c1', 5), withdrawn('w1', 5)];
     const at = (partition: number, offset: string) => ({ partition, offset });
-    const s1 = foldEvents([{ event: events[0]!, position: at(0, '10') }, { event: events[1]!, position: at(0, '9') }]);
+    const s1 = foldEvents([
+      { event: events[0]!, position: at(0, '10') },
+      { event: events[1]!, position: at(0, '9') },
+    ]);
     expect(s1.facts.map((f) => f.eventId)).toEqual(['w1', 'c1']);
-    const s2 = foldEvents([{ event: events[1]!, position: at(0, '11') }, { event: events[0]!, position: at(0, '9') }]);
+    const s2 = foldEvents([
+      { event: events[1]!, position: at(0, '11') },
+      { event: events[0]!, position: at(0, '9') },
+    ]);
     expect(s2.facts.map((f) => f.eventId)).toEqual(['c1', 'w1']);
   });
 
   it('incremental evolve in any arrival order equals the batch fold', () => {
     const records = ledger(given('c1', 1), withdrawn('w1', 0.5, { recordedAt: 3 }), effective('c1', 15));
-    const incremental = [records[2]!, records[0]!, records[1]!].reduce((s, r) => evolve(s, r.event, r.position), EMPTY_STATE);
+    const incremental = [records[2]!, records[0]!, records[1]!].reduce(
+      (s, r) => evolve(s, r.event, r.position),
+      EMPTY_STATE,
+    );
     expect(incremental).toEqual(foldEvents(records));
   });
 });
@@ -189,15 +273,30 @@ describe('boundaries', () => {
   });
 
   it('the state is plain data (a projection can store it and read it back)', () => {
-    const s = fold(given('c1', 1, { validUntil: 90 }), effective('c1', 15), withdrawn('w1', 20), revocationSent('w1', 'du_uni', 20.1));
+    const s = fold(
+      given('c1', 1, { validUntil: 90 }),
+      effective('c1', 15),
+      withdrawn('w1', 20),
+      revocationSent('w1', 'du_uni', 20.1),
+    );
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });
 
   it('every fixture builds a schema-valid ledger event', () => {
     const all = [
-      given('c1', 1, { validUntil: 9, setting: 'acute' }), effective('c1', 2), reconfirmed('c1', 2), cancelled('c1', 2), lapsed('c1', 2), expired('c1', 9),
-      withdrawn('w1', 3, { consentId: 'c1', scope: RESEARCH }), optOut('o1', 4, { national: true }), optOutRevoked('o1', 5),
-      revocationSent('w1', 'du_uni', 3), revocationAcknowledged('w1', 'du_uni', 4), revocationOverdue('w1', 'du_uni', 40), withdrawalCompleted('w1', ['du_uni'], 41),
+      given('c1', 1, { validUntil: 9, setting: 'acute' }),
+      effective('c1', 2),
+      reconfirmed('c1', 2),
+      cancelled('c1', 2),
+      lapsed('c1', 2),
+      expired('c1', 9),
+      withdrawn('w1', 3, { consentId: 'c1', scope: RESEARCH }),
+      optOut('o1', 4, { national: true }),
+      optOutRevoked('o1', 5),
+      revocationSent('w1', 'du_uni', 3),
+      revocationAcknowledged('w1', 'du_uni', 4),
+      revocationOverdue('w1', 'du_uni', 40),
+      withdrawalCompleted('w1', ['du_uni'], 41),
     ];
     for (const e of all) expect(LedgerEventSchema.safeParse(e).error).toBeUndefined();
   });
@@ -205,7 +304,8 @@ describe('boundaries', () => {
 
 describe('stateAsOf: what the system had recorded at T', () => {
   const records = ledger(
-    given('c1', 1), effective('c1', 15),
+    given('c1', 1),
+    effective('c1', 15),
     withdrawn('w-paper', 20, { recordedAt: 70 }), // occurred day 20, keyed in on day 70
   );
   const cases: { asOf: number; then: string[] }[] = [
@@ -222,7 +322,8 @@ describe('stateAsOf: what the system had recorded at T', () => {
 });
 
 describe('properties', () => {
-  const permutation = <T>(items: readonly T[]) => fc.shuffledSubarray([...items], { minLength: items.length, maxLength: items.length });
+  const permutation = <T>(items: readonly T[]) =>
+    fc.shuffledSubarray([...items], { minLength: items.length, maxLength: items.length });
   const withPermutation = arbLedger.chain((records) => fc.tuple(fc.constant(records), permutation(records)));
 
   it('(a) any arrival order folds to the same state and the same decisions', () => {
@@ -238,14 +339,22 @@ describe('properties', () => {
 
   it('(a) physical duplicates at later offsets, in any arrival order, change nothing', () => {
     const withCopies = arbLedger.chain((records) =>
-      fc.tuple(fc.constant(records), fc.subarray(records).chain((copies) => {
-        const later: PositionedEvent[] = copies.map((r, i) => ({ event: r.event, position: { partition: 0, offset: String(records.length + i) } }));
-        return permutation([...records, ...later]);
-      })),
+      fc.tuple(
+        fc.constant(records),
+        fc.subarray(records).chain((copies) => {
+          const later: PositionedEvent[] = copies.map((r, i) => ({
+            event: r.event,
+            position: { partition: 0, offset: String(records.length + i) },
+          }));
+          return permutation([...records, ...later]);
+        }),
+      ),
     );
-    fc.assert(fc.property(withCopies, ([records, arrival]) => {
-      expect(foldEvents(arrival)).toEqual(foldEvents(records));
-    }));
+    fc.assert(
+      fc.property(withCopies, ([records, arrival]) => {
+        expect(foldEvents(arrival)).toEqual(foldEvents(records));
+      }),
+    );
   });
 
   it('(b) applying any event a second time changes nothing', () => {

@@ -11,13 +11,15 @@ const profiles: Record<string, HolderProfile> = {
 const profile = (id: string) => profiles[id];
 
 describe('holdersWithin', () => {
-  const state = foldEvents(ledger(
-    given('c1', 0),
-    released('r1', 'du_uni', 1, { purpose: 'research', dataCategories: ['ehr', 'imaging'] }),
-    released('r2', 'du_nhs', 2, { purpose: 'service-planning', dataCategories: ['lab-results'] }),
-    released('r3', 'du_co', 3, { purpose: 'ai-training', dataCategories: ['genomics'] }),
-    released('r4', 'du_unknown', 4, { purpose: 'research', dataCategories: ['ehr'] }),
-  ));
+  const state = foldEvents(
+    ledger(
+      given('c1', 0),
+      released('r1', 'du_uni', 1, { purpose: 'research', dataCategories: ['ehr', 'imaging'] }),
+      released('r2', 'du_nhs', 2, { purpose: 'service-planning', dataCategories: ['lab-results'] }),
+      released('r3', 'du_co', 3, { purpose: 'ai-training', dataCategories: ['genomics'] }),
+      released('r4', 'du_unknown', 4, { purpose: 'research', dataCategories: ['ehr'] }),
+    ),
+  );
 
   it.each([
     ['everything', scope(), ['du_co', 'du_nhs', 'du_uni', 'du_unknown']],

@@ -11,7 +11,12 @@ type Mutable = Record<string, any>;
 
 /** A submission as a hospital would send it: the example minus the server-set fields. */
 function submission(type: IncomingEventType, identity: 'subject' | 'nhsNumber' = 'subject'): Mutable {
-  const { time: _time, datacontenttype: _ct, subject: _subject, ...rest } = structuredClone(EXAMPLE_EVENTS[type]) as Mutable;
+  const {
+    time: _time,
+    datacontenttype: _ct,
+    subject: _subject,
+    ...rest
+  } = structuredClone(EXAMPLE_EVENTS[type]) as Mutable;
   return identity === 'subject' ? { ...rest, subject: EXAMPLE_SUBJECT } : { ...rest, nhsNumber: EXAMPLE_NHS_NUMBER };
 }
 
@@ -41,29 +46,59 @@ describe('parseIncomingEvent accepts', () => {
 const invalid: Array<[string, IncomingEventType, (e: Mutable) => void, string[]]> = [
   ['both subject and nhsNumber', 'consent.given', (e) => (e.nhsNumber = EXAMPLE_NHS_NUMBER), ['/nhsNumber']],
   ['neither subject nor nhsNumber', 'consent.given', (e) => delete e.subject, ['/subject']],
-  ['NHS number with a wrong check digit', 'consent.withdrawn', (e) => {
-    delete e.subject;
-    e.nhsNumber = '9990000017';
-  }, ['/nhsNumber']],
-  ['NHS number with spaces', 'consent.withdrawn', (e) => {
-    delete e.subject;
-    e.nhsNumber = '999 000 0018';
-  }, ['/nhsNumber']],
-  ['NHS number as a JSON number', 'optout.registered', (e) => {
-    delete e.subject;
-    e.nhsNumber = 9990000018;
-  }, ['/nhsNumber']],
+  [
+    'NHS number with a wrong check digit',
+    'consent.withdrawn',
+    (e) => {
+      delete e.subject;
+      e.nhsNumber = '9990000017';
+    },
+    ['/nhsNumber'],
+  ],
+  [
+    'NHS number with spaces',
+    'consent.withdrawn',
+    (e) => {
+      delete e.subject;
+      e.nhsNumber = '999 000 0018';
+    },
+    ['/nhsNumber'],
+  ],
+  [
+    'NHS number as a JSON number',
+    'optout.registered',
+    (e) => {
+      delete e.subject;
+      e.nhsNumber = 9990000018;
+    },
+    ['/nhsNumber'],
+  ],
   ['server-set time sent', 'consent.given', (e) => (e.time = '2026-03-01T10:00:00Z'), ['/time']],
   ['source of a ledger component', 'consent.given', (e) => (e.source = 'sys:dispatcher'), ['/source']],
   ['a type only the ledger writes', 'consent.given', (e) => (e.type = 'consent.effective'), ['/type']],
   ['an unknown type', 'consent.given', (e) => (e.type = 'consent.perhaps'), ['/type']],
   ['a newer dataversion', 'optout.revoked', (e) => (e.dataversion = 2), ['/dataversion']],
-  ['a bad scope and no identity: both reported', 'consent.given', (e) => {
-    delete e.subject;
-    e.data.scope.purposes = ['research', 'marketing'];
-  }, ['/subject', '/data/scope/purposes/1']],
-  ['a datacontenttype other than JSON', 'consent.reconfirmed', (e) => (e.datacontenttype = 'application/xml'), ['/datacontenttype']],
-  ['national opt-out for research only', 'optout.registered', (e) => (e.data.scope.purposes = ['research']), ['/data/scope/purposes']],
+  [
+    'a bad scope and no identity: both reported',
+    'consent.given',
+    (e) => {
+      delete e.subject;
+      e.data.scope.purposes = ['research', 'marketing'];
+    },
+    ['/subject', '/data/scope/purposes/1'],
+  ],
+  [
+    'a datacontenttype other than JSON',
+    'consent.reconfirmed',
+    (e) => (e.datacontenttype = 'application/xml'),
+    ['/datacontenttype'],
+  ],
+  [
+    'national opt-out for research only',
+    'optout.registered',
+    (e) => (e.data.scope.purposes = ['research']),
+    ['/data/scope/purposes'],
+  ],
   ['cancellation without consentId', 'consent.cancelled', (e) => delete e.data.consentId, ['/data/consentId']],
 ];
 
@@ -98,15 +133,20 @@ describe('an NHS number never appears in a problem', () => {
 
   it('valid or not, whatever else is wrong with the submission', () => {
     fc.assert(
-      fc.property(nhsNumbers, fc.boolean(), fc.constantFrom('subject', 'type', 'data', 'id', 'source'), (nhs, keepSubject, broken) => {
-        const e = submission('consent.given');
-        if (!keepSubject) delete e.subject;
-        e.nhsNumber = nhs;
-        e[broken] = broken === 'data' ? { nhsNumber: nhs } : `${nhs} `;
-        const r = parseIncomingEvent(e);
-        expect(r.ok).toBe(false);
-        expect(JSON.stringify(r)).not.toContain(nhs);
-      }),
+      fc.property(
+        nhsNumbers,
+        fc.boolean(),
+        fc.constantFrom('subject', 'type', 'data', 'id', 'source'),
+        (nhs, keepSubject, broken) => {
+          const e = submission('consent.given');
+          if (!keepSubject) delete e.subject;
+          e.nhsNumber = nhs;
+          e[broken] = broken === 'data' ? { nhsNumber: nhs } : `${nhs} `;
+          const r = parseIncomingEvent(e);
+          expect(r.ok).toBe(false);
+          expect(JSON.stringify(r)).not.toContain(nhs);
+        },
+      ),
     );
   });
 
@@ -114,7 +154,11 @@ describe('an NHS number never appears in a problem', () => {
     expect(['9434765919', '9990000018', '4010232137'].map(isValidNhsNumber)).toEqual([true, true, true]);
     // wrong check digit; remainder giving check digit 10 (never issued); not 10 digits
     expect(['9434765918', '1000000010', '943476591', '94347659190', 'abcdefghij'].map(isValidNhsNumber)).toEqual([
-      false, false, false, false, false,
+      false,
+      false,
+      false,
+      false,
+      false,
     ]);
   });
 });

@@ -31,7 +31,10 @@ describe('JSON Schema export', () => {
     const s = EVENT_JSON_SCHEMAS[type];
     const data = props(s).data!;
     const example = EXAMPLE_EVENTS[type] as { data: object };
-    for (const [schema, value] of [[s, example], [data, example.data]] as const) {
+    for (const [schema, value] of [
+      [s, example],
+      [data, example.data],
+    ] as const) {
       const keys = Object.keys(value);
       expect(Object.keys(props(schema))).toEqual(expect.arrayContaining(keys));
       expect(keys).toEqual(expect.arrayContaining(schema.required ?? []));
@@ -47,7 +50,10 @@ describe('JSON Schema export', () => {
           type: 'array',
           minItems: 1,
           uniqueItems: true,
-          items: { type: 'string', enum: ['research', 'ai-training', 'ai-validation', 'service-planning', 'product-development'] },
+          items: {
+            type: 'string',
+            enum: ['research', 'ai-training', 'ai-validation', 'service-planning', 'product-development'],
+          },
         },
       ],
     });

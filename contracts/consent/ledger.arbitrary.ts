@@ -21,7 +21,10 @@ import {
 
 // "*" three times in four, so that scopes often cover a request and decisions vary.
 const dim = <T extends string>(values: readonly T[]) =>
-  fc.oneof({ arbitrary: fc.constant(ANY), weight: 3 }, { arbitrary: fc.subarray([...values], { minLength: 1 }), weight: 1 });
+  fc.oneof(
+    { arbitrary: fc.constant(ANY), weight: 3 },
+    { arbitrary: fc.subarray([...values], { minLength: 1 }), weight: 1 },
+  );
 
 export const arbScope: fc.Arbitrary<Scope> = fc.record({
   purposes: dim(PURPOSES),
@@ -31,8 +34,25 @@ export const arbScope: fc.Arbitrary<Scope> = fc.record({
 });
 
 const KINDS = [
-  'given', 'given', 'given', 'effective', 'effective', 'effective', 'reconfirmed', 'cancelled', 'lapsed', 'expired',
-  'withdrawn', 'withdrawn', 'optout', 'revoked', 'sent', 'ack', 'overdue', 'completed', 'dataUser',
+  'given',
+  'given',
+  'given',
+  'effective',
+  'effective',
+  'effective',
+  'reconfirmed',
+  'cancelled',
+  'lapsed',
+  'expired',
+  'withdrawn',
+  'withdrawn',
+  'optout',
+  'revoked',
+  'sent',
+  'ack',
+  'overdue',
+  'completed',
+  'dataUser',
 ] as const;
 
 const arbStep = fc.record({
@@ -59,7 +79,12 @@ function build(steps: readonly Step[]): LedgerEvent[] {
     switch (s.kind) {
       case 'given':
         ids.consent.push(id);
-        return b.given(id, s.at, { ...o, scope: s.scope, setting: s.setting, ...(s.validFor !== null && { validUntil: s.at + s.validFor }) });
+        return b.given(id, s.at, {
+          ...o,
+          scope: s.scope,
+          setting: s.setting,
+          ...(s.validFor !== null && { validUntil: s.at + s.validFor }),
+        });
       case 'effective':
         return b.effective(pick(s, ids.consent), s.at, o);
       case 'reconfirmed':
@@ -72,7 +97,11 @@ function build(steps: readonly Step[]): LedgerEvent[] {
         return b.expired(pick(s, ids.consent), s.at, o);
       case 'withdrawn':
         ids.withdrawal.push(id);
-        return b.withdrawn(id, s.at, { ...o, scope: s.scope, ...(ids.consent.length > 0 && { consentId: pick(s, ids.consent) }) });
+        return b.withdrawn(id, s.at, {
+          ...o,
+          scope: s.scope,
+          ...(ids.consent.length > 0 && { consentId: pick(s, ids.consent) }),
+        });
       case 'optout':
         ids.optout.push(id);
         return b.optOut(id, s.at, { ...o, scope: s.national ? { ...FULL_SCOPE } : s.scope, national: s.national });
@@ -103,12 +132,29 @@ export const arbLedger: fc.Arbitrary<PositionedEvent[]> = fc
 
 /** Mostly approved data users; now and then an unregistered one or one whose approval fails. */
 export const arbDataUser: fc.Arbitrary<DataUserContext | undefined> = fc.oneof(
-  { arbitrary: fc.constantFrom(b.dataUser('du_nhs-uk', 'nhs', 'uk'), b.dataUser('du_uni-eu', 'academic', 'eu'), b.dataUser('du_corp-intl', 'commercial', 'international')), weight: 8 },
-  { arbitrary: fc.constantFrom(undefined, b.dataUser('du_uni-research', 'academic', 'uk', ['research']), b.dataUser('du_uni-old', 'academic', 'uk', PURPOSES, 20)), weight: 2 },
+  {
+    arbitrary: fc.constantFrom(
+      b.dataUser('du_nhs-uk', 'nhs', 'uk'),
+      b.dataUser('du_uni-eu', 'academic', 'eu'),
+      b.dataUser('du_corp-intl', 'commercial', 'international'),
+    ),
+    weight: 8,
+  },
+  {
+    arbitrary: fc.constantFrom(
+      undefined,
+      b.dataUser('du_uni-research', 'academic', 'uk', ['research']),
+      b.dataUser('du_uni-old', 'academic', 'uk', PURPOSES, 20),
+    ),
+    weight: 2,
+  },
 );
 
 export const arbRequest = fc.record({
-  subject: fc.oneof({ arbitrary: fc.constant(b.SUBJECT), weight: 19 }, { arbitrary: fc.constant('sub_AnotherSubject000001'), weight: 1 }),
+  subject: fc.oneof(
+    { arbitrary: fc.constant(b.SUBJECT), weight: 19 },
+    { arbitrary: fc.constant('sub_AnotherSubject000001'), weight: 1 },
+  ),
   purpose: fc.constantFrom(...PURPOSES),
   dataCategory: fc.constantFrom(...DATA_CATEGORIES),
   dataUser: arbDataUser,
@@ -124,7 +170,12 @@ export const arbPolicy: fc.Arbitrary<Policy> = fc.oneof(
       reconfirmationWindowDays: fc.integer({ min: 1, max: 60 }),
       defaultModel: fc.constantFrom('opt-in' as const, 'opt-out' as const),
     })
-    .map(({ extra, ...p }) => ({ ...DEFAULT_POLICY, ...p, version: 'random', acuteCoolingOffDays: p.coolingOffDays + extra })),
+    .map(({ extra, ...p }) => ({
+      ...DEFAULT_POLICY,
+      ...p,
+      version: 'random',
+      acuteCoolingOffDays: p.coolingOffDays + extra,
+    })),
 );
 
 /** "now", in days from T0 (covers before, during and after the generated events). */

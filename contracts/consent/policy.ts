@@ -45,7 +45,11 @@ export const PolicySchema = z
   })
   .superRefine((p, ctx) => {
     if (p.acuteCoolingOffDays < p.coolingOffDays) {
-      ctx.addIssue({ code: 'custom', message: 'must not be shorter than coolingOffDays', path: ['acuteCoolingOffDays'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must not be shorter than coolingOffDays',
+        path: ['acuteCoolingOffDays'],
+      });
     }
     const seen = new Set<number>();
     p.propagation.reminderDaysBefore.forEach((d, i) => {

@@ -35,8 +35,16 @@ describe('PolicySchema', () => {
     { name: 'unknown default model', change: { defaultModel: 'maybe' }, field: '/defaultModel' },
     { name: 'bad version', change: { version: 'v 1' }, field: '/version' },
     { name: 'unknown field', change: { coolingOff: 3 }, field: '/coolingOff' },
-    { name: 'reminder not before the deadline', change: { propagation: { ackWithinDays: 30, reminderDaysBefore: [30] } }, field: '/propagation/reminderDaysBefore/0' },
-    { name: 'duplicate reminder', change: { propagation: { ackWithinDays: 30, reminderDaysBefore: [7, 7] } }, field: '/propagation/reminderDaysBefore/1' },
+    {
+      name: 'reminder not before the deadline',
+      change: { propagation: { ackWithinDays: 30, reminderDaysBefore: [30] } },
+      field: '/propagation/reminderDaysBefore/0',
+    },
+    {
+      name: 'duplicate reminder',
+      change: { propagation: { ackWithinDays: 30, reminderDaysBefore: [7, 7] } },
+      field: '/propagation/reminderDaysBefore/1',
+    },
   ];
   it.each(bad)('refuses $name, naming $field', ({ change, field }) => {
     expect(problems({ ...DEFAULT_POLICY, ...change }).map((p) => p.field)).toContain(field);
@@ -51,7 +59,12 @@ describe('policy arithmetic (a day is 24 h of UTC)', () => {
   });
 
   it('acute and emergency capture take the extended rule; routine and remote do not', () => {
-    expect(['routine', 'remote', 'acute', 'emergency'].map((s) => requiresReconfirmation(s as never))).toEqual([false, false, true, true]);
+    expect(['routine', 'remote', 'acute', 'emergency'].map((s) => requiresReconfirmation(s as never))).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ]);
     expect(coolingOffEndsAt('2026-03-01T00:00:00Z', 'routine', DEFAULT_POLICY)).toBe('2026-03-15T00:00:00Z');
     expect(coolingOffEndsAt('2026-03-01T00:00:00Z', 'emergency', DEFAULT_POLICY)).toBe('2026-03-29T00:00:00Z');
     expect(reconfirmationDueBy('2026-03-01T00:00:00Z', DEFAULT_POLICY)).toBe('2026-04-28T00:00:00Z');
@@ -59,7 +72,11 @@ describe('policy arithmetic (a day is 24 h of UTC)', () => {
 
   it('propagation SLA: due in 30 days, reminders 7 days and 1 day before, earliest first', () => {
     expect(acknowledgementDueBy('2026-03-01T00:00:00Z', DEFAULT_POLICY)).toBe('2026-03-31T00:00:00Z');
-    expect(reminderTimes('2026-03-01T00:00:00Z', { ...DEFAULT_POLICY, propagation: { ackWithinDays: 30, reminderDaysBefore: [1, 7] } }))
-      .toEqual(['2026-03-24T00:00:00Z', '2026-03-30T00:00:00Z']);
+    expect(
+      reminderTimes('2026-03-01T00:00:00Z', {
+        ...DEFAULT_POLICY,
+        propagation: { ackWithinDays: 30, reminderDaysBefore: [1, 7] },
+      }),
+    ).toEqual(['2026-03-24T00:00:00Z', '2026-03-30T00:00:00Z']);
   });
 });

@@ -3,11 +3,19 @@ import { SUBJECT_ID_PATTERN, compareUtc, isUtcTimestamp, utcMillis } from './pri
 
 describe('UTC timestamps', () => {
   it.each(['2026-03-01T09:30:00Z', '2026-03-01T09:30:00.5Z', '2026-03-01T09:30:00.123456789Z', '2028-02-29T00:00:00Z'])(
-    'accepts %s', (ts) => expect(isUtcTimestamp(ts)).toBe(true));
+    'accepts %s',
+    (ts) => expect(isUtcTimestamp(ts)).toBe(true),
+  );
 
-  it.each(['2026-03-01T09:30Z', '2026-03-01T09:30:00', '2026-03-01T09:30:00+00:00', '2026-02-29T00:00:00Z',
-    '2026-03-01 09:30:00Z', '2026-03-01T09:30:00.1234567890Z', 20260301])(
-    'rejects %s', (ts) => expect(isUtcTimestamp(ts)).toBe(false));
+  it.each([
+    '2026-03-01T09:30Z',
+    '2026-03-01T09:30:00',
+    '2026-03-01T09:30:00+00:00',
+    '2026-02-29T00:00:00Z',
+    '2026-03-01 09:30:00Z',
+    '2026-03-01T09:30:00.1234567890Z',
+    20260301,
+  ])('rejects %s', (ts) => expect(isUtcTimestamp(ts)).toBe(false));
 
   it('compares by instant, not by string (fraction digits differ)', () => {
     // As strings, "…00Z" sorts after "…00.5Z" ('Z' > '.'), which is wrong.

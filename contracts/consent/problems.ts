@@ -30,8 +30,7 @@ type Issue = z.core.$ZodIssue;
 /** A union branch "matched" when it did not fail on the value's own type/literal at its root. */
 function matchedBranches(issue: Extract<Issue, { code: 'invalid_union' }>): Issue[][] {
   return issue.errors.filter(
-    (branch) =>
-      !branch.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')),
+    (branch) => !branch.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')),
   );
 }
 

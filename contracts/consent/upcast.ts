@@ -35,9 +35,7 @@ export type UpcastTable<T extends string = EventType> = {
  */
 export const UPCASTERS: UpcastTable = {};
 
-export type UpcastResult =
-  | { ok: true; data: unknown; version: number }
-  | { ok: false; problems: Problem[] };
+export type UpcastResult = { ok: true; data: unknown; version: number } | { ok: false; problems: Problem[] };
 
 export type Upcaster<T extends string> = (type: T, version: number, data: unknown) => UpcastResult;
 

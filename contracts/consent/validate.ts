@@ -63,9 +63,7 @@ function prepare<T extends EventType>(
     return fail([{ field: '/dataversion', message: `must be an integer from 1 to ${current}` }]);
   }
   if (version > current) {
-    return fail([
-      { field: '/dataversion', message: `newer than this reader supports (current version: ${current})` },
-    ]);
+    return fail([{ field: '/dataversion', message: `newer than this reader supports (current version: ${current})` }]);
   }
   if (version === current) return { ok: true, type, written: version, candidate: raw };
   const up = upcastData(type, version, raw['data']);

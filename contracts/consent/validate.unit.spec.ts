@@ -18,21 +18,41 @@ describe('parseEvent accepts a valid example of every type', () => {
 
 const valid: Array<[string, EventType, (e: Mutable) => void]> = [
   ['consent without validUntil', 'consent.given', (e) => delete e.data.validUntil],
-  ['consent with scope * everywhere', 'consent.given', (e) => {
-    e.data.scope = { purposes: '*', dataCategories: '*', dataUserCategories: '*', jurisdictions: '*' };
-  }],
-  ['consent in an emergency setting', 'consent.given', (e) => (e.data.capture = { channel: 'paper', setting: 'emergency' })],
+  [
+    'consent with scope * everywhere',
+    'consent.given',
+    (e) => {
+      e.data.scope = { purposes: '*', dataCategories: '*', dataUserCategories: '*', jurisdictions: '*' };
+    },
+  ],
+  [
+    'consent in an emergency setting',
+    'consent.given',
+    (e) => (e.data.capture = { channel: 'paper', setting: 'emergency' }),
+  ],
   ['nanosecond timestamps', 'consent.given', (e) => (e.data.occurredAt = '2026-03-01T09:30:00.123456789Z')],
   ['occurredAt within clock skew after time', 'consent.given', (e) => (e.data.occurredAt = '2026-03-01T10:04:59Z')],
-  ['occurredAt long before time (paper form recorded late)', 'consent.withdrawn', (e) => (e.data.occurredAt = '2025-11-02T00:00:00Z')],
-  ['withdrawal without consentId or channel', 'consent.withdrawn', (e) => {
-    delete e.data.consentId;
-    delete e.data.channel;
-  }],
-  ['local opt-out with a partial scope', 'optout.registered', (e) => {
-    e.data.national = false;
-    e.data.scope.dataUserCategories = ['commercial'];
-  }],
+  [
+    'occurredAt long before time (paper form recorded late)',
+    'consent.withdrawn',
+    (e) => (e.data.occurredAt = '2025-11-02T00:00:00Z'),
+  ],
+  [
+    'withdrawal without consentId or channel',
+    'consent.withdrawn',
+    (e) => {
+      delete e.data.consentId;
+      delete e.data.channel;
+    },
+  ],
+  [
+    'local opt-out with a partial scope',
+    'optout.registered',
+    (e) => {
+      e.data.national = false;
+      e.data.scope.dataUserCategories = ['commercial'];
+    },
+  ],
   ['local opt-out with full scope', 'optout.registered', (e) => (e.data.national = false)],
   ['withdrawal completed with no holders', 'withdrawal.completed', (e) => (e.data.dataUserIds = [])],
   ['data user registered without approvals', 'dataUser.registered', (e) => (e.data.approvals = [])],
@@ -75,34 +95,84 @@ const invalid: Array<[string, EventType, (e: Mutable) => void, string]> = [
   ['data missing', 'consent.given', (e) => delete e.data, '/data'],
   ['data an array', 'consent.given', (e) => (e.data = []), '/data'],
   // consent.given
-  ['unknown purpose', 'consent.given', (e) => (e.data.scope.purposes = ['research', 'marketing']), '/data/scope/purposes/1'],
+  [
+    'unknown purpose',
+    'consent.given',
+    (e) => (e.data.scope.purposes = ['research', 'marketing']),
+    '/data/scope/purposes/1',
+  ],
   ['empty purpose list', 'consent.given', (e) => (e.data.scope.purposes = []), '/data/scope/purposes'],
-  ['duplicate data user category', 'consent.given', (e) => (e.data.scope.dataUserCategories = ['nhs', 'nhs']), '/data/scope/dataUserCategories/1'],
-  ['jurisdiction as a bare string', 'consent.given', (e) => (e.data.scope.jurisdictions = 'uk'), '/data/scope/jurisdictions'],
-  ['data category "all" instead of *', 'consent.given', (e) => (e.data.scope.dataCategories = 'all'), '/data/scope/dataCategories'],
+  [
+    'duplicate data user category',
+    'consent.given',
+    (e) => (e.data.scope.dataUserCategories = ['nhs', 'nhs']),
+    '/data/scope/dataUserCategories/1',
+  ],
+  [
+    'jurisdiction as a bare string',
+    'consent.given',
+    (e) => (e.data.scope.jurisdictions = 'uk'),
+    '/data/scope/jurisdictions',
+  ],
+  [
+    'data category "all" instead of *',
+    'consent.given',
+    (e) => (e.data.scope.dataCategories = 'all'),
+    '/data/scope/dataCategories',
+  ],
   ['scope dimension missing', 'consent.given', (e) => delete e.data.scope.jurisdictions, '/data/scope/jurisdictions'],
   ['unknown scope dimension', 'consent.given', (e) => (e.data.scope.countries = '*'), '/data/scope/countries'],
   ['scope missing', 'consent.given', (e) => delete e.data.scope, '/data/scope'],
   ['free-text notes', 'consent.given', (e) => (e.data.notes = 'patient seemed unsure'), '/data/notes'],
   ['capture channel fax', 'consent.given', (e) => (e.data.capture.channel = 'fax'), '/data/capture/channel'],
   ['capture setting missing', 'consent.given', (e) => delete e.data.capture.setting, '/data/capture/setting'],
-  ['validUntil before occurredAt', 'consent.given', (e) => (e.data.validUntil = '2026-03-01T09:00:00Z'), '/data/validUntil'],
+  [
+    'validUntil before occurredAt',
+    'consent.given',
+    (e) => (e.data.validUntil = '2026-03-01T09:00:00Z'),
+    '/data/validUntil',
+  ],
   ['validUntil a date only', 'consent.given', (e) => (e.data.validUntil = '2031-03-01'), '/data/validUntil'],
   ['occurredAt 30 Feb', 'consent.given', (e) => (e.data.occurredAt = '2026-02-30T09:30:00Z'), '/data/occurredAt'],
-  ['occurredAt 10 fractional digits', 'consent.given', (e) => (e.data.occurredAt = '2026-03-01T09:30:00.1234567891Z'), '/data/occurredAt'],
-  ['occurredAt after recording time', 'consent.given', (e) => (e.data.occurredAt = '2026-03-01T10:05:01Z'), '/data/occurredAt'],
+  [
+    'occurredAt 10 fractional digits',
+    'consent.given',
+    (e) => (e.data.occurredAt = '2026-03-01T09:30:00.1234567891Z'),
+    '/data/occurredAt',
+  ],
+  [
+    'occurredAt after recording time',
+    'consent.given',
+    (e) => (e.data.occurredAt = '2026-03-01T10:05:01Z'),
+    '/data/occurredAt',
+  ],
   ['occurredAt missing', 'consent.given', (e) => delete e.data.occurredAt, '/data/occurredAt'],
   ['policyVersion empty', 'consent.given', (e) => (e.data.policyVersion = ''), '/data/policyVersion'],
   // the other types
   ['effective without consentId', 'consent.effective', (e) => delete e.data.consentId, '/data/consentId'],
   ['effective without policyVersion', 'consent.effective', (e) => delete e.data.policyVersion, '/data/policyVersion'],
-  ['reconfirmed in an unknown setting', 'consent.reconfirmed', (e) => (e.data.capture.setting = 'ward'), '/data/capture/setting'],
+  [
+    'reconfirmed in an unknown setting',
+    'consent.reconfirmed',
+    (e) => (e.data.capture.setting = 'ward'),
+    '/data/capture/setting',
+  ],
   ['lapsed with a bad consentId', 'consent.lapsed', (e) => (e.data.consentId = 'evt given'), '/data/consentId'],
   ['cancelled via fax', 'consent.cancelled', (e) => (e.data.channel = 'fax'), '/data/channel'],
-  ['withdrawn with a duplicate purpose', 'consent.withdrawn', (e) => (e.data.scope.purposes = ['ai-training', 'ai-training']), '/data/scope/purposes/1'],
+  [
+    'withdrawn with a duplicate purpose',
+    'consent.withdrawn',
+    (e) => (e.data.scope.purposes = ['ai-training', 'ai-training']),
+    '/data/scope/purposes/1',
+  ],
   ['withdrawn with consentId null', 'consent.withdrawn', (e) => (e.data.consentId = null), '/data/consentId'],
   ['expired without validUntil', 'consent.expired', (e) => delete e.data.validUntil, '/data/validUntil'],
-  ['national opt-out with a partial scope', 'optout.registered', (e) => (e.data.scope.purposes = ['research']), '/data/scope/purposes'],
+  [
+    'national opt-out with a partial scope',
+    'optout.registered',
+    (e) => (e.data.scope.purposes = ['research']),
+    '/data/scope/purposes',
+  ],
   ['opt-out national "yes"', 'optout.registered', (e) => (e.data.national = 'yes'), '/data/national'],
   ['national opt-out with scope null', 'optout.registered', (e) => (e.data.scope = null), '/data/scope'],
   ['withdrawn without scope', 'consent.withdrawn', (e) => delete e.data.scope, '/data/scope'],
@@ -110,20 +180,55 @@ const invalid: Array<[string, EventType, (e: Mutable) => void, string]> = [
   ['opt-out revoked without optOutId', 'optout.revoked', (e) => delete e.data.optOutId, '/data/optOutId'],
   ['revocation sent to a bad data user id', 'revocation.sent', (e) => (e.data.dataUserId = 'uni'), '/data/dataUserId'],
   ['revocation sent without dueBy', 'revocation.sent', (e) => delete e.data.dueBy, '/data/dueBy'],
-  ['revocation acknowledged with empty noticeId', 'revocation.acknowledged', (e) => (e.data.noticeId = ''), '/data/noticeId'],
+  [
+    'revocation acknowledged with empty noticeId',
+    'revocation.acknowledged',
+    (e) => (e.data.noticeId = ''),
+    '/data/noticeId',
+  ],
   ['revocation overdue with a bad dueBy', 'revocation.overdue', (e) => (e.data.dueBy = 'tomorrow'), '/data/dueBy'],
-  ['withdrawal completed with a duplicate data user', 'withdrawal.completed', (e) => (e.data.dataUserIds = ['du_aaa', 'du_aaa']), '/data/dataUserIds/1'],
-  ['withdrawal completed with a bad data user id', 'withdrawal.completed', (e) => (e.data.dataUserIds = ['x']), '/data/dataUserIds/0'],
+  [
+    'withdrawal completed with a duplicate data user',
+    'withdrawal.completed',
+    (e) => (e.data.dataUserIds = ['du_aaa', 'du_aaa']),
+    '/data/dataUserIds/1',
+  ],
+  [
+    'withdrawal completed with a bad data user id',
+    'withdrawal.completed',
+    (e) => (e.data.dataUserIds = ['x']),
+    '/data/dataUserIds/0',
+  ],
   ['data user of an unknown category', 'dataUser.registered', (e) => (e.data.category = 'charity'), '/data/category'],
-  ['data user in an unknown jurisdiction', 'dataUser.registered', (e) => (e.data.jurisdiction = 'us'), '/data/jurisdiction'],
+  [
+    'data user in an unknown jurisdiction',
+    'dataUser.registered',
+    (e) => (e.data.jurisdiction = 'us'),
+    '/data/jurisdiction',
+  ],
   ['data user name with a newline', 'dataUser.registered', (e) => (e.data.name = 'Uni\nof X'), '/data/name'],
-  ['data user approval for purpose *', 'dataUser.registered', (e) => (e.data.approvals[0].purpose = '*'), '/data/approvals/0/purpose'],
+  [
+    'data user approval for purpose *',
+    'dataUser.registered',
+    (e) => (e.data.approvals[0].purpose = '*'),
+    '/data/approvals/0/purpose',
+  ],
   ['data user subject not its id', 'dataUser.registered', (e) => (e.subject = 'du_other'), '/subject'],
   ['data user subject a person', 'dataUser.approved', (e) => (e.subject = 'sub_Q2hhcmxvdHRlLUV4YW1wbGU'), '/subject'],
   ['approval list empty', 'dataUser.approved', (e) => (e.data.approvals = []), '/data/approvals'],
-  ['approval without expiry', 'dataUser.approved', (e) => delete e.data.approvals[0].expiresAt, '/data/approvals/0/expiresAt'],
+  [
+    'approval without expiry',
+    'dataUser.approved',
+    (e) => delete e.data.approvals[0].expiresAt,
+    '/data/approvals/0/expiresAt',
+  ],
   ['release without data categories', 'release.recorded', (e) => (e.data.dataCategories = []), '/data/dataCategories'],
-  ['release of an unknown data category', 'release.recorded', (e) => (e.data.dataCategories = ['ehr', 'x-rays']), '/data/dataCategories/1'],
+  [
+    'release of an unknown data category',
+    'release.recorded',
+    (e) => (e.data.dataCategories = ['ehr', 'x-rays']),
+    '/data/dataCategories/1',
+  ],
   ['release for purpose *', 'release.recorded', (e) => (e.data.purpose = '*'), '/data/purpose'],
   ['release to a bad data user id', 'release.recorded', (e) => (e.data.dataUserId = 'uni'), '/data/dataUserId'],
 ];

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { FULL_SCOPE, ScopeSchema, duoForScope, isFullScope, type Scope } from './vocabulary.js';
 import { issuesToProblems } from './problems.js';
 
-const scope = (over: Partial<Record<keyof Scope, unknown>>): Record<keyof Scope, unknown> => ({ ...FULL_SCOPE, ...over });
+const scope = (over: Partial<Record<keyof Scope, unknown>>): Record<keyof Scope, unknown> => ({
+  ...FULL_SCOPE,
+  ...over,
+});
 const typed = (over: Partial<Scope>): Scope => ({ ...FULL_SCOPE, ...over });
 const fields = (input: unknown) => {
   const r = ScopeSchema.safeParse(input);
@@ -12,8 +15,19 @@ const fields = (input: unknown) => {
 describe('Scope', () => {
   it.each<[string, unknown]>([
     ['all *', FULL_SCOPE],
-    ['lists in every dimension', { purposes: ['research'], dataCategories: ['ehr', 'imaging'], dataUserCategories: ['nhs'], jurisdictions: ['uk', 'eu'] }],
-    ['every purpose listed', scope({ purposes: ['research', 'ai-training', 'ai-validation', 'service-planning', 'product-development'] })],
+    [
+      'lists in every dimension',
+      {
+        purposes: ['research'],
+        dataCategories: ['ehr', 'imaging'],
+        dataUserCategories: ['nhs'],
+        jurisdictions: ['uk', 'eu'],
+      },
+    ],
+    [
+      'every purpose listed',
+      scope({ purposes: ['research', 'ai-training', 'ai-validation', 'service-planning', 'product-development'] }),
+    ],
   ])('accepts %s', (_name, input) => expect(fields(input)).toEqual([]));
 
   it.each<[string, unknown, string[]]>([
@@ -39,8 +53,14 @@ describe('duoForScope (advisory DUO codes)', () => {
   });
 
   it('NHS/academic research only, UK → not-for-profit non-commercial, no methods, geographic', () => {
-    expect(duoForScope({ purposes: ['research'], dataCategories: '*', dataUserCategories: ['nhs', 'academic'], jurisdictions: ['uk'] }))
-      .toEqual({ permissions: ['DUO:0000042'], modifiers: ['DUO:0000015', 'DUO:0000018', 'DUO:0000022'] });
+    expect(
+      duoForScope({
+        purposes: ['research'],
+        dataCategories: '*',
+        dataUserCategories: ['nhs', 'academic'],
+        jurisdictions: ['uk'],
+      }),
+    ).toEqual({ permissions: ['DUO:0000042'], modifiers: ['DUO:0000015', 'DUO:0000018', 'DUO:0000022'] });
   });
 
   it('commercial users but no product development → non-commercial use only', () => {

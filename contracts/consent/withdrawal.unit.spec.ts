@@ -15,7 +15,10 @@ const WITHDRAWN_ON = 41;
 const RECORDED_ON = 81;
 const withdrawalAfterAll = (records: PositionedEvent[]): PositionedEvent[] => [
   ...records,
-  { event: b.withdrawn('w-final', WITHDRAWN_ON, { scope: FULL_SCOPE, recordedAt: RECORDED_ON }), position: { partition: 0, offset: String(records.length) } },
+  {
+    event: b.withdrawn('w-final', WITHDRAWN_ON, { scope: FULL_SCOPE, recordedAt: RECORDED_ON }),
+    position: { partition: 0, offset: String(records.length) },
+  },
 ];
 const arbLater = fc.integer({ min: 0, max: 60 }).map((n) => b.day(RECORDED_ON + n));
 
@@ -39,8 +42,14 @@ describe('withdrawal dominates (property)', () => {
   });
 
   it('in any arrival order', () => {
-    const withShuffle = arbLedger.map(withdrawalAfterAll).chain((records) =>
-      fc.tuple(fc.constant(records), fc.shuffledSubarray(records, { minLength: records.length, maxLength: records.length })));
+    const withShuffle = arbLedger
+      .map(withdrawalAfterAll)
+      .chain((records) =>
+        fc.tuple(
+          fc.constant(records),
+          fc.shuffledSubarray(records, { minLength: records.length, maxLength: records.length }),
+        ),
+      );
     fc.assert(
       fc.property(withShuffle, arbRequest, arbPolicy, arbLater, ([, shuffled], request, policy, now) => {
         fc.pre(request.subject === b.SUBJECT);

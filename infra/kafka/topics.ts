@@ -23,6 +23,9 @@ export const topicSpecs: TopicSpec[] = [
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = loadConfig(kafkaConfig);
-  const { created } = await ensureTopics(createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'topics' }), topicSpecs);
+  const { created } = await ensureTopics(
+    createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'topics' }),
+    topicSpecs,
+  );
   console.log(created.length ? `created topics: ${created.join(', ')}` : 'topics already present');
 }

@@ -13,7 +13,15 @@ import { CredentialStore } from '../../access/credentials.js';
 import { projectionReader } from '../../projections/reader.js';
 import { activeGenerationName, generation } from '../../projections/generation.js';
 import {
-  given, effective, withdrawn, optOut, revocationSent, revocationAcknowledged, revocationOverdue, withdrawalCompleted, day,
+  given,
+  effective,
+  withdrawn,
+  optOut,
+  revocationSent,
+  revocationAcknowledged,
+  revocationOverdue,
+  withdrawalCompleted,
+  day,
 } from '../../contracts/consent/fixtures.js';
 import { replayLedger } from './replay.js';
 import { sealerKeys, waitSealed } from './testLedger.js';
@@ -25,7 +33,8 @@ const S1 = `sub_auditApiOne${runId}`;
 const S2 = `sub_auditApiTwo${runId}`;
 const S3 = `sub_auditApiThree${runId}`;
 const id = (s: string) => `${runId}.${s}`;
-const w1 = id('w1'), w2 = id('w2');
+const w1 = id('w1'),
+  w2 = id('w2');
 
 describe('audit API, replay, state as of and report', () => {
   let bed: ProjectorTestBed;
@@ -34,8 +43,10 @@ describe('audit API, replay, state as of and report', () => {
   let audit: RunningService, query: RunningService;
   const get = (svc: RunningService, path: string, key: string | null = auditorKey) =>
     fetch(`${svc.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
-  const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'services/audit/cli.ts', ...args],
-    { env: { ...process.env, ...bed.env, AUDIT_PUBLIC_KEY: keys.publicKeyBase64 } });
+  const cli = (...args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'services/audit/cli.ts', ...args], {
+      env: { ...process.env, ...bed.env, AUDIT_PUBLIC_KEY: keys.publicKeyBase64 },
+    });
 
   beforeAll(async () => {
     bed = await projectorTestBed(`audit-api-${runId}`, ports.projector);
@@ -43,32 +54,61 @@ describe('audit API, replay, state as of and report', () => {
     auditorKey = (await creds.create('auditor', 'org:audit-office')).apiKey;
     dataUserKey = (await creds.create('dataUser', 'du_auditApiUser')).apiKey;
     await bed.writer.appendAll([
-      given(id('c1'), 1, { subject: S1 }), effective(id('c1'), 15, { subject: S1 }),
+      given(id('c1'), 1, { subject: S1 }),
+      effective(id('c1'), 15, { subject: S1 }),
       withdrawn(w1, 20, { subject: S1 }),
-      revocationSent(w1, 'du_alpha', 20.1, { subject: S1 }), revocationSent(w1, 'du_beta', 20.1, { subject: S1 }),
-      revocationAcknowledged(w1, 'du_alpha', 22, { subject: S1 }), revocationOverdue(w1, 'du_beta', 50.1, { subject: S1 }),
-      given(id('c2'), 2, { subject: S2 }), effective(id('c2'), 16, { subject: S2 }), withdrawn(w2, 25, { subject: S2 }),
-      revocationSent(w2, 'du_alpha', 25.1, { subject: S2 }), revocationAcknowledged(w2, 'du_alpha', 27, { subject: S2 }),
+      revocationSent(w1, 'du_alpha', 20.1, { subject: S1 }),
+      revocationSent(w1, 'du_beta', 20.1, { subject: S1 }),
+      revocationAcknowledged(w1, 'du_alpha', 22, { subject: S1 }),
+      revocationOverdue(w1, 'du_beta', 50.1, { subject: S1 }),
+      given(id('c2'), 2, { subject: S2 }),
+      effective(id('c2'), 16, { subject: S2 }),
+      withdrawn(w2, 25, { subject: S2 }),
+      revocationSent(w2, 'du_alpha', 25.1, { subject: S2 }),
+      revocationAcknowledged(w2, 'du_alpha', 27, { subject: S2 }),
       withdrawalCompleted(w2, ['du_alpha'], 27.5, { subject: S2 }),
       optOut(id('o3'), 5, { subject: S3, national: true }),
     ]);
-    const env = { ...bed.env, SEALER_SIGNING_KEY: keys.signingKeyBase64, SEALER_EVERY_RECORDS: '5', SEALER_EVERY_MS: '300', SEALER_GROUP: `sealer-${runId}`, SEALER_PORT: String(ports.sealer) };
+    const env = {
+      ...bed.env,
+      SEALER_SIGNING_KEY: keys.signingKeyBase64,
+      SEALER_EVERY_RECORDS: '5',
+      SEALER_EVERY_MS: '300',
+      SEALER_GROUP: `sealer-${runId}`,
+      SEALER_PORT: String(ports.sealer),
+    };
     procs.push(await startService('sealer', env, ports.sealer, `audit-sealer-${runId}`));
     procs.push(await startService('projector', bed.env, ports.projector, `audit-projector-${runId}`));
-    audit = await startService('audit', { ...bed.env, AUDIT_PUBLIC_KEY: keys.publicKeyBase64, AUDIT_PORT: String(ports.audit) }, ports.audit, `audit-${runId}`);
-    query = await startService('query', { ...bed.env, QUERY_PORT: String(ports.query) }, ports.query, `audit-query-${runId}`);
+    audit = await startService(
+      'audit',
+      { ...bed.env, AUDIT_PUBLIC_KEY: keys.publicKeyBase64, AUDIT_PORT: String(ports.audit) },
+      ports.audit,
+      `audit-${runId}`,
+    );
+    query = await startService(
+      'query',
+      { ...bed.env, QUERY_PORT: String(ports.query) },
+      ports.query,
+      `audit-query-${runId}`,
+    );
     procs.push(audit, query);
     await waitSealed(bed.kafka, bed.topics.names.ledger, bed.topics.names.checkpoints);
     await caughtUp(bed.kafka, bed.topics.names.ledger, projectionReader(bed.mongo.db));
   });
-  afterAll(async () => { for (const p of procs.reverse()) await p.stop(); await bed?.close(); });
+  afterAll(async () => {
+    for (const p of procs.reverse()) await p.stop();
+    await bed?.close();
+  });
 
   it('serves the trusted public key publicly; everything else needs an auditor credential and nothing can be written', async () => {
-    const pk = await (await get(audit, '/v1/audit/public-key', null)).json() as { publicKeyPem: string };
+    const pk = (await (await get(audit, '/v1/audit/public-key', null)).json()) as { publicKeyPem: string };
     expect(pk.publicKeyPem).toBe(keys.publicKeyPem);
     expect((await get(audit, '/v1/audit/verify', null)).status).toBe(401);
     expect((await get(audit, '/v1/audit/verify', dataUserKey)).status).toBe(403);
-    const post = await fetch(`${audit.url}/v1/audit/verify`, { method: 'POST', headers: { authorization: `Bearer ${auditorKey}` } });
+    const post = await fetch(`${audit.url}/v1/audit/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${auditorKey}` },
+    });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
     const bad = await get(audit, `/v1/audit/subjects/${S1}/state?asOf=yesterday`);
@@ -90,12 +130,17 @@ describe('audit API, replay, state as of and report', () => {
     await subjects.deleteOne({ _id: S3 });
     await subjects.updateOne({ _id: S2 }, { $set: { facts: [] } });
     try {
-      const report = await replayLedger(bed.kafka, projectionReader(bed.mongo.db), { ledgerTopic: bed.topics.names.ledger, maxEventsInMemory: 2 });
+      const report = await replayLedger(bed.kafka, projectionReader(bed.mongo.db), {
+        ledgerTopic: bed.topics.names.ledger,
+        maxEventsInMemory: 2,
+      });
       expect(report.ok).toBe(false);
-      expect(report.differences).toEqual(expect.arrayContaining([
-        expect.objectContaining({ subject: S3, kind: 'missing-in-projection' }),
-        expect.objectContaining({ subject: S2, kind: 'differs', detail: 'differs in: facts' }),
-      ]));
+      expect(report.differences).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ subject: S3, kind: 'missing-in-projection' }),
+          expect.objectContaining({ subject: S2, kind: 'differs', detail: 'differs in: facts' }),
+        ]),
+      );
       expect(report.differenceCount).toBe(2);
     } finally {
       await subjects.insertOne(doc3!);
@@ -103,10 +148,15 @@ describe('audit API, replay, state as of and report', () => {
     }
   });
 
-  it('state --as-of agrees with the query API\'s asOf at every instant (same fold), via CLI and audit API', async () => {
+  it("state --as-of agrees with the query API's asOf at every instant (same fold), via CLI and audit API", async () => {
     for (const at of [day(0.5), day(1.5), day(15.5), day(20.5), day(60)]) {
-      const fromQuery = await (await get(query, `/v1/subjects/${S1}/consent?asOf=${at}`)).json() as { facts: unknown[] };
-      const fromAudit = await (await get(audit, `/v1/audit/subjects/${S1}/state?asOf=${at}`)).json() as { state: { facts: unknown[] }; events: unknown[] };
+      const fromQuery = (await (await get(query, `/v1/subjects/${S1}/consent?asOf=${at}`)).json()) as {
+        facts: unknown[];
+      };
+      const fromAudit = (await (await get(audit, `/v1/audit/subjects/${S1}/state?asOf=${at}`)).json()) as {
+        state: { facts: unknown[] };
+        events: unknown[];
+      };
       expect(fromAudit.state.facts).toEqual(fromQuery.facts);
       if (at === day(15.5)) {
         const { stdout } = await cli('--json', 'state', S1, '--as-of', at);
@@ -119,12 +169,28 @@ describe('audit API, replay, state as of and report', () => {
   });
 
   it('withdrawals: each with its holders, acknowledged / overdue / complete', async () => {
-    const { withdrawals } = await (await get(audit, '/v1/audit/withdrawals')).json() as { withdrawals: unknown[] };
+    const { withdrawals } = (await (await get(audit, '/v1/audit/withdrawals')).json()) as { withdrawals: unknown[] };
     expect(withdrawals).toEqual([
-      expect.objectContaining({ withdrawalId: w1, subject: S1, status: 'overdue', holders: [{ dataUserId: 'du_alpha', status: 'acknowledged' }, { dataUserId: 'du_beta', status: 'overdue' }] }),
-      expect.objectContaining({ withdrawalId: w2, subject: S2, status: 'complete', holders: [{ dataUserId: 'du_alpha', status: 'acknowledged' }], propagationHours: 60 }),
+      expect.objectContaining({
+        withdrawalId: w1,
+        subject: S1,
+        status: 'overdue',
+        holders: [
+          { dataUserId: 'du_alpha', status: 'acknowledged' },
+          { dataUserId: 'du_beta', status: 'overdue' },
+        ],
+      }),
+      expect.objectContaining({
+        withdrawalId: w2,
+        subject: S2,
+        status: 'complete',
+        holders: [{ dataUserId: 'du_alpha', status: 'acknowledged' }],
+        propagationHours: 60,
+      }),
     ]);
-    const since = await (await get(audit, `/v1/audit/withdrawals?since=${day(21)}`)).json() as { withdrawals: { withdrawalId: string }[] };
+    const since = (await (await get(audit, `/v1/audit/withdrawals?since=${day(21)}`)).json()) as {
+      withdrawals: { withdrawalId: string }[];
+    };
     expect(since.withdrawals.map((w) => w.withdrawalId)).toEqual([w2]);
     await expect(cli('withdrawals')).rejects.toMatchObject({ code: 1 }); // an overdue holder is a problem found
   });
@@ -134,17 +200,34 @@ describe('audit API, replay, state as of and report', () => {
     const { stdout } = await cli('--json', 'report', '--out', dir);
     const files = JSON.parse(stdout) as { html: string; json: string };
     const json = JSON.parse(readFileSync(files.json, 'utf8'));
-    expect(json).toMatchObject({ verification: { ok: true }, summary: { subjects: 3, subjectsWithOptOut: 1, subjectsWithWithdrawal: 2 } });
+    expect(json).toMatchObject({
+      verification: { ok: true },
+      summary: { subjects: 3, subjectsWithOptOut: 1, subjectsWithWithdrawal: 2 },
+    });
     const html = readFileSync(files.html, 'utf8');
     expect(html).not.toMatch(/<script|https?:\/\/|src=/i); // nothing to fetch, nothing to run
     const { stdout: chromium } = await run('infra/chromium.sh', [], { timeout: 600_000 });
     const bin = chromium.trim().split('\n').pop()!;
     const shot = join(dir, 'report.png');
-    const common = ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--enable-logging=stderr', '--v=0'];
-    const shotRun = await run(bin, [...common, `--screenshot=${shot}`, '--window-size=900,1500', `file://${files.html}`], { timeout: 120_000 });
+    const common = [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--hide-scrollbars',
+      '--enable-logging=stderr',
+      '--v=0',
+    ];
+    const shotRun = await run(
+      bin,
+      [...common, `--screenshot=${shot}`, '--window-size=900,1500', `file://${files.html}`],
+      { timeout: 120_000 },
+    );
     expect(statSync(shot).size).toBeGreaterThan(20_000);
     expect(`${shotRun.stdout}${shotRun.stderr}`).not.toMatch(/CONSOLE|Uncaught|Failed to load resource/);
-    const dom = await run(bin, [...common, '--dump-dom', `file://${files.html}`], { timeout: 120_000, maxBuffer: 8 << 20 });
+    const dom = await run(bin, [...common, '--dump-dom', `file://${files.html}`], {
+      timeout: 120_000,
+      maxBuffer: 8 << 20,
+    });
     expect(dom.stdout).toContain('Verified: 14 of 14 records');
     expect(dom.stdout).toContain('du_beta');
     expect(dom.stdout).toMatch(/<svg[^>]*events per day/);

@@ -19,8 +19,10 @@ import { ensureBoundedHeap } from './heap.js';
 ensureBoundedHeap();
 
 class UsageError extends Error {}
-const env = () => loadConfig(kafkaConfig.extend(topicsConfig.shape).extend({ AUDIT_PUBLIC_KEY: z.string().optional() }));
-const kafkaFor = (c: ReturnType<typeof env>) => createKafka({ brokers: c.KAFKA_BROKERS, clientId: `${c.KAFKA_CLIENT_ID}-audit`, retries: 3 });
+const env = () =>
+  loadConfig(kafkaConfig.extend(topicsConfig.shape).extend({ AUDIT_PUBLIC_KEY: z.string().optional() }));
+const kafkaFor = (c: ReturnType<typeof env>) =>
+  createKafka({ brokers: c.KAFKA_BROKERS, clientId: `${c.KAFKA_CLIENT_ID}-audit`, retries: 3 });
 const instant = (name: string, v: string | undefined) => {
   if (v === undefined) return undefined;
   const r = UtcTimestampSchema.safeParse(v);
@@ -31,45 +33,68 @@ const instant = (name: string, v: string | undefined) => {
 /** A progress bar on stderr for long runs (only on a terminal, or with --progress). */
 function progressBar(enabled: boolean) {
   if (!enabled) return {};
-  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: ' {bar} {percentage}% | {value}/{total} records | {eta_formatted} left' }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: ' {bar} {percentage}% | {value}/{total} records | {eta_formatted} left' },
+    cliProgress.Presets.shades_classic,
+  );
   let started = false;
   return {
-    onTotal: (n: number) => { if (started) bar.setTotal(n); else { bar.start(n, 0); started = true; } },
+    onTotal: (n: number) => {
+      if (started) bar.setTotal(n);
+      else {
+        bar.start(n, 0);
+        started = true;
+      }
+    },
     progress: (n: number) => bar.update(n),
-    stop: () => { if (started) bar.stop(); },
+    stop: () => {
+      if (started) bar.stop();
+    },
   };
 }
 
-const print = (json: boolean, value: unknown, human: () => string) => { process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`); };
+const print = (json: boolean, value: unknown, human: () => string) => {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+};
 
 export function describeVerify(r: VerifyReport): string {
   const t = r.totals;
-  const lines = [`${r.ok ? 'VERIFIED' : 'PROBLEM FOUND'}: ${t.records} records on ${r.ledgerTopic}, ${t.sealedRecords} sealed by ${t.checkpoints} checkpoints, ${t.unsealed} not yet sealed, ${t.duplicates} physical duplicates`];
+  const lines = [
+    `${r.ok ? 'VERIFIED' : 'PROBLEM FOUND'}: ${t.records} records on ${r.ledgerTopic}, ${t.sealedRecords} sealed by ${t.checkpoints} checkpoints, ${t.unsealed} not yet sealed, ${t.duplicates} physical duplicates`,
+  ];
   for (const p of r.problems) lines.push(`  partition ${p.partition} offset ${p.offset}: ${p.kind} — ${p.detail}`);
   return lines.join('\n');
 }
 
-const program = new Command('audit').description('Verify, replay and report on the consent ledger (read-only).')
+const program = new Command('audit')
+  .description('Verify, replay and report on the consent ledger (read-only).')
   .addOption(new Option('--json', 'print JSON instead of text'))
   .addOption(new Option('--progress', 'show a progress bar even when stderr is not a terminal'))
   .exitOverride();
 const globals = () => program.opts<{ json?: boolean; progress?: boolean }>();
 
-program.command('verify').description('recompute every checkpoint; name the first bad partition/offset')
+program
+  .command('verify')
+  .description('recompute every checkpoint; name the first bad partition/offset')
   .option('--public-key <file>', 'the sealer public key you trust (PEM); default AUDIT_PUBLIC_KEY')
   .option('--sealed-topic <name>', 'the topic name the checkpoints must name (when verifying a copy)')
   .action(async (o: { publicKey?: string; sealedTopic?: string }) => {
     const c = env();
     const bar = progressBar(globals().progress ?? process.stderr.isTTY);
     const report = await verifyLedger(kafkaFor(c), {
-      ledgerTopic: c.LEDGER_TOPIC, checkpointsTopic: c.CHECKPOINTS_TOPIC, trustedKey: loadTrustedKey(o.publicKey, c.AUDIT_PUBLIC_KEY),
-      ...(o.sealedTopic ? { sealedTopic: o.sealedTopic } : {}), ...bar,
+      ledgerTopic: c.LEDGER_TOPIC,
+      checkpointsTopic: c.CHECKPOINTS_TOPIC,
+      trustedKey: loadTrustedKey(o.publicKey, c.AUDIT_PUBLIC_KEY),
+      ...(o.sealedTopic ? { sealedTopic: o.sealedTopic } : {}),
+      ...bar,
     }).finally(() => bar.stop?.());
     print(globals().json ?? false, report, () => describeVerify(report));
     process.exitCode = report.ok ? 0 : 1;
   });
 
-program.command('replay').description('rebuild every subject with the shared fold and compare with the live projection')
+program
+  .command('replay')
+  .description('rebuild every subject with the shared fold and compare with the live projection')
   .option('--max-events-in-memory <n>', 'fold a partition in several passes above this many records', '200000')
   .action(async (o: { maxEventsInMemory: string }) => {
     const c = loadConfig(kafkaConfig.extend(topicsConfig.shape).extend(mongoConfig.shape));
@@ -77,46 +102,75 @@ program.command('replay').description('rebuild every subject with the shared fol
     const bar = progressBar(globals().progress ?? process.stderr.isTTY);
     try {
       const report = await replayLedger(kafkaFor({ ...c, AUDIT_PUBLIC_KEY: undefined }), projectionReader(mongo.db), {
-        ledgerTopic: c.LEDGER_TOPIC, maxEventsInMemory: Number(o.maxEventsInMemory), ...bar,
+        ledgerTopic: c.LEDGER_TOPIC,
+        maxEventsInMemory: Number(o.maxEventsInMemory),
+        ...bar,
       }).finally(() => bar.stop?.());
-      print(globals().json ?? false, report, () => [
-        `${report.ok ? 'MATCHES' : 'DIFFERS'}: ${report.subjects} subjects from ${report.records} events (${report.poison} poison) compared with the projection; ${report.differenceCount} difference(s)`,
-        ...report.differences.map((d) => `  ${d.kind} partition ${d.partition}${d.subject ? ` subject ${d.subject}` : ''}: ${d.detail}`),
-      ].join('\n'));
+      print(globals().json ?? false, report, () =>
+        [
+          `${report.ok ? 'MATCHES' : 'DIFFERS'}: ${report.subjects} subjects from ${report.records} events (${report.poison} poison) compared with the projection; ${report.differenceCount} difference(s)`,
+          ...report.differences.map(
+            (d) => `  ${d.kind} partition ${d.partition}${d.subject ? ` subject ${d.subject}` : ''}: ${d.detail}`,
+          ),
+        ].join('\n'),
+      );
       process.exitCode = report.ok ? 0 : 1;
     } finally {
       await mongo.close();
     }
   });
 
-program.command('state <subject>').description('what the system knew about a subject at an instant, with the events it rests on')
+program
+  .command('state <subject>')
+  .description('what the system knew about a subject at an instant, with the events it rests on')
   .option('--as-of <instant>', 'UTC instant (default: now)')
   .action(async (subject: string, o: { asOf?: string }) => {
     const c = env();
     const asOf = instant('--as-of', o.asOf) ?? new Date().toISOString();
     const report = await subjectAsOf(kafkaFor(c), { ledgerTopic: c.LEDGER_TOPIC, subject, asOf });
-    print(globals().json ?? false, report, () => [
-      `${subject} as of ${asOf}: ${report.state.facts.length} fact(s) from ${report.events.length} event(s)`,
-      ...report.state.facts.map((f) => `  ${f.kind} ${f.eventId} occurred ${f.occurredAt}${f.kind === 'consent' ? ` status ${f.status}` : ''}${f.kind === 'opt-out' ? (f.revoked ? ' (revoked)' : f.national ? ' (national)' : '') : ''}`),
-      'events:', ...report.events.map((e) => `  ${e.recordedAt} ${e.type} ${e.id} (partition ${e.partition} offset ${e.offset})`),
-    ].join('\n'));
+    print(globals().json ?? false, report, () =>
+      [
+        `${subject} as of ${asOf}: ${report.state.facts.length} fact(s) from ${report.events.length} event(s)`,
+        ...report.state.facts.map(
+          (f) =>
+            `  ${f.kind} ${f.eventId} occurred ${f.occurredAt}${f.kind === 'consent' ? ` status ${f.status}` : ''}${f.kind === 'opt-out' ? (f.revoked ? ' (revoked)' : f.national ? ' (national)' : '') : ''}`,
+        ),
+        'events:',
+        ...report.events.map(
+          (e) => `  ${e.recordedAt} ${e.type} ${e.id} (partition ${e.partition} offset ${e.offset})`,
+        ),
+      ].join('\n'),
+    );
   });
 
-program.command('withdrawals').description('every withdrawal, its holders, acknowledged / overdue / complete')
+program
+  .command('withdrawals')
+  .description('every withdrawal, its holders, acknowledged / overdue / complete')
   .option('--since <instant>', 'only withdrawals recorded at or after this UTC instant')
   .action(async (o: { since?: string }) => {
     const c = env();
     const since = instant('--since', o.since);
     const bar = progressBar(globals().progress ?? process.stderr.isTTY);
-    const s = await summariseLedger(kafkaFor(c), { ledgerTopic: c.LEDGER_TOPIC, ...(since ? { since } : {}), ...bar }).finally(() => bar.stop?.());
-    print(globals().json ?? false, s.withdrawals, () => [
-      `${s.withdrawals.length} withdrawal(s)${since ? ` since ${since}` : ''}`,
-      ...s.withdrawals.map((w) => `  ${w.withdrawalId} ${w.subject} ${w.status}: ${w.holders.map((h) => `${h.dataUserId}=${h.status}`).join(', ') || 'no holder notified'}`),
-    ].join('\n'));
+    const s = await summariseLedger(kafkaFor(c), {
+      ledgerTopic: c.LEDGER_TOPIC,
+      ...(since ? { since } : {}),
+      ...bar,
+    }).finally(() => bar.stop?.());
+    print(globals().json ?? false, s.withdrawals, () =>
+      [
+        `${s.withdrawals.length} withdrawal(s)${since ? ` since ${since}` : ''}`,
+        ...s.withdrawals.map(
+          (w) =>
+            `  ${w.withdrawalId} ${w.subject} ${w.status}: ${w.holders.map((h) => `${h.dataUserId}=${h.status}`).join(', ') || 'no holder notified'}`,
+        ),
+      ].join('\n'),
+    );
     process.exitCode = s.withdrawals.some((w) => w.status === 'overdue') ? 1 : 0;
   });
 
-program.command('report').description('self-contained HTML (and JSON) report')
+program
+  .command('report')
+  .description('self-contained HTML (and JSON) report')
   .option('--public-key <file>', 'the sealer public key you trust (PEM); default AUDIT_PUBLIC_KEY')
   .option('--sealed-topic <name>', 'the topic name the checkpoints must name')
   .option('--out <dir>', 'directory for report.html and report.json', 'audit-report')
@@ -124,11 +178,18 @@ program.command('report').description('self-contained HTML (and JSON) report')
     const c = env();
     const bar = progressBar(globals().progress ?? process.stderr.isTTY);
     const report = await buildReport(kafkaFor(c), {
-      ledgerTopic: c.LEDGER_TOPIC, checkpointsTopic: c.CHECKPOINTS_TOPIC, trustedKey: loadTrustedKey(o.publicKey, c.AUDIT_PUBLIC_KEY),
-      ...(o.sealedTopic ? { sealedTopic: o.sealedTopic } : {}), ...bar,
+      ledgerTopic: c.LEDGER_TOPIC,
+      checkpointsTopic: c.CHECKPOINTS_TOPIC,
+      trustedKey: loadTrustedKey(o.publicKey, c.AUDIT_PUBLIC_KEY),
+      ...(o.sealedTopic ? { sealedTopic: o.sealedTopic } : {}),
+      ...bar,
     }).finally(() => bar.stop?.());
     const files = writeReport(report, o.out);
-    print(globals().json ?? false, files, () => `${describeVerify(report.verification)}\nreport: ${files.html}\n        ${files.json}`);
+    print(
+      globals().json ?? false,
+      files,
+      () => `${describeVerify(report.verification)}\nreport: ${files.html}\n        ${files.json}`,
+    );
     process.exitCode = report.verification.ok ? 0 : 1;
   });
 
@@ -136,8 +197,12 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const e = err as Error & { code?: string; exitCode?: number };
-  if (e.code?.startsWith('commander.')) process.exit(e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2);
-  if (err instanceof ConfigError || err instanceof UsageError || /trusted|public key|Ed25519/.test(e.message)) { console.error(e.message); process.exit(2); }
+  if (e.code?.startsWith('commander.'))
+    process.exit(e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2);
+  if (err instanceof ConfigError || err instanceof UsageError || /trusted|public key|Ed25519/.test(e.message)) {
+    console.error(e.message);
+    process.exit(2);
+  }
   console.error(`unavailable: ${e.message}`);
   process.exit(3);
 }

@@ -13,7 +13,11 @@ import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { EMPTY_STATE, evolve, isSubjectEvent, type SubjectState } from '../../contracts/consent/fold.js';
 import { partitionRanges, scanLegs, type Leg, type ScanOptions } from './ledgerScan.js';
 
-export interface FoldedRecord { event: LedgerEvent; partition: number; offset: string }
+export interface FoldedRecord {
+  event: LedgerEvent;
+  partition: number;
+  offset: string;
+}
 
 export interface FoldPassOptions extends ScanOptions {
   ledgerTopic: string;
@@ -30,12 +34,19 @@ export interface FoldPassOptions extends ScanOptions {
   onTotal?(records: number): void;
 }
 
-export interface FoldPassSummary { partitions: { partition: number; low: string; high: string; passes: number }[]; records: number; poison: number }
+export interface FoldPassSummary {
+  partitions: { partition: number; low: string; high: string; passes: number }[];
+  records: number;
+  poison: number;
+}
 
 /** FNV-1a over the key's UTF-16 units: a cheap, stable bucket for a subject. */
 function bucketOf(key: string, buckets: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) { h ^= key.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; }
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
   return h % buckets;
 }
 
@@ -55,7 +66,9 @@ export async function foldLedger(kafka: Kafka, o: FoldPassOptions): Promise<Fold
       total += count;
       let states = new Map<string, SubjectState>();
       legs.push({
-        partition: r.partition, from: r.low, to: r.high,
+        partition: r.partition,
+        from: r.low,
+        to: r.high,
         onRecords: (records) => {
           for (const rec of records) {
             const key = rec.key?.toString('utf8') ?? '';
@@ -63,13 +76,29 @@ export async function foldLedger(kafka: Kafka, o: FoldPassOptions): Promise<Fold
             const mine = passes === 1 || bucketOf(key, passes) === pass;
             if (!mine && pass > 0) continue;
             let json: unknown;
-            try { json = JSON.parse(rec.value?.toString('utf8') ?? ''); } catch { json = undefined; }
+            try {
+              json = JSON.parse(rec.value?.toString('utf8') ?? '');
+            } catch {
+              json = undefined;
+            }
             const parsed = json === undefined ? undefined : parseEvent(json);
-            if (!parsed?.ok) { if (pass === 0) { summary.poison++; o.onPoison?.(rec.partition, rec.offset); } continue; }
+            if (!parsed?.ok) {
+              if (pass === 0) {
+                summary.poison++;
+                o.onPoison?.(rec.partition, rec.offset);
+              }
+              continue;
+            }
             const event = parsed.event;
-            if (pass === 0) { summary.records++; o.onEvent?.({ event, partition: rec.partition, offset: rec.offset }); }
+            if (pass === 0) {
+              summary.records++;
+              o.onEvent?.({ event, partition: rec.partition, offset: rec.offset });
+            }
             if (!mine || !isSubjectEvent(event)) continue;
-            states.set(event.subject, evolve(states.get(event.subject) ?? EMPTY_STATE, event, { partition: rec.partition, offset: rec.offset }));
+            states.set(
+              event.subject,
+              evolve(states.get(event.subject) ?? EMPTY_STATE, event, { partition: rec.partition, offset: rec.offset }),
+            );
           }
         },
         done: async () => {

@@ -6,7 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { createConsumer, type Kafka, type IHeaders } from '../../adapters/kafka.js';
 
-export interface ScannedRecord { partition: number; offset: string; key: Buffer | null; value: Buffer | null; headers: IHeaders | undefined }
+export interface ScannedRecord {
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders | undefined;
+}
 
 export interface Leg {
   partition: number;
@@ -19,7 +25,11 @@ export interface Leg {
   done?(): Promise<void> | void;
 }
 
-export interface PartitionRange { partition: number; low: bigint; high: bigint }
+export interface PartitionRange {
+  partition: number;
+  low: bigint;
+  high: bigint;
+}
 
 /** Each partition's [low, high) right now: the snapshot an audit run covers. */
 export async function partitionRanges(kafka: Kafka, topic: string): Promise<PartitionRange[]> {
@@ -27,7 +37,9 @@ export async function partitionRanges(kafka: Kafka, topic: string): Promise<Part
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition);
+    return offsets
+      .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }))
+      .sort((a, b) => a.partition - b.partition);
   } finally {
     await admin.disconnect();
   }
@@ -46,7 +58,10 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
   for (const l of legs) if (l.to <= l.from) await l.done?.();
   if (pending.length === 0) return;
   const consumer = createConsumer(kafka, {
-    groupId: `audit-scan-${randomUUID()}`, maxBytesPerPartition: 8 << 20, maxBytes: 16 << 20, maxWaitTimeInMs: 200,
+    groupId: `audit-scan-${randomUUID()}`,
+    maxBytesPerPartition: 8 << 20,
+    maxBytes: 16 << 20,
+    maxWaitTimeInMs: 200,
   });
   await consumer.connect();
   let handled = 0;
@@ -59,7 +74,10 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
     let next = pending[0]!.from;
     let finished!: () => void;
     let failed!: (e: Error) => void;
-    const whenDone = new Promise<void>((res, rej) => { finished = res; failed = rej; });
+    const whenDone = new Promise<void>((res, rej) => {
+      finished = res;
+      failed = rej;
+    });
     const activate = (leg: Leg) => {
       consumer.pause([{ topic, partitions: allPartitions.filter((p) => p !== leg.partition) }]);
       consumer.seek({ topic, partition: leg.partition, offset: leg.from.toString() });
@@ -76,12 +94,20 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
           const o = BigInt(m.offset);
           if (o < next) continue; // a batch fetched before our seek
           if (o >= leg.to) break;
-          records.push({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers });
+          records.push({
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+            headers: m.headers,
+          });
           next = o + 1n;
         }
         // A handler may take long (replay compares with the projection at the end of a leg): keep the
         // group membership alive meanwhile, and do not count handler time as a stalled broker.
-        const beat = setInterval(() => { heartbeat().catch(() => undefined); }, 2000);
+        const beat = setInterval(() => {
+          heartbeat().catch(() => undefined);
+        }, 2000);
         inHandler = true;
         try {
           if (records.length > 0) {
@@ -93,7 +119,10 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
           if (next >= leg.to || (records.length === 0 && BigInt(batch.highWatermark) <= next)) {
             await leg.done?.();
             index++;
-            if (index >= pending.length) { finished(); return; }
+            if (index >= pending.length) {
+              finished();
+              return;
+            }
             activate(pending[index]!);
           }
         } catch (err) {
@@ -109,9 +138,14 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
     activate(pending[0]!);
     const stallMs = opts.stallMs ?? 30_000;
     const watchdog = setInterval(() => {
-      if (!inHandler && Date.now() - lastProgress > stallMs) failed(new Error(`no records from ${topic} partition ${pending[index]?.partition} for ${stallMs} ms`));
+      if (!inHandler && Date.now() - lastProgress > stallMs)
+        failed(new Error(`no records from ${topic} partition ${pending[index]?.partition} for ${stallMs} ms`));
     }, 1000);
-    try { await whenDone; } finally { clearInterval(watchdog); }
+    try {
+      await whenDone;
+    } finally {
+      clearInterval(watchdog);
+    }
   } finally {
     await consumer.disconnect();
   }

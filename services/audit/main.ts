@@ -16,21 +16,34 @@ import { trustedKeyFrom } from './trust.js';
 import { auditRoutes, publicKeyRoute } from './routes.js';
 import { auditOpenApi } from './openapi.js';
 
-const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend(topicsConfig.shape).extend({
-  AUDIT_PORT: z.coerce.number().int().min(1).max(65535).default(8086),
-  AUDIT_HOST: z.string().default('127.0.0.1'),
-  AUDIT_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9+/=]{40,}$/, 'must be the sealer\'s Ed25519 public key, SPKI DER in base64'),
-}));
+const config = loadConfig(
+  kafkaConfig
+    .extend(mongoConfig.shape)
+    .extend(runtimeConfig.shape)
+    .extend(topicsConfig.shape)
+    .extend({
+      AUDIT_PORT: z.coerce.number().int().min(1).max(65535).default(8086),
+      AUDIT_HOST: z.string().default('127.0.0.1'),
+      AUDIT_PUBLIC_KEY: z
+        .string()
+        .regex(/^[A-Za-z0-9+/=]{40,}$/, "must be the sealer's Ed25519 public key, SPKI DER in base64"),
+    }),
+);
 const log = createLogger('audit', config.LOG_LEVEL);
 const telemetry = startTelemetry('audit', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 let trustedKey;
-try { trustedKey = trustedKeyFrom(config.AUDIT_PUBLIC_KEY); } catch (err) {
+try {
+  trustedKey = trustedKeyFrom(config.AUDIT_PUBLIC_KEY);
+} catch (err) {
   log.fatal({ variable: 'AUDIT_PUBLIC_KEY', reason: (err as Error).message }, 'invalid configuration');
   process.exit(1);
 }
 
 // Short timeouts and few retries: Kafka down must become a prompt 503.
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-audit`, requestTimeoutMs: 5000, retries: 2 }, log);
+const kafka = createKafka(
+  { brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-audit`, requestTimeoutMs: 5000, retries: 2 },
+  log,
+);
 const mongo = openMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
 const credentials = new CredentialStore(mongo.db);
 const admin = kafka.admin();
@@ -46,7 +59,14 @@ const app = createApp({
   routers: [
     publicKeyRoute(trustedKey),
     Router().use('/v1', authenticate(credentials), requireRole('auditor')),
-    auditRoutes({ kafka, projection: projectionReader(mongo.db), trustedKey, ledgerTopic: config.LEDGER_TOPIC, checkpointsTopic: config.CHECKPOINTS_TOPIC, now: () => new Date() }),
+    auditRoutes({
+      kafka,
+      projection: projectionReader(mongo.db),
+      trustedKey,
+      ledgerTopic: config.LEDGER_TOPIC,
+      checkpointsTopic: config.CHECKPOINTS_TOPIC,
+      now: () => new Date(),
+    }),
   ],
 });
 const server = await listen(app, config.AUDIT_PORT, config.AUDIT_HOST);

@@ -5,8 +5,17 @@
 // named by partition, offset and kind. Memory: one checkpoint's leaves + a two-record window.
 import type { KeyObject } from 'node:crypto';
 import {
-  ChainSegment, chainLinkProblem, checkpointSignatureValid, classifyMismatch, decodeLeaves, initialTip, leafHash, leafPrefix,
-  tipAfter, type Checkpoint, type TamperKind,
+  ChainSegment,
+  chainLinkProblem,
+  checkpointSignatureValid,
+  classifyMismatch,
+  decodeLeaves,
+  initialTip,
+  leafHash,
+  leafPrefix,
+  tipAfter,
+  type Checkpoint,
+  type TamperKind,
 } from '../../contracts/checkpoint.js';
 
 export type ProblemKind = TamperKind | 'forged-checkpoint' | 'broken-checkpoint-chain' | 'chain-mismatch';
@@ -34,7 +43,10 @@ export interface PartitionResult {
   problem?: VerifyProblem;
 }
 
-interface Actual { offset: string; prefix: Buffer }
+interface Actual {
+  offset: string;
+  prefix: Buffer;
+}
 
 export class PartitionVerifier {
   private readonly checkpoints: Checkpoint[] = [];
@@ -46,17 +58,29 @@ export class PartitionVerifier {
   private readonly ids = new Set<string>();
   readonly result: PartitionResult;
 
-  constructor(readonly partition: number, checkpoints: readonly Checkpoint[], trusted: KeyObject) {
+  constructor(
+    readonly partition: number,
+    checkpoints: readonly Checkpoint[],
+    trusted: KeyObject,
+  ) {
     this.result = { partition, records: 0, checkpoints: 0, sealed: 0, unsealed: 0, duplicates: 0 };
     let tip = initialTip(partition);
     for (const c of checkpoints) {
       if (!checkpointSignatureValid(c, trusted)) {
-        this.fail(c.fromOffset, 'forged-checkpoint', `checkpoint ${c.sequence} (offsets ${c.fromOffset}-${c.toOffset}) is not signed by the trusted key`);
+        this.fail(
+          c.fromOffset,
+          'forged-checkpoint',
+          `checkpoint ${c.sequence} (offsets ${c.fromOffset}-${c.toOffset}) is not signed by the trusted key`,
+        );
         break;
       }
       const link = chainLinkProblem(tip, c);
       if (link) {
-        this.fail(c.fromOffset, 'broken-checkpoint-chain', `checkpoint ${c.sequence} (offsets ${c.fromOffset}-${c.toOffset}): ${link}`);
+        this.fail(
+          c.fromOffset,
+          'broken-checkpoint-chain',
+          `checkpoint ${c.sequence} (offsets ${c.fromOffset}-${c.toOffset}): ${link}`,
+        );
         break;
       }
       this.checkpoints.push(c);
@@ -65,7 +89,9 @@ export class PartitionVerifier {
     this.startCheckpoint();
   }
 
-  get failed(): boolean { return this.result.problem !== undefined; }
+  get failed(): boolean {
+    return this.result.problem !== undefined;
+  }
 
   private fail(offset: string, kind: ProblemKind, detail: string) {
     this.result.problem ??= { partition: this.partition, offset, kind, detail };
@@ -75,13 +101,18 @@ export class PartitionVerifier {
     const c = this.checkpoints[this.cpIndex];
     this.posInCp = 0;
     this.expected = c ? decodeLeaves(c.leaves) : [];
-    this.segment = c ? new ChainSegment(this.cpIndex === 0 ? initialTip(this.partition) : tipAfter(this.checkpoints[this.cpIndex - 1]!)) : undefined;
+    this.segment = c
+      ? new ChainSegment(
+          this.cpIndex === 0 ? initialTip(this.partition) : tipAfter(this.checkpoints[this.cpIndex - 1]!),
+        )
+      : undefined;
   }
 
   /** The expected leaf prefixes from the current position on (at most `n`, across checkpoint ends). */
   private expectedAhead(n: number): Buffer[] {
     const out = this.expected.slice(this.posInCp, this.posInCp + n);
-    for (let k = this.cpIndex + 1; out.length < n && k < this.checkpoints.length; k++) out.push(...decodeLeaves(this.checkpoints[k]!.leaves).slice(0, n - out.length));
+    for (let k = this.cpIndex + 1; out.length < n && k < this.checkpoints.length; k++)
+      out.push(...decodeLeaves(this.checkpoints[k]!.leaves).slice(0, n - out.length));
     return out;
   }
 
@@ -99,17 +130,31 @@ export class PartitionVerifier {
     }
     if (this.failed) return;
     const leaf = leafHash(value);
-    if (this.window.length > 0) { this.window.push({ offset, prefix: leafPrefix(leaf) }); this.diagnose(false); return; }
-    if (!this.segment) { this.result.unsealed++; return; }
+    if (this.window.length > 0) {
+      this.window.push({ offset, prefix: leafPrefix(leaf) });
+      this.diagnose(false);
+      return;
+    }
+    if (!this.segment) {
+      this.result.unsealed++;
+      return;
+    }
     const prefix = leafPrefix(leaf);
-    if (!prefix.equals(this.expected[this.posInCp]!)) { this.window.push({ offset, prefix }); return; }
+    if (!prefix.equals(this.expected[this.posInCp]!)) {
+      this.window.push({ offset, prefix });
+      return;
+    }
     this.segment.add(offset, value);
     this.posInCp++;
     const c = this.checkpoints[this.cpIndex]!;
     if (this.posInCp === c.count) {
       if (this.segment.headHex !== c.head || this.segment.lastOffset !== c.toOffset) {
         // Same records, different chain: the offsets moved (a gap or renumbering on the log).
-        this.fail(c.fromOffset, 'chain-mismatch', `checkpoint ${c.sequence}: records match but the recomputed head differs (offsets ${c.fromOffset}-${c.toOffset} were renumbered)`);
+        this.fail(
+          c.fromOffset,
+          'chain-mismatch',
+          `checkpoint ${c.sequence}: records match but the recomputed head differs (offsets ${c.fromOffset}-${c.toOffset} were renumbered)`,
+        );
         return;
       }
       this.result.checkpoints++;
@@ -125,7 +170,10 @@ export class PartitionVerifier {
     if (this.failed || this.window.length === 0) return;
     if (this.window.length < 2 && !atEnd) return;
     const expected = this.expectedAhead(2);
-    const kind = classifyMismatch(expected, this.window.map((w) => w.prefix));
+    const kind = classifyMismatch(
+      expected,
+      this.window.map((w) => w.prefix),
+    );
     const at = this.expectedOffset();
     const details: Record<TamperKind, string> = {
       modified: `the record at offset ${at} is not the one sealed (its bytes changed)`,
@@ -140,7 +188,11 @@ export class PartitionVerifier {
   end(): PartitionResult {
     this.diagnose(true);
     if (!this.failed && this.segment) {
-      this.fail(this.expectedOffset(), 'deleted', `the log ends before offset ${this.checkpoints[this.cpIndex]!.toOffset}, which checkpoint ${this.checkpoints[this.cpIndex]!.sequence} sealed`);
+      this.fail(
+        this.expectedOffset(),
+        'deleted',
+        `the log ends before offset ${this.checkpoints[this.cpIndex]!.toOffset}, which checkpoint ${this.checkpoints[this.cpIndex]!.sequence} sealed`,
+      );
     }
     this.ids.clear();
     return this.result;

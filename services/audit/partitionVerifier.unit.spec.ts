@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
-import { ChainSegment, initialTip, keyIdOf, signCheckpoint, tipAfter, type Checkpoint } from '../../contracts/checkpoint.js';
+import {
+  ChainSegment,
+  initialTip,
+  keyIdOf,
+  signCheckpoint,
+  tipAfter,
+  type Checkpoint,
+} from '../../contracts/checkpoint.js';
 import { PartitionVerifier } from './partitionVerifier.js';
 
 const key = generateKeyPairSync('ed25519');
@@ -31,7 +38,15 @@ const cps = sealed(values, 4); // 0-3, 4-7, 8-9
 
 describe('PartitionVerifier', () => {
   it('an untouched partition verifies, every record sealed', () => {
-    expect(verify(cps, values)).toEqual({ partition: 2, records: 10, checkpoints: 3, sealed: 10, sealedThrough: '9', unsealed: 0, duplicates: 0 });
+    expect(verify(cps, values)).toEqual({
+      partition: 2,
+      records: 10,
+      checkpoints: 3,
+      sealed: 10,
+      sealedThrough: '9',
+      unsealed: 0,
+      duplicates: 0,
+    });
   });
 
   it('records after the last checkpoint are counted as unsealed, not as a problem', () => {
@@ -41,7 +56,14 @@ describe('PartitionVerifier', () => {
   });
 
   it('counts physical duplicates of an event id without failing', () => {
-    expect(verify(cps, values, undefined, values.map((_, i) => (i === 6 ? 'e5' : `e${i}`))).duplicates).toBe(1);
+    expect(
+      verify(
+        cps,
+        values,
+        undefined,
+        values.map((_, i) => (i === 6 ? 'e5' : `e${i}`)),
+      ).duplicates,
+    ).toBe(1);
   });
 
   it.each([
@@ -63,7 +85,10 @@ describe('PartitionVerifier', () => {
 
   it('a checkpoint signed with another key is forged; a missing checkpoint breaks the chain', () => {
     const forged = sealed(values, 4, generateKeyPairSync('ed25519').privateKey);
-    expect(verify([cps[0]!, forged[1]!, cps[2]!], values).problem).toMatchObject({ kind: 'forged-checkpoint', offset: '4' });
+    expect(verify([cps[0]!, forged[1]!, cps[2]!], values).problem).toMatchObject({
+      kind: 'forged-checkpoint',
+      offset: '4',
+    });
     expect(verify([cps[0]!, cps[2]!], values).problem).toMatchObject({ kind: 'broken-checkpoint-chain', offset: '8' });
   });
 });

@@ -28,15 +28,25 @@ export interface ReplayReport {
   differenceCount: number;
 }
 
-export type ReplayOptions = Omit<FoldPassOptions, 'onSubjects' | 'onEvent' | 'key' | 'partition'> & { maxListed?: number };
+export type ReplayOptions = Omit<FoldPassOptions, 'onSubjects' | 'onEvent' | 'key' | 'partition'> & {
+  maxListed?: number;
+};
 
 const FIELDS = ['subject', 'records', 'facts', 'unresolved', 'releases'] as const;
 
 /** 8 bytes of sha256 per field of a state: enough to tell equal from different, and which field. */
 function fingerprint(s: SubjectState): Buffer {
-  return Buffer.concat(FIELDS.map((k) => createHash('sha256').update(canonicalJson(s[k] ?? null)).digest().subarray(0, 8)));
+  return Buffer.concat(
+    FIELDS.map((k) =>
+      createHash('sha256')
+        .update(canonicalJson(s[k] ?? null))
+        .digest()
+        .subarray(0, 8),
+    ),
+  );
 }
-const fieldsThatDiffer = (a: Buffer, b: Buffer) => FIELDS.filter((_, i) => !a.subarray(i * 8, i * 8 + 8).equals(b.subarray(i * 8, i * 8 + 8)));
+const fieldsThatDiffer = (a: Buffer, b: Buffer) =>
+  FIELDS.filter((_, i) => !a.subarray(i * 8, i * 8 + 8).equals(b.subarray(i * 8, i * 8 + 8)));
 
 /**
  * One pass over the ledger (partition at a time, bounded by foldPass), keeping only a 40-byte
@@ -44,11 +54,18 @@ const fieldsThatDiffer = (a: Buffer, b: Buffer) => FIELDS.filter((_, i) => !a.su
  * with its fingerprint. That is ~150 bytes per subject of memory (≈ 2M subjects in 300 MB) and two
  * sequential scans instead of a query per subject — which matters on FerretDB, whose $in is slow.
  */
-export async function replayLedger(kafka: Kafka, projection: ProjectionReader, o: ReplayOptions): Promise<ReplayReport> {
+export async function replayLedger(
+  kafka: Kafka,
+  projection: ProjectionReader,
+  o: ReplayOptions,
+): Promise<ReplayReport> {
   const maxListed = o.maxListed ?? 1000;
   const differences: ReplayDifference[] = [];
   let count = 0;
-  const report = (d: ReplayDifference) => { count++; if (differences.length < maxListed) differences.push(d); };
+  const report = (d: ReplayDifference) => {
+    count++;
+    if (differences.length < maxListed) differences.push(d);
+  };
   const folded = new Map<string, Buffer>();
   const snapshot = new Map<number, bigint>();
   let subjects = 0;
@@ -60,9 +77,16 @@ export async function replayLedger(kafka: Kafka, projection: ProjectionReader, o
       snapshot.set(partition, high);
       const applied = progress.get(partition);
       if (states.length > 0 && (applied === undefined || BigInt(applied) < high)) {
-        report({ partition, kind: 'projection-behind', detail: `the projection has applied partition ${partition} up to offset ${applied ?? 'none'}; the ledger snapshot ends at ${high}` });
+        report({
+          partition,
+          kind: 'projection-behind',
+          detail: `the projection has applied partition ${partition} up to offset ${applied ?? 'none'}; the ledger snapshot ends at ${high}`,
+        });
       }
-      for (const s of states) { folded.set(s.subject!, fingerprint(s)); subjects++; }
+      for (const s of states) {
+        folded.set(s.subject!, fingerprint(s));
+        subjects++;
+      }
     },
   });
   for await (const p of projection.allSubjects()) {
@@ -74,15 +98,35 @@ export async function replayLedger(kafka: Kafka, projection: ProjectionReader, o
     const below = p.records.filter((r) => BigInt(r.position.offset) < high);
     const expected = folded.get(id);
     if (!expected) {
-      if (below.length > 0) report({ subject: id, partition, kind: 'extra-in-projection', detail: 'projected, but the ledger has no event of it' });
+      if (below.length > 0)
+        report({
+          subject: id,
+          partition,
+          kind: 'extra-in-projection',
+          detail: 'projected, but the ledger has no event of it',
+        });
       continue;
     }
     folded.delete(id);
     const fields = fieldsThatDiffer(expected, fingerprint(below.length === p.records.length ? p : foldEvents(below)));
-    if (fields.length > 0) report({ subject: id, partition, kind: 'differs', detail: `differs in: ${fields.join(', ')}` });
+    if (fields.length > 0)
+      report({ subject: id, partition, kind: 'differs', detail: `differs in: ${fields.join(', ')}` });
   }
   for (const id of folded.keys()) {
-    report({ subject: id, partition: partitionForKey(id, snapshot.size), kind: 'missing-in-projection', detail: 'events on the ledger, nothing projected' });
+    report({
+      subject: id,
+      partition: partitionForKey(id, snapshot.size),
+      kind: 'missing-in-projection',
+      detail: 'events on the ledger, nothing projected',
+    });
   }
-  return { ok: count === 0, ledgerTopic: o.ledgerTopic, subjects, records: summary.records, poison: summary.poison, differences, differenceCount: count };
+  return {
+    ok: count === 0,
+    ledgerTopic: o.ledgerTopic,
+    subjects,
+    records: summary.records,
+    poison: summary.poison,
+    differences,
+    differenceCount: count,
+  };
 }

@@ -29,7 +29,12 @@ export interface ReportOptions extends ScanOptions {
 export async function buildReport(kafka: Kafka, o: ReportOptions): Promise<AuditReport> {
   const verification = await verifyLedger(kafka, o);
   const summary = await summariseLedger(kafka, { ...o, ...(o.since ? { since: o.since } : {}) });
-  return { generatedAt: (o.now?.() ?? new Date()).toISOString(), trustedKeyId: keyIdOf(o.trustedKey), verification, summary };
+  return {
+    generatedAt: (o.now?.() ?? new Date()).toISOString(),
+    trustedKeyId: keyIdOf(o.trustedKey),
+    verification,
+    summary,
+  };
 }
 
 /** Writes report.json and report.html into `dir`; returns their paths. */

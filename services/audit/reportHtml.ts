@@ -2,31 +2,65 @@
 // network (it must open on an air-gapped auditor's machine and print as it looks).
 import type { AuditReport } from './report.js';
 
-const esc = (s: unknown) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown) =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const pct = (n: number, d: number) => (d === 0 ? '0 %' : `${((100 * n) / d).toFixed(1)} %`);
-const PALETTE = ['#1b6ca8', '#e07a1f', '#2e9e5b', '#c0392b', '#8e44ad', '#7f8c8d', '#d4ac0d', '#16a085', '#b03a6b', '#34495e', '#a04000', '#5d6d7e', '#117a65', '#6c3483', '#1f618d', '#9c640c', '#922b21', '#196f3d'];
+const PALETTE = [
+  '#1b6ca8',
+  '#e07a1f',
+  '#2e9e5b',
+  '#c0392b',
+  '#8e44ad',
+  '#7f8c8d',
+  '#d4ac0d',
+  '#16a085',
+  '#b03a6b',
+  '#34495e',
+  '#a04000',
+  '#5d6d7e',
+  '#117a65',
+  '#6c3483',
+  '#1f618d',
+  '#9c640c',
+  '#922b21',
+  '#196f3d',
+];
 
 function stackedBars(byDay: AuditReport['summary']['byDay']): string {
   const days = Object.keys(byDay).sort();
   if (days.length === 0) return '<p class="muted">No events.</p>';
   const types = [...new Set(days.flatMap((d) => Object.keys(byDay[d]!)))].sort();
   const max = Math.max(...days.map((d) => Object.values(byDay[d]!).reduce((a, b) => a + b, 0)));
-  const W = 760, H = 240, left = 48, bottom = 40, plotW = W - left - 10, plotH = H - bottom - 10;
+  const W = 760,
+    H = 240,
+    left = 48,
+    bottom = 40,
+    plotW = W - left - 10,
+    plotH = H - bottom - 10;
   const bw = Math.max(2, Math.min(40, plotW / days.length - 4));
-  const bars = days.map((d, i) => {
-    let y = 10 + plotH;
-    const x = left + i * (plotW / days.length) + 2;
-    const segs = types.map((t, ti) => {
-      const n = byDay[d]![t] ?? 0;
-      if (n === 0) return '';
-      const h = (n / max) * plotH;
-      y -= h;
-      return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${PALETTE[ti % PALETTE.length]}"><title>${esc(d)} ${esc(t)}: ${n}</title></rect>`;
-    }).join('');
-    const label = days.length <= 16 || i % Math.ceil(days.length / 16) === 0 ? `<text x="${(x + bw / 2).toFixed(1)}" y="${H - bottom + 14}" class="tick" text-anchor="middle">${esc(d.slice(5))}</text>` : '';
-    return segs + label;
-  }).join('');
-  const legend = types.map((t, ti) => `<span class="key"><i style="background:${PALETTE[ti % PALETTE.length]}"></i>${esc(t)}</span>`).join(' ');
+  const bars = days
+    .map((d, i) => {
+      let y = 10 + plotH;
+      const x = left + i * (plotW / days.length) + 2;
+      const segs = types
+        .map((t, ti) => {
+          const n = byDay[d]![t] ?? 0;
+          if (n === 0) return '';
+          const h = (n / max) * plotH;
+          y -= h;
+          return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${PALETTE[ti % PALETTE.length]}"><title>${esc(d)} ${esc(t)}: ${n}</title></rect>`;
+        })
+        .join('');
+      const label =
+        days.length <= 16 || i % Math.ceil(days.length / 16) === 0
+          ? `<text x="${(x + bw / 2).toFixed(1)}" y="${H - bottom + 14}" class="tick" text-anchor="middle">${esc(d.slice(5))}</text>`
+          : '';
+      return segs + label;
+    })
+    .join('');
+  const legend = types
+    .map((t, ti) => `<span class="key"><i style="background:${PALETTE[ti % PALETTE.length]}"></i>${esc(t)}</span>`)
+    .join(' ');
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="events per day by type">
   <line x1="${left}" y1="10" x2="${left}" y2="${10 + plotH}" class="axis"/><line x1="${left}" y1="${10 + plotH}" x2="${W - 10}" y2="${10 + plotH}" class="axis"/>
   <text x="${left - 6}" y="16" class="tick" text-anchor="end">${max}</text><text x="${left - 6}" y="${10 + plotH}" class="tick" text-anchor="end">0</text>
@@ -40,16 +74,24 @@ function histogram(hours: number[]): string {
   const counts = labels.map(() => 0);
   for (const h of hours) counts[edges.findIndex((e) => h < e)]!++;
   // 20 px of head room above the plot: the tallest bar's count label sits there.
-  const W = 760, H = 230, left = 48, bottom = 34, top = 20, plotW = W - left - 10, plotH = H - bottom - top;
+  const W = 760,
+    H = 230,
+    left = 48,
+    bottom = 34,
+    top = 20,
+    plotW = W - left - 10,
+    plotH = H - bottom - top;
   const max = Math.max(...counts);
   const step = plotW / labels.length;
-  const bars = counts.map((n, i) => {
-    const h = (n / max) * plotH;
-    const x = left + i * step + 8;
-    return `<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(step - 16).toFixed(1)}" height="${h.toFixed(1)}" fill="${i >= 5 ? '#c0392b' : '#1b6ca8'}"><title>${labels[i]}: ${n}</title></rect>
+  const bars = counts
+    .map((n, i) => {
+      const h = (n / max) * plotH;
+      const x = left + i * step + 8;
+      return `<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(step - 16).toFixed(1)}" height="${h.toFixed(1)}" fill="${i >= 5 ? '#c0392b' : '#1b6ca8'}"><title>${labels[i]}: ${n}</title></rect>
 <text x="${(x + (step - 16) / 2).toFixed(1)}" y="${(top - 4 + plotH - h).toFixed(1)}" class="tick" text-anchor="middle">${n}</text>
 <text x="${(x + (step - 16) / 2).toFixed(1)}" y="${H - bottom + 16}" class="tick" text-anchor="middle">${labels[i]}</text>`;
-  }).join('');
+    })
+    .join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="withdrawal propagation times">
   <line x1="${left}" y1="${top + plotH}" x2="${W - 10}" y2="${top + plotH}" class="axis"/>${bars}</svg>`;
 }
@@ -58,7 +100,10 @@ export function renderReportHtml(r: AuditReport): string {
   const v = r.verification;
   const s = r.summary;
   const overdue = s.withdrawals.flatMap((w) => w.holders.filter((h) => h.status === 'overdue').map((h) => ({ w, h })));
-  const byStatus = s.withdrawals.reduce<Record<string, number>>((m, w) => ({ ...m, [w.status]: (m[w.status] ?? 0) + 1 }), {});
+  const byStatus = s.withdrawals.reduce<Record<string, number>>(
+    (m, w) => ({ ...m, [w.status]: (m[w.status] ?? 0) + 1 }),
+    {},
+  );
   const hours = s.withdrawals.flatMap((w) => (w.propagationHours === undefined ? [] : [w.propagationHours]));
   const median = hours.length ? [...hours].sort((a, b) => a - b)[Math.floor(hours.length / 2)]! : undefined;
   const verdict = v.ok
@@ -85,7 +130,11 @@ table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #d5d8dc;paddi
 <table><tr><th>subjects</th><th>with an opt-out</th><th>with a withdrawal</th></tr>
 <tr><td>${s.subjects}</td><td>${s.subjectsWithOptOut} (${pct(s.subjectsWithOptOut, s.subjects)})</td><td>${s.subjectsWithWithdrawal} (${pct(s.subjectsWithWithdrawal, s.subjects)})</td></tr></table>
 <h2>Withdrawal propagation</h2>
-<p>${s.withdrawals.length} withdrawal(s): ${Object.entries(byStatus).map(([k, n]) => `${esc(k)} ${n}`).join(' · ') || 'none'}${median !== undefined ? ` · median time to complete ${median.toFixed(1)} h` : ''}</p>
+<p>${s.withdrawals.length} withdrawal(s): ${
+    Object.entries(byStatus)
+      .map(([k, n]) => `${esc(k)} ${n}`)
+      .join(' · ') || 'none'
+  }${median !== undefined ? ` · median time to complete ${median.toFixed(1)} h` : ''}</p>
 ${histogram(hours)}
 <h2>Overdue holders</h2>
 ${overdue.length === 0 ? '<p class="ok">None.</p>' : `<table><tr><th>withdrawal</th><th>subject</th><th>data user</th><th>withdrawn at</th></tr>${overdue.map(({ w, h }) => `<tr><td>${esc(w.withdrawalId)}</td><td>${esc(w.subject)}</td><td>${esc(h.dataUserId)}</td><td>${esc(w.occurredAt)}</td></tr>`).join('')}</table>`}

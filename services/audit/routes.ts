@@ -32,13 +32,18 @@ export const ReportQuery = z.strictObject({ format: z.enum(['json', 'html']).def
 function parseOr400<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  throw new DomainError('invalid-request', 'invalid query parameters', r.error.issues.map((i) => ({ field: `/${i.path.join('/')}`, message: i.message })));
+  throw new DomainError(
+    'invalid-request',
+    'invalid query parameters',
+    r.error.issues.map((i) => ({ field: `/${i.path.join('/')}`, message: i.message })),
+  );
 }
 
 /** kafkajs' connection and retry errors → 503: an audit never answers from a guess. */
 function unavailableIfKafka(err: unknown): never {
   const name = (err as Error)?.name ?? '';
-  if (name.startsWith('KafkaJS')) throw new DomainError('unavailable', 'the ledger (Kafka) is unavailable; nothing was audited');
+  if (name.startsWith('KafkaJS'))
+    throw new DomainError('unavailable', 'the ledger (Kafka) is unavailable; nothing was audited');
   throw err;
 }
 
@@ -48,23 +53,47 @@ export function auditRoutes(deps: AuditDeps): Router {
   const exclusive = async <T>(f: () => Promise<T>): Promise<T> => {
     if (busy) throw new DomainError('unavailable', 'another audit run is in progress; retry later');
     busy = true;
-    try { return await f().catch(unavailableIfKafka); } finally { busy = false; }
+    try {
+      return await f().catch(unavailableIfKafka);
+    } finally {
+      busy = false;
+    }
   };
-  const topics = { ledgerTopic: deps.ledgerTopic, checkpointsTopic: deps.checkpointsTopic, trustedKey: deps.trustedKey };
+  const topics = {
+    ledgerTopic: deps.ledgerTopic,
+    checkpointsTopic: deps.checkpointsTopic,
+    trustedKey: deps.trustedKey,
+  };
 
-  r.get('/v1/audit/verify', async (_req, res) => { res.json(await exclusive(() => verifyLedger(deps.kafka, topics))); });
-  r.get('/v1/audit/replay', async (_req, res) => { res.json(await exclusive(() => replayLedger(deps.kafka, deps.projection, { ledgerTopic: deps.ledgerTopic }))); });
+  r.get('/v1/audit/verify', async (_req, res) => {
+    res.json(await exclusive(() => verifyLedger(deps.kafka, topics)));
+  });
+  r.get('/v1/audit/replay', async (_req, res) => {
+    res.json(await exclusive(() => replayLedger(deps.kafka, deps.projection, { ledgerTopic: deps.ledgerTopic })));
+  });
   r.get('/v1/audit/subjects/:subject/state', async (req: Request<{ subject: string }>, res) => {
     const subject = SubjectIdSchema.safeParse(req.params.subject);
-    if (!subject.success) throw new DomainError('invalid-request', 'malformed subject id', [{ field: '/subject', message: subject.error.issues[0]!.message }]);
+    if (!subject.success)
+      throw new DomainError('invalid-request', 'malformed subject id', [
+        { field: '/subject', message: subject.error.issues[0]!.message },
+      ]);
     const { asOf } = parseOr400(AsOfQuery, req.query);
     const at = asOf ?? deps.now().toISOString();
-    if (Date.parse(at) > deps.now().getTime()) throw new DomainError('invalid-request', 'asOf must not be in the future', [{ field: '/asOf', message: 'must be a past instant' }]);
-    res.json(await exclusive(() => subjectAsOf(deps.kafka, { ledgerTopic: deps.ledgerTopic, subject: subject.data, asOf: at })));
+    if (Date.parse(at) > deps.now().getTime())
+      throw new DomainError('invalid-request', 'asOf must not be in the future', [
+        { field: '/asOf', message: 'must be a past instant' },
+      ]);
+    res.json(
+      await exclusive(() =>
+        subjectAsOf(deps.kafka, { ledgerTopic: deps.ledgerTopic, subject: subject.data, asOf: at }),
+      ),
+    );
   });
   r.get('/v1/audit/withdrawals', async (req, res) => {
     const { since } = parseOr400(SinceQuery, req.query);
-    const s = await exclusive(() => summariseLedger(deps.kafka, { ledgerTopic: deps.ledgerTopic, ...(since ? { since } : {}) }));
+    const s = await exclusive(() =>
+      summariseLedger(deps.kafka, { ledgerTopic: deps.ledgerTopic, ...(since ? { since } : {}) }),
+    );
     res.json({ withdrawals: s.withdrawals });
   });
   r.get('/v1/audit/report', async (req, res) => {
@@ -79,5 +108,7 @@ export function auditRoutes(deps: AuditDeps): Router {
 /** Public: the key auditors should pin (also printed by the sealer at /v1/public-key). */
 export function publicKeyRoute(trustedKey: KeyObject): Router {
   const pem = publicKeyPem(trustedKey);
-  return Router().get('/v1/audit/public-key', (_req, res) => { res.json({ keyId: keyIdOf(trustedKey), algorithm: 'Ed25519', publicKeyPem: pem }); });
+  return Router().get('/v1/audit/public-key', (_req, res) => {
+    res.json({ keyId: keyIdOf(trustedKey), algorithm: 'Ed25519', publicKeyPem: pem });
+  });
 }

@@ -13,23 +13,46 @@ export interface StateAsOfReport {
   asOf: string;
   state: SubjectState;
   /** The events the state rests on (recorded up to asOf), in fold order. */
-  events: { id: string; type: string; source: string; occurredAt: string; recordedAt: string; partition: number; offset: string }[];
+  events: {
+    id: string;
+    type: string;
+    source: string;
+    occurredAt: string;
+    recordedAt: string;
+    partition: number;
+    offset: string;
+  }[];
 }
 
 /** What the system knew about `subject` at `asOf`: the same stateAsOf the query API uses. */
-export async function subjectAsOf(kafka: Kafka, o: PassOptions & { subject: string; asOf: string }): Promise<StateAsOfReport> {
+export async function subjectAsOf(
+  kafka: Kafka,
+  o: PassOptions & { subject: string; asOf: string },
+): Promise<StateAsOfReport> {
   const records: PositionedEvent[] = [];
   await foldLedger(kafka, {
-    ...o, key: o.subject, maxEventsInMemory: Number.MAX_SAFE_INTEGER,
-    onEvent: (r) => { if (r.event.subject === o.subject) records.push({ event: r.event, position: { partition: r.partition, offset: r.offset } }); },
+    ...o,
+    key: o.subject,
+    maxEventsInMemory: Number.MAX_SAFE_INTEGER,
+    onEvent: (r) => {
+      if (r.event.subject === o.subject)
+        records.push({ event: r.event, position: { partition: r.partition, offset: r.offset } });
+    },
     onSubjects: () => {},
   });
   const state = stateAsOf(records, o.asOf);
   return {
-    subject: o.subject, asOf: o.asOf, state,
+    subject: o.subject,
+    asOf: o.asOf,
+    state,
     events: state.records.map((r) => ({
-      id: r.event.id, type: r.event.type, source: r.event.source, occurredAt: r.event.data.occurredAt, recordedAt: r.event.time,
-      partition: r.position.partition, offset: r.position.offset,
+      id: r.event.id,
+      type: r.event.type,
+      source: r.event.source,
+      occurredAt: r.event.data.occurredAt,
+      recordedAt: r.event.time,
+      partition: r.position.partition,
+      offset: r.position.offset,
     })),
   };
 }
@@ -51,12 +74,32 @@ export function withdrawalReport(subject: string, w: WithdrawalFact): Withdrawal
   const p = w.propagation;
   const holders = p.notified.map((dataUserId) => ({
     dataUserId,
-    status: (p.acknowledged.includes(dataUserId) ? 'acknowledged' : p.overdue.includes(dataUserId) ? 'overdue' : 'sent') as HolderStatus,
+    status: (p.acknowledged.includes(dataUserId)
+      ? 'acknowledged'
+      : p.overdue.includes(dataUserId)
+        ? 'overdue'
+        : 'sent') as HolderStatus,
   }));
-  const status = p.completed ? 'complete' : holders.some((h) => h.status === 'overdue') ? 'overdue' : holders.length === 0 ? 'no-holders-notified' : 'in-progress';
+  const status = p.completed
+    ? 'complete'
+    : holders.some((h) => h.status === 'overdue')
+      ? 'overdue'
+      : holders.length === 0
+        ? 'no-holders-notified'
+        : 'in-progress';
   return {
-    withdrawalId: w.eventId, subject, occurredAt: w.occurredAt, recordedAt: w.recordedAt, status, holders,
-    ...(p.completed ? { completedAt: p.completed.occurredAt, propagationHours: (Date.parse(p.completed.occurredAt) - Date.parse(w.occurredAt)) / 3_600_000 } : {}),
+    withdrawalId: w.eventId,
+    subject,
+    occurredAt: w.occurredAt,
+    recordedAt: w.recordedAt,
+    status,
+    holders,
+    ...(p.completed
+      ? {
+          completedAt: p.completed.occurredAt,
+          propagationHours: (Date.parse(p.completed.occurredAt) - Date.parse(w.occurredAt)) / 3_600_000,
+        }
+      : {}),
   };
 }
 
@@ -75,7 +118,16 @@ export interface LedgerSummary {
 /** One pass: counts by type and day, opt-out and withdrawal rates, every withdrawal recorded since `since`. */
 export async function summariseLedger(kafka: Kafka, o: PassOptions & { since?: string }): Promise<LedgerSummary> {
   const byDay: Record<string, Record<string, number>> = {};
-  const out: LedgerSummary = { ledgerTopic: o.ledgerTopic, records: 0, poison: 0, subjects: 0, subjectsWithOptOut: 0, subjectsWithWithdrawal: 0, byDay, withdrawals: [] };
+  const out: LedgerSummary = {
+    ledgerTopic: o.ledgerTopic,
+    records: 0,
+    poison: 0,
+    subjects: 0,
+    subjectsWithOptOut: 0,
+    subjectsWithWithdrawal: 0,
+    byDay,
+    withdrawals: [],
+  };
   const summary = await foldLedger(kafka, {
     ...o,
     onEvent: ({ event }) => {

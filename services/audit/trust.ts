@@ -8,7 +8,8 @@ export function trustedKeyFrom(text: string): KeyObject {
   const key = t.startsWith('-----BEGIN')
     ? createPublicKey(t)
     : createPublicKey({ key: Buffer.from(t, 'base64'), format: 'der', type: 'spki' });
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`the trusted key must be Ed25519, not ${key.asymmetricKeyType}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`the trusted key must be Ed25519, not ${key.asymmetricKeyType}`);
   return key;
 }
 

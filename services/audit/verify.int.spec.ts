@@ -30,11 +30,16 @@ let env: Record<string, string>;
 const P = partitionForKey(A, 12);
 const I = 5; // the position (= offset) on partition P that each tamper test changes
 
-const eventsOf = (subject: string, n: number, from: number): LedgerEvent[] => Array.from({ length: n }, (_, i) => {
-  const k = from + i;
-  const id = `${subject}.e${k}`;
-  return k % 3 === 0 ? given(id, day(k), { subject }) : k % 3 === 1 ? optOut(id, day(k), { subject }) : withdrawn(id, day(k), { subject });
-});
+const eventsOf = (subject: string, n: number, from: number): LedgerEvent[] =>
+  Array.from({ length: n }, (_, i) => {
+    const k = from + i;
+    const id = `${subject}.e${k}`;
+    return k % 3 === 0
+      ? given(id, day(k), { subject })
+      : k % 3 === 1
+        ? optOut(id, day(k), { subject })
+        : withdrawn(id, day(k), { subject });
+  });
 
 const startSealer = () => startService('sealer', env, port, `sealer-${runId}`);
 const verifyCopy = (ledgerTopic: string, checkpointsTopic = topics.names.checkpoints) =>
@@ -43,7 +48,14 @@ const verifyCopy = (ledgerTopic: string, checkpointsTopic = topics.names.checkpo
 describe('sealer and audit verify', () => {
   beforeAll(async () => {
     topics = await createTestTopics(kafka, `audit-${runId}`);
-    env = { ...topics.env, SEALER_PORT: String(port), SEALER_SIGNING_KEY: keys.signingKeyBase64, SEALER_EVERY_RECORDS: '4', SEALER_EVERY_MS: '300', SEALER_GROUP: `sealer-${runId}` };
+    env = {
+      ...topics.env,
+      SEALER_PORT: String(port),
+      SEALER_SIGNING_KEY: keys.signingKeyBase64,
+      SEALER_EVERY_RECORDS: '4',
+      SEALER_EVERY_MS: '300',
+      SEALER_GROUP: `sealer-${runId}`,
+    };
     await writeEvents(kafka, topics.names.ledger, [...eventsOf(A, 10, 0), ...eventsOf(B, 3, 0)]);
     sealer = await startSealer();
     await waitSealed(kafka, topics.names.ledger, topics.names.checkpoints);
@@ -53,7 +65,9 @@ describe('sealer and audit verify', () => {
     // The tampered copies are this file's own; drop them (the test topics stay, as in every test file).
     const admin = kafka.admin();
     await admin.connect();
-    const mine = (await admin.listTopics()).filter((t) => t.startsWith(`${topics.names.ledger}.`) || t.startsWith(`${topics.names.checkpoints}.`));
+    const mine = (await admin.listTopics()).filter(
+      (t) => t.startsWith(`${topics.names.ledger}.`) || t.startsWith(`${topics.names.checkpoints}.`),
+    );
     if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
     await admin.disconnect();
   });
@@ -66,30 +80,44 @@ describe('sealer and audit verify', () => {
     env = { ...env, SEALER_GROUP: `sealer-${runId}-restarted` };
     sealer = await startSealer();
     await waitSealed(kafka, topics.names.ledger, topics.names.checkpoints);
-    const raw = (await readTopic(kafka, topics.names.checkpoints)).map((r) => CheckpointSchema.parse(JSON.parse(r.value.toString())));
+    const raw = (await readTopic(kafka, topics.names.checkpoints)).map((r) =>
+      CheckpointSchema.parse(JSON.parse(r.value.toString())),
+    );
     const onP = raw.filter((c) => c.partition === P);
     expect(onP.map((c) => c.sequence)).toEqual(onP.map((_, i) => i)); // each sequence once, in order
-    expect(onP.map((c) => c.fromOffset)).toEqual(onP.map((_, i) => (i === 0 ? '0' : String(BigInt(onP[i - 1]!.toOffset) + 1n))));
+    expect(onP.map((c) => c.fromOffset)).toEqual(
+      onP.map((_, i) => (i === 0 ? '0' : String(BigInt(onP[i - 1]!.toOffset) + 1n))),
+    );
     expect(onP.reduce((n, c) => n + c.count, 0)).toBe(18 + (partitionForKey(B, 12) === P ? 3 : 0));
   });
 
   it('the untouched ledger verifies clean, as a function and as the CLI (exit 0)', async () => {
-    const report = await verifyLedger(kafka, { ledgerTopic: topics.names.ledger, checkpointsTopic: topics.names.checkpoints, trustedKey: keys.publicKey });
+    const report = await verifyLedger(kafka, {
+      ledgerTopic: topics.names.ledger,
+      checkpointsTopic: topics.names.checkpoints,
+      trustedKey: keys.publicKey,
+    });
     expect(report.problems).toEqual([]);
     expect(report).toMatchObject({ ok: true, totals: { records: 21, sealedRecords: 21, unsealed: 0, duplicates: 0 } });
     const dir = mkdtempSync(join(tmpdir(), 'audit-'));
     writeFileSync(join(dir, 'sealer.pem'), keys.publicKeyPem);
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'services/audit/cli.ts', '--json', 'verify', '--public-key', join(dir, 'sealer.pem')], { env: { ...process.env, ...topics.env } });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'services/audit/cli.ts', '--json', 'verify', '--public-key', join(dir, 'sealer.pem')],
+      { env: { ...process.env, ...topics.env } },
+    );
     expect(JSON.parse(stdout)).toMatchObject({ ok: true, totals: { records: 21 } });
   });
 
   it('catches a rewritten payload at its offset', async () => {
     const target = `${topics.names.ledger}.modified`;
-    await copyTopic(kafka, topics.names.ledger, target, P, (rs) => rs.map((r, i) => {
-      if (i !== I) return r;
-      const e = JSON.parse(r.value.toString());
-      return { ...r, value: canonicalBytes({ ...e, data: { ...e.data, occurredAt: day(99) } }) };
-    }));
+    await copyTopic(kafka, topics.names.ledger, target, P, (rs) =>
+      rs.map((r, i) => {
+        if (i !== I) return r;
+        const e = JSON.parse(r.value.toString());
+        return { ...r, value: canonicalBytes({ ...e, data: { ...e.data, occurredAt: day(99) } }) };
+      }),
+    );
     const report = await verifyCopy(target);
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual([expect.objectContaining({ partition: P, offset: String(I), kind: 'modified' })]);
@@ -98,22 +126,43 @@ describe('sealer and audit verify', () => {
   it('catches a dropped record at its offset', async () => {
     const target = `${topics.names.ledger}.dropped`;
     await copyTopic(kafka, topics.names.ledger, target, P, (rs) => rs.filter((_, i) => i !== I));
-    expect((await verifyCopy(target)).problems).toEqual([expect.objectContaining({ partition: P, offset: String(I), kind: 'deleted' })]);
+    expect((await verifyCopy(target)).problems).toEqual([
+      expect.objectContaining({ partition: P, offset: String(I), kind: 'deleted' }),
+    ]);
   });
 
   it('catches an inserted record at its offset', async () => {
     const target = `${topics.names.ledger}.inserted`;
     const forged = given(`${A}.forged`, day(4), { subject: A });
-    await copyTopic(kafka, topics.names.ledger, target, P, (rs) => [...rs.slice(0, I), { ...rs[0]!, value: canonicalBytes(forged) }, ...rs.slice(I)]);
-    expect((await verifyCopy(target)).problems).toEqual([expect.objectContaining({ partition: P, offset: String(I), kind: 'inserted' })]);
+    await copyTopic(kafka, topics.names.ledger, target, P, (rs) => [
+      ...rs.slice(0, I),
+      { ...rs[0]!, value: canonicalBytes(forged) },
+      ...rs.slice(I),
+    ]);
+    expect((await verifyCopy(target)).problems).toEqual([
+      expect.objectContaining({ partition: P, offset: String(I), kind: 'inserted' }),
+    ]);
   });
 
   it('catches two swapped records and names the pair (the CLI exits non-zero)', async () => {
     const target = `${topics.names.ledger}.swapped`;
-    await copyTopic(kafka, topics.names.ledger, target, P, (rs) => [...rs.slice(0, I), rs[I + 1]!, rs[I]!, ...rs.slice(I + 2)]);
-    expect((await verifyCopy(target)).problems).toEqual([expect.objectContaining({ partition: P, offset: String(I), kind: 'reordered' })]);
-    const cli = await run(process.execPath, ['--import', 'tsx', 'services/audit/cli.ts', 'verify', '--sealed-topic', topics.names.ledger],
-      { env: { ...process.env, ...topics.env, LEDGER_TOPIC: target, AUDIT_PUBLIC_KEY: keys.publicKeyBase64 } }).then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
+    await copyTopic(kafka, topics.names.ledger, target, P, (rs) => [
+      ...rs.slice(0, I),
+      rs[I + 1]!,
+      rs[I]!,
+      ...rs.slice(I + 2),
+    ]);
+    expect((await verifyCopy(target)).problems).toEqual([
+      expect.objectContaining({ partition: P, offset: String(I), kind: 'reordered' }),
+    ]);
+    const cli = await run(
+      process.execPath,
+      ['--import', 'tsx', 'services/audit/cli.ts', 'verify', '--sealed-topic', topics.names.ledger],
+      { env: { ...process.env, ...topics.env, LEDGER_TOPIC: target, AUDIT_PUBLIC_KEY: keys.publicKeyBase64 } },
+    ).then(
+      () => ({ code: 0, stdout: '' }),
+      (e: { code: number; stdout: string }) => e,
+    );
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain(`partition ${P} offset ${I}: reordered`);
   });
@@ -122,15 +171,19 @@ describe('sealer and audit verify', () => {
     const target = `${topics.names.checkpoints}.forged`;
     const other = sealerKeys();
     let forgedFrom = '';
-    await copyTopic(kafka, topics.names.checkpoints, target, 0, (rs) => rs.map((r) => {
-      const c = CheckpointSchema.parse(JSON.parse(r.value.toString()));
-      if (c.partition !== P || c.sequence !== 1) return r;
-      forgedFrom = c.fromOffset;
-      const { signature: _s, ...body } = c;
-      return { ...r, value: Buffer.from(JSON.stringify(signCheckpoint(body, other.privateKey))) };
-    }));
+    await copyTopic(kafka, topics.names.checkpoints, target, 0, (rs) =>
+      rs.map((r) => {
+        const c = CheckpointSchema.parse(JSON.parse(r.value.toString()));
+        if (c.partition !== P || c.sequence !== 1) return r;
+        forgedFrom = c.fromOffset;
+        const { signature: _s, ...body } = c;
+        return { ...r, value: Buffer.from(JSON.stringify(signCheckpoint(body, other.privateKey))) };
+      }),
+    );
     const report = await verifyCopy(topics.names.ledger, target);
     expect(forgedFrom).not.toBe('');
-    expect(report.problems).toEqual([expect.objectContaining({ partition: P, offset: forgedFrom, kind: 'forged-checkpoint' })]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ partition: P, offset: forgedFrom, kind: 'forged-checkpoint' }),
+    ]);
   });
 });

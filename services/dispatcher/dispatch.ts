@@ -47,12 +47,14 @@ export async function dispatchBatch(deps: DispatchDeps, records: readonly Ledger
   const bySubject = new Map<string, LedgerRecord[]>();
   for (const r of records) {
     const list = bySubject.get(r.event.subject);
-    if (list) list.push(r); else bySubject.set(r.event.subject, [r]);
+    if (list) list.push(r);
+    else bySubject.set(r.event.subject, [r]);
   }
   const queues = [...bySubject.values()];
   const run = async () => {
     // Each record in its own trace: the workflow start carries the context of the request that wrote it.
-    for (let q = queues.shift(); q; q = queues.shift()) for (const r of q) await withRecordContext(r, () => dispatchOne(deps, r));
+    for (let q = queues.shift(); q; q = queues.shift())
+      for (const r of q) await withRecordContext(r, () => dispatchOne(deps, r));
   };
   await Promise.all(Array.from({ length: Math.min(deps.concurrency, queues.length) }, run));
 }
@@ -60,22 +62,30 @@ export async function dispatchBatch(deps: DispatchDeps, records: readonly Ledger
 export async function dispatchOne(deps: DispatchDeps, r: LedgerRecord): Promise<void> {
   const e = r.event;
   switch (e.type) {
-    case 'consent.given': return startConsent(deps, r, e);
+    case 'consent.given':
+      return startConsent(deps, r, e);
     case 'consent.withdrawn':
       await cancelPending(deps, r);
       return startWithdrawal(deps, r, e);
-    case 'optout.registered': return cancelPending(deps, r);
+    case 'optout.registered':
+      return cancelPending(deps, r);
     case 'consent.reconfirmed':
       return signal(deps, workflowIds.coolingOff(e.data.consentId), () =>
-        deps.client.workflow.getHandle(workflowIds.coolingOff(e.data.consentId)).signal(reconfirmSignal, { eventId: e.id, occurredAt: e.data.occurredAt }));
-    default: return;
+        deps.client.workflow
+          .getHandle(workflowIds.coolingOff(e.data.consentId))
+          .signal(reconfirmSignal, { eventId: e.id, occurredAt: e.data.occurredAt }),
+      );
+    default:
+      return;
   }
 }
 
 async function start(deps: DispatchDeps, workflowId: string, go: () => Promise<unknown>): Promise<void> {
   try {
     await go();
-    workflowMetrics.started.inc({ workflow: workflowId.startsWith('withdrawal:') ? 'withdrawalPropagation' : 'coolingOff' });
+    workflowMetrics.started.inc({
+      workflow: workflowId.startsWith('withdrawal:') ? 'withdrawalPropagation' : 'coolingOff',
+    });
     deps.log.info({ workflowId }, 'workflow started');
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return; // a re-delivered event: already done
@@ -88,34 +98,65 @@ async function signal(deps: DispatchDeps, workflowId: string, go: () => Promise<
     await go();
   } catch (err) {
     // Closed (e.g. already effective, or lapsed) or never started (unknown consent): nothing to change.
-    if (err instanceof WorkflowNotFoundError) { deps.log.info({ workflowId }, 'signal for a workflow that is not running: ignored'); return; }
+    if (err instanceof WorkflowNotFoundError) {
+      deps.log.info({ workflowId }, 'signal for a workflow that is not running: ignored');
+      return;
+    }
     throw err;
   }
 }
 
 function startConsent(deps: DispatchDeps, r: LedgerRecord, e: EventOf<'consent.given'>) {
   const input: ConsentInput = {
-    consentId: e.id, subject: e.subject, organisation: e.source, occurredAt: e.data.occurredAt, setting: e.data.capture.setting,
-    policyVersion: e.data.policyVersion, ...(e.data.validUntil !== undefined && { validUntil: e.data.validUntil }),
-    position: { partition: r.partition, offset: r.offset }, policy: deps.policy,
+    consentId: e.id,
+    subject: e.subject,
+    organisation: e.source,
+    occurredAt: e.data.occurredAt,
+    setting: e.data.capture.setting,
+    policyVersion: e.data.policyVersion,
+    ...(e.data.validUntil !== undefined && { validUntil: e.data.validUntil }),
+    position: { partition: r.partition, offset: r.offset },
+    policy: deps.policy,
   };
   const workflowId = workflowIds.coolingOff(e.id);
-  return start(deps, workflowId, () => deps.client.workflow.start('coolingOff', {
-    taskQueue: deps.taskQueue, workflowId, args: [input], workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    typedSearchAttributes: [{ key: subjectKey, value: e.subject }, { key: eventTypeKey, value: e.type }],
-  }));
+  return start(deps, workflowId, () =>
+    deps.client.workflow.start('coolingOff', {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: subjectKey, value: e.subject },
+        { key: eventTypeKey, value: e.type },
+      ],
+    }),
+  );
 }
 
 function startWithdrawal(deps: DispatchDeps, r: LedgerRecord, e: EventOf<'consent.withdrawn'>) {
   const input: WithdrawalInput = {
-    withdrawalId: e.id, subject: e.subject, organisation: e.source, occurredAt: e.data.occurredAt, scope: e.data.scope,
-    position: { partition: r.partition, offset: r.offset }, policy: deps.policy, deliveryMaxIntervalMs: deps.deliveryMaxIntervalMs,
+    withdrawalId: e.id,
+    subject: e.subject,
+    organisation: e.source,
+    occurredAt: e.data.occurredAt,
+    scope: e.data.scope,
+    position: { partition: r.partition, offset: r.offset },
+    policy: deps.policy,
+    deliveryMaxIntervalMs: deps.deliveryMaxIntervalMs,
   };
   const workflowId = workflowIds.withdrawal(e.id);
-  return start(deps, workflowId, () => deps.client.workflow.start('withdrawalPropagation', {
-    taskQueue: deps.taskQueue, workflowId, args: [input], workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    typedSearchAttributes: [{ key: subjectKey, value: e.subject }, { key: eventTypeKey, value: e.type }],
-  }));
+  return start(deps, workflowId, () =>
+    deps.client.workflow.start('withdrawalPropagation', {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: subjectKey, value: e.subject },
+        { key: eventTypeKey, value: e.type },
+      ],
+    }),
+  );
 }
 
 async function cancelPending(deps: DispatchDeps, r: LedgerRecord): Promise<void> {
@@ -126,7 +167,11 @@ async function cancelPending(deps: DispatchDeps, r: LedgerRecord): Promise<void>
   if (!state) return;
   for (const c of consentsCancelledBy(state, r.event.id)) {
     const workflowId = workflowIds.coolingOff(c.consentId);
-    await signal(deps, workflowId, () => deps.client.workflow.getHandle(workflowId).signal(cancelSignal, { byEventId: c.byEventId, occurredAt: c.occurredAt }));
+    await signal(deps, workflowId, () =>
+      deps.client.workflow
+        .getHandle(workflowId)
+        .signal(cancelSignal, { byEventId: c.byEventId, occurredAt: c.occurredAt }),
+    );
     deps.log.info({ workflowId, by: c.byEventId }, 'cancellation signalled');
   }
 }

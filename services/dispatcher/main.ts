@@ -2,7 +2,15 @@
 // (dispatch.ts). Offsets are committed only after Temporal accepted every start and signal of a
 // batch (ledger/reader.ts commits after the handler resolved). Wiring only.
 import { z } from 'zod';
-import { loadConfig, kafkaConfig, mongoConfig, policyConfig, runtimeConfig, temporalConfig, topicsConfig } from '../../adapters/config.js';
+import {
+  loadConfig,
+  kafkaConfig,
+  mongoConfig,
+  policyConfig,
+  runtimeConfig,
+  temporalConfig,
+  topicsConfig,
+} from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
@@ -16,15 +24,22 @@ import { dispatchBatch } from './dispatch.js';
 import { startWorkflowGauges } from './workflowGauges.js';
 import { DAY_MS } from '../../contracts/consent/policy.js';
 
-const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend(topicsConfig.shape)
-  .extend(temporalConfig.shape).extend(policyConfig.shape).extend({
-    DISPATCHER_PORT: z.coerce.number().int().min(1).max(65535).default(8083),
-    DISPATCHER_HOST: z.string().default('127.0.0.1'),
-    DISPATCHER_GROUP_ID: z.string().min(1).default('consent-dispatcher'),
-    PROJECTION_WAIT_MS: z.coerce.number().int().min(100).default(10_000),
-    WEBHOOK_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).default(600_000),
-    DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
-  }));
+const config = loadConfig(
+  kafkaConfig
+    .extend(mongoConfig.shape)
+    .extend(runtimeConfig.shape)
+    .extend(topicsConfig.shape)
+    .extend(temporalConfig.shape)
+    .extend(policyConfig.shape)
+    .extend({
+      DISPATCHER_PORT: z.coerce.number().int().min(1).max(65535).default(8083),
+      DISPATCHER_HOST: z.string().default('127.0.0.1'),
+      DISPATCHER_GROUP_ID: z.string().min(1).default('consent-dispatcher'),
+      PROJECTION_WAIT_MS: z.coerce.number().int().min(100).default(10_000),
+      WEBHOOK_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).default(600_000),
+      DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+    }),
+);
 const log = createLogger('dispatcher', config.LOG_LEVEL);
 const telemetry = startTelemetry('dispatcher', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
@@ -32,22 +47,42 @@ const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.K
 const deadLetters = createIdempotentProducer(kafka);
 await deadLetters.connect();
 const mongo = await connectMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
-const temporal = await connectTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+const temporal = await connectTemporalClient({
+  address: config.TEMPORAL_ADDRESS,
+  namespace: config.TEMPORAL_NAMESPACE,
+});
 const deps = {
-  client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, projection: projectionReader(mongo.db), policy: config.CONSENT_POLICY, log,
-  projectionWaitMs: config.PROJECTION_WAIT_MS, deliveryMaxIntervalMs: config.WEBHOOK_MAX_BACKOFF_MS, concurrency: config.DISPATCH_CONCURRENCY,
+  client: temporal.client,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  projection: projectionReader(mongo.db),
+  policy: config.CONSENT_POLICY,
+  log,
+  projectionWaitMs: config.PROJECTION_WAIT_MS,
+  deliveryMaxIntervalMs: config.WEBHOOK_MAX_BACKOFF_MS,
+  concurrency: config.DISPATCH_CONCURRENCY,
 };
 let inFlight = 0;
 const consumer = await startLedgerReader(kafka, {
-  groupId: config.DISPATCHER_GROUP_ID, topic: config.LEDGER_TOPIC, deadLetterTopic: config.DEADLETTER_TOPIC, deadLetters, log,
+  groupId: config.DISPATCHER_GROUP_ID,
+  topic: config.LEDGER_TOPIC,
+  deadLetterTopic: config.DEADLETTER_TOPIC,
+  deadLetters,
+  log,
   handle: async (records) => {
     inFlight++;
-    try { await dispatchBatch(deps, records); } finally { inFlight--; }
+    try {
+      await dispatchBatch(deps, records);
+    } finally {
+      inFlight--;
+    }
   },
 });
 let consuming = true;
 const stopGauges = startWorkflowGauges({
-  client: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, log, overdueAfterMs: config.CONSENT_POLICY.propagation.ackWithinDays * DAY_MS,
+  client: temporal.client,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  log,
+  overdueAfterMs: config.CONSENT_POLICY.propagation.ackWithinDays * DAY_MS,
 });
 // A failed batch (Temporal or the projection unavailable) crashes the consumer, which restarts from the
 // last committed offset: nothing is skipped. Only a crash without restart makes the service unready.
@@ -60,7 +95,10 @@ const app = createApp({
   log,
   readiness: {
     consumer: async () => consuming,
-    temporal: async () => { await temporal.client.workflowService.getSystemInfo({}); return true; },
+    temporal: async () => {
+      await temporal.client.workflowService.getSystemInfo({});
+      return true;
+    },
   },
   routers: [],
 });

@@ -8,7 +8,12 @@ import type { Logger } from '../../adapters/logger.js';
 
 const WORKFLOW_TYPES = ['coolingOff', 'withdrawalPropagation'] as const;
 
-export interface WorkflowGaugeDeps { client: Client; taskQueue: string; overdueAfterMs: number; log: Logger }
+export interface WorkflowGaugeDeps {
+  client: Client;
+  taskQueue: string;
+  overdueAfterMs: number;
+  log: Logger;
+}
 
 export async function refreshWorkflowGauges(d: WorkflowGaugeDeps, now = new Date()): Promise<void> {
   const open = `TaskQueue = '${d.taskQueue}' AND ExecutionStatus = 'Running'`;
@@ -17,17 +22,25 @@ export async function refreshWorkflowGauges(d: WorkflowGaugeDeps, now = new Date
     workflowMetrics.running.set({ workflow: type }, count);
   }
   const before = new Date(now.getTime() - d.overdueAfterMs).toISOString();
-  const { count } = await d.client.workflow.count(`${open} AND WorkflowType = 'withdrawalPropagation' AND StartTime < '${before}'`);
+  const { count } = await d.client.workflow.count(
+    `${open} AND WorkflowType = 'withdrawalPropagation' AND StartTime < '${before}'`,
+  );
   workflowMetrics.overdue.set({ workflow: 'withdrawalPropagation' }, count);
 }
 
 /** Refreshes every `intervalMs`; returns a stop function. */
 export function startWorkflowGauges(d: WorkflowGaugeDeps, intervalMs = 15_000): () => void {
   let failing = false;
-  const tick = () => refreshWorkflowGauges(d).then(() => { failing = false; }, (err: Error) => {
-    if (!failing) d.log.warn({ err: err.message }, 'workflow gauges: visibility query failed');
-    failing = true;
-  });
+  const tick = () =>
+    refreshWorkflowGauges(d).then(
+      () => {
+        failing = false;
+      },
+      (err: Error) => {
+        if (!failing) d.log.warn({ err: err.message }, 'workflow gauges: visibility query failed');
+        failing = true;
+      },
+    );
   void tick();
   const timer = setInterval(() => void tick(), intervalMs);
   timer.unref();

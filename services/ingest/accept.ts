@@ -30,17 +30,27 @@ export interface Receipt {
 }
 
 /** Receipts in request order; `replayed[i]` is true when event i had already been recorded (nothing new written). */
-export interface Accepted { receipts: Receipt[]; replayed: boolean[] }
+export interface Accepted {
+  receipts: Receipt[];
+  replayed: boolean[];
+}
 
 export const toReceipt = (p: LedgerPosition, event: LedgerEvent): Receipt => ({
-  eventId: p.eventId, subject: event.subject,
+  eventId: p.eventId,
+  subject: event.subject,
   ledger: { topic: p.topic, partition: p.partition, offset: p.offset },
-  recordedAt: p.recordedAt, hash: `sha256:${p.hash}`,
+  recordedAt: p.recordedAt,
+  hash: `sha256:${p.hash}`,
 });
 
 /** Validate and pseudonymise; problems carry the item index prefix for batches. */
-function prepare(body: unknown, index: number | undefined, caller: Caller, deps: IngestDeps, time: string):
-  { ok: true; event: LedgerEvent } | { ok: false; problems: Problem[]; forbidden?: boolean } {
+function prepare(
+  body: unknown,
+  index: number | undefined,
+  caller: Caller,
+  deps: IngestDeps,
+  time: string,
+): { ok: true; event: LedgerEvent } | { ok: false; problems: Problem[]; forbidden?: boolean } {
   const at = (f: string) => (index === undefined ? f : `/${index}${f}`);
   const parsed = parseIncomingEvent(body);
   if (!parsed.ok) return { ok: false, problems: parsed.problems.map((p) => ({ ...p, field: at(p.field) })) };
@@ -50,7 +60,11 @@ function prepare(body: unknown, index: number | undefined, caller: Caller, deps:
     return { ok: false, problems: [{ field: at('/data/occurredAt'), message: `must not be before ${floor}` }] };
   }
   if (incoming.source !== caller.principal) {
-    return { ok: false, forbidden: true, problems: [{ field: at('/source'), message: 'must be your own organisation' }] };
+    return {
+      ok: false,
+      forbidden: true,
+      problems: [{ field: at('/source'), message: 'must be your own organisation' }],
+    };
   }
   const subject = incoming.nhsNumber !== undefined ? deps.pseudonymise(incoming.nhsNumber) : incoming.subject!;
   const recorded = recordIncoming(incoming, { subject, time });
@@ -58,20 +72,33 @@ function prepare(body: unknown, index: number | undefined, caller: Caller, deps:
   return { ok: true, event: recorded.event };
 }
 
-export async function acceptEvents(bodies: readonly unknown[], batch: boolean, caller: Caller, deps: IngestDeps): Promise<Accepted> {
-  if (caller.role !== 'hospital') throw new DomainError('forbidden', 'only hospital / GP system credentials may write events');
+export async function acceptEvents(
+  bodies: readonly unknown[],
+  batch: boolean,
+  caller: Caller,
+  deps: IngestDeps,
+): Promise<Accepted> {
+  if (caller.role !== 'hospital')
+    throw new DomainError('forbidden', 'only hospital / GP system credentials may write events');
   const time = deps.now().toISOString();
   const prepared = bodies.map((b, i) => prepare(b, batch ? i : undefined, caller, deps, time));
   const bad = prepared.flatMap((p) => (p.ok ? [] : p.problems));
   if (prepared.some((p) => !p.ok && p.forbidden)) {
-    throw new DomainError('forbidden', 'events may only be written for your own organisation; nothing was written', bad);
+    throw new DomainError(
+      'forbidden',
+      'events may only be written for your own organisation; nothing was written',
+      bad,
+    );
   }
   if (bad.length > 0) throw new DomainError('unprocessable', `${bad.length} problem(s); nothing was written`, bad);
   const items = prepared as Extract<(typeof prepared)[number], { ok: true }>[];
   const dupIds = duplicateIds(items.map((i) => i.event.id));
   if (dupIds.length > 0) {
-    throw new DomainError('invalid-request', 'an event id appears more than once in the batch; nothing was written',
-      dupIds.map((i) => ({ field: `/${i}/id`, message: 'repeats an earlier event id in this batch' })));
+    throw new DomainError(
+      'invalid-request',
+      'an event id appears more than once in the batch; nothing was written',
+      dupIds.map((i) => ({ field: `/${i}/id`, message: 'repeats an earlier event id in this batch' })),
+    );
   }
   return writeClaimed(items, deps);
 }
@@ -82,6 +109,9 @@ function duplicateIds(ids: string[]): number[] {
 }
 
 async function writeClaimed(items: { event: LedgerEvent }[], deps: IngestDeps): Promise<Accepted> {
-  const appended = await appendOnce(deps, items.map((i) => i.event));
+  const appended = await appendOnce(
+    deps,
+    items.map((i) => i.event),
+  );
   return { receipts: appended.map((a) => toReceipt(a.position, a.event)), replayed: appended.map((a) => a.replayed) };
 }

@@ -8,12 +8,22 @@ import type { LedgerPosition } from '../../ledger/writer.js';
 const expand = <T extends string>(v: readonly T[] | '*', all: readonly T[]): T[] => (v === '*' ? [...all] : [...v]);
 
 const CONSENT_TYPE: Partial<Record<LedgerEvent['type'], string>> = {
-  'consent.given': 'EXPRESSED', 'consent.reconfirmed': 'EXPRESSED', 'consent.withdrawn': 'WITHDRAWN',
-  'consent.cancelled': 'WITHDRAWN', 'optout.registered': 'OPT-OUT', 'optout.revoked': 'OPT-OUT-REVOKED',
+  'consent.given': 'EXPRESSED',
+  'consent.reconfirmed': 'EXPRESSED',
+  'consent.withdrawn': 'WITHDRAWN',
+  'consent.cancelled': 'WITHDRAWN',
+  'optout.registered': 'OPT-OUT',
+  'optout.revoked': 'OPT-OUT-REVOKED',
 };
 
 export function consentReceipt(event: LedgerEvent, position: LedgerPosition, withdrawHow: string) {
-  const data = event.data as { scope?: Scope; capture?: { channel: string; setting: string }; channel?: string; validUntil?: string; policyVersion?: string };
+  const data = event.data as {
+    scope?: Scope;
+    capture?: { channel: string; setting: string };
+    channel?: string;
+    validUntil?: string;
+    policyVersion?: string;
+  };
   const scope = data.scope;
   const purposes = scope ? expand(scope.purposes, PURPOSES) : [];
   const categories = scope ? expand(scope.dataCategories, DATA_CATEGORIES) : [];
@@ -24,27 +34,38 @@ export function consentReceipt(event: LedgerEvent, position: LedgerPosition, wit
     jurisdiction: scope ? expand(scope.jurisdictions, JURISDICTIONS).join(',') : 'uk',
     consentTimestamp: Math.floor(Date.parse(event.data.occurredAt) / 1000),
     recordedAt: event.time,
-    collectionMethod: data.capture ? `${data.capture.channel} (${data.capture.setting})` : (data.channel ?? 'unspecified'),
+    collectionMethod: data.capture
+      ? `${data.capture.channel} (${data.capture.setting})`
+      : (data.channel ?? 'unspecified'),
     language: 'en',
     piiPrincipalId: event.subject,
     piiControllers: [{ piiController: event.source, onBehalf: false }],
     policyVersion: data.policyVersion ?? null,
     eventType: event.type,
-    services: [{
-      service: 'Use of health data for research and AI',
-      purposes: purposes.map((purpose) => ({
-        purpose,
-        consentType: CONSENT_TYPE[event.type] ?? 'EXPRESSED',
-        piiCategory: categories,
-        primaryPurpose: false,
-        termination: data.validUntil ?? 'until withdrawn',
-        thirdPartyDisclosure: true,
-        thirdPartyName: scope ? expand(scope.dataUserCategories, ['nhs', 'academic', 'commercial'] as const).join(',') : '',
-      })),
-    }],
+    services: [
+      {
+        service: 'Use of health data for research and AI',
+        purposes: purposes.map((purpose) => ({
+          purpose,
+          consentType: CONSENT_TYPE[event.type] ?? 'EXPRESSED',
+          piiCategory: categories,
+          primaryPurpose: false,
+          termination: data.validUntil ?? 'until withdrawn',
+          thirdPartyDisclosure: true,
+          thirdPartyName: scope
+            ? expand(scope.dataUserCategories, ['nhs', 'academic', 'commercial'] as const).join(',')
+            : '',
+        })),
+      },
+    ],
     sensitive: true,
     spiCat: ['health'],
     withdrawal: withdrawHow,
-    ledgerProof: { topic: position.topic, partition: position.partition, offset: position.offset, hash: `sha256:${position.hash}` },
+    ledgerProof: {
+      topic: position.topic,
+      partition: position.partition,
+      offset: position.offset,
+      hash: `sha256:${position.hash}`,
+    },
   };
 }

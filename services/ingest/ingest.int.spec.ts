@@ -22,11 +22,22 @@ const [nhsA, nhsB, nhsC] = syntheticNhsNumbers(3);
 const subjectOk = 'sub_ingestTestSubject0001';
 
 const given = (id: string, extra: Record<string, unknown> = {}) => ({
-  specversion: '1.0', id, source: 'org:rxh', type: 'consent.given', dataversion: 1, subject: subjectOk,
+  specversion: '1.0',
+  id,
+  source: 'org:rxh',
+  type: 'consent.given',
+  dataversion: 1,
+  subject: subjectOk,
   data: {
     occurredAt: new Date(Date.now() - 60_000).toISOString(),
-    scope: { purposes: ['research'], dataCategories: '*', dataUserCategories: ['nhs', 'academic'], jurisdictions: ['uk'] },
-    capture: { channel: 'in-person', setting: 'routine' }, policyVersion: '2026-01',
+    scope: {
+      purposes: ['research'],
+      dataCategories: '*',
+      dataUserCategories: ['nhs', 'academic'],
+      jurisdictions: ['uk'],
+    },
+    capture: { channel: 'in-person', setting: 'routine' },
+    policyVersion: '2026-01',
   },
   ...extra,
 });
@@ -42,7 +53,8 @@ describe('ingest: hospital systems write to the ledger', () => {
   let keyA: string, keyB: string;
   const post = (path: string, body: unknown, key: string | null = keyA, headers: Record<string, string> = {}) =>
     fetch(`http://127.0.0.1:${port}${path}`, {
-      method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body),
+      method: 'POST',
+      body: typeof body === 'string' ? body : JSON.stringify(body),
       headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
     });
 
@@ -55,15 +67,22 @@ describe('ingest: hospital systems write to the ledger', () => {
     keyB = (await creds.create('hospital', 'org:gp-b')).apiKey;
     ingest = await startService('ingest', env, port, `ingest-${runId}`);
   });
-  afterAll(async () => { await ingest?.stop(); if (mongo) await dropTestDatabase(mongo.db); await mongo?.close(); });
+  afterAll(async () => {
+    await ingest?.stop();
+    if (mongo) await dropTestDatabase(mongo.db);
+    await mongo?.close();
+  });
 
-  it('a valid event gets a 202 receipt and is on the ledger at the receipt\'s partition and offset', async () => {
+  it("a valid event gets a 202 receipt and is on the ledger at the receipt's partition and offset", async () => {
     const res = await post('/v1/events', given(`t-${runId}-1`));
     expect(res.status).toBe(202);
-    const receipt = await res.json() as any;
+    const receipt = (await res.json()) as any;
     const [record] = await ledgerRecordsFor([`t-${runId}-1`]);
     expect(record).toBeDefined();
-    expect({ partition: record!.partition, offset: record!.offset }).toEqual({ partition: receipt.ledger.partition, offset: receipt.ledger.offset });
+    expect({ partition: record!.partition, offset: record!.offset }).toEqual({
+      partition: receipt.ledger.partition,
+      offset: receipt.ledger.offset,
+    });
     const onLedger = JSON.parse(record!.value.toString());
     expect(onLedger.time).toBe(receipt.recordedAt);
     expect(`sha256:${eventHash(onLedger)}`).toBe(receipt.hash);
@@ -76,7 +95,7 @@ describe('ingest: hospital systems write to the ledger', () => {
     const second = await post('/v1/events', body);
     expect(second.status).toBe(202);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
-    expect(await second.json() as any).toEqual(await first.json() as any);
+    expect((await second.json()) as any).toEqual((await first.json()) as any);
     expect(await ledgerRecordsFor([`t-${runId}-retry`])).toHaveLength(1);
   });
 
@@ -84,17 +103,17 @@ describe('ingest: hospital systems write to the ledger', () => {
     await post('/v1/events', given(`t-${runId}-conf`));
     const res = await post('/v1/events', given(`t-${runId}-conf`, { subject: 'sub_someoneElseEntirely01' }));
     expect(res.status).toBe(409);
-    expect((await res.json() as any).errors[0].pointer).toBe('#/id');
+    expect(((await res.json()) as any).errors[0].pointer).toBe('#/id');
     expect(await ledgerRecordsFor([`t-${runId}-conf`])).toHaveLength(1);
   });
 
   it('an NHS number is pseudonymised at once: the ledger carries the pseudonym, never the number', async () => {
     const res = await post('/v1/events', given(`t-${runId}-nhs`, { subject: undefined, nhsNumber: nhsA }));
     expect(res.status).toBe(202);
-    const receipt = await res.json() as any;
+    const receipt = (await res.json()) as any;
     expect(receipt.subject).toMatch(/^sub_[A-Za-z0-9_-]{43}$/);
     const again = await post('/v1/events', given(`t-${runId}-nhs2`, { subject: undefined, nhsNumber: nhsA }));
-    expect((await again.json() as any).subject).toBe(receipt.subject); // one person, one pseudonym
+    expect(((await again.json()) as any).subject).toBe(receipt.subject); // one person, one pseudonym
     const [record] = await ledgerRecordsFor([`t-${runId}-nhs`]);
     expect(record!.value.toString()).not.toContain(nhsA);
   });
@@ -111,7 +130,7 @@ describe('ingest: hospital systems write to the ledger', () => {
   it('writing for another organisation is 403 and writes nothing', async () => {
     const res = await post('/v1/events', given(`t-${runId}-other`), keyB);
     expect(res.status).toBe(403);
-    expect((await res.json() as any).errors[0].pointer).toBe('#/source');
+    expect(((await res.json()) as any).errors[0].pointer).toBe('#/source');
     expect(await ledgerRecordsFor([`t-${runId}-other`])).toHaveLength(0);
   });
 
@@ -123,16 +142,31 @@ describe('ingest: hospital systems write to the ledger', () => {
   it.each([
     ['unknown event type', { type: 'consent.maybe' }, 422, '#/type'],
     ['missing field', { data: { occurredAt: new Date().toISOString() } }, 422, '#/data/scope'],
-    ['scope value outside the vocabulary', { data: { ...given('x').data, scope: { ...given('x').data.scope, purposes: ['marketing'] } } }, 422, '#/data/scope/purposes/0'],
-    ['occurredAt in the future', { data: { ...given('x').data, occurredAt: new Date(Date.now() + 3_600_000).toISOString() } }, 422, '#/data/occurredAt'],
-    ['occurredAt absurdly old', { data: { ...given('x').data, occurredAt: '1850-01-01T00:00:00Z' } }, 422, '#/data/occurredAt'],
+    [
+      'scope value outside the vocabulary',
+      { data: { ...given('x').data, scope: { ...given('x').data.scope, purposes: ['marketing'] } } },
+      422,
+      '#/data/scope/purposes/0',
+    ],
+    [
+      'occurredAt in the future',
+      { data: { ...given('x').data, occurredAt: new Date(Date.now() + 3_600_000).toISOString() } },
+      422,
+      '#/data/occurredAt',
+    ],
+    [
+      'occurredAt absurdly old',
+      { data: { ...given('x').data, occurredAt: '1850-01-01T00:00:00Z' } },
+      422,
+      '#/data/occurredAt',
+    ],
     ['a server-set field', { time: new Date().toISOString() }, 422, '#/time'],
   ])('%s is refused naming the field, nothing written', async (_name, patch, status, pointer) => {
     const id = `t-${runId}-bad-${pointer.replace(/\W/g, '')}`;
     const res = await post('/v1/events', { ...given(id), ...patch });
     expect(res.status).toBe(status);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect((await res.json() as any).errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
+    expect(((await res.json()) as any).errors.map((e: { pointer: string }) => e.pointer)).toContain(pointer);
     expect(await ledgerRecordsFor([id])).toHaveLength(0);
   });
 
@@ -152,17 +186,17 @@ describe('ingest: hospital systems write to the ledger', () => {
     events[3] = { ...events[3]!, source: 'org:gp-b' };
     const res = await post('/v1/events:batch', { events });
     expect(res.status).toBe(403);
-    const pointers = (await res.json() as any).errors.map((e: { pointer: string }) => e.pointer);
+    const pointers = ((await res.json()) as any).errors.map((e: { pointer: string }) => e.pointer);
     expect(pointers).toEqual(expect.arrayContaining(['#/events/1/type', '#/events/3/source']));
     expect(await ledgerRecordsFor(ids)).toHaveLength(0);
 
     const good = ids.map((id, i) => given(id, { subject: undefined, nhsNumber: syntheticNhsNumbers(4, 4242 + i)[i] }));
     const ok = await post('/v1/events:batch', { events: good });
     expect(ok.status).toBe(202);
-    const body = await ok.json() as any;
+    const body = (await ok.json()) as any;
     expect(body.receipts.map((r: { eventId: string }) => r.eventId)).toEqual(ids);
     const again = await post('/v1/events:batch', { events: good });
-    expect((await again.json() as any).receipts).toEqual(body.receipts);
+    expect(((await again.json()) as any).receipts).toEqual(body.receipts);
     expect(await ledgerRecordsFor(ids)).toHaveLength(4);
   });
 
@@ -172,40 +206,56 @@ describe('ingest: hospital systems write to the ledger', () => {
       const body = given(`t-${runId}-multi`, { subject: undefined, nhsNumber: nhsC });
       const [r1, r2] = await Promise.all([
         post('/v1/events', body),
-        fetch(`${other.url}/v1/events`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${keyA}` } }),
+        fetch(`${other.url}/v1/events`, {
+          method: 'POST',
+          body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${keyA}` },
+        }),
       ]);
       expect([r1.status, r2.status]).toEqual([202, 202]);
-      expect(await r1.json() as any).toEqual(await r2.json() as any);
+      expect((await r1.json()) as any).toEqual((await r2.json()) as any);
       expect(await ledgerRecordsFor([`t-${runId}-multi`])).toHaveLength(1);
-    } finally { await other.stop(); }
+    } finally {
+      await other.stop();
+    }
   });
 
   it('a restart keeps idempotency: the retry after restart writes nothing new', async () => {
     const body = given(`t-${runId}-restart`);
-    const before = await (await post('/v1/events', body)).json() as any;
+    const before = (await (await post('/v1/events', body)).json()) as any;
     await ingest.stop();
     ingest = await startService('ingest', env, port, `ingest-${runId}`);
     const after = await post('/v1/events', body);
-    expect(await after.json() as any).toEqual(before);
+    expect((await after.json()) as any).toEqual(before);
     expect(await ledgerRecordsFor([`t-${runId}-restart`])).toHaveLength(1);
   });
 
   it('the consent receipt for the person names the pseudonym, purposes and how to withdraw', async () => {
     await post('/v1/events', given(`t-${runId}-cr`));
-    const res = await fetch(`http://127.0.0.1:${port}/v1/receipts/t-${runId}-cr`, { headers: { authorization: `Bearer ${keyA}` } });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/receipts/t-${runId}-cr`, {
+      headers: { authorization: `Bearer ${keyA}` },
+    });
     expect(res.status).toBe(200);
-    const cr = await res.json() as any;
-    expect(cr).toMatchObject({ piiPrincipalId: subjectOk, piiControllers: [{ piiController: 'org:rxh' }], collectionMethod: 'in-person (routine)' });
+    const cr = (await res.json()) as any;
+    expect(cr).toMatchObject({
+      piiPrincipalId: subjectOk,
+      piiControllers: [{ piiController: 'org:rxh' }],
+      collectionMethod: 'in-person (routine)',
+    });
     expect(cr.services[0].purposes.map((p: { purpose: string }) => p.purpose)).toEqual(['research']);
     expect(cr.withdrawal).toMatch(/withdraw/);
-    const other = await fetch(`http://127.0.0.1:${port}/v1/receipts/t-${runId}-cr`, { headers: { authorization: `Bearer ${keyB}` } });
+    const other = await fetch(`http://127.0.0.1:${port}/v1/receipts/t-${runId}-cr`, {
+      headers: { authorization: `Bearer ${keyB}` },
+    });
     expect(other.status).toBe(404);
   });
 
   it('the OpenAPI document is served and is a valid OpenAPI 3.1 document', async () => {
-    const doc = await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json() as any;
+    const doc = (await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()) as any;
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/events:batch', '/v1/receipts/{eventId}']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/events', '/v1/events:batch', '/v1/receipts/{eventId}']),
+    );
     const { validate } = await import('@readme/openapi-parser');
     await expect(validate(structuredClone(doc))).resolves.toMatchObject({ valid: true });
   });
@@ -238,8 +288,8 @@ describe('ingest: hospital systems write to the ledger', () => {
       expect(ledger).not.toContain(n);
     }
     const receiptsDocs = JSON.stringify([
-      ...await mongo.db.collection('ingest_receipts').find({}).toArray(),
-      ...await mongo.db.collection('ingest_receipts_written').find({}).toArray(),
+      ...(await mongo.db.collection('ingest_receipts').find({}).toArray()),
+      ...(await mongo.db.collection('ingest_receipts_written').find({}).toArray()),
     ]);
     expect(receiptsDocs).toContain('sub_'); // the collections were really read
     for (const n of [nhsA!, nhsC!]) expect(receiptsDocs).not.toContain(n);

@@ -17,12 +17,18 @@ import { ingestRoutes } from './routes.js';
 import { ingestOpenApi } from './openapi.js';
 import { pseudonymiser } from './pseudonym.js';
 
-const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend(topicsConfig.shape).extend({
-  INGEST_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-  INGEST_HOST: z.string().default('127.0.0.1'),
-  PSEUDONYM_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
-  LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
-}));
+const config = loadConfig(
+  kafkaConfig
+    .extend(mongoConfig.shape)
+    .extend(runtimeConfig.shape)
+    .extend(topicsConfig.shape)
+    .extend({
+      INGEST_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+      INGEST_HOST: z.string().default('127.0.0.1'),
+      PSEUDONYM_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
+      LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
+    }),
+);
 const log = createLogger('ingest', config.LOG_LEVEL);
 const telemetry = startTelemetry('ingest', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
@@ -30,8 +36,13 @@ const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.K
 const mongo = await connectMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
 const instance = randomUUID();
 const ledger = await openLedgerAppender({
-  kafka, db: mongo.db, owner: instance, log,
-  topic: config.LEDGER_TOPIC, partitions: await partitionCount(kafka, config.LEDGER_TOPIC), deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
+  kafka,
+  db: mongo.db,
+  owner: instance,
+  log,
+  topic: config.LEDGER_TOPIC,
+  partitions: await partitionCount(kafka, config.LEDGER_TOPIC),
+  deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
 });
 const { writer, receipts } = ledger;
 const credentials = new CredentialStore(mongo.db);
@@ -48,9 +59,16 @@ const app = createApp({
   },
   // Health and docs are public; everything under /v1 needs a credential.
   routers: [
-    Router().get('/asyncapi.json', (_req, res) => { res.json(asyncApiDocument()); }),
+    Router().get('/asyncapi.json', (_req, res) => {
+      res.json(asyncApiDocument());
+    }),
     Router().use('/v1', authenticate(credentials)),
-    ingestRoutes({ writer, receipts, pseudonymise: pseudonymiser(Buffer.from(config.PSEUDONYM_KEY, 'base64')), now: () => new Date() }),
+    ingestRoutes({
+      writer,
+      receipts,
+      pseudonymise: pseudonymiser(Buffer.from(config.PSEUDONYM_KEY, 'base64')),
+      now: () => new Date(),
+    }),
   ],
 });
 const server = await listen(app, config.INGEST_PORT, config.INGEST_HOST);

@@ -8,14 +8,20 @@ import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { given } from '../../contracts/consent/fixtures.js';
 import { projectionReader, type ProjectionReader } from '../../projections/reader.js';
 import { activeGenerationName } from '../../projections/generation.js';
-import { caughtUp, endOffsets, generationDocuments, projectorTestBed, runRebuild, type ProjectorTestBed } from './testSupport.js';
+import {
+  caughtUp,
+  endOffsets,
+  generationDocuments,
+  projectorTestBed,
+  runRebuild,
+  type ProjectorTestBed,
+} from './testSupport.js';
 import { sampleLedger } from './ledgerSample.js';
 
 const port = 18201;
 const tag = `projacc-${runId}`;
 const prefix = `acc${runId}`;
 const SUBJECTS = Number(process.env.PROJECTOR_ACCEPTANCE_SUBJECTS ?? 500);
-
 
 describe('projector acceptance: crash mid-batch, restart, equal to a rebuild', () => {
   let bed: ProjectorTestBed;
@@ -31,7 +37,10 @@ describe('projector acceptance: crash mid-batch, restart, equal to a rebuild', (
     // A few physical duplicates (a writer's retry after a crash between Kafka's ack and its receipt).
     await bed.writer.appendAll(events.filter((_, i) => i % 97 === 0));
   }, 120_000);
-  afterAll(async () => { await projector?.stop(); await bed?.close(); });
+  afterAll(async () => {
+    await projector?.stop();
+    await bed?.close();
+  });
 
   it('SIGKILL while applying, restart: the projection equals a fresh rebuild and holds every event exactly once', async () => {
     const total = [...(await endOffsets(bed.kafka, bed.topics.names.ledger)).values()].reduce((a, b) => a + b, 0n);

@@ -61,7 +61,10 @@ export async function startProjector(o: ProjectorOptions): Promise<Projector> {
   const knownIds = (name: string, g: Generation) => {
     let k = known.get(name);
     if (!k) {
-      k = o.freshGeneration && name === o.generation ? Promise.resolve({ subjects: new Set<string>(), dataUsers: new Set<string>() }) : loadKnownIds(g);
+      k =
+        o.freshGeneration && name === o.generation
+          ? Promise.resolve({ subjects: new Set<string>(), dataUsers: new Set<string>() })
+          : loadKnownIds(g);
       k.catch(() => known.delete(name));
       known.set(name, k);
     }
@@ -74,9 +77,17 @@ export async function startProjector(o: ProjectorOptions): Promise<Projector> {
     const meta = await readMeta(o.db);
     // A batch that was writing to the old generation at the switch may have recreated its
     // collections after the rebuild dropped them: drop them again once we have moved on.
-    if (lastGeneration && lastGeneration !== meta.generation && meta.previous === lastGeneration && meta.previousDropped) {
+    if (
+      lastGeneration &&
+      lastGeneration !== meta.generation &&
+      meta.previous === lastGeneration &&
+      meta.previousDropped
+    ) {
       await dropGeneration(o.db, lastGeneration);
-      o.log.info({ generation: meta.generation, previous: lastGeneration }, 'following the rebuilt projection generation');
+      o.log.info(
+        { generation: meta.generation, previous: lastGeneration },
+        'following the rebuilt projection generation',
+      );
     }
     lastGeneration = meta.generation;
     return meta.generation;
@@ -93,10 +104,16 @@ export async function startProjector(o: ProjectorOptions): Promise<Projector> {
       const key = `${name}:${partition}`;
       if (sought.get(key) !== resume) {
         sought.set(key, resume);
-        o.log.info({ generation: name, partition, from: resume.toString(), batchStart: batch.firstOffset }, 'projection is behind this batch: re-reading from its progress');
+        o.log.info(
+          { generation: name, partition, from: resume.toString(), batchStart: batch.firstOffset },
+          'projection is behind this batch: re-reading from its progress',
+        );
         return { seekTo: resume.toString() };
       }
-      o.log.warn({ generation: name, partition, from: resume.toString(), batchStart: batch.firstOffset }, 'no ledger records between progress and batch start: continuing');
+      o.log.warn(
+        { generation: name, partition, from: resume.toString(), batchStart: batch.firstOffset },
+        'no ledger records between progress and batch start: continuing',
+      );
     }
     if (next <= resume) return; // already applied (e.g. the group offset was behind our progress)
     const fresh = resume > first ? records.filter((r) => BigInt(r.offset) >= resume) : records;
@@ -104,10 +121,22 @@ export async function startProjector(o: ProjectorOptions): Promise<Projector> {
     const applied = await applyRecords(g, fresh, await knownIds(name, g));
     const t2 = performance.now();
     await recordProgress(g, partition, batch.nextOffset);
-    o.log.trace({ partition, positionMs: Math.round(t1 - started), applyMs: Math.round(t2 - t1), progressMs: Math.round(performance.now() - t2) }, 'batch timing');
+    o.log.trace(
+      {
+        partition,
+        positionMs: Math.round(t1 - started),
+        applyMs: Math.round(t2 - t1),
+        progressMs: Math.round(performance.now() - t2),
+      },
+      'batch timing',
+    );
     o.onBatch?.({
-      generation: name, partition, ...applied, nextOffset: batch.nextOffset,
-      lag: BigInt(batch.highWatermark) - next, ms: performance.now() - started,
+      generation: name,
+      partition,
+      ...applied,
+      nextOffset: batch.nextOffset,
+      lag: BigInt(batch.highWatermark) - next,
+      ms: performance.now() - started,
     });
   };
 
@@ -129,7 +158,13 @@ export async function startProjector(o: ProjectorOptions): Promise<Projector> {
   });
   // kafkajs disconnects and reconnects by itself after a retriable crash, so the watch ends only here.
   const unwatch = o.generation ? () => undefined : followSwitches(o, consumer, assigned);
-  return { consumer, disconnect: async () => { unwatch(); await consumer.disconnect(); } };
+  return {
+    consumer,
+    disconnect: async () => {
+      unwatch();
+      await consumer.disconnect();
+    },
+  };
 }
 
 export const SWITCH_WATCH_MS = 1000;
@@ -147,12 +182,18 @@ function followSwitches(o: ProjectorOptions, consumer: Consumer, assigned: Reado
         for (const partition of assigned) {
           const offset = await nextOffset(g, partition);
           consumer.seek({ topic: o.topic, partition, offset });
-          o.log.info({ generation: name, partition, offset }, 'projection generation switched: reading on from its progress');
+          o.log.info(
+            { generation: name, partition, offset },
+            'projection generation switched: reading on from its progress',
+          );
         }
       }
       seen = name;
-    })().catch((err: Error) => o.log.warn({ err: err.message }, 'could not check the active projection generation'))
-      .finally(() => { checking = false; });
+    })()
+      .catch((err: Error) => o.log.warn({ err: err.message }, 'could not check the active projection generation'))
+      .finally(() => {
+        checking = false;
+      });
   }, SWITCH_WATCH_MS);
   timer.unref();
   return () => clearInterval(timer);

@@ -11,11 +11,20 @@ import { createApp, listen } from '../../adapters/http/app.js';
 import { startProjector } from './consumer.js';
 import { projectorMetrics } from './metrics.js';
 
-const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend(topicsConfig.shape).extend({
-  PROJECTOR_PORT: z.coerce.number().int().min(1).max(65535).default(8082),
-  PROJECTOR_HOST: z.string().default('127.0.0.1'),
-  PROJECTOR_GROUP_ID: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected a Kafka group id').default('consent-projector'),
-}));
+const config = loadConfig(
+  kafkaConfig
+    .extend(mongoConfig.shape)
+    .extend(runtimeConfig.shape)
+    .extend(topicsConfig.shape)
+    .extend({
+      PROJECTOR_PORT: z.coerce.number().int().min(1).max(65535).default(8082),
+      PROJECTOR_HOST: z.string().default('127.0.0.1'),
+      PROJECTOR_GROUP_ID: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected a Kafka group id')
+        .default('consent-projector'),
+    }),
+);
 const log = createLogger('projector', config.LOG_LEVEL);
 const telemetry = startTelemetry('projector', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
@@ -28,11 +37,26 @@ await admin.connect();
 const metrics = projectorMetrics();
 
 const projector = await startProjector({
-  kafka, db: mongo.db, log, groupId: config.PROJECTOR_GROUP_ID,
-  topic: config.LEDGER_TOPIC, deadLetterTopic: config.DEADLETTER_TOPIC, deadLetters,
+  kafka,
+  db: mongo.db,
+  log,
+  groupId: config.PROJECTOR_GROUP_ID,
+  topic: config.LEDGER_TOPIC,
+  deadLetterTopic: config.DEADLETTER_TOPIC,
+  deadLetters,
   onBatch: (r) => {
     metrics.observe(r);
-    log.debug({ generation: r.generation, partition: r.partition, events: r.events, next: r.nextOffset, lag: Number(r.lag), ms: Math.round(r.ms) }, 'batch projected');
+    log.debug(
+      {
+        generation: r.generation,
+        partition: r.partition,
+        events: r.events,
+        next: r.nextOffset,
+        lag: Number(r.lag),
+        ms: Math.round(r.ms),
+      },
+      'batch projected',
+    );
   },
 });
 // kafkajs restarts the consumer after retriable errors (e.g. MongoDB briefly down: the batch is
@@ -53,7 +77,10 @@ const app = createApp({
   metrics: [metrics.registry],
 });
 const server = await listen(app, config.PROJECTOR_PORT, config.PROJECTOR_HOST);
-log.info({ port: config.PROJECTOR_PORT, group: config.PROJECTOR_GROUP_ID, topic: config.LEDGER_TOPIC }, 'projector running');
+log.info(
+  { port: config.PROJECTOR_PORT, group: config.PROJECTOR_GROUP_ID, topic: config.LEDGER_TOPIC },
+  'projector running',
+);
 const progressLog = setInterval(() => log.info(metrics.summary(), 'projection progress'), 10_000);
 progressLog.unref();
 

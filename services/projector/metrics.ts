@@ -5,9 +5,24 @@ import type { BatchReport } from './consumer.js';
 
 export function projectorMetrics() {
   const registry = new Registry();
-  const events = new Counter({ name: 'projector_events_applied_total', help: 'Ledger records folded into the projection', labelNames: ['partition'], registers: [registry] });
-  const lag = new Gauge({ name: 'projector_lag_records', help: 'Ledger records not yet projected, per partition (at the last batch)', labelNames: ['partition'], registers: [registry] });
-  const seconds = new Histogram({ name: 'projector_batch_seconds', help: 'Time to project one partition batch', buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+  const events = new Counter({
+    name: 'projector_events_applied_total',
+    help: 'Ledger records folded into the projection',
+    labelNames: ['partition'],
+    registers: [registry],
+  });
+  const lag = new Gauge({
+    name: 'projector_lag_records',
+    help: 'Ledger records not yet projected, per partition (at the last batch)',
+    labelNames: ['partition'],
+    registers: [registry],
+  });
+  const seconds = new Histogram({
+    name: 'projector_batch_seconds',
+    help: 'Time to project one partition batch',
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
   const lags = new Map<number, bigint>();
   let total = 0;
   return {

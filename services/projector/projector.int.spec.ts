@@ -9,7 +9,15 @@ import { evolveDataUser, type DataUserEvent } from '../../contracts/consent/data
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import type { PositionedEvent } from '../../contracts/consent/order.js';
 import { EXAMPLE_EVENTS } from '../../contracts/consent/examples.js';
-import { effective, given, optOut, released, revocationSent, scope, withdrawn } from '../../contracts/consent/fixtures.js';
+import {
+  effective,
+  given,
+  optOut,
+  released,
+  revocationSent,
+  scope,
+  withdrawn,
+} from '../../contracts/consent/fixtures.js';
 import { projectionReader, type ProjectionReader } from '../../projections/reader.js';
 import { DEADLETTER_HEADERS } from '../../contracts/topics.js';
 import { headerText } from '../../adapters/kafka.js';
@@ -28,7 +36,9 @@ describe('projector: ledger → consent-state projections', () => {
 
   const append = async (...events: LedgerEvent[]) => {
     const positions = await bed.writer.appendAll(events);
-    events.forEach((event, i) => written.push({ event, position: { partition: positions[i]!.partition, offset: positions[i]!.offset } }));
+    events.forEach((event, i) =>
+      written.push({ event, position: { partition: positions[i]!.partition, offset: positions[i]!.offset } }),
+    );
     return positions;
   };
   const expected = (subject: string) => foldEvents(written.filter((r) => r.event.subject === subject));
@@ -39,12 +49,25 @@ describe('projector: ledger → consent-state projections', () => {
     reader = projectionReader(bed.mongo.db);
     projector = await startService('projector', bed.env, port, tag);
   });
-  afterAll(async () => { await projector?.stop(); await bed?.close(); });
+  afterAll(async () => {
+    await projector?.stop();
+    await bed?.close();
+  });
 
-  it('stores each subject\'s state exactly as the contracts fold the same ledger records, and data users as evolveDataUser does', async () => {
+  it("stores each subject's state exactly as the contracts fold the same ledger records, and data users as evolveDataUser does", async () => {
     const du = 'du_proj-' + runId;
-    const registered = { ...EXAMPLE_EVENTS['dataUser.registered'], id: id('du.reg'), subject: du, data: { ...EXAMPLE_EVENTS['dataUser.registered'].data, dataUserId: du } };
-    const approved = { ...EXAMPLE_EVENTS['dataUser.approved'], id: id('du.appr'), subject: du, data: { ...EXAMPLE_EVENTS['dataUser.approved'].data, dataUserId: du } };
+    const registered = {
+      ...EXAMPLE_EVENTS['dataUser.registered'],
+      id: id('du.reg'),
+      subject: du,
+      data: { ...EXAMPLE_EVENTS['dataUser.registered'].data, dataUserId: du },
+    };
+    const approved = {
+      ...EXAMPLE_EVENTS['dataUser.approved'],
+      id: id('du.appr'),
+      subject: du,
+      data: { ...EXAMPLE_EVENTS['dataUser.approved'].data, dataUserId: du },
+    };
     await append(
       given(id('c1'), 1, { subject: sub(1), scope: scope({ purposes: ['research'] }) }),
       effective(id('c1'), 15, { subject: sub(1) }),
@@ -52,7 +75,8 @@ describe('projector: ledger → consent-state projections', () => {
       optOut(id('o2'), 3, { subject: sub(2), national: true }),
       given(id('c3'), 1, { subject: sub(3), setting: 'emergency' }),
       released(id('r3'), du, 4, { subject: sub(3) }),
-      registered as LedgerEvent, approved as LedgerEvent,
+      registered as LedgerEvent,
+      approved as LedgerEvent,
     );
     await settle();
     for (const n of [1, 2, 3]) expect(await reader.subject(sub(n))).toEqual(expected(sub(n)));
@@ -92,19 +116,31 @@ describe('projector: ledger → consent-state projections', () => {
     await settle();
     const state = (await reader.subject(sub(4)))!;
     expect(state).toEqual(expected(sub(4)));
-    expect(state.records.map((r) => r.event.id)).toEqual([id('c4'), id('w4'), id('c4.effective'), id('w4x.sent.du_other')]);
+    expect(state.records.map((r) => r.event.id)).toEqual([
+      id('c4'),
+      id('w4'),
+      id('c4.effective'),
+      id('w4x.sent.du_other'),
+    ]);
     expect(state.facts.find((f) => f.kind === 'consent')).toMatchObject({ withdrawnBy: [id('w4')] });
   });
 
   it('a poison record goes to the dead-letter topic and the projector keeps going', async () => {
     const poisonSubject = sub(5);
-    const meta = await bed.producer.send({ topic: bed.topics.names.ledger, acks: -1, messages: [{ key: poisonSubject, value: '{"not":"an event"' }] });
+    const meta = await bed.producer.send({
+      topic: bed.topics.names.ledger,
+      acks: -1,
+      messages: [{ key: poisonSubject, value: '{"not":"an event"' }],
+    });
     await append(given(id('c5'), 5, { subject: poisonSubject }));
     await settle();
     expect(await reader.subject(poisonSubject)).toEqual(expected(poisonSubject));
     const dead = await readTopic(bed.kafka, bed.topics.names.deadLetter);
-    const mine = dead.filter((d) => headerText(d.headers, DEADLETTER_HEADERS.offset) === meta[0]!.baseOffset
-      && headerText(d.headers, DEADLETTER_HEADERS.partition) === String(meta[0]!.partition));
+    const mine = dead.filter(
+      (d) =>
+        headerText(d.headers, DEADLETTER_HEADERS.offset) === meta[0]!.baseOffset &&
+        headerText(d.headers, DEADLETTER_HEADERS.partition) === String(meta[0]!.partition),
+    );
     expect(mine).toHaveLength(1);
     expect(headerText(mine[0]!.headers, DEADLETTER_HEADERS.error)).toBe('not valid JSON');
   });

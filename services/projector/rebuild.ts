@@ -16,7 +16,12 @@
 import type { Kafka } from '../../adapters/kafka.js';
 import type { Db } from '../../adapters/mongo.js';
 import type { Logger } from '../../adapters/logger.js';
-import { dropGeneration, markPreviousDropped, newGenerationName, switchGeneration } from '../../projections/generation.js';
+import {
+  dropGeneration,
+  markPreviousDropped,
+  newGenerationName,
+  switchGeneration,
+} from '../../projections/generation.js';
 import { META_TTL_MS } from '../../projections/reader.js';
 import { takeRebuildLease } from '../../projections/rebuildLease.js';
 import { startProjector } from './consumer.js';
@@ -51,7 +56,8 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const name = newGenerationName();
   const groupId = `${o.groupId}.rebuild.${name}`;
   const lease = await takeRebuildLease(o.db, name);
-  if (lease.dropped) o.log.warn({ generation: lease.dropped }, 'dropped the half-built generation of a rebuild that did not finish');
+  if (lease.dropped)
+    o.log.warn({ generation: lease.dropped }, 'dropped the half-built generation of a rebuild that did not finish');
   const admin = o.kafka.admin();
   await admin.connect();
   try {
@@ -64,7 +70,14 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
     let wake: () => void = () => undefined;
     o.log.info({ generation: name, records: total() }, 'rebuild started');
     const projector = await startProjector({
-      kafka: o.kafka, db: o.db, log: o.log, groupId, topic: o.topic, deadLetterTopic: o.deadLetterTopic, generation: name, freshGeneration: true,
+      kafka: o.kafka,
+      db: o.db,
+      log: o.log,
+      groupId,
+      topic: o.topic,
+      deadLetterTopic: o.deadLetterTopic,
+      generation: name,
+      freshGeneration: true,
       onBatch: (r) => {
         done.set(r.partition, BigInt(r.nextOffset));
         events += r.events;
@@ -73,12 +86,20 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
       },
     });
     let crashed: Error | undefined;
-    projector.consumer.on(projector.consumer.events.CRASH, (e) => { if (!e.payload.restart) { crashed = e.payload.error; wake(); } });
+    projector.consumer.on(projector.consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) {
+        crashed = e.payload.error;
+        wake();
+      }
+    });
     try {
       const untilReached = async () => {
         while (!reached()) {
           if (crashed) throw crashed;
-          await new Promise<void>((r) => { wake = r; setTimeout(r, 1000); });
+          await new Promise<void>((r) => {
+            wake = r;
+            setTimeout(r, 1000);
+          });
         }
       };
       await untilReached();
@@ -102,7 +123,11 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   } finally {
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
-    await lease.release().catch((err: Error) => o.log.warn({ err: err.message }, 'could not release the rebuild lease; the next rebuild takes it over'));
+    await lease
+      .release()
+      .catch((err: Error) =>
+        o.log.warn({ err: err.message }, 'could not release the rebuild lease; the next rebuild takes it over'),
+      );
   }
 }
 

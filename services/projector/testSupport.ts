@@ -1,6 +1,12 @@
 // Shared set-up of the projector's integration tests and bench: own topics, own database, a ledger
 // writer on the test topic, and "wait until the projection has applied everything on the ledger".
-import { createIdempotentProducer, createKafka, partitionCount, type Kafka, type Producer } from '../../adapters/kafka.js';
+import {
+  createIdempotentProducer,
+  createKafka,
+  partitionCount,
+  type Kafka,
+  type Producer,
+} from '../../adapters/kafka.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { connectMongo, type Db, type MongoHandle } from '../../adapters/mongo.js';
@@ -27,12 +33,26 @@ export async function projectorTestBed(tag: string, port: number): Promise<Proje
   const topics = await createTestTopics(kafka, tag);
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
-  const writer = new LedgerWriter(producer, { topic: topics.names.ledger, partitions: await partitionCount(kafka, topics.names.ledger) });
+  const writer = new LedgerWriter(producer, {
+    topic: topics.names.ledger,
+    partitions: await partitionCount(kafka, topics.names.ledger),
+  });
   const db = `projector_test_${tag.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   const mongo = await connectMongo({ url: testEnv.MONGO_URL, db });
-  const env = { ...topics.env, MONGO_DB: db, PROJECTOR_PORT: String(port), PROJECTOR_GROUP_ID: `projector-${tag}`, LOG_LEVEL: 'info' };
+  const env = {
+    ...topics.env,
+    MONGO_DB: db,
+    PROJECTOR_PORT: String(port),
+    PROJECTOR_GROUP_ID: `projector-${tag}`,
+    LOG_LEVEL: 'info',
+  };
   return {
-    kafka, topics, producer, writer, mongo, env,
+    kafka,
+    topics,
+    producer,
+    writer,
+    mongo,
+    env,
     close: async () => {
       await producer.disconnect();
       await dropTestDatabase(mongo.db);
@@ -53,23 +73,39 @@ export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<numbe
 }
 
 /** Wait until the projection has applied every record now on the ledger topic. */
-export async function caughtUp(kafka: Kafka, topic: string, reader: ProjectionReader, timeoutMs = 45_000): Promise<void> {
+export async function caughtUp(
+  kafka: Kafka,
+  topic: string,
+  reader: ProjectionReader,
+  timeoutMs = 45_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const [partition, end] of await endOffsets(kafka, topic)) {
     if (end === 0n) continue;
     const ok = await reader.waitForOffset(partition, (end - 1n).toString(), Math.max(1, deadline - Date.now()));
-    if (!ok) throw new Error(`projection did not reach offset ${end - 1n} on partition ${partition} in ${timeoutMs} ms`);
+    if (!ok)
+      throw new Error(`projection did not reach offset ${end - 1n} on partition ${partition} in ${timeoutMs} ms`);
   }
 }
 
 /** What the rebuild CLI prints as its last line (services/projector/rebuildCli.ts). */
-export interface RebuildSummary { generation: string; previous: string; records: number; droppedOrphan?: string }
+export interface RebuildSummary {
+  generation: string;
+  previous: string;
+  records: number;
+  droppedOrphan?: string;
+}
 
 /** Run the rebuild CLI as an operator would, in its own process (so a test can also SIGKILL one). */
 export async function runRebuild(env: Record<string, string>, ...args: string[]): Promise<RebuildSummary> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/projector/rebuildCli.ts', '--quiet', ...args], {
-    env: { ...process.env, ...env }, timeout: 200_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'services/projector/rebuildCli.ts', '--quiet', ...args],
+    {
+      env: { ...process.env, ...env },
+      timeout: 200_000,
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as RebuildSummary;
 }
 

@@ -26,17 +26,27 @@ import { registeredDataUser, type QueryDeps } from './deps.js';
 export const MAX_COHORT = 2_000_000;
 export const CHUNK = 10_000;
 
-interface FilterAsk { purpose: Purpose; dataCategory: DataCategory; dataUserId: string }
+interface FilterAsk {
+  purpose: Purpose;
+  dataCategory: DataCategory;
+  dataUserId: string;
+}
 
 /** `,"decision":…,"reasons":[…]}` — everything of a line after the subject. */
-const lineTail = (d: Decision) => `,"decision":"${d.decision}","reasons":${JSON.stringify(d.reasons.map((r) => r.code))}}\n`;
+const lineTail = (d: Decision) =>
+  `,"decision":"${d.decision}","reasons":${JSON.stringify(d.reasons.map((r) => r.code))}}\n`;
 
 export async function filterCohort(req: Request, res: Response, ask: FilterAsk, deps: QueryDeps): Promise<void> {
   const marks = await deps.freshness.awaitAll();
   const dataUser = registeredDataUser(await deps.reader.dataUser(ask.dataUserId), ask.dataUserId);
   const at = deps.now().toISOString();
   const refused = dataUserDenial(dataUser, ask.purpose, deps.policy, at);
-  const point = { purpose: ask.purpose, dataCategory: ask.dataCategory, dataUserCategory: dataUser.category, jurisdiction: dataUser.jurisdiction };
+  const point = {
+    purpose: ask.purpose,
+    dataCategory: ask.dataCategory,
+    dataUserCategory: dataUser.category,
+    jurisdiction: dataUser.jurisdiction,
+  };
   const byDefault = refused ?? consentDecision(EMPTY_STATE, point, deps.policy, at);
   const noState = lineTail(byDefault);
   const counts = { permit: 0, deny: 0 };
@@ -54,16 +64,23 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
       for (const id of ids) text += `{"subject":"${id}"${noState}`;
       counts.deny += ids.length;
     } else {
-      const states = (await snapshot) ?? await deps.reader.subjects(ids);
+      const states = (await snapshot) ?? (await deps.reader.subjects(ids));
       for (const id of ids) {
         const state = states.get(id);
-        if (!state) { text += `{"subject":"${id}"${noState}`; counts[byDefault.decision]++; continue; }
+        if (!state) {
+          text += `{"subject":"${id}"${noState}`;
+          counts[byDefault.decision]++;
+          continue;
+        }
         const d = consentDecision(state, point, deps.policy, at);
         counts[d.decision]++;
         text += `{"subject":"${id}"${lineTail(d)}`;
       }
     }
-    if (!started) { res.status(200).type('application/x-ndjson'); started = true; }
+    if (!started) {
+      res.status(200).type('application/x-ndjson');
+      started = true;
+    }
     if (!res.write(text)) await once(res, 'drain');
   };
 
@@ -73,7 +90,10 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
       for (const id of parser.push(chunk as Buffer)) {
         cohortHash.update(`${id}\n`);
         batch.push(id);
-        if (batch.length >= CHUNK) { await answer(batch); batch = []; }
+        if (batch.length >= CHUNK) {
+          await answer(batch);
+          batch = [];
+        }
       }
     }
     parser.end();
@@ -81,14 +101,28 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
     const decisionId = randomUUID();
     const cohortSha256 = cohortHash.digest('hex');
     await deps.decisionLog.record({
-      kind: 'filter', decisionId, at, dataUserId: ask.dataUserId, purpose: ask.purpose, dataCategory: ask.dataCategory,
-      cohortSize: parser.count, permitted: counts.permit, denied: counts.deny, cohortSha256, policyVersion: deps.policy.version,
+      kind: 'filter',
+      decisionId,
+      at,
+      dataUserId: ask.dataUserId,
+      purpose: ask.purpose,
+      dataCategory: ask.dataCategory,
+      cohortSize: parser.count,
+      permitted: counts.permit,
+      denied: counts.deny,
+      cohortSha256,
+      policyVersion: deps.policy.version,
       ledgerMarks: Object.fromEntries(marks),
     });
     if (!started) res.status(200).type('application/x-ndjson');
-    res.end(`${JSON.stringify({ summary: { decisionId, cohortSize: parser.count, permitted: counts.permit, denied: counts.deny, cohortSha256, logged: true } })}\n`);
+    res.end(
+      `${JSON.stringify({ summary: { decisionId, cohortSize: parser.count, permitted: counts.permit, denied: counts.deny, cohortSha256, logged: true } })}\n`,
+    );
   } catch (err) {
-    const problem = err instanceof CohortSyntaxError ? new DomainError('invalid-request', 'the cohort is not a valid JSON array of subject ids', [err.problem]) : err;
+    const problem =
+      err instanceof CohortSyntaxError
+        ? new DomainError('invalid-request', 'the cohort is not a valid JSON array of subject ids', [err.problem])
+        : err;
     if (!started) throw problem;
     res.end(`${JSON.stringify({ error: trailerError(problem) })}\n`);
   }
@@ -97,10 +131,23 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
 function trailerError(err: unknown): { type: string; status: number; detail: string; errors?: unknown } {
   if (err instanceof DomainError) {
     return {
-      type: `urn:consent-ledger:problem:${err.code}`, status: PROBLEM_TYPES[err.code].status, detail: err.message,
-      ...(err.problems.length > 0 ? { errors: err.problems.map((p) => ({ pointer: `#${p.field}`, detail: p.message })) } : {}),
+      type: `urn:consent-ledger:problem:${err.code}`,
+      status: PROBLEM_TYPES[err.code].status,
+      detail: err.message,
+      ...(err.problems.length > 0
+        ? { errors: err.problems.map((p) => ({ pointer: `#${p.field}`, detail: p.message })) }
+        : {}),
     };
   }
-  if (isUnavailable(err)) return { type: 'urn:consent-ledger:problem:unavailable', status: 503, detail: 'the projection store became unavailable; discard the answers and retry' };
-  return { type: 'urn:consent-ledger:problem:internal', status: 500, detail: 'an internal error occurred; discard the answers and retry' };
+  if (isUnavailable(err))
+    return {
+      type: 'urn:consent-ledger:problem:unavailable',
+      status: 503,
+      detail: 'the projection store became unavailable; discard the answers and retry',
+    };
+  return {
+    type: 'urn:consent-ledger:problem:internal',
+    status: 500,
+    detail: 'an internal error occurred; discard the answers and retry',
+  };
 }

@@ -6,7 +6,10 @@ import { SUBJECT_ID_PATTERN } from '../../contracts/consent/primitives.js';
 import type { Problem } from '../../contracts/consent/problems.js';
 
 export class CohortSyntaxError extends Error {
-  constructor(readonly problem: Problem) { super(problem.message); this.name = 'CohortSyntaxError'; }
+  constructor(readonly problem: Problem) {
+    super(problem.message);
+    this.name = 'CohortSyntaxError';
+  }
 }
 
 type Mode = 'start' | 'first' | 'value' | 'string' | 'after' | 'done';
@@ -28,7 +31,11 @@ export class CohortParser {
     while (i < s.length) {
       if (this.mode === 'string') {
         const end = s.indexOf('"', i);
-        if (end < 0) { this.partial += s.slice(i); this.guardLength(); return out; }
+        if (end < 0) {
+          this.partial += s.slice(i);
+          this.guardLength();
+          return out;
+        }
         out.push(this.complete(this.partial + s.slice(i, end)));
         this.partial = '';
         this.mode = 'after';
@@ -44,7 +51,10 @@ export class CohortParser {
           this.mode = 'first';
           break;
         case 'first':
-          if (c === 0x5d /* ] */) { this.mode = 'done'; break; }
+          if (c === 0x5d /* ] */) {
+            this.mode = 'done';
+            break;
+          }
           if (c !== 0x22 /* " */) this.fail(`/${this.count}`, 'must be a subject id string (sub_…)');
           this.mode = 'string';
           break;
@@ -53,8 +63,14 @@ export class CohortParser {
           this.mode = 'string';
           break;
         case 'after':
-          if (c === 0x2c /* , */) { this.mode = 'value'; break; }
-          if (c === 0x5d) { this.mode = 'done'; break; }
+          if (c === 0x2c /* , */) {
+            this.mode = 'value';
+            break;
+          }
+          if (c === 0x5d) {
+            this.mode = 'done';
+            break;
+          }
           this.fail(`/${this.count}`, 'expected "," or "]" after an array item');
           break;
         case 'done':
@@ -66,18 +82,21 @@ export class CohortParser {
 
   /** The body ended: it must have been one complete array. */
   end(): void {
-    if (this.mode !== 'done') this.fail(this.mode === 'start' ? '' : `/${this.count}`, 'the body ended before the array was complete');
+    if (this.mode !== 'done')
+      this.fail(this.mode === 'start' ? '' : `/${this.count}`, 'the body ended before the array was complete');
   }
 
   private complete(id: string): string {
     const index = this.count++;
     if (index >= this.maxItems) this.fail('', `at most ${this.maxItems} subjects per call`);
-    if (!SUBJECT_ID_PATTERN.test(id)) this.fail(`/${index}`, 'must be a subject id (sub_ followed by 16-64 characters of A-Z a-z 0-9 _ -)');
+    if (!SUBJECT_ID_PATTERN.test(id))
+      this.fail(`/${index}`, 'must be a subject id (sub_ followed by 16-64 characters of A-Z a-z 0-9 _ -)');
     return id;
   }
 
   private guardLength(): void {
-    if (this.partial.length > 80) this.fail(`/${this.count}`, 'must be a subject id (sub_ followed by 16-64 characters of A-Z a-z 0-9 _ -)');
+    if (this.partial.length > 80)
+      this.fail(`/${this.count}`, 'must be a subject id (sub_ followed by 16-64 characters of A-Z a-z 0-9 _ -)');
   }
 
   private fail(field: string, message: string): never {

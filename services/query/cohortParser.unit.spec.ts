@@ -9,7 +9,12 @@ const parseAll = (chunks: string[], max = 100) => {
   return out;
 };
 const problemOf = (fn: () => unknown) => {
-  try { fn(); } catch (e) { if (e instanceof CohortSyntaxError) return e.problem; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CohortSyntaxError) return e.problem;
+    throw e;
+  }
   throw new Error('expected a CohortSyntaxError');
 };
 
@@ -17,11 +22,15 @@ describe('cohort parser (JSON array of subject ids, streamed)', () => {
   it('parses an array whatever the chunk boundaries', () => {
     const text = JSON.stringify(ids(7), null, 1);
     for (const size of [1, 2, 5, 13, text.length]) {
-      const chunks = Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+      const chunks = Array.from({ length: Math.ceil(text.length / size) }, (_, i) =>
+        text.slice(i * size, (i + 1) * size),
+      );
       expect(parseAll(chunks)).toEqual(ids(7));
     }
   });
-  it('accepts an empty array', () => { expect(parseAll([' [ ] '])).toEqual([]); });
+  it('accepts an empty array', () => {
+    expect(parseAll([' [ ] '])).toEqual([]);
+  });
   it('names the index of a malformed id without echoing it', () => {
     const p = problemOf(() => parseAll([JSON.stringify([...ids(2), '9434765919'])]));
     expect(p.field).toBe('/2');

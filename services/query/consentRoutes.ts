@@ -15,7 +15,10 @@ export const SUBJECT_READERS = ['hospital', 'admin', 'auditor'] as const;
 async function knownSubject(req: Request, deps: QueryDeps): Promise<SubjectState> {
   const { id } = parseOr400(SubjectPath, req.params);
   const state = await deps.fresh.subject(id);
-  if (!state) throw new DomainError('not-found', 'the ledger holds no events for this subject', [{ field: '/id', message: 'unknown subject' }]);
+  if (!state)
+    throw new DomainError('not-found', 'the ledger holds no events for this subject', [
+      { field: '/id', message: 'unknown subject' },
+    ]);
   return state;
 }
 
@@ -26,14 +29,20 @@ export function consentRoutes(deps: QueryDeps): Router {
     const { asOf } = parseOr400(AsOfQuery, req.query);
     const now = deps.now().toISOString();
     if (asOf !== undefined && Date.parse(asOf) > Date.parse(now)) {
-      throw new DomainError('invalid-request', 'asOf must not be in the future', [{ field: '/asOf', message: 'must be a past instant' }]);
+      throw new DomainError('invalid-request', 'asOf must not be in the future', [
+        { field: '/asOf', message: 'must be a past instant' },
+      ]);
     }
     const full = await knownSubject(req, deps);
     // Point in time: the same fold over the events recorded (envelope time) up to asOf.
     const state = asOf === undefined ? full : stateAsOf(full.records, asOf);
     res.json({
-      subject: full.subject, asOf: asOf ?? now, facts: state.facts, releases: state.releases,
-      unresolved: state.unresolved, eventCount: state.records.length,
+      subject: full.subject,
+      asOf: asOf ?? now,
+      facts: state.facts,
+      releases: state.releases,
+      unresolved: state.unresolved,
+      eventCount: state.records.length,
     });
   });
   r.get('/v1/subjects/:id/timeline', async (req, res) => {
@@ -41,8 +50,13 @@ export function consentRoutes(deps: QueryDeps): Router {
     res.json({
       subject: state.subject,
       events: state.records.map(({ event, position }) => ({
-        eventId: event.id, type: event.type, source: event.source, occurredAt: event.data.occurredAt, recordedAt: event.time,
-        ledger: { partition: position.partition, offset: position.offset }, data: event.data,
+        eventId: event.id,
+        type: event.type,
+        source: event.source,
+        occurredAt: event.data.occurredAt,
+        recordedAt: event.time,
+        ledger: { partition: position.partition, offset: position.offset },
+        data: event.data,
       })),
     });
   });

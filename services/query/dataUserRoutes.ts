@@ -27,7 +27,12 @@ export function dataUserRoutes(deps: QueryDeps & { ledger: LedgerAppender }): Ro
     const now = deps.now().toISOString();
     const occurredAt = await occurredAtFor(deps.ledger, id, now);
     const event = systemEvent('dataUser.registered', id, body.dataUserId, REGISTRY_SOURCE, now, {
-      occurredAt, dataUserId: body.dataUserId, name: body.name, category: body.category, jurisdiction: body.jurisdiction, approvals: body.approvals,
+      occurredAt,
+      dataUserId: body.dataUserId,
+      name: body.name,
+      category: body.category,
+      jurisdiction: body.jurisdiction,
+      approvals: body.approvals,
     });
     const [appended] = await appendChunked(deps.ledger, [event]);
     if (appended!.replayed) res.setHeader('Idempotent-Replayed', 'true');
@@ -37,11 +42,18 @@ export function dataUserRoutes(deps: QueryDeps & { ledger: LedgerAppender }): Ro
     const { id: dataUserId } = parseOr400(IdPath, req.params);
     const body = parseOr400(ApproveDataUser, req.body);
     // The fold ignores an approval for an unregistered data user: refuse it rather than record a no-op.
-    if (!await deps.fresh.dataUser(dataUserId)) throw new DomainError('not-found', `data user ${dataUserId} is not registered`, [{ field: '/id', message: 'register the data user first' }]);
+    if (!(await deps.fresh.dataUser(dataUserId)))
+      throw new DomainError('not-found', `data user ${dataUserId} is not registered`, [
+        { field: '/id', message: 'register the data user first' },
+      ]);
     const id = `${dataUserId}.approved.${body.requestId}`;
     const now = deps.now().toISOString();
     const occurredAt = await occurredAtFor(deps.ledger, id, now);
-    const event = systemEvent('dataUser.approved', id, dataUserId, REGISTRY_SOURCE, now, { occurredAt, dataUserId, approvals: body.approvals });
+    const event = systemEvent('dataUser.approved', id, dataUserId, REGISTRY_SOURCE, now, {
+      occurredAt,
+      dataUserId,
+      approvals: body.approvals,
+    });
     const [appended] = await appendChunked(deps.ledger, [event]);
     if (appended!.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).json({ dataUserId, ...positionOf(appended!) });
@@ -53,10 +65,15 @@ export function dataUserRoutes(deps: QueryDeps & { ledger: LedgerAppender }): Ro
   r.get('/v1/data-users/:id', async (req, res) => {
     const { id } = parseOr400(IdPath, req.params);
     const caller = callerOf(req);
-    const allowed = caller.role === 'admin' || caller.role === 'auditor' || (caller.role === 'dataUser' && caller.principal === id);
-    if (!allowed) throw new DomainError('forbidden', 'admins, auditors and the data user itself may read a registration');
+    const allowed =
+      caller.role === 'admin' || caller.role === 'auditor' || (caller.role === 'dataUser' && caller.principal === id);
+    if (!allowed)
+      throw new DomainError('forbidden', 'admins, auditors and the data user itself may read a registration');
     const record = await deps.fresh.dataUser(id);
-    if (!record) throw new DomainError('not-found', `data user ${id} is not registered`, [{ field: '/id', message: 'unknown data user' }]);
+    if (!record)
+      throw new DomainError('not-found', `data user ${id} is not registered`, [
+        { field: '/id', message: 'unknown data user' },
+      ]);
     res.json(record);
   });
   return r;

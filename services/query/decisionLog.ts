@@ -54,21 +54,34 @@ export type DecisionLogRecord = DecisionRecord | FilterRecord;
 const MAX_IN_FLIGHT = 1;
 const MAX_BATCH = 500;
 
-interface Waiting { record: DecisionLogRecord; resolve(): void; reject(e: unknown): void }
+interface Waiting {
+  record: DecisionLogRecord;
+  resolve(): void;
+  reject(e: unknown): void;
+}
 
 export class DecisionLog {
   private queue: Waiting[] = [];
   private inFlight = 0;
 
   /** `producer`: adapters/kafka.ts createLogProducer (several sends in flight). */
-  constructor(private readonly producer: Producer, private readonly topic: string) {}
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+  ) {}
 
   /** Resolves once the record is durably on the log; otherwise 503 (the answer must not be given). */
   async record(r: DecisionLogRecord): Promise<void> {
     try {
-      await new Promise<void>((resolve, reject) => { this.queue.push({ record: r, resolve, reject }); this.pump(); });
+      await new Promise<void>((resolve, reject) => {
+        this.queue.push({ record: r, resolve, reject });
+        this.pump();
+      });
     } catch {
-      throw new DomainError('unavailable', 'the decision log (Kafka) did not acknowledge the record; no answer is given without it');
+      throw new DomainError(
+        'unavailable',
+        'the decision log (Kafka) did not acknowledge the record; no answer is given without it',
+      );
     }
   }
 
@@ -76,18 +89,29 @@ export class DecisionLog {
     while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT) {
       const batch = this.queue.splice(0, MAX_BATCH);
       this.inFlight++;
-      this.producer.send({
-        topic: this.topic, acks: -1,
-        messages: batch.map(({ record: r }) => ({
-          // Decisions are keyed by subject (TOPIC_KEYS.decisions); a filter has no single subject.
-          key: r.kind === 'decision' ? r.subject : r.dataUserId,
-          value: JSON.stringify(r),
-          headers: { 'content-type': 'application/json', kind: r.kind },
-        })),
-      }).then(
-        () => { for (const w of batch) w.resolve(); },
-        (e: unknown) => { for (const w of batch) w.reject(e); },
-      ).finally(() => { this.inFlight--; this.pump(); });
+      this.producer
+        .send({
+          topic: this.topic,
+          acks: -1,
+          messages: batch.map(({ record: r }) => ({
+            // Decisions are keyed by subject (TOPIC_KEYS.decisions); a filter has no single subject.
+            key: r.kind === 'decision' ? r.subject : r.dataUserId,
+            value: JSON.stringify(r),
+            headers: { 'content-type': 'application/json', kind: r.kind },
+          })),
+        })
+        .then(
+          () => {
+            for (const w of batch) w.resolve();
+          },
+          (e: unknown) => {
+            for (const w of batch) w.reject(e);
+          },
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
     }
   }
 }

@@ -18,22 +18,44 @@ export function decisionRoutes(deps: QueryDeps): Router {
     const dataUserId = ownDataUserId(callerOf(req), body.dataUserId);
     const at = deps.now().toISOString();
     if (body.asOf !== undefined && compareUtc(body.asOf, at) > 0) {
-      throw new DomainError('invalid-request', 'asOf must not be in the future', [{ field: '/asOf', message: 'must be a past instant' }]);
+      throw new DomainError('invalid-request', 'asOf must not be in the future', [
+        { field: '/asOf', message: 'must be a past instant' },
+      ]);
     }
     const [stored, record] = await deps.fresh.subjectAndDataUser(body.subject, dataUserId);
     const dataUser = registeredDataUser(record, dataUserId);
     // As of T: the same fold over what was recorded up to T, and the clock (expiry) at T.
     const state = !stored ? EMPTY_STATE : body.asOf === undefined ? stored : stateAsOf(stored.records, body.asOf);
     const when = body.asOf ?? at;
-    const d = decide(state, { subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory, dataUser }, deps.policy, when);
+    const d = decide(
+      state,
+      { subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory, dataUser },
+      deps.policy,
+      when,
+    );
     const decisionId = randomUUID();
     await deps.decisionLog.record({
-      kind: 'decision', decisionId, at, dataUserId, subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory,
-      decision: d.decision, reasons: d.reasons.map((x) => x.code), eventIds: d.eventIds, policyVersion: d.policyVersion,
+      kind: 'decision',
+      decisionId,
+      at,
+      dataUserId,
+      subject: body.subject,
+      purpose: body.purpose,
+      dataCategory: body.dataCategory,
+      decision: d.decision,
+      reasons: d.reasons.map((x) => x.code),
+      eventIds: d.eventIds,
+      policyVersion: d.policyVersion,
       ...(body.asOf !== undefined && { asOf: body.asOf }),
     });
     res.json({
-      decisionId, ...d, subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory, dataUserId, decidedAt: at,
+      decisionId,
+      ...d,
+      subject: body.subject,
+      purpose: body.purpose,
+      dataCategory: body.dataCategory,
+      dataUserId,
+      decidedAt: at,
       ...(body.asOf !== undefined && { asOf: body.asOf }),
     });
   });

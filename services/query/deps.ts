@@ -26,14 +26,20 @@ export interface QueryDeps {
  * dataUserId in the request is refused (403), and a principal the registry does not know is a 404.
  */
 export function ownDataUserId(caller: Caller, requested: string | undefined): string {
-  if (caller.role !== 'dataUser') throw new DomainError('forbidden', 'decisions are asked by data users, as themselves');
+  if (caller.role !== 'dataUser')
+    throw new DomainError('forbidden', 'decisions are asked by data users, as themselves');
   if (requested !== undefined && requested !== caller.principal) {
-    throw new DomainError('forbidden', 'a data user may ask only as itself', [{ field: '/dataUserId', message: 'must be your own data user id (or left out)' }]);
+    throw new DomainError('forbidden', 'a data user may ask only as itself', [
+      { field: '/dataUserId', message: 'must be your own data user id (or left out)' },
+    ]);
   }
   return caller.principal;
 }
 
 export function registeredDataUser(record: DataUserRecord | undefined, id: string): DataUserRecord {
-  if (!record) throw new DomainError('not-found', `data user ${id} is not registered`, [{ field: '/dataUserId', message: 'no registered data user with this id' }]);
+  if (!record)
+    throw new DomainError('not-found', `data user ${id} is not registered`, [
+      { field: '/dataUserId', message: 'no registered data user with this id' },
+    ]);
   return record;
 }

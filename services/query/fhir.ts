@@ -42,20 +42,26 @@ function provisionScope(scope: Scope): Json {
       ...PURPOSE_DUO[p].permissions.map((code) => ({ system: SYS.duo, code })),
     ]);
   }
-  if (scope.dataCategories !== ANY) out.class = scope.dataCategories.map((c) => ({ system: SYS.dataCategory, code: c }));
+  if (scope.dataCategories !== ANY)
+    out.class = scope.dataCategories.map((c) => ({ system: SYS.dataCategory, code: c }));
   if (scope.dataUserCategories !== ANY) {
     out.actor = scope.dataUserCategories.map((c) => ({
       role: { coding: [{ system: SYS.participation, code: 'IRCP', display: 'information recipient' }] },
       reference: { identifier: { system: SYS.dataUserCategory, value: c }, display: `${c} data users` },
     }));
   }
-  if (scope.jurisdictions !== ANY) out.extension = scope.jurisdictions.map((j) => ({ url: SYS.jurisdiction, valueCode: j }));
+  if (scope.jurisdictions !== ANY)
+    out.extension = scope.jurisdictions.map((j) => ({ url: SYS.jurisdiction, valueCode: j }));
   return out;
 }
 
 const CONSENT_STATUS: Record<ConsentFact['status'], string> = {
-  effective: 'active', pending: 'proposed', 'awaiting-reconfirmation': 'proposed',
-  cancelled: 'rejected', lapsed: 'rejected', expired: 'inactive',
+  effective: 'active',
+  pending: 'proposed',
+  'awaiting-reconfirmation': 'proposed',
+  cancelled: 'rejected',
+  lapsed: 'rejected',
+  expired: 'inactive',
 };
 
 function base(eventId: string, subject: string, recordedAt: string, scopeCode: string, rule: string): Json {
@@ -82,7 +88,9 @@ function consentResource(c: ConsentFact, subject: string, withdrawals: ReadonlyM
     ...base(c.eventId, subject, c.recordedAt, 'research', 'OPTIN'),
     status: CONSENT_STATUS[c.status],
     provision: {
-      type: 'permit', period: { start, ...(end !== undefined && { end }) }, ...provisionScope(c.scope),
+      type: 'permit',
+      period: { start, ...(end !== undefined && { end }) },
+      ...provisionScope(c.scope),
       ...(denies.length > 0 && { provision: denies }),
     },
   };
@@ -93,7 +101,8 @@ function optOutResource(o: OptOutFact, subject: string): Json {
     ...base(o.eventId, subject, o.recordedAt, 'patient-privacy', 'OPTOUT'),
     status: o.revoked ? 'inactive' : 'active',
     provision: {
-      type: 'deny', period: { start: o.occurredAt, ...(o.revoked && { end: o.revoked.occurredAt }) },
+      type: 'deny',
+      period: { start: o.occurredAt, ...(o.revoked && { end: o.revoked.occurredAt }) },
       ...(o.national ? {} : provisionScope(o.scope)),
     },
   };
@@ -113,12 +122,18 @@ export function fhirConsents(state: SubjectState): Json[] {
   const referenced = new Set(state.facts.flatMap((f) => (f.kind === 'consent' ? f.withdrawnBy : [])));
   return state.facts.flatMap((f) => {
     switch (f.kind) {
-      case 'consent': return [consentResource(f, subject, withdrawals)];
-      case 'opt-out': return [optOutResource(f, subject)];
+      case 'consent':
+        return [consentResource(f, subject, withdrawals)];
+      case 'opt-out':
+        return [optOutResource(f, subject)];
       // Carried as deny provisions inside the consents it overlaps; a withdrawal that overlaps none
       // (e.g. recorded before any consent) stands alone as a deny.
-      case 'withdrawal': return referenced.has(f.eventId) ? [] : [withdrawalResource(f, subject)];
-      default: { const _never: never = f; return _never; }
+      case 'withdrawal':
+        return referenced.has(f.eventId) ? [] : [withdrawalResource(f, subject)];
+      default: {
+        const _never: never = f;
+        return _never;
+      }
     }
   });
 }
@@ -126,7 +141,9 @@ export function fhirConsents(state: SubjectState): Json[] {
 export function fhirBundle(state: SubjectState, now: string): Json {
   const resources = fhirConsents(state);
   return {
-    resourceType: 'Bundle', type: 'collection', timestamp: now,
+    resourceType: 'Bundle',
+    type: 'collection',
+    timestamp: now,
     entry: resources.map((resource) => ({ fullUrl: `urn:uuid:${uuidFrom(String(resource.id))}`, resource })),
   };
 }

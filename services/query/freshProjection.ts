@@ -12,7 +12,11 @@ export class FreshProjection {
   private readonly states: MarkedCache<SubjectState | undefined>;
   private readonly users: MarkedCache<DataUserRecord | undefined>;
 
-  constructor(private readonly reader: ProjectionReader, private readonly freshness: LedgerFreshness, maxEntries: number) {
+  constructor(
+    private readonly reader: ProjectionReader,
+    private readonly freshness: LedgerFreshness,
+    maxEntries: number,
+  ) {
     this.states = new MarkedCache(maxEntries);
     this.users = new MarkedCache(Math.min(maxEntries, 10_000));
   }
@@ -32,7 +36,10 @@ export class FreshProjection {
   }
 
   /** One freshness wait for both (a decision). */
-  async subjectAndDataUser(subject: string, dataUserId: string): Promise<[SubjectState | undefined, DataUserRecord | undefined]> {
+  async subjectAndDataUser(
+    subject: string,
+    dataUserId: string,
+  ): Promise<[SubjectState | undefined, DataUserRecord | undefined]> {
     const marks = await this.freshness.awaitKeys([subject, dataUserId]);
     return Promise.all([
       this.states.through(subject, this.markOf(marks, subject), () => this.reader.subject(subject)),

@@ -36,7 +36,10 @@ export class SharedRoundTrip<T> {
   private waiting: { resolve(v: T): void; reject(e: unknown): void }[] = [];
   private inFlight = 0;
 
-  constructor(private readonly fn: () => Promise<T>, private readonly maxInFlight = MAX_IN_FLIGHT) {}
+  constructor(
+    private readonly fn: () => Promise<T>,
+    private readonly maxInFlight = MAX_IN_FLIGHT,
+  ) {}
 
   get(): Promise<T> {
     const p = new Promise<T>((resolve, reject) => this.waiting.push({ resolve, reject }));
@@ -49,10 +52,19 @@ export class SharedRoundTrip<T> {
       const batch = this.waiting;
       this.waiting = [];
       this.inFlight++;
-      this.fn().then(
-        (v) => { for (const w of batch) w.resolve(v); },
-        (e: unknown) => { for (const w of batch) w.reject(e); },
-      ).finally(() => { this.inFlight--; this.pump(); });
+      this.fn()
+        .then(
+          (v) => {
+            for (const w of batch) w.resolve(v);
+          },
+          (e: unknown) => {
+            for (const w of batch) w.reject(e);
+          },
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
     }
   }
 }
@@ -72,9 +84,13 @@ export class LedgerFreshness {
     });
   }
 
-  get partitions(): number { return this.opts.partitions; }
+  get partitions(): number {
+    return this.opts.partitions;
+  }
 
-  partitionOf(key: string): number { return partitionForKey(key, this.opts.partitions); }
+  partitionOf(key: string): number {
+    return partitionForKey(key, this.opts.partitions);
+  }
 
   /** Wait until the projection holds everything the ledger held when this call started, for `parts`. */
   async awaitKeys(keys: readonly string[]): Promise<HighWaterMarks> {
@@ -92,14 +108,19 @@ export class LedgerFreshness {
       const [progress] = await this.progress.submit([null]);
       for (const [p, next] of progress!) this.raise(p, next);
     }
-    await Promise.all(behind().map(async (p) => {
-      const target = hw.get(p)!;
-      const ok = await this.opts.reader.waitForOffset(p, (target - 1n).toString(), this.opts.boundMs);
-      if (!ok) {
-        throw new DomainError('unavailable', `the projection has not caught up with the ledger within ${this.opts.boundMs} ms; no answer is given from a possibly stale state`);
-      }
-      this.raise(p, target);
-    }));
+    await Promise.all(
+      behind().map(async (p) => {
+        const target = hw.get(p)!;
+        const ok = await this.opts.reader.waitForOffset(p, (target - 1n).toString(), this.opts.boundMs);
+        if (!ok) {
+          throw new DomainError(
+            'unavailable',
+            `the projection has not caught up with the ledger within ${this.opts.boundMs} ms; no answer is given from a possibly stale state`,
+          );
+        }
+        this.raise(p, target);
+      }),
+    );
     return new Map(parts.map((p) => [p, (hw.get(p) ?? 0n).toString()]));
   }
 
@@ -112,7 +133,10 @@ export class LedgerFreshness {
       const offsets = await this.opts.admin.fetchTopicOffsets(this.opts.topic);
       return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
     } catch {
-      throw new DomainError('unavailable', 'the ledger (Kafka) cannot be reached to check that the projection is current');
+      throw new DomainError(
+        'unavailable',
+        'the ledger (Kafka) cannot be reached to check that the projection is current',
+      );
     }
   }
 }

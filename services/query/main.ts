@@ -2,7 +2,14 @@
 import { z } from 'zod';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, kafkaConfig, mongoConfig, policyConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
+import {
+  loadConfig,
+  kafkaConfig,
+  mongoConfig,
+  policyConfig,
+  runtimeConfig,
+  topicsConfig,
+} from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
@@ -25,22 +32,32 @@ import { revocationRoutesFor } from './revocationWiring.js';
 import { queryOpenApi } from './openapi.js';
 import type { QueryDeps } from './deps.js';
 
-const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend(topicsConfig.shape).extend(policyConfig.shape).extend({
-  QUERY_PORT: z.coerce.number().int().min(1).max(65535).default(8081),
-  QUERY_HOST: z.string().default('127.0.0.1'),
-  /** How long a request waits for the projector to reach the ledger's high-water mark before 503. */
-  QUERY_FRESHNESS_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
-  /** Subject states kept in memory (valid only at the same ledger high-water mark; see markedCache.ts). */
-  QUERY_CACHE_ENTRIES: z.coerce.number().int().min(0).default(20_000),
-  /** Cohort filters hold the whole projection in memory up to this many subjects (projectionSnapshot.ts); 0 = never. */
-  QUERY_FILTER_SNAPSHOT_MAX: z.coerce.number().int().min(0).default(50_000),
-  LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
-}));
+const config = loadConfig(
+  kafkaConfig
+    .extend(mongoConfig.shape)
+    .extend(runtimeConfig.shape)
+    .extend(topicsConfig.shape)
+    .extend(policyConfig.shape)
+    .extend({
+      QUERY_PORT: z.coerce.number().int().min(1).max(65535).default(8081),
+      QUERY_HOST: z.string().default('127.0.0.1'),
+      /** How long a request waits for the projector to reach the ledger's high-water mark before 503. */
+      QUERY_FRESHNESS_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
+      /** Subject states kept in memory (valid only at the same ledger high-water mark; see markedCache.ts). */
+      QUERY_CACHE_ENTRIES: z.coerce.number().int().min(0).default(20_000),
+      /** Cohort filters hold the whole projection in memory up to this many subjects (projectionSnapshot.ts); 0 = never. */
+      QUERY_FILTER_SNAPSHOT_MAX: z.coerce.number().int().min(0).default(50_000),
+      LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
+    }),
+);
 const log = createLogger('query', config.LOG_LEVEL);
 const telemetry = startTelemetry('query', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
 // Short timeouts and few retries: a Kafka that is down must turn into a prompt 503, not a hung request.
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-query`, requestTimeoutMs: 3000, retries: 2 }, log);
+const kafka = createKafka(
+  { brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-query`, requestTimeoutMs: 3000, retries: 2 },
+  log,
+);
 const logProducer = createLogProducer(kafka);
 await logProducer.connect();
 const admin = kafka.admin();
@@ -50,10 +67,22 @@ const partitions = await partitionCount(kafka, config.LEDGER_TOPIC);
 const mongo = openMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
 const reader = projectionReader(mongo.db);
 const ledger = await openLedgerAppender({
-  kafka, db: mongo.db, owner: randomUUID(), log, topic: config.LEDGER_TOPIC, partitions, deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
+  kafka,
+  db: mongo.db,
+  owner: randomUUID(),
+  log,
+  topic: config.LEDGER_TOPIC,
+  partitions,
+  deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
 });
 const { writer } = ledger;
-const freshness = new LedgerFreshness({ admin, topic: config.LEDGER_TOPIC, partitions, reader, boundMs: config.QUERY_FRESHNESS_MS });
+const freshness = new LedgerFreshness({
+  admin,
+  topic: config.LEDGER_TOPIC,
+  partitions,
+  reader,
+  boundMs: config.QUERY_FRESHNESS_MS,
+});
 const deps: QueryDeps = {
   reader,
   freshness,

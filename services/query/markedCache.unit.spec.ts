@@ -5,7 +5,10 @@ describe('MarkedCache: reuse only at the same ledger high-water mark', () => {
   it('hits at the same mark, misses once the partition moved on', async () => {
     const c = new MarkedCache<string | undefined>(10);
     let loads = 0;
-    const load = (v: string | undefined) => async () => { loads++; return v; };
+    const load = (v: string | undefined) => async () => {
+      loads++;
+      return v;
+    };
     expect(await c.through('s', '5', load('a'))).toBe('a');
     expect(await c.through('s', '5', load('b'))).toBe('a');
     expect(await c.through('s', '6', load('b'))).toBe('b');
@@ -17,7 +20,9 @@ describe('MarkedCache: reuse only at the same ledger high-water mark', () => {
   });
   it('is bounded: the oldest entry goes first', () => {
     const c = new MarkedCache<number>(2);
-    c.set('a', '1', 1); c.set('b', '1', 2); c.set('c', '1', 3);
+    c.set('a', '1', 1);
+    c.set('b', '1', 2);
+    c.set('c', '1', 3);
     expect(c.get('a', '1').hit).toBe(false);
     expect(c.get('c', '1')).toEqual({ hit: true, value: 3 });
   });

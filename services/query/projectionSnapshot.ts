@@ -18,15 +18,23 @@ export type Snapshot = ReadonlyMap<string, SubjectState>;
 export class ProjectionSnapshots {
   private last: { key: string; states: Promise<Snapshot | undefined> } | undefined;
 
-  constructor(private readonly reader: Pick<ProjectionReader, 'allSubjects'>, private readonly maxStates: number) {}
+  constructor(
+    private readonly reader: Pick<ProjectionReader, 'allSubjects'>,
+    private readonly maxStates: number,
+  ) {}
 
   /** Every subject's state at (or after) `marks`, or undefined when the projection is larger than maxStates. */
   all(marks: HighWaterMarks): Promise<Snapshot | undefined> {
-    const key = [...marks].sort(([a], [b]) => a - b).map(([p, o]) => `${p}:${o}`).join(',');
+    const key = [...marks]
+      .sort(([a], [b]) => a - b)
+      .map(([p, o]) => `${p}:${o}`)
+      .join(',');
     if (this.last?.key === key) return this.last.states;
     const states = this.scan();
     this.last = { key, states };
-    states.catch(() => { if (this.last?.states === states) this.last = undefined; });
+    states.catch(() => {
+      if (this.last?.states === states) this.last = undefined;
+    });
     return states;
   }
 

@@ -11,8 +11,25 @@ export const REGISTRY_SOURCE = 'sys:registry';
 /** Events per appendOnce call: one receipt-store batch and one Kafka send each. */
 const CHUNK = 1000;
 
-export function systemEvent<T extends EventType>(type: T, id: string, subject: string, source: string, time: string, data: EventOf<T>['data']): EventOf<T> {
-  return { specversion: '1.0', id, source, type, subject, time, datacontenttype: DATA_CONTENT_TYPE, dataversion: 1, data } as unknown as EventOf<T>;
+export function systemEvent<T extends EventType>(
+  type: T,
+  id: string,
+  subject: string,
+  source: string,
+  time: string,
+  data: EventOf<T>['data'],
+): EventOf<T> {
+  return {
+    specversion: '1.0',
+    id,
+    source,
+    type,
+    subject,
+    time,
+    datacontenttype: DATA_CONTENT_TYPE,
+    dataversion: 1,
+    data,
+  } as unknown as EventOf<T>;
 }
 
 /** The occurredAt to use for a request whose first event has id `firstId`. */
@@ -23,8 +40,12 @@ export async function occurredAtFor(deps: LedgerAppender, firstId: string, fallb
 
 export async function appendChunked(deps: LedgerAppender, events: readonly LedgerEvent[]): Promise<Appended[]> {
   const out: Appended[] = [];
-  for (let i = 0; i < events.length; i += CHUNK) out.push(...await appendOnce(deps, events.slice(i, i + CHUNK)));
+  for (let i = 0; i < events.length; i += CHUNK) out.push(...(await appendOnce(deps, events.slice(i, i + CHUNK))));
   return out;
 }
 
-export const positionOf = (a: Appended) => ({ eventId: a.position.eventId, ledger: { topic: a.position.topic, partition: a.position.partition, offset: a.position.offset }, replayed: a.replayed });
+export const positionOf = (a: Appended) => ({
+  eventId: a.position.eventId,
+  ledger: { topic: a.position.topic, partition: a.position.partition, offset: a.position.offset },
+  replayed: a.replayed,
+});

@@ -34,33 +34,61 @@ export function releaseRoutes(deps: QueryDeps & { ledger: LedgerAppender; db: Db
     const caller = callerOf(req);
     const body = parseOr400(RecordRelease, req.body);
     const seen = new Set<string>();
-    const dups = body.subjects.flatMap((s, i) => (seen.has(s) ? [{ field: `/subjects/${i}`, message: 'repeats an earlier subject' }] : (seen.add(s), [])));
+    const dups = body.subjects.flatMap((s, i) =>
+      seen.has(s) ? [{ field: `/subjects/${i}`, message: 'repeats an earlier subject' }] : (seen.add(s), []),
+    );
     if (dups.length > 0) throw new DomainError('invalid-request', 'a subject appears more than once', dups);
     // Refused here, naming the request's field (found by fuzzing: the ledger writer used to refuse it as 422 at /data/occurredAt).
     if (body.occurredAt !== undefined && compareUtc(body.occurredAt, deps.now().toISOString()) > 0) {
-      throw new DomainError('invalid-request', 'a release cannot have happened in the future', [{ field: '/occurredAt', message: 'must not be in the future' }]);
+      throw new DomainError('invalid-request', 'a release cannot have happened in the future', [
+        { field: '/occurredAt', message: 'must not be in the future' },
+      ]);
     }
     const source = caller.role === 'hospital' ? caller.principal : REGISTRY_SOURCE;
-    if (!await deps.fresh.dataUser(body.dataUserId)) {
-      throw new DomainError('unprocessable', `data user ${body.dataUserId} is not registered`, [{ field: '/dataUserId', message: 'no registered data user with this id' }]);
+    if (!(await deps.fresh.dataUser(body.dataUserId))) {
+      throw new DomainError('unprocessable', `data user ${body.dataUserId} is not registered`, [
+        { field: '/dataUserId', message: 'no registered data user with this id' },
+      ]);
     }
     const existing = await col.findOne({ _id: body.releaseId });
-    const sameRelease = (d: ReleaseDoc) => d.dataUserId === body.dataUserId && d.purpose === body.purpose && d.source === source
-      && d.dataCategories.join() === body.dataCategories.join();
+    const sameRelease = (d: ReleaseDoc) =>
+      d.dataUserId === body.dataUserId &&
+      d.purpose === body.purpose &&
+      d.source === source &&
+      d.dataCategories.join() === body.dataCategories.join();
     if (existing && !sameRelease(existing)) {
-      throw new DomainError('conflict', 'this releaseId was recorded for another data user, purpose, data categories or source', [{ field: '/releaseId', message: 'already used for a different release' }]);
+      throw new DomainError(
+        'conflict',
+        'this releaseId was recorded for another data user, purpose, data categories or source',
+        [{ field: '/releaseId', message: 'already used for a different release' }],
+      );
     }
     const now = deps.now().toISOString();
     const idOf = (subject: string) => `${body.releaseId}.${subject}`;
-    const occurredAt = body.occurredAt ?? await occurredAtFor(deps.ledger, idOf(body.subjects[0]!), now);
-    const events = body.subjects.map((subject) => systemEvent('release.recorded', idOf(subject), subject, source, now, {
-      occurredAt, releaseId: body.releaseId, dataUserId: body.dataUserId, purpose: body.purpose, dataCategories: body.dataCategories,
-    }));
+    const occurredAt = body.occurredAt ?? (await occurredAtFor(deps.ledger, idOf(body.subjects[0]!), now));
+    const events = body.subjects.map((subject) =>
+      systemEvent('release.recorded', idOf(subject), subject, source, now, {
+        occurredAt,
+        releaseId: body.releaseId,
+        dataUserId: body.dataUserId,
+        purpose: body.purpose,
+        dataCategories: body.dataCategories,
+      }),
+    );
     const appended = await appendChunked(deps.ledger, events);
     const fresh = appended.filter((a) => !a.replayed).length;
     await col.updateOne(
       { _id: body.releaseId },
-      { $setOnInsert: { dataUserId: body.dataUserId, purpose: body.purpose, dataCategories: body.dataCategories, source, firstRecordedAt: now }, $inc: { subjects: fresh } },
+      {
+        $setOnInsert: {
+          dataUserId: body.dataUserId,
+          purpose: body.purpose,
+          dataCategories: body.dataCategories,
+          source,
+          firstRecordedAt: now,
+        },
+        $inc: { subjects: fresh },
+      },
       { upsert: true },
     );
     if (fresh === 0) res.setHeader('Idempotent-Replayed', 'true');
@@ -72,7 +100,9 @@ export function releaseRoutes(deps: QueryDeps & { ledger: LedgerAppender; db: Db
     const filter: Partial<ReleaseDoc> = {};
     if (caller.role === 'dataUser') {
       if (dataUserId !== undefined && dataUserId !== caller.principal) {
-        throw new DomainError('forbidden', 'a data user sees only its own releases', [{ field: '/dataUserId', message: 'must be your own data user id (or left out)' }]);
+        throw new DomainError('forbidden', 'a data user sees only its own releases', [
+          { field: '/dataUserId', message: 'must be your own data user id (or left out)' },
+        ]);
       }
       filter.dataUserId = caller.principal;
     } else {

@@ -9,12 +9,28 @@ import { MAX_PAGE } from './revocationRoutes.js';
 const ts = z.string().meta({ format: 'date-time' });
 const nullableTs = ts.nullable();
 
-export const RevocationNoticeSchema = z.object({
-  noticeId: z.string().meta({ description: 'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>); the idempotency key of every delivery' }),
-  withdrawalId: z.string(), subject: z.string().meta({ description: 'Pseudonymous subject id' }), dataUserId: z.string(),
-  scope: ScopeSchema, withdrawnAt: ts, sentAt: ts, dueBy: ts.meta({ description: 'Acknowledge by (propagation SLA)' }),
-  acknowledgePath: z.string(),
-}).meta({ id: 'RevocationNotice', description: 'Also the body of the signed webhook ({type: "revocation.notice" | "revocation.reminder", notice}) and the consent.revocations.v1 record value (keyed by data user).' });
+export const RevocationNoticeSchema = z
+  .object({
+    noticeId: z
+      .string()
+      .meta({
+        description:
+          'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>); the idempotency key of every delivery',
+      }),
+    withdrawalId: z.string(),
+    subject: z.string().meta({ description: 'Pseudonymous subject id' }),
+    dataUserId: z.string(),
+    scope: ScopeSchema,
+    withdrawnAt: ts,
+    sentAt: ts,
+    dueBy: ts.meta({ description: 'Acknowledge by (propagation SLA)' }),
+    acknowledgePath: z.string(),
+  })
+  .meta({
+    id: 'RevocationNotice',
+    description:
+      'Also the body of the signed webhook ({type: "revocation.notice" | "revocation.reminder", notice}) and the consent.revocations.v1 record value (keyed by data user).',
+  });
 
 const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 // Parameters carry the patterns the routes enforce, so a client (or a fuzzer) sees what is accepted.
@@ -23,46 +39,118 @@ const noticePath = { path: z.object({ noticeId: EventIdSchema }) };
 export const revocationPaths: ZodOpenApiPathsObject = {
   '/v1/data-users/{id}/webhook': {
     put: {
-      summary: 'Register (or replace) the data user\'s revocation webhook', operationId: 'registerWebhook',
-      description: 'Roles: admin, or the data user itself. Returns the signing secret ONCE (re-register to rotate). Deliveries: POST JSON with `Consent-Ledger-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))` and `Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential back-off, indefinitely. A delivery never counts as an acknowledgement.',
+      summary: "Register (or replace) the data user's revocation webhook",
+      operationId: 'registerWebhook',
+      description:
+        'Roles: admin, or the data user itself. Returns the signing secret ONCE (re-register to rotate). Deliveries: POST JSON with `Consent-Ledger-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))` and `Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential back-off, indefinitely. A delivery never counts as an acknowledgement.',
       requestParams: { path: z.object({ id: DataUserIdSchema }) },
-      requestBody: { required: true, content: { 'application/json': { schema: z.strictObject({ url: z.string().regex(/^https?:\/\//).max(2000).meta({ format: 'uri' }) }) } } },
-      responses: { '200': json('Registered', z.object({ dataUserId: z.string(), url: z.string(), secret: z.string(), signature: z.object({}).passthrough() })), ...PROBLEM_RESPONSES },
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: z.strictObject({
+              url: z
+                .string()
+                .regex(/^https?:\/\//)
+                .max(2000)
+                .meta({ format: 'uri' }),
+            }),
+          },
+        },
+      },
+      responses: {
+        '200': json(
+          'Registered',
+          z.object({
+            dataUserId: z.string(),
+            url: z.string(),
+            secret: z.string(),
+            signature: z.object({}).passthrough(),
+          }),
+        ),
+        ...PROBLEM_RESPONSES,
+      },
     },
   },
   '/v1/revocations': {
     get: {
-      summary: 'The calling data user\'s notices not yet acknowledged (pull)', operationId: 'pendingRevocations',
-      requestParams: { query: z.object({ cursor: EventIdSchema.optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional() }) },
-      responses: { '200': json('One page; pass nextCursor for the next', z.object({ items: z.array(RevocationNoticeSchema), nextCursor: z.string().nullable() })), ...PROBLEM_RESPONSES },
+      summary: "The calling data user's notices not yet acknowledged (pull)",
+      operationId: 'pendingRevocations',
+      requestParams: {
+        query: z.object({ cursor: EventIdSchema.optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional() }),
+      },
+      responses: {
+        '200': json(
+          'One page; pass nextCursor for the next',
+          z.object({ items: z.array(RevocationNoticeSchema), nextCursor: z.string().nullable() }),
+        ),
+        ...PROBLEM_RESPONSES,
+      },
     },
   },
   '/v1/revocations/{noticeId}': {
     get: {
-      summary: 'One of the calling data user\'s notices with its status', operationId: 'revocationNotice', requestParams: noticePath,
-      responses: { '200': json('The notice', RevocationNoticeSchema.extend({ acknowledgementReceivedAt: nullableTs, acknowledgedAt: nullableTs, overdue: z.boolean() })), ...PROBLEM_RESPONSES },
+      summary: "One of the calling data user's notices with its status",
+      operationId: 'revocationNotice',
+      requestParams: noticePath,
+      responses: {
+        '200': json(
+          'The notice',
+          RevocationNoticeSchema.extend({
+            acknowledgementReceivedAt: nullableTs,
+            acknowledgedAt: nullableTs,
+            overdue: z.boolean(),
+          }),
+        ),
+        ...PROBLEM_RESPONSES,
+      },
     },
   },
   '/v1/revocations/{noticeId}/acknowledgement': {
     post: {
-      summary: 'Acknowledge deletion (the calling data user\'s own notice only; others 404)', operationId: 'acknowledgeRevocation', requestParams: noticePath,
-      description: 'Idempotent. 202: kept and passed to the propagation, which writes revocation.acknowledged (acknowledgedAt). 503 when the workflow service is down: retry.',
-      responses: { '202': json('Accepted', z.object({ noticeId: z.string(), acknowledgementReceivedAt: ts, acknowledgedAt: nullableTs })), ...PROBLEM_RESPONSES },
+      summary: "Acknowledge deletion (the calling data user's own notice only; others 404)",
+      operationId: 'acknowledgeRevocation',
+      requestParams: noticePath,
+      description:
+        'Idempotent. 202: kept and passed to the propagation, which writes revocation.acknowledged (acknowledgedAt). 503 when the workflow service is down: retry.',
+      responses: {
+        '202': json(
+          'Accepted',
+          z.object({ noticeId: z.string(), acknowledgementReceivedAt: ts, acknowledgedAt: nullableTs }),
+        ),
+        ...PROBLEM_RESPONSES,
+      },
     },
   },
   '/v1/withdrawals/{eventId}': {
     get: {
-      summary: 'Propagation status of a withdrawal, per holder', operationId: 'withdrawalStatus',
-      description: 'Roles: auditor, admin, and the hospital that recorded the withdrawal. 404 until the holders have been determined.',
+      summary: 'Propagation status of a withdrawal, per holder',
+      operationId: 'withdrawalStatus',
+      description:
+        'Roles: auditor, admin, and the hospital that recorded the withdrawal. 404 until the holders have been determined.',
       requestParams: { path: z.object({ eventId: EventIdSchema }) },
       responses: {
-        '200': json('Status', z.object({
-          withdrawalId: z.string(), subject: z.string(), withdrawnAt: ts, completedAt: nullableTs,
-          holders: z.array(z.object({
-            dataUserId: z.string(), noticeId: z.string().nullable(), sentAt: nullableTs, dueBy: nullableTs, webhookDeliveredAt: nullableTs,
-            deliveryAttempts: z.number().int(), acknowledgedAt: nullableTs, overdue: z.boolean(),
-          })),
-        })),
+        '200': json(
+          'Status',
+          z.object({
+            withdrawalId: z.string(),
+            subject: z.string(),
+            withdrawnAt: ts,
+            completedAt: nullableTs,
+            holders: z.array(
+              z.object({
+                dataUserId: z.string(),
+                noticeId: z.string().nullable(),
+                sentAt: nullableTs,
+                dueBy: nullableTs,
+                webhookDeliveredAt: nullableTs,
+                deliveryAttempts: z.number().int(),
+                acknowledgedAt: nullableTs,
+                overdue: z.boolean(),
+              }),
+            ),
+          }),
+        ),
         ...PROBLEM_RESPONSES,
       },
     },

@@ -31,12 +31,16 @@ const WebhookBody = z.strictObject({
 function param(req: Request, name: string, pattern: RegExp, what: string): string {
   const raw: unknown = req.params[name];
   const v = typeof raw === 'string' ? raw : '';
-  if (!pattern.test(v)) throw new DomainError('invalid-request', `malformed ${what}`, [{ field: `/${name}`, message: `not a valid ${what}` }]);
+  if (!pattern.test(v))
+    throw new DomainError('invalid-request', `malformed ${what}`, [
+      { field: `/${name}`, message: `not a valid ${what}` },
+    ]);
   return v;
 }
 
 function ownNotice(doc: NoticeDoc | null, req: Request): NoticeDoc {
-  if (!doc || doc.dataUserId !== callerOf(req).principal) throw new DomainError('not-found', 'no such notice for this data user');
+  if (!doc || doc.dataUserId !== callerOf(req).principal)
+    throw new DomainError('not-found', 'no such notice for this data user');
   return doc;
 }
 
@@ -49,24 +53,47 @@ const noticeStatus = (d: NoticeDoc) => ({
 
 export function revocationRoutes(deps: RevocationDeps): Router {
   const r = Router();
-  r.put('/v1/data-users/:id/webhook', requireRole('admin', 'dataUser'), express.json({ limit: '8kb' }), async (req, res) => {
-    const id = param(req, 'id', DATA_USER_ID_PATTERN, 'data user id');
-    const caller = callerOf(req);
-    if (caller.role === 'dataUser' && caller.principal !== id) throw new DomainError('forbidden', 'a data user may register only its own webhook');
-    const body = WebhookBody.safeParse(req.body);
-    if (!body.success) throw new DomainError('unprocessable', 'invalid webhook registration', body.error.issues.map((i) => ({ field: `/${i.path.join('/')}`, message: i.message })));
-    const secret = await deps.webhooks.register(id, body.data.url, deps.now().toISOString());
-    res.status(200).json({
-      dataUserId: id, url: body.data.url, secret,
-      signature: { header: SIGNATURE_HEADER, scheme: 't=<unix seconds>,v1=hex(HMAC-SHA256(secret, "<t>.<raw body>"))', idempotencyHeader: 'Idempotency-Key (the notice id)' },
-    });
-  });
+  r.put(
+    '/v1/data-users/:id/webhook',
+    requireRole('admin', 'dataUser'),
+    express.json({ limit: '8kb' }),
+    async (req, res) => {
+      const id = param(req, 'id', DATA_USER_ID_PATTERN, 'data user id');
+      const caller = callerOf(req);
+      if (caller.role === 'dataUser' && caller.principal !== id)
+        throw new DomainError('forbidden', 'a data user may register only its own webhook');
+      const body = WebhookBody.safeParse(req.body);
+      if (!body.success)
+        throw new DomainError(
+          'unprocessable',
+          'invalid webhook registration',
+          body.error.issues.map((i) => ({ field: `/${i.path.join('/')}`, message: i.message })),
+        );
+      const secret = await deps.webhooks.register(id, body.data.url, deps.now().toISOString());
+      res.status(200).json({
+        dataUserId: id,
+        url: body.data.url,
+        secret,
+        signature: {
+          header: SIGNATURE_HEADER,
+          scheme: 't=<unix seconds>,v1=hex(HMAC-SHA256(secret, "<t>.<raw body>"))',
+          idempotencyHeader: 'Idempotency-Key (the notice id)',
+        },
+      });
+    },
+  );
 
   r.get('/v1/revocations', requireRole('dataUser'), async (req, res) => {
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
-    if (cursor !== undefined && !EVENT_ID_PATTERN.test(cursor)) throw new DomainError('invalid-request', 'malformed cursor', [{ field: '/cursor', message: 'not a cursor from a previous page' }]);
+    if (cursor !== undefined && !EVENT_ID_PATTERN.test(cursor))
+      throw new DomainError('invalid-request', 'malformed cursor', [
+        { field: '/cursor', message: 'not a cursor from a previous page' },
+      ]);
     const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new DomainError('invalid-request', 'bad limit', [{ field: '/limit', message: `must be an integer 1-${MAX_PAGE}` }]);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+      throw new DomainError('invalid-request', 'bad limit', [
+        { field: '/limit', message: `must be an integer 1-${MAX_PAGE}` },
+      ]);
     const page = await deps.notices.pending(callerOf(req).principal, cursor, limit + 1);
     const items = page.slice(0, limit);
     res.json({ items: items.map(toNotice), nextCursor: page.length > limit ? items[items.length - 1]!._id : null });
@@ -83,7 +110,9 @@ export function revocationRoutes(deps: RevocationDeps): Router {
     const doc = (await deps.notices.receiveAcknowledgement(noticeId, deps.now().toISOString()))!;
     // Signalled on every POST (idempotent in the workflow), so a retry after a 503 gets it through.
     await deps.acknowledge(doc.withdrawalId, { dataUserId: doc.dataUserId, noticeId, at: doc.ackReceivedAt! });
-    res.status(202).json({ noticeId, acknowledgementReceivedAt: doc.ackReceivedAt, acknowledgedAt: doc.acknowledgedAt ?? null });
+    res
+      .status(202)
+      .json({ noticeId, acknowledgementReceivedAt: doc.ackReceivedAt, acknowledgedAt: doc.acknowledgedAt ?? null });
   });
 
   r.get('/v1/withdrawals/:eventId', requireRole('auditor', 'admin', 'hospital'), async (req, res) => {
@@ -95,14 +124,21 @@ export function revocationRoutes(deps: RevocationDeps): Router {
     const { withdrawal, notices } = status;
     const byUser = new Map(notices.map((n) => [n.dataUserId, n]));
     res.json({
-      withdrawalId: withdrawal._id, subject: withdrawal.subject, withdrawnAt: withdrawal.withdrawnAt,
+      withdrawalId: withdrawal._id,
+      subject: withdrawal.subject,
+      withdrawnAt: withdrawal.withdrawnAt,
       completedAt: withdrawal.completedAt ?? null,
       holders: withdrawal.holders.map((dataUserId) => {
         const n = byUser.get(dataUserId);
         return {
-          dataUserId, noticeId: n?._id ?? null, sentAt: n?.sentAt ?? null, dueBy: n?.dueBy ?? null,
-          webhookDeliveredAt: n?.delivery.deliveredAt ?? null, deliveryAttempts: n?.delivery.attempts ?? 0,
-          acknowledgedAt: n?.acknowledgedAt ?? null, overdue: n?.overdueAt !== undefined && n?.overdueAt !== null,
+          dataUserId,
+          noticeId: n?._id ?? null,
+          sentAt: n?.sentAt ?? null,
+          dueBy: n?.dueBy ?? null,
+          webhookDeliveredAt: n?.delivery.deliveredAt ?? null,
+          deliveryAttempts: n?.delivery.attempts ?? 0,
+          acknowledgedAt: n?.acknowledgedAt ?? null,
+          overdue: n?.overdueAt !== undefined && n?.overdueAt !== null,
         };
       }),
     });

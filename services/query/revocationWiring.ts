@@ -26,11 +26,16 @@ export function temporalAcknowledger(client: () => Promise<Client>, timeoutMs: n
   return async (withdrawalId: string, args: AcknowledgeArgs): Promise<void> => {
     try {
       const c = await client();
-      await c.withDeadline(Date.now() + timeoutMs, () => c.workflow.getHandle(workflowIds.withdrawal(withdrawalId)).signal(acknowledgeSignal, args));
+      await c.withDeadline(Date.now() + timeoutMs, () =>
+        c.workflow.getHandle(workflowIds.withdrawal(withdrawalId)).signal(acknowledgeSignal, args),
+      );
     } catch (err) {
       // Closed: it completed, which it only does once every holder acknowledged.
       if (err instanceof WorkflowNotFoundError) return;
-      throw new DomainError('unavailable', 'the workflow service is unavailable; the acknowledgement was kept, retry to complete it');
+      throw new DomainError(
+        'unavailable',
+        'the workflow service is unavailable; the acknowledgement was kept, retry to complete it',
+      );
     }
   };
 }
@@ -38,9 +43,13 @@ export function temporalAcknowledger(client: () => Promise<Client>, timeoutMs: n
 export function revocationRoutesFor(db: Db, env: NodeJS.ProcessEnv = process.env): Router {
   const config = loadConfig(revocationConfig, env);
   let connecting: Promise<Client> | undefined;
-  const client = () => (connecting ??= connectTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE })
-    .then((t) => t.client)
-    .catch((err: unknown) => { connecting = undefined; throw err; }));
+  const client = () =>
+    (connecting ??= connectTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE })
+      .then((t) => t.client)
+      .catch((err: unknown) => {
+        connecting = undefined;
+        throw err;
+      }));
   return revocationRoutes({
     notices: new NoticeStore(db),
     webhooks: new WebhookRegistry(db, Buffer.from(config.WEBHOOK_SIGNING_KEY, 'base64')),

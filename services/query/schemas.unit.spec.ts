@@ -10,12 +10,19 @@ const release = { releaseId: 'rel-1', dataUserId: 'du_uni', purpose: 'research',
 describe('RecordRelease', () => {
   it('refuses a repeated data category with a 400 naming /dataCategories/<i>', () => {
     let err: unknown;
-    try { parseOr400(RecordRelease, { ...release, dataCategories: ['ehr', 'imaging', 'ehr'] }); } catch (e) { err = e; }
+    try {
+      parseOr400(RecordRelease, { ...release, dataCategories: ['ehr', 'imaging', 'ehr'] });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(DomainError);
     expect((err as DomainError).code).toBe('invalid-request');
     expect((err as DomainError).problems).toEqual([{ field: '/dataCategories/2', message: 'duplicate value' }]);
   });
   it('accepts distinct data categories', () => {
-    expect(parseOr400(RecordRelease, { ...release, dataCategories: ['ehr', 'imaging'] }).dataCategories).toEqual(['ehr', 'imaging']);
+    expect(parseOr400(RecordRelease, { ...release, dataCategories: ['ehr', 'imaging'] }).dataCategories).toEqual([
+      'ehr',
+      'imaging',
+    ]);
   });
 });

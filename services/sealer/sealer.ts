@@ -11,7 +11,13 @@
 import type { KeyObject } from 'node:crypto';
 import type { Producer } from '../../adapters/kafka.js';
 import {
-  ChainSegment, initialTip, keyIdOf, signCheckpoint, tipAfter, type ChainTip, type Checkpoint,
+  ChainSegment,
+  initialTip,
+  keyIdOf,
+  signCheckpoint,
+  tipAfter,
+  type ChainTip,
+  type Checkpoint,
 } from '../../contracts/checkpoint.js';
 
 export interface SealerOptions {
@@ -26,7 +32,10 @@ export interface SealerOptions {
   onCheckpoint?(c: Checkpoint): void;
 }
 
-interface Open { segment: ChainSegment; since: number }
+interface Open {
+  segment: ChainSegment;
+  since: number;
+}
 
 export class Sealer {
   private readonly tips = new Map<number, ChainTip>();
@@ -69,7 +78,10 @@ export class Sealer {
       for (const r of records) {
         if (BigInt(r.offset) < this.expectedOffset(partition)) continue; // already sealed (re-delivery)
         let open = this.open.get(partition);
-        if (!open) { open = { segment: new ChainSegment(this.tip(partition)), since: Date.now() }; this.open.set(partition, open); }
+        if (!open) {
+          open = { segment: new ChainSegment(this.tip(partition)), since: Date.now() };
+          this.open.set(partition, open);
+        }
         open.segment.add(r.offset, r.value);
         if (open.segment.count >= this.o.everyRecords) await this.cut(partition);
       }
@@ -81,7 +93,10 @@ export class Sealer {
     return this.exclusive(async () => {
       let cut = 0;
       for (const [partition, open] of [...this.open]) {
-        if (all || Date.now() - open.since >= this.o.everyMs) { await this.cut(partition); cut++; }
+        if (all || Date.now() - open.since >= this.o.everyMs) {
+          await this.cut(partition);
+          cut++;
+        }
       }
       return cut;
     });
@@ -90,11 +105,20 @@ export class Sealer {
   private async cut(partition: number): Promise<void> {
     const open = this.open.get(partition);
     if (!open || open.segment.count === 0) return;
-    const body = open.segment.body(this.o.ledgerTopic, this.now().toISOString().replace(/\.\d{3}Z$/, 'Z'), this.keyId);
+    const body = open.segment.body(
+      this.o.ledgerTopic,
+      this.now()
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
+      this.keyId,
+    );
     const checkpoint = signCheckpoint(body, this.o.signingKey);
     await this.o.producer.send({
-      topic: this.o.checkpointsTopic, acks: -1,
-      messages: [{ key: String(partition), value: JSON.stringify(checkpoint), headers: { 'content-type': 'application/json' } }],
+      topic: this.o.checkpointsTopic,
+      acks: -1,
+      messages: [
+        { key: String(partition), value: JSON.stringify(checkpoint), headers: { 'content-type': 'application/json' } },
+      ],
     });
     this.tips.set(partition, tipAfter(checkpoint));
     this.open.delete(partition);

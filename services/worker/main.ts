@@ -4,7 +4,14 @@ import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
-import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, temporalConfig, topicsConfig } from '../../adapters/config.js';
+import {
+  loadConfig,
+  kafkaConfig,
+  mongoConfig,
+  runtimeConfig,
+  temporalConfig,
+  topicsConfig,
+} from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
@@ -26,14 +33,21 @@ export const signingKeyConfig = z.object({
   WEBHOOK_SIGNING_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
 });
 
-const config = loadConfig(kafkaConfig.extend(mongoConfig.shape).extend(runtimeConfig.shape).extend(topicsConfig.shape)
-  .extend(temporalConfig.shape).extend(signingKeyConfig.shape).extend({
-    WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(8084),
-    WORKER_HOST: z.string().default('127.0.0.1'),
-    PROJECTION_WAIT_MS: z.coerce.number().int().min(100).default(10_000),
-    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-    WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
-  }));
+const config = loadConfig(
+  kafkaConfig
+    .extend(mongoConfig.shape)
+    .extend(runtimeConfig.shape)
+    .extend(topicsConfig.shape)
+    .extend(temporalConfig.shape)
+    .extend(signingKeyConfig.shape)
+    .extend({
+      WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(8084),
+      WORKER_HOST: z.string().default('127.0.0.1'),
+      PROJECTION_WAIT_MS: z.coerce.number().int().min(100).default(10_000),
+      WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+      WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+    }),
+);
 const log = createLogger('worker', config.LOG_LEVEL);
 const telemetry = startTelemetry('worker', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
@@ -43,7 +57,12 @@ const mongo = await connectMongo({ url: config.MONGO_URL, db: config.MONGO_DB })
 const producer = createIdempotentProducer(kafka);
 await producer.connect();
 const ledger = await openLedgerAppender({
-  kafka, db: mongo.db, owner: `worker-${randomUUID()}`, log, topic: config.LEDGER_TOPIC, partitions: await partitionCount(kafka, config.LEDGER_TOPIC),
+  kafka,
+  db: mongo.db,
+  owner: `worker-${randomUUID()}`,
+  log,
+  topic: config.LEDGER_TOPIC,
+  partitions: await partitionCount(kafka, config.LEDGER_TOPIC),
 });
 const { writer, receipts } = ledger;
 const notices = new NoticeStore(mongo.db);
@@ -65,9 +84,14 @@ const activities = createActivities({
   webhookTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
 });
 
-const connection = await connectTemporalWorker({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+const connection = await connectTemporalWorker({
+  address: config.TEMPORAL_ADDRESS,
+  namespace: config.TEMPORAL_NAMESPACE,
+});
 const worker = await Worker.create({
-  connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
   workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
   activities,
   // Traces continue from the dispatcher's start into workflow and activity spans; activity outcomes are counted.
@@ -103,4 +127,7 @@ const shutdown = onShutdown(log, 'finishing in-flight activities', async () => {
   await mongo.close();
   await telemetry.shutdown();
 });
-running.catch((err: Error) => { log.error({ err: err.message }, 'worker failed'); void shutdown('worker-failed', 1); });
+running.catch((err: Error) => {
+  log.error({ err: err.message }, 'worker failed');
+  void shutdown('worker-failed', 1);
+});

@@ -7,15 +7,17 @@ export type Service = 'ingest' | 'query' | 'audit';
 /** Ids the fixtures created (filled in by the spec before the matrix runs). */
 export interface Fixtures {
   runId: string;
-  subject: string;          // recorded by hospital A
-  receiptEventId: string;   // hospital A's consent event
-  withdrawalId: string;     // recorded by hospital A; holders X and Y
-  noticeX: string;          // X's revocation notice
+  subject: string; // recorded by hospital A
+  receiptEventId: string; // hospital A's consent event
+  withdrawalId: string; // recorded by hospital A; holders X and Y
+  noticeX: string; // X's revocation notice
   dataUserX: string;
   dataUserY: string;
 }
 
-export interface Cell { status: number }
+export interface Cell {
+  status: number;
+}
 export interface Endpoint {
   service: Service;
   method: 'GET' | 'POST' | 'PUT';
@@ -31,15 +33,31 @@ export interface Endpoint {
 }
 
 const ORG: Partial<Record<CallerName, string>> = { hospitalA: 'org:acc-a', hospitalB: 'org:acc-b' };
-export const principalOf = (who: CallerName, f: Pick<Fixtures, 'dataUserX' | 'dataUserY'>): string => ({
-  hospitalA: ORG.hospitalA!, hospitalB: ORG.hospitalB!, dataUserX: f.dataUserX, dataUserY: f.dataUserY,
-  auditor: 'auditor:acc', admin: 'admin:acc', anonymous: '',
-})[who];
+export const principalOf = (who: CallerName, f: Pick<Fixtures, 'dataUserX' | 'dataUserY'>): string =>
+  ({
+    hospitalA: ORG.hospitalA!,
+    hospitalB: ORG.hospitalB!,
+    dataUserX: f.dataUserX,
+    dataUserY: f.dataUserY,
+    auditor: 'auditor:acc',
+    admin: 'admin:acc',
+    anonymous: '',
+  })[who];
 
 const SCOPE = { purposes: ['research'], dataCategories: '*', dataUserCategories: ['academic'], jurisdictions: ['uk'] };
 const event = (f: Fixtures, who: CallerName, n: string) => ({
-  specversion: '1.0', id: `acc-${f.runId}-${who}-${n}`, source: ORG[who] ?? `org:acc-${who}`, type: 'consent.given', dataversion: 1,
-  subject: f.subject, data: { occurredAt: new Date(Date.now() - 60_000).toISOString(), scope: SCOPE, capture: { channel: 'in-person', setting: 'routine' }, policyVersion: '2026-01' },
+  specversion: '1.0',
+  id: `acc-${f.runId}-${who}-${n}`,
+  source: ORG[who] ?? `org:acc-${who}`,
+  type: 'consent.given',
+  dataversion: 1,
+  subject: f.subject,
+  data: {
+    occurredAt: new Date(Date.now() - 60_000).toISOString(),
+    scope: SCOPE,
+    capture: { channel: 'in-person', setting: 'routine' },
+    policyVersion: '2026-01',
+  },
 });
 const approvals = [{ purpose: 'research', reference: 'DAC-acc-001', expiresAt: '2030-01-01T00:00:00Z' }];
 const HOSPITALS = { hospitalA: 202, hospitalB: 202 } as const;
@@ -48,42 +66,213 @@ const AUDITOR = { auditor: 200 } as const;
 
 export const ENDPOINTS: Endpoint[] = [
   // ingest: hospitals write their own organisation's events; a receipt is seen by its writer and auditors.
-  { service: 'ingest', method: 'POST', path: () => '/v1/events', body: (f, w) => event(f, w, 'single'), allowed: HOSPITALS, otherwise: 403, writes: true },
-  { service: 'ingest', method: 'POST', path: () => '/v1/events:batch', body: (f, w) => ({ events: [event(f, w, 'b1'), event(f, w, 'b2')] }), allowed: HOSPITALS, otherwise: 403, writes: true },
+  {
+    service: 'ingest',
+    method: 'POST',
+    path: () => '/v1/events',
+    body: (f, w) => event(f, w, 'single'),
+    allowed: HOSPITALS,
+    otherwise: 403,
+    writes: true,
+  },
+  {
+    service: 'ingest',
+    method: 'POST',
+    path: () => '/v1/events:batch',
+    body: (f, w) => ({ events: [event(f, w, 'b1'), event(f, w, 'b2')] }),
+    allowed: HOSPITALS,
+    otherwise: 403,
+    writes: true,
+  },
   // … and only for their own organisation: everyone sends hospital A's source, only hospital A may.
-  { service: 'ingest', method: 'POST', path: () => '/v1/events', body: (f, w) => ({ ...event(f, w, 'as-a'), source: ORG.hospitalA }), allowed: { hospitalA: 202 }, otherwise: 403, writes: true },
-  { service: 'ingest', method: 'GET', path: (f) => `/v1/receipts/${f.receiptEventId}`, allowed: { hospitalA: 200, auditor: 200 }, otherwise: 404 },
+  {
+    service: 'ingest',
+    method: 'POST',
+    path: () => '/v1/events',
+    body: (f, w) => ({ ...event(f, w, 'as-a'), source: ORG.hospitalA }),
+    allowed: { hospitalA: 202 },
+    otherwise: 403,
+    writes: true,
+  },
+  {
+    service: 'ingest',
+    method: 'GET',
+    path: (f) => `/v1/receipts/${f.receiptEventId}`,
+    allowed: { hospitalA: 200, auditor: 200 },
+    otherwise: 404,
+  },
   // query: subjects (hospitals, admin, auditor — never data users)
-  { service: 'query', method: 'GET', path: (f) => `/v1/subjects/${f.subject}/consent`, allowed: READERS, otherwise: 403 },
-  { service: 'query', method: 'GET', path: (f) => `/v1/subjects/${f.subject}/timeline`, allowed: READERS, otherwise: 403 },
+  {
+    service: 'query',
+    method: 'GET',
+    path: (f) => `/v1/subjects/${f.subject}/consent`,
+    allowed: READERS,
+    otherwise: 403,
+  },
+  {
+    service: 'query',
+    method: 'GET',
+    path: (f) => `/v1/subjects/${f.subject}/timeline`,
+    allowed: READERS,
+    otherwise: 403,
+  },
   { service: 'query', method: 'GET', path: (f) => `/v1/subjects/${f.subject}/fhir`, allowed: READERS, otherwise: 403 },
   // decisions: data users, as themselves
-  { service: 'query', method: 'POST', path: () => '/v1/decisions', body: (f) => ({ subject: f.subject, purpose: 'research', dataCategory: 'ehr' }), allowed: { dataUserX: 200, dataUserY: 200 }, otherwise: 403 },
-  { service: 'query', method: 'POST', path: () => '/v1/decisions:filter?purpose=research&dataCategory=ehr', raw: (f) => JSON.stringify([f.subject]), allowed: { dataUserX: 200, dataUserY: 200 }, otherwise: 403 },
-  { service: 'query', method: 'POST', path: (f) => `/v1/decisions`, body: (f) => ({ subject: f.subject, purpose: 'research', dataCategory: 'ehr', dataUserId: f.dataUserX }), allowed: { dataUserX: 200 }, otherwise: 403 },
+  {
+    service: 'query',
+    method: 'POST',
+    path: () => '/v1/decisions',
+    body: (f) => ({ subject: f.subject, purpose: 'research', dataCategory: 'ehr' }),
+    allowed: { dataUserX: 200, dataUserY: 200 },
+    otherwise: 403,
+  },
+  {
+    service: 'query',
+    method: 'POST',
+    path: () => '/v1/decisions:filter?purpose=research&dataCategory=ehr',
+    raw: (f) => JSON.stringify([f.subject]),
+    allowed: { dataUserX: 200, dataUserY: 200 },
+    otherwise: 403,
+  },
+  {
+    service: 'query',
+    method: 'POST',
+    path: (f) => `/v1/decisions`,
+    body: (f) => ({ subject: f.subject, purpose: 'research', dataCategory: 'ehr', dataUserId: f.dataUserX }),
+    allowed: { dataUserX: 200 },
+    otherwise: 403,
+  },
   // data-user registry: admin writes; admin and auditor list; a data user reads its own registration
-  { service: 'query', method: 'POST', path: () => '/v1/data-users', body: (f, w) => ({ dataUserId: `du_acc${f.runId}${w}`, name: 'matrix user', category: 'academic', jurisdiction: 'uk', approvals }), allowed: { admin: 202 }, otherwise: 403, writes: true },
-  { service: 'query', method: 'GET', path: () => '/v1/data-users', allowed: { admin: 200, auditor: 200 }, otherwise: 403 },
-  { service: 'query', method: 'GET', path: (f) => `/v1/data-users/${f.dataUserX}`, allowed: { admin: 200, auditor: 200, dataUserX: 200 }, otherwise: 403 },
-  { service: 'query', method: 'POST', path: (f) => `/v1/data-users/${f.dataUserX}/approvals`, body: (f, w) => ({ approvals, requestId: `acc-${w}` }), allowed: { admin: 202 }, otherwise: 403, writes: true },
-  { service: 'query', method: 'PUT', path: (f) => `/v1/data-users/${f.dataUserX}/webhook`, body: () => ({ url: 'https://receiver.example/hook' }), allowed: { admin: 200, dataUserX: 200 }, otherwise: 403, writes: true },
+  {
+    service: 'query',
+    method: 'POST',
+    path: () => '/v1/data-users',
+    body: (f, w) => ({
+      dataUserId: `du_acc${f.runId}${w}`,
+      name: 'matrix user',
+      category: 'academic',
+      jurisdiction: 'uk',
+      approvals,
+    }),
+    allowed: { admin: 202 },
+    otherwise: 403,
+    writes: true,
+  },
+  {
+    service: 'query',
+    method: 'GET',
+    path: () => '/v1/data-users',
+    allowed: { admin: 200, auditor: 200 },
+    otherwise: 403,
+  },
+  {
+    service: 'query',
+    method: 'GET',
+    path: (f) => `/v1/data-users/${f.dataUserX}`,
+    allowed: { admin: 200, auditor: 200, dataUserX: 200 },
+    otherwise: 403,
+  },
+  {
+    service: 'query',
+    method: 'POST',
+    path: (f) => `/v1/data-users/${f.dataUserX}/approvals`,
+    body: (f, w) => ({ approvals, requestId: `acc-${w}` }),
+    allowed: { admin: 202 },
+    otherwise: 403,
+    writes: true,
+  },
+  {
+    service: 'query',
+    method: 'PUT',
+    path: (f) => `/v1/data-users/${f.dataUserX}/webhook`,
+    body: () => ({ url: 'https://receiver.example/hook' }),
+    allowed: { admin: 200, dataUserX: 200 },
+    otherwise: 403,
+    writes: true,
+  },
   // releases: hospitals and admin record; everyone authenticated lists (filtered to what it may see)
-  { service: 'query', method: 'POST', path: () => '/v1/releases', body: (f, w) => ({ releaseId: `rel-${f.runId}-${w}`, dataUserId: f.dataUserY, purpose: 'research', dataCategories: ['ehr'], subjects: [f.subject] }), allowed: { hospitalA: 202, hospitalB: 202, admin: 202 }, otherwise: 403, writes: true },
-  { service: 'query', method: 'GET', path: () => '/v1/releases', allowed: { hospitalA: 200, hospitalB: 200, dataUserX: 200, dataUserY: 200, auditor: 200, admin: 200 }, otherwise: 401 },
-  { service: 'query', method: 'GET', path: (f) => `/v1/releases?dataUserId=${f.dataUserX}`, allowed: { hospitalA: 200, hospitalB: 200, dataUserX: 200, auditor: 200, admin: 200 }, otherwise: 403 },
+  {
+    service: 'query',
+    method: 'POST',
+    path: () => '/v1/releases',
+    body: (f, w) => ({
+      releaseId: `rel-${f.runId}-${w}`,
+      dataUserId: f.dataUserY,
+      purpose: 'research',
+      dataCategories: ['ehr'],
+      subjects: [f.subject],
+    }),
+    allowed: { hospitalA: 202, hospitalB: 202, admin: 202 },
+    otherwise: 403,
+    writes: true,
+  },
+  {
+    service: 'query',
+    method: 'GET',
+    path: () => '/v1/releases',
+    allowed: { hospitalA: 200, hospitalB: 200, dataUserX: 200, dataUserY: 200, auditor: 200, admin: 200 },
+    otherwise: 401,
+  },
+  {
+    service: 'query',
+    method: 'GET',
+    path: (f) => `/v1/releases?dataUserId=${f.dataUserX}`,
+    allowed: { hospitalA: 200, hospitalB: 200, dataUserX: 200, auditor: 200, admin: 200 },
+    otherwise: 403,
+  },
   // revocation notices: data users only, each its own (another's notice is 404: not even its existence)
-  { service: 'query', method: 'GET', path: () => '/v1/revocations', allowed: { dataUserX: 200, dataUserY: 200 }, otherwise: 403 },
-  { service: 'query', method: 'GET', path: (f) => `/v1/revocations/${f.noticeX}`, allowed: { dataUserX: 200 }, refused: { dataUserY: 404 }, otherwise: 403 },
-  { service: 'query', method: 'POST', path: (f) => `/v1/revocations/${f.noticeX}/acknowledgement`, allowed: { dataUserX: 202 }, refused: { dataUserY: 404 }, otherwise: 403, writes: true },
+  {
+    service: 'query',
+    method: 'GET',
+    path: () => '/v1/revocations',
+    allowed: { dataUserX: 200, dataUserY: 200 },
+    otherwise: 403,
+  },
+  {
+    service: 'query',
+    method: 'GET',
+    path: (f) => `/v1/revocations/${f.noticeX}`,
+    allowed: { dataUserX: 200 },
+    refused: { dataUserY: 404 },
+    otherwise: 403,
+  },
+  {
+    service: 'query',
+    method: 'POST',
+    path: (f) => `/v1/revocations/${f.noticeX}/acknowledgement`,
+    allowed: { dataUserX: 202 },
+    refused: { dataUserY: 404 },
+    otherwise: 403,
+    writes: true,
+  },
   // withdrawal propagation status: auditor, admin, the hospital that recorded it (another hospital: 404)
-  { service: 'query', method: 'GET', path: (f) => `/v1/withdrawals/${f.withdrawalId}`, allowed: { hospitalA: 200, auditor: 200, admin: 200 }, refused: { hospitalB: 404 }, otherwise: 403 },
+  {
+    service: 'query',
+    method: 'GET',
+    path: (f) => `/v1/withdrawals/${f.withdrawalId}`,
+    allowed: { hospitalA: 200, auditor: 200, admin: 200 },
+    refused: { hospitalB: 404 },
+    otherwise: 403,
+  },
   // audit: auditors only; the public key is public
   { service: 'audit', method: 'GET', path: () => '/v1/audit/verify', allowed: AUDITOR, otherwise: 403 },
   { service: 'audit', method: 'GET', path: () => '/v1/audit/replay', allowed: AUDITOR, otherwise: 403 },
-  { service: 'audit', method: 'GET', path: (f) => `/v1/audit/subjects/${f.subject}/state`, allowed: AUDITOR, otherwise: 403 },
+  {
+    service: 'audit',
+    method: 'GET',
+    path: (f) => `/v1/audit/subjects/${f.subject}/state`,
+    allowed: AUDITOR,
+    otherwise: 403,
+  },
   { service: 'audit', method: 'GET', path: () => '/v1/audit/withdrawals', allowed: AUDITOR, otherwise: 403 },
   { service: 'audit', method: 'GET', path: () => '/v1/audit/report', allowed: AUDITOR, otherwise: 403 },
-  { service: 'audit', method: 'GET', path: () => '/v1/audit/public-key', allowed: Object.fromEntries(CALLERS.map((c) => [c, 200])), otherwise: 200 },
+  {
+    service: 'audit',
+    method: 'GET',
+    path: () => '/v1/audit/public-key',
+    allowed: Object.fromEntries(CALLERS.map((c) => [c, 200])),
+    otherwise: 200,
+  },
 ];
 
 /** The status a cell must answer: allowed → 2xx listed; anonymous → 401; else the designed refusal. */

@@ -12,11 +12,25 @@ import { eventually, startWorkflowStack, testPolicy, type WorkflowStack } from '
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 
 const PORTS = { projector: 18460, dispatcher: 18461, worker: 18462, api: 18463 };
-const INGEST_PORT = 18464, RECEIVER_PORT = 18465, COLLECTOR_PORT = 18466;
+const INGEST_PORT = 18464,
+  RECEIVER_PORT = 18465,
+  COLLECTOR_PORT = 18466;
 const tag = `trc${runId.replace(/[^A-Za-z0-9]/g, '')}`;
-const SERVER = 2, CLIENT = 3, PRODUCER = 4, CONSUMER = 5; // OTLP span kinds
+const SERVER = 2,
+  CLIENT = 3,
+  PRODUCER = 4,
+  CONSUMER = 5; // OTLP span kinds
 
-interface CollectedSpan { service: string; traceId: string; spanId: string; parentSpanId: string; name: string; kind: number; links: { traceId: string; spanId: string }[]; attributes: Record<string, unknown> }
+interface CollectedSpan {
+  service: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  kind: number;
+  links: { traceId: string; spanId: string }[];
+  attributes: Record<string, unknown>;
+}
 
 /** An OTLP/HTTP JSON trace collector (POST /v1/traces). */
 async function startCollector(port: number): Promise<{ spans: CollectedSpan[]; close(): Promise<void> }> {
@@ -28,42 +42,65 @@ async function startCollector(port: number): Promise<{ spans: CollectedSpan[]; c
       if (req.url === '/v1/traces') {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { resourceSpans?: any[] };
         for (const rs of body.resourceSpans ?? []) {
-          const service = rs.resource?.attributes?.find((a: any) => a.key === 'service.name')?.value?.stringValue ?? '?';
-          for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) {
-            spans.push({
-              service, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId ?? '', name: s.name, kind: s.kind,
-              links: (s.links ?? []).map((l: any) => ({ traceId: l.traceId, spanId: l.spanId })),
-              attributes: Object.fromEntries((s.attributes ?? []).map((a: any) => [a.key, Object.values(a.value ?? {})[0]])),
-            });
-          }
+          const service =
+            rs.resource?.attributes?.find((a: any) => a.key === 'service.name')?.value?.stringValue ?? '?';
+          for (const ss of rs.scopeSpans ?? [])
+            for (const s of ss.spans ?? []) {
+              spans.push({
+                service,
+                traceId: s.traceId,
+                spanId: s.spanId,
+                parentSpanId: s.parentSpanId ?? '',
+                name: s.name,
+                kind: s.kind,
+                links: (s.links ?? []).map((l: any) => ({ traceId: l.traceId, spanId: l.spanId })),
+                attributes: Object.fromEntries(
+                  (s.attributes ?? []).map((a: any) => [a.key, Object.values(a.value ?? {})[0]]),
+                ),
+              });
+            }
         }
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return { spans, close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }) };
+  return {
+    spans,
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /** A data user's webhook that accepts every delivery, remembers the traceparent it came with and hands
  *  the notice id on (the test acknowledges it, so the workflow completes and its run span is exported). */
 async function startTracedReceiver(port: number) {
   const r = {
-    url: `http://127.0.0.1:${port}/hook`, seen: [] as { traceparent?: string; noticeId: string }[],
-    onDelivery: (_noticeId: string) => {}, close: async () => {},
+    url: `http://127.0.0.1:${port}/hook`,
+    seen: [] as { traceparent?: string; noticeId: string }[],
+    onDelivery: (_noticeId: string) => {},
+    close: async () => {},
   };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const noticeId = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { notice: { noticeId: string } }).notice.noticeId;
+      const noticeId = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { notice: { noticeId: string } }).notice
+        .noticeId;
       r.seen.push({ traceparent: req.headers.traceparent as string | undefined, noticeId });
       res.writeHead(200).end();
       r.onDelivery(noticeId);
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  r.close = () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+  r.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   return r;
 }
 
@@ -74,19 +111,27 @@ describe('observability: one trace from ingest to the webhook; /metrics on every
   let ingest: RunningService;
   let hospitalKey: string;
   const otelEnv = {
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${COLLECTOR_PORT}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '200',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${COLLECTOR_PORT}`,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '200',
   };
 
   beforeAll(async () => {
     collector = await startCollector(COLLECTOR_PORT);
     receiver = await startTracedReceiver(RECEIVER_PORT);
     stack = await startWorkflowStack(tag, PORTS, testPolicy({ coolingOffS: 60, ackS: 60 }), otelEnv);
-    ingest = await startService('ingest', { ...stack.env, ...otelEnv, INGEST_PORT: String(INGEST_PORT) }, INGEST_PORT, `ingest-${tag}`);
+    ingest = await startService(
+      'ingest',
+      { ...stack.env, ...otelEnv, INGEST_PORT: String(INGEST_PORT) },
+      INGEST_PORT,
+      `ingest-${tag}`,
+    );
     hospitalKey = await stack.key('hospital', 'org:rxh');
   }, 120_000);
   afterAll(async () => {
     // TRACE_DUMP=<file>: the collected spans, to look at the tree when an assertion fails.
-    if (process.env.TRACE_DUMP && collector) writeFileSync(process.env.TRACE_DUMP, JSON.stringify(collector.spans, null, 1));
+    if (process.env.TRACE_DUMP && collector)
+      writeFileSync(process.env.TRACE_DUMP, JSON.stringify(collector.spans, null, 1));
     await ingest?.stop();
     await stack?.close();
     await receiver?.close();
@@ -104,30 +149,64 @@ describe('observability: one trace from ingest to the webhook; /metrics on every
     const subject = `sub_${tag}_traced`;
     const now = Date.now();
     const release = {
-      specversion: '1.0', id: `${runId}-trace-rel`, source: 'org:rxh', type: 'release.recorded', subject, time: new Date(now - 3000).toISOString(),
-      datacontenttype: 'application/json', dataversion: 1,
-      data: { occurredAt: new Date(now - 3000).toISOString(), releaseId: `${runId}-trace-rel`, dataUserId, purpose: 'research', dataCategories: ['ehr'] },
+      specversion: '1.0',
+      id: `${runId}-trace-rel`,
+      source: 'org:rxh',
+      type: 'release.recorded',
+      subject,
+      time: new Date(now - 3000).toISOString(),
+      datacontenttype: 'application/json',
+      dataversion: 1,
+      data: {
+        occurredAt: new Date(now - 3000).toISOString(),
+        releaseId: `${runId}-trace-rel`,
+        dataUserId,
+        purpose: 'research',
+        dataCategories: ['ehr'],
+      },
     } as unknown as LedgerEvent;
     await stack.append([release]);
 
     const withdrawalId = `${runId}-trace-w`;
     const res = await fetch(`http://127.0.0.1:${INGEST_PORT}/v1/events`, {
-      method: 'POST', headers: { authorization: `Bearer ${hospitalKey}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${hospitalKey}`, 'content-type': 'application/json' },
       body: JSON.stringify({
-        specversion: '1.0', id: withdrawalId, source: 'org:rxh', type: 'consent.withdrawn', dataversion: 1, subject,
-        data: { occurredAt: new Date(now - 1000).toISOString(), scope: { purposes: '*', dataCategories: '*', dataUserCategories: '*', jurisdictions: '*' } },
+        specversion: '1.0',
+        id: withdrawalId,
+        source: 'org:rxh',
+        type: 'consent.withdrawn',
+        dataversion: 1,
+        subject,
+        data: {
+          occurredAt: new Date(now - 1000).toISOString(),
+          scope: { purposes: '*', dataCategories: '*', dataUserCategories: '*', jurisdictions: '*' },
+        },
       }),
     });
     expect(res.status).toBe(202);
 
-    const ingestSpan = await eventually(async () => collector.spans.find((s) => s.service === 'ingest' && s.kind === SERVER && s.name === 'POST /v1/events'), 20_000, 'ingest server span');
+    const ingestSpan = await eventually(
+      async () =>
+        collector.spans.find((s) => s.service === 'ingest' && s.kind === SERVER && s.name === 'POST /v1/events'),
+      20_000,
+      'ingest server span',
+    );
     const trace = ingestSpan.traceId;
     const inTrace = () => collector.spans.filter((s) => s.traceId === trace);
     // The webhook client span closes the chain (and the receiver saw the trace in its traceparent).
-    const webhookSpan = await eventually(async () => inTrace().find((s) => s.service === 'worker' && s.kind === CLIENT && s.name.startsWith('POST')), 45_000, 'webhook client span');
+    const webhookSpan = await eventually(
+      async () => inTrace().find((s) => s.service === 'worker' && s.kind === CLIENT && s.name.startsWith('POST')),
+      45_000,
+      'webhook client span',
+    );
     expect(receiver.seen.some((d) => d.traceparent?.split('-')[1] === trace)).toBe(true);
     // The run span ends when the workflow completes (the receiver acknowledged) and leaves through the worker's sink.
-    await eventually(async () => inTrace().some((s) => s.name === 'RunWorkflow:withdrawalPropagation') || undefined, 45_000, 'workflow run span');
+    await eventually(
+      async () => inTrace().some((s) => s.name === 'RunWorkflow:withdrawalPropagation') || undefined,
+      45_000,
+      'workflow run span',
+    );
 
     const spans = inTrace();
     const byId = new Map(spans.map((s) => [s.spanId, s]));
@@ -137,18 +216,33 @@ describe('observability: one trace from ingest to the webhook; /metrics on every
     // ingest: the server span (route template only) is the root; the ledger produce is its child.
     expect(ingestSpan.parentSpanId).toBe('');
     expect(ingestSpan.attributes['http.route']).toBe('/v1/events');
-    const produce = spans.find((s) => s.service === 'ingest' && s.kind === PRODUCER && s.name === `${ledgerTopic} publish`)!;
+    const produce = spans.find(
+      (s) => s.service === 'ingest' && s.kind === PRODUCER && s.name === `${ledgerTopic} publish`,
+    )!;
     expect(produce).toBeDefined();
     expect(parentOf(produce)).toBe(ingestSpan);
 
     // projector and dispatcher: a consumer span per record, child of the produce span; the batch span links it.
     for (const service of ['projector', 'dispatcher']) {
-      const consumed = spans.find((s) => s.service === service && s.kind === CONSUMER && s.name === `${ledgerTopic} process` && s.parentSpanId === produce.spanId);
+      const consumed = spans.find(
+        (s) =>
+          s.service === service &&
+          s.kind === CONSUMER &&
+          s.name === `${ledgerTopic} process` &&
+          s.parentSpanId === produce.spanId,
+      );
       expect(consumed, `${service} consumer span`).toBeDefined();
-      const batch = collector.spans.find((s) => s.service === service && s.name === `${ledgerTopic} process batch` && s.links.some((l) => l.spanId === consumed!.spanId));
+      const batch = collector.spans.find(
+        (s) =>
+          s.service === service &&
+          s.name === `${ledgerTopic} process batch` &&
+          s.links.some((l) => l.spanId === consumed!.spanId),
+      );
       expect(batch, `${service} batch span linking the record`).toBeDefined();
     }
-    const dispatcherConsumer = spans.find((s) => s.service === 'dispatcher' && s.kind === CONSUMER && s.parentSpanId === produce.spanId)!;
+    const dispatcherConsumer = spans.find(
+      (s) => s.service === 'dispatcher' && s.kind === CONSUMER && s.parentSpanId === produce.spanId,
+    )!;
 
     // Temporal: the dispatcher's start is a child of its consumer span; the workflow run continues it.
     const start = spans.find((s) => s.service === 'dispatcher' && s.name === 'StartWorkflow:withdrawalPropagation')!;
@@ -184,14 +278,22 @@ describe('observability: one trace from ingest to the webhook; /metrics on every
     expect(ingestText).not.toMatch(/route="\/v1\/events\/[^"]/); // templates, never raw URLs
 
     const projectorText = await metrics(stack.projector.url);
-    expect(projectorText).toMatch(/^ledger_consumer_lag_records\{group="projector-[^"]+",topic="[^"]+",partition="\d+"\} \d+/m);
-    expect(projectorText).toMatch(/^ledger_consumer_records_total\{group="projector-[^"]+",topic="[^"]+",outcome="valid"\} [1-9]/m);
+    expect(projectorText).toMatch(
+      /^ledger_consumer_lag_records\{group="projector-[^"]+",topic="[^"]+",partition="\d+"\} \d+/m,
+    );
+    expect(projectorText).toMatch(
+      /^ledger_consumer_records_total\{group="projector-[^"]+",topic="[^"]+",outcome="valid"\} [1-9]/m,
+    );
     expect(projectorText).toMatch(/^projector_events_applied_total\{partition="\d+"\} [1-9]/m);
 
-    const dispatcherText = await eventually(async () => {
-      const t = await metrics(stack.dispatcher.url);
-      return /^workflows_running\{workflow="withdrawalPropagation"\} \d+/m.test(t) ? t : undefined;
-    }, 30_000, 'workflow gauges');
+    const dispatcherText = await eventually(
+      async () => {
+        const t = await metrics(stack.dispatcher.url);
+        return /^workflows_running\{workflow="withdrawalPropagation"\} \d+/m.test(t) ? t : undefined;
+      },
+      30_000,
+      'workflow gauges',
+    );
     expect(dispatcherText).toMatch(/^workflows_started_total\{workflow="withdrawalPropagation"\} [1-9]/m);
     expect(dispatcherText).toMatch(/^workflows_overdue\{workflow="withdrawalPropagation"\} 0/m);
     expect(dispatcherText).toMatch(/^ledger_consumer_lag_records\{group="dispatcher-/m);

@@ -24,12 +24,21 @@ import { readTopic } from '../harness/ledger.js';
 import { testEnv } from '../serverEnv.js';
 import { dropTestDatabase } from '../harness/databases.js';
 
-export const seconds = (s: number) => s * 1000 / DAY_MS;
+export const seconds = (s: number) => (s * 1000) / DAY_MS;
 
-export function testPolicy(p: { coolingOffS: number; acuteS?: number; windowS?: number; ackS?: number; remindS?: number[] }): Policy {
+export function testPolicy(p: {
+  coolingOffS: number;
+  acuteS?: number;
+  windowS?: number;
+  ackS?: number;
+  remindS?: number[];
+}): Policy {
   return {
-    version: 'test-01', coolingOffDays: seconds(p.coolingOffS), acuteCoolingOffDays: seconds(p.acuteS ?? p.coolingOffS),
-    reconfirmationWindowDays: seconds(p.windowS ?? 30), defaultModel: 'opt-in',
+    version: 'test-01',
+    coolingOffDays: seconds(p.coolingOffS),
+    acuteCoolingOffDays: seconds(p.acuteS ?? p.coolingOffS),
+    reconfirmationWindowDays: seconds(p.windowS ?? 30),
+    defaultModel: 'opt-in',
     propagation: { ackWithinDays: seconds(p.ackS ?? 60), reminderDaysBefore: (p.remindS ?? []).map(seconds) },
   };
 }
@@ -58,29 +67,60 @@ export interface WorkflowStack {
 }
 
 export interface HolderStatus {
-  dataUserId: string; noticeId: string | null; sentAt: string | null; acknowledgedAt: string | null;
-  overdue: boolean; deliveryAttempts: number; webhookDeliveredAt: string | null;
+  dataUserId: string;
+  noticeId: string | null;
+  sentAt: string | null;
+  acknowledgedAt: string | null;
+  overdue: boolean;
+  deliveryAttempts: number;
+  webhookDeliveredAt: string | null;
 }
-export interface WithdrawalStatus { completedAt: string | null; holders: HolderStatus[] }
+export interface WithdrawalStatus {
+  completedAt: string | null;
+  holders: HolderStatus[];
+}
 
-export interface StackPorts { projector: number; dispatcher: number; worker: number; api?: number }
+export interface StackPorts {
+  projector: number;
+  dispatcher: number;
+  worker: number;
+  api?: number;
+}
 
-export async function startWorkflowStack(tag: string, ports: StackPorts, policy: Policy, extraEnv: Record<string, string> = {}): Promise<WorkflowStack> {
+export async function startWorkflowStack(
+  tag: string,
+  ports: StackPorts,
+  policy: Policy,
+  extraEnv: Record<string, string> = {},
+): Promise<WorkflowStack> {
   const kafka = createKafka({ brokers: testEnv.KAFKA_BROKERS, clientId: `workflow-test-${tag}` });
   const topics = await createTestTopics(kafka, tag);
   const db = `workflows_test_${tag.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const env: Record<string, string> = {
-    ...topics.env, MONGO_DB: db, TEMPORAL_TASK_QUEUE: `wf-${tag}`, CONSENT_POLICY: JSON.stringify(policy),
-    PROJECTOR_PORT: String(ports.projector), PROJECTOR_GROUP_ID: `projector-${tag}`,
-    DISPATCHER_PORT: String(ports.dispatcher), DISPATCHER_GROUP_ID: `dispatcher-${tag}`,
-    WORKER_PORT: String(ports.worker), WEBHOOK_SIGNING_KEY: randomBytes(32).toString('base64'),
-    WEBHOOK_MAX_BACKOFF_MS: '2000', PROJECTION_WAIT_MS: '5000', WEBHOOK_TIMEOUT_MS: '2000', ...extraEnv,
+    ...topics.env,
+    MONGO_DB: db,
+    TEMPORAL_TASK_QUEUE: `wf-${tag}`,
+    CONSENT_POLICY: JSON.stringify(policy),
+    PROJECTOR_PORT: String(ports.projector),
+    PROJECTOR_GROUP_ID: `projector-${tag}`,
+    DISPATCHER_PORT: String(ports.dispatcher),
+    DISPATCHER_GROUP_ID: `dispatcher-${tag}`,
+    WORKER_PORT: String(ports.worker),
+    WEBHOOK_SIGNING_KEY: randomBytes(32).toString('base64'),
+    WEBHOOK_MAX_BACKOFF_MS: '2000',
+    PROJECTION_WAIT_MS: '5000',
+    WEBHOOK_TIMEOUT_MS: '2000',
+    ...extraEnv,
   };
   const mongo = await connectMongo({ url: testEnv.MONGO_URL, db });
   const creds = new CredentialStore(mongo.db);
   const ledger = await openLedgerAppender({
-    kafka, db: mongo.db, owner: randomUUID(), log: createLogger(`workflow-test-${tag}`, 'warn'),
-    topic: topics.names.ledger, partitions: await partitionCount(kafka, topics.names.ledger),
+    kafka,
+    db: mongo.db,
+    owner: randomUUID(),
+    log: createLogger(`workflow-test-${tag}`, 'warn'),
+    topic: topics.names.ledger,
+    partitions: await partitionCount(kafka, topics.names.ledger),
   });
   const receivers: Receiver[] = [];
   const startWorker = () => startService('worker', env, ports.worker, `worker-${tag}`);
@@ -92,19 +132,35 @@ export async function startWorkflowStack(tag: string, ports: StackPorts, policy:
   let api: WorkflowStack['api'];
   if (ports.api) {
     const app = createApp({
-      log: createLogger('revocation-api-test', 'warn'), readiness: {},
-      routers: [Router().use('/v1', authenticate(new CredentialStore(mongo.db))), revocationRoutesFor(mongo.db, { ...process.env, ...env })],
+      log: createLogger('revocation-api-test', 'warn'),
+      readiness: {},
+      routers: [
+        Router().use('/v1', authenticate(new CredentialStore(mongo.db))),
+        revocationRoutesFor(mongo.db, { ...process.env, ...env }),
+      ],
     });
     api = { ...(await listen(app, ports.api)), url: `http://127.0.0.1:${ports.api}` };
   }
   const stack: WorkflowStack = {
-    kafka, topics, mongo, env, reader: projectionReader(mongo.db), projector, dispatcher, worker, api, startWorker,
-    append: async (events) => { await appendOnce(ledger, events); },
+    kafka,
+    topics,
+    mongo,
+    env,
+    reader: projectionReader(mongo.db),
+    projector,
+    dispatcher,
+    worker,
+    api,
+    startWorker,
+    append: async (events) => {
+      await appendOnce(ledger, events);
+    },
     key: async (role, principal) => (await creds.create(role, principal)).apiKey,
     call: (path, key, method = 'GET', body) => {
       if (!api) throw new Error('this workflow stack was started without the revocation API (ports.api)');
       return fetch(`${api.url}${path}`, {
-        method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     },
@@ -121,7 +177,8 @@ export async function startWorkflowStack(tag: string, ports: StackPorts, policy:
       receiver.secret = Buffer.from(((await res.json()) as { secret: string }).secret, 'base64url');
       return { key, receiver };
     },
-    ledger: async () => (await readTopic(kafka, topics.names.ledger)).map((r) => JSON.parse(r.value.toString('utf8')) as LedgerEvent),
+    ledger: async () =>
+      (await readTopic(kafka, topics.names.ledger)).map((r) => JSON.parse(r.value.toString('utf8')) as LedgerEvent),
     close: async () => {
       await Promise.all(receivers.map((r) => r.close()));
       await api?.close();
@@ -135,7 +192,11 @@ export async function startWorkflowStack(tag: string, ports: StackPorts, policy:
 }
 
 /** Polls `fn` until it returns a value that is not undefined (bounded). */
-export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 45_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 45_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -147,7 +208,13 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs 
 
 // --- test webhook receivers -----------------------------------------------------------------------
 
-export interface Delivery { noticeId: string; kind: string; idempotencyKey: string; signatureValid: boolean; body: { notice: { noticeId: string; acknowledgePath: string } } }
+export interface Delivery {
+  noticeId: string;
+  kind: string;
+  idempotencyKey: string;
+  signatureValid: boolean;
+  body: { notice: { noticeId: string; acknowledgePath: string } };
+}
 
 export interface Receiver {
   url: string;
@@ -161,25 +228,49 @@ export interface Receiver {
 
 export async function startReceiver(port: number, status = 200): Promise<Receiver> {
   const r: Receiver = { url: `http://127.0.0.1:${port}/hook`, deliveries: [], status, close: async () => {} };
-  const read = (req: IncomingMessage) => new Promise<string>((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
+  const read = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
   const server: Server = createServer((req, res) => {
     void read(req).then((raw) => {
-      if (r.status !== 200) { res.writeHead(r.status).end(); return; }
-      const signatureValid = r.secret !== undefined && verifySignature(r.secret, raw, req.headers[SIGNATURE_HEADER] as string | undefined, Math.floor(Date.now() / 1000));
+      if (r.status !== 200) {
+        res.writeHead(r.status).end();
+        return;
+      }
+      const signatureValid =
+        r.secret !== undefined &&
+        verifySignature(
+          r.secret,
+          raw,
+          req.headers[SIGNATURE_HEADER] as string | undefined,
+          Math.floor(Date.now() / 1000),
+        );
       const body = JSON.parse(raw) as Delivery['body'];
-      const d: Delivery = { noticeId: body.notice.noticeId, kind: String(req.headers[DELIVERY_HEADER]), idempotencyKey: String(req.headers[IDEMPOTENCY_HEADER]), signatureValid, body };
+      const d: Delivery = {
+        noticeId: body.notice.noticeId,
+        kind: String(req.headers[DELIVERY_HEADER]),
+        idempotencyKey: String(req.headers[IDEMPOTENCY_HEADER]),
+        signatureValid,
+        body,
+      };
       // A receiver that cannot verify the signature refuses the delivery (it is retried).
-      if (!signatureValid) { res.writeHead(401).end(); return; }
+      if (!signatureValid) {
+        res.writeHead(401).end();
+        return;
+      }
       r.deliveries.push(d);
       res.writeHead(200).end();
       r.onDelivery?.(d);
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  r.close = () => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+  r.close = () =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   return r;
 }

@@ -21,7 +21,12 @@ function pidOf(s: Server): number | undefined {
 export function isRunning(s: Server): boolean {
   const pid = pidOf(s);
   if (pid === undefined) return false;
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function script(s: Server, action: 'start' | 'stop'): Promise<void> {
@@ -33,7 +38,11 @@ async function script(s: Server, action: 'start' | 'stop'): Promise<void> {
 export async function killServer(s: Server): Promise<void> {
   const pid = pidOf(s);
   if (pid === undefined) throw new Error(`${s} has no pid file at ${pidFile(s)}`);
-  try { process.kill(-pid, 'SIGKILL'); } catch { process.kill(pid, 'SIGKILL'); }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    process.kill(pid, 'SIGKILL');
+  }
   for (let i = 0; i < 200 && isRunning(s); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
@@ -47,7 +56,11 @@ export async function ensureRunning(s: Server): Promise<void> {
 
 /** A fault's figures in one line the lead can quote, e.g. `FAULT kafka-sigkill: acknowledged=300 found=300 …`. */
 export function figures(fault: string, values: Record<string, string | number | boolean>): void {
-  console.log(`FAULT ${fault}: ${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(
+    `FAULT ${fault}: ${Object.entries(values)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,9 +69,18 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const secondsSince = (t0: number) => ((performance.now() - t0) / 1000).toFixed(1);
 
 /** Run `task` over `items` with at most `concurrency` in flight. */
-export async function pool<T>(items: readonly T[], concurrency: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) { const i = next++; await task(items[i]!, i); }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await task(items[i]!, i);
+      }
+    }),
+  );
 }

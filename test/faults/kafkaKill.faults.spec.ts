@@ -25,16 +25,31 @@ const kafka = createKafka({ brokers: testEnv.KAFKA_BROKERS, clientId: `faults-${
 // Fixed content per id: a retry is the same event (other content under the same id would be a 409).
 const OCCURRED_AT = new Date(Date.now() - 60_000).toISOString();
 const event = (i: number) => ({
-  specversion: '1.0', id: `${tag}-${i}`, source: 'org:rxh', type: 'consent.given', dataversion: 1,
+  specversion: '1.0',
+  id: `${tag}-${i}`,
+  source: 'org:rxh',
+  type: 'consent.given',
+  dataversion: 1,
   subject: `sub_${tag.replace(/-/g, '')}_${String(i % 50).padStart(3, '0')}`,
   data: {
     occurredAt: OCCURRED_AT,
-    scope: { purposes: ['research'], dataCategories: '*', dataUserCategories: ['nhs', 'academic'], jurisdictions: ['uk'] },
-    capture: { channel: 'in-person', setting: 'routine' }, policyVersion: '2026-01',
+    scope: {
+      purposes: ['research'],
+      dataCategories: '*',
+      dataUserCategories: ['nhs', 'academic'],
+      jurisdictions: ['uk'],
+    },
+    capture: { channel: 'in-person', setting: 'routine' },
+    policyVersion: '2026-01',
   },
 });
 
-interface Outcome { status: number; receipt?: { eventId: string; ledger: { partition: number; offset: string } }; unavailable: number; otherErrors: string[] }
+interface Outcome {
+  status: number;
+  receipt?: { eventId: string; ledger: { partition: number; offset: string } };
+  unavailable: number;
+  otherErrors: string[];
+}
 
 describe('fault: Kafka broker SIGKILLed and restarted during ingest', () => {
   let topics: TestTopics;
@@ -46,7 +61,12 @@ describe('fault: Kafka broker SIGKILLed and restarted during ingest', () => {
     topics = await createTestTopics(kafka, tag);
     mongo = await connectMongo({ url: testEnv.MONGO_URL, db });
     key = (await new CredentialStore(mongo.db).create('hospital', 'org:rxh')).apiKey;
-    ingest = await startService('ingest', { ...topics.env, MONGO_DB: db, INGEST_PORT: String(port), LEDGER_ACK_DEADLINE_MS: '3000', LOG_LEVEL: 'warn' }, port, tag);
+    ingest = await startService(
+      'ingest',
+      { ...topics.env, MONGO_DB: db, INGEST_PORT: String(port), LEDGER_ACK_DEADLINE_MS: '3000', LOG_LEVEL: 'warn' },
+      port,
+      tag,
+    );
   });
   afterAll(async () => {
     await ensureRunning('kafka');
@@ -66,13 +86,26 @@ describe('fault: Kafka broker SIGKILLed and restarted during ingest', () => {
       outcomes[i] = o;
       for (let attempt = 0; attempt < 240; attempt++) {
         const res = await fetch(`${ingest.url}/v1/events`, {
-          method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(event(i)),
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify(event(i)),
         }).catch((err: Error) => err);
-        if (res instanceof Error) { o.otherErrors.push(res.message); await sleep(500); continue; }
+        if (res instanceof Error) {
+          o.otherErrors.push(res.message);
+          await sleep(500);
+          continue;
+        }
         o.status = res.status;
-        if (res.status === 202) { o.receipt = await res.json() as Outcome['receipt']; acked++; return; }
+        if (res.status === 202) {
+          o.receipt = (await res.json()) as Outcome['receipt'];
+          acked++;
+          return;
+        }
         await res.body?.cancel();
-        if (res.status !== 503) { o.otherErrors.push(String(res.status)); return; }
+        if (res.status !== 503) {
+          o.otherErrors.push(String(res.status));
+          return;
+        }
         expect(res.headers.get('retry-after')).toBeTruthy();
         o.unavailable++;
         await sleep(500);
@@ -89,25 +122,41 @@ describe('fault: Kafka broker SIGKILLed and restarted during ingest', () => {
       }
     })();
     try {
-      await pool(Array.from({ length: N }, (_, i) => i), CONCURRENCY, post);
+      await pool(
+        Array.from({ length: N }, (_, i) => i),
+        CONCURRENCY,
+        post,
+      );
       await fault;
     } finally {
       await ensureRunning('kafka');
     }
 
-    const records = (await readTopic(kafka, topics.names.ledger)).map((r) => ({ ...r, id: (JSON.parse(r.value.toString('utf8')) as { id: string }).id }));
+    const records = (await readTopic(kafka, topics.names.ledger)).map((r) => ({
+      ...r,
+      id: (JSON.parse(r.value.toString('utf8')) as { id: string }).id,
+    }));
     const copies = new Map<string, number>();
     for (const r of records) copies.set(r.id, (copies.get(r.id) ?? 0) + 1);
     const ackedIds = outcomes.filter((o) => o.receipt).map((o) => o.receipt!.eventId);
     const retried = outcomes.filter((o) => o.unavailable > 0 || o.otherErrors.length > 0);
     const duplicates = [...copies.values()].reduce((sum, n) => sum + n - 1, 0);
     figures('kafka-sigkill-during-ingest', {
-      sent: N, acknowledged: ackedIds.length, killedAfterAcks: killedAt.join('+'), clientsThatGot503: retried.length,
-      found: copies.size, physicalRecords: records.length, physicalDuplicates: duplicates, durationS: secondsSince(t0),
+      sent: N,
+      acknowledged: ackedIds.length,
+      killedAfterAcks: killedAt.join('+'),
+      clientsThatGot503: retried.length,
+      found: copies.size,
+      physicalRecords: records.length,
+      physicalDuplicates: duplicates,
+      durationS: secondsSince(t0),
     });
 
     expect(killedAt).toHaveLength(KILLS_AFTER.length);
-    for (const k of killedAt) { expect(k).toBeGreaterThan(0); expect(k).toBeLessThan(N); } // killed while clients were still writing
+    for (const k of killedAt) {
+      expect(k).toBeGreaterThan(0);
+      expect(k).toBeLessThan(N);
+    } // killed while clients were still writing
     expect(retried.length).toBeGreaterThan(0); // some clients did meet the outage
     expect(outcomes.filter((o) => o.status !== 202).map((o) => o.otherErrors)).toEqual([]);
     expect(ackedIds).toHaveLength(N);
@@ -117,9 +166,14 @@ describe('fault: Kafka broker SIGKILLed and restarted during ingest', () => {
     expect([...copies].filter(([, n]) => n > 1)).toEqual([]);
     // Each receipt names the record that holds its event.
     const at = new Map(records.map((r) => [`${r.partition}/${r.offset}`, r.id]));
-    for (const o of outcomes) expect(at.get(`${o.receipt!.ledger.partition}/${o.receipt!.ledger.offset}`)).toBe(o.receipt!.eventId);
+    for (const o of outcomes)
+      expect(at.get(`${o.receipt!.ledger.partition}/${o.receipt!.ledger.offset}`)).toBe(o.receipt!.eventId);
     // A retry of an event that already got its 202 replays the receipt and writes nothing.
-    const again = await fetch(`${ingest.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(event(0)) });
+    const again = await fetch(`${ingest.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify(event(0)),
+    });
     expect(again.status).toBe(202);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
   });

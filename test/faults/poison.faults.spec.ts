@@ -20,17 +20,32 @@ import { figures, secondsSince } from './faultKit.js';
 const tag = `fp-${runId}`;
 const subject = `sub_${tag.replace(/-/g, '')}_poisoned`;
 
-async function audit(env: Record<string, string>, ...args: string[]): Promise<{ code: number; json: Record<string, any> }> {
-  const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/audit/cli.ts', '--json', ...args], {
-    env: { ...process.env, ...env }, timeout: 120_000,
-  }).then((x) => ({ code: 0, stdout: x.stdout }), (err: { code?: number; stdout?: string }) => ({ code: err.code ?? -1, stdout: err.stdout ?? '' }));
+async function audit(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; json: Record<string, any> }> {
+  const r = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'services/audit/cli.ts', '--json', ...args],
+    {
+      env: { ...process.env, ...env },
+      timeout: 120_000,
+    },
+  ).then(
+    (x) => ({ code: 0, stdout: x.stdout }),
+    (err: { code?: number; stdout?: string }) => ({ code: err.code ?? -1, stdout: err.stdout ?? '' }),
+  );
   return { code: r.code, json: JSON.parse(r.stdout) as Record<string, any> };
 }
 
 /** The ledger's events, skipping what is not JSON (the kit's reader assumes a clean ledger). */
 async function validEvents(stack: WorkflowStack): Promise<LedgerEvent[]> {
   return (await readTopic(stack.kafka, stack.topics.names.ledger)).flatMap((r) => {
-    try { return [JSON.parse(r.value.toString('utf8')) as LedgerEvent]; } catch { return []; }
+    try {
+      return [JSON.parse(r.value.toString('utf8')) as LedgerEvent];
+    } catch {
+      return [];
+    }
   });
 }
 
@@ -41,8 +56,23 @@ describe('fault: poison records on the ledger topic', () => {
   const keys = sealerKeys();
 
   beforeAll(async () => {
-    stack = await startWorkflowStack(tag, { projector: 18420, dispatcher: 18421, worker: 18422 }, testPolicy({ coolingOffS: 60 }));
-    sealer = await startService('sealer', { ...stack.env, SEALER_PORT: '18423', SEALER_SIGNING_KEY: keys.signingKeyBase64, SEALER_EVERY_MS: '500', SEALER_GROUP: `sealer-${tag}` }, 18423, `sealer-${tag}`);
+    stack = await startWorkflowStack(
+      tag,
+      { projector: 18420, dispatcher: 18421, worker: 18422 },
+      testPolicy({ coolingOffS: 60 }),
+    );
+    sealer = await startService(
+      'sealer',
+      {
+        ...stack.env,
+        SEALER_PORT: '18423',
+        SEALER_SIGNING_KEY: keys.signingKeyBase64,
+        SEALER_EVERY_MS: '500',
+        SEALER_GROUP: `sealer-${tag}`,
+      },
+      18423,
+      `sealer-${tag}`,
+    );
     producer = createIdempotentProducer(stack.kafka);
     await producer.connect();
   });
@@ -58,13 +88,20 @@ describe('fault: poison records on the ledger topic', () => {
     const future = { ...consentGiven(`${tag}-v99`, subject, SCOPE_ALL), dataversion: 99 };
     // Same key as the subject's events, so the poison sits on the same partition, before them.
     const sent = await producer.send({
-      topic: stack.topics.names.ledger, acks: -1,
-      messages: [{ key: subject, value: Buffer.from([0x7b, 0x22, 0xff, 0x00, 0x6e, 0x6f, 0x74]) }, { key: subject, value: JSON.stringify(future) }],
+      topic: stack.topics.names.ledger,
+      acks: -1,
+      messages: [
+        { key: subject, value: Buffer.from([0x7b, 0x22, 0xff, 0x00, 0x6e, 0x6f, 0x74]) },
+        { key: subject, value: JSON.stringify(future) },
+      ],
     });
     const partition = sent[0]!.partition;
     const base = BigInt(sent[0]!.baseOffset!);
     const poisonOffsets = [base, base + 1n].map(String);
-    const withdrawal = ledgerEvent('consent.withdrawn', `${tag}-w1`, subject, { occurredAt: new Date().toISOString(), scope: SCOPE_ALL });
+    const withdrawal = ledgerEvent('consent.withdrawn', `${tag}-w1`, subject, {
+      occurredAt: new Date().toISOString(),
+      scope: SCOPE_ALL,
+    });
     await stack.append([given as LedgerEvent]);
     await stack.append([withdrawal]);
 
@@ -73,19 +110,39 @@ describe('fault: poison records on the ledger topic', () => {
     const state = await stack.reader.subject(subject);
     expect(state?.records.map((r) => r.event.id)).toEqual([given.id, withdrawal.id]);
     // Dispatcher → worker: the withdrawal (no holders) completes.
-    const completed = await eventually(async () => {
-      const found = (await validEvents(stack)).filter((e) => e.type === 'withdrawal.completed' && (e.data as { withdrawalId?: string }).withdrawalId === withdrawal.id);
-      return found.length > 0 ? found : undefined;
-    }, 60_000, 'withdrawal.completed');
+    const completed = await eventually(
+      async () => {
+        const found = (await validEvents(stack)).filter(
+          (e) =>
+            e.type === 'withdrawal.completed' && (e.data as { withdrawalId?: string }).withdrawalId === withdrawal.id,
+        );
+        return found.length > 0 ? found : undefined;
+      },
+      60_000,
+      'withdrawal.completed',
+    );
     // Sealer: every record, poison included, is covered by a checkpoint.
     await waitSealed(stack.kafka, stack.topics.names.ledger, stack.topics.names.checkpoints, 60_000);
 
     // Dead letters: each poison record, from each consumer that met it, with its origin and reason.
-    const dead = await eventually(async () => {
-      const d = (await readTopic(stack.kafka, stack.topics.names.deadLetter)).filter((r) => headerText(r.headers, DEADLETTER_HEADERS.partition) === String(partition));
-      return d.length >= 4 ? d : undefined; // projector + dispatcher, two records each
-    }, 30_000, 'dead letters from projector and dispatcher');
-    const reasons = new Map(poisonOffsets.map((o) => [o, dead.filter((d) => headerText(d.headers, DEADLETTER_HEADERS.offset) === o).map((d) => headerText(d.headers, DEADLETTER_HEADERS.error))]));
+    const dead = await eventually(
+      async () => {
+        const d = (await readTopic(stack.kafka, stack.topics.names.deadLetter)).filter(
+          (r) => headerText(r.headers, DEADLETTER_HEADERS.partition) === String(partition),
+        );
+        return d.length >= 4 ? d : undefined; // projector + dispatcher, two records each
+      },
+      30_000,
+      'dead letters from projector and dispatcher',
+    );
+    const reasons = new Map(
+      poisonOffsets.map((o) => [
+        o,
+        dead
+          .filter((d) => headerText(d.headers, DEADLETTER_HEADERS.offset) === o)
+          .map((d) => headerText(d.headers, DEADLETTER_HEADERS.error)),
+      ]),
+    );
     expect(reasons.get(poisonOffsets[0]!)).toEqual(['not valid JSON', 'not valid JSON']);
     expect(reasons.get(poisonOffsets[1]!)).toHaveLength(2);
     for (const r of reasons.get(poisonOffsets[1]!)!) expect(r).toMatch(/dataversion/);
@@ -95,8 +152,14 @@ describe('fault: poison records on the ledger topic', () => {
     const replay = await audit({ ...stack.env }, 'replay');
     const verify = await audit({ ...stack.env, AUDIT_PUBLIC_KEY: keys.publicKeyBase64 }, 'verify');
     figures('poison-records', {
-      poisonWritten: 2, deadLettered: dead.length, validAfterPoisonApplied: state!.records.length, withdrawalCompleted: completed.length,
-      auditReplayPoison: replay.json.poison, auditReplayMatches: replay.json.ok, auditVerifyOk: verify.json.ok, auditVerifyRecords: verify.json.totals?.records,
+      poisonWritten: 2,
+      deadLettered: dead.length,
+      validAfterPoisonApplied: state!.records.length,
+      withdrawalCompleted: completed.length,
+      auditReplayPoison: replay.json.poison,
+      auditReplayMatches: replay.json.ok,
+      auditVerifyOk: verify.json.ok,
+      auditVerifyRecords: verify.json.totals?.records,
       durationS: secondsSince(t0),
     });
     expect(completed).toHaveLength(1);

@@ -8,7 +8,13 @@ import { startService, type RunningService } from '../harness/service.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { projectionReader, type ProjectionReader } from '../../projections/reader.js';
 import { activeGenerationName, generation } from '../../projections/generation.js';
-import { caughtUp, generationDocuments, projectorTestBed, runRebuild, type ProjectorTestBed } from '../../services/projector/testSupport.js';
+import {
+  caughtUp,
+  generationDocuments,
+  projectorTestBed,
+  runRebuild,
+  type ProjectorTestBed,
+} from '../../services/projector/testSupport.js';
 import { sampleLedger } from '../../services/projector/ledgerSample.js';
 import { figures, secondsSince, sleep } from './faultKit.js';
 
@@ -18,10 +24,12 @@ const prefix = `fpk${runId}`;
 const PER_PHASE = Number(process.env.FAULTS_PROJECTOR_SUBJECTS ?? 100);
 const CHUNK = 25;
 
-
 /** Event ids held more than once by one subject's records. */
 function appliedTwice(subjects: readonly { records: readonly { event: { id: string } }[] }[]): string[] {
-  return subjects.flatMap((s) => { const ids = s.records.map((r) => r.event.id); return ids.filter((id, i) => ids.indexOf(id) !== i); });
+  return subjects.flatMap((s) => {
+    const ids = s.records.map((r) => r.event.id);
+    return ids.filter((id, i) => ids.indexOf(id) !== i);
+  });
 }
 
 describe('fault: projector SIGKILLed during live load and during a rebuild', () => {
@@ -65,7 +73,10 @@ describe('fault: projector SIGKILLed during live load and during a rebuild', () 
     await load(seed);
     projector = await startService('projector', bed.env, port, tag);
   }, 120_000);
-  afterAll(async () => { await projector?.stop(); await bed?.close(); });
+  afterAll(async () => {
+    await projector?.stop();
+    await bed?.close();
+  });
 
   it('SIGKILL during live load, restart: equal to a fresh rebuild, every acknowledged event applied once', async () => {
     const t0 = performance.now();
@@ -77,7 +88,14 @@ describe('fault: projector SIGKILLed during live load and during a rebuild', () 
     projector = await startService('projector', bed.env, port, tag);
     await loading;
     const { found, twice, records } = await equalsFreshRebuild();
-    figures('projector-sigkill-live-load', { acknowledged: written.length, killedAfterWritten: writtenAtKill, found: found.size, appliedTwice: twice, ledgerRecords: records, durationS: secondsSince(t0) });
+    figures('projector-sigkill-live-load', {
+      acknowledged: written.length,
+      killedAfterWritten: writtenAtKill,
+      found: found.size,
+      appliedTwice: twice,
+      ledgerRecords: records,
+      durationS: secondsSince(t0),
+    });
     expect(writtenAtKill).toBeLessThan(written.length);
     expect(found).toEqual(new Set(written.map((e) => e.id)));
   });
@@ -86,16 +104,22 @@ describe('fault: projector SIGKILLed during live load and during a rebuild', () 
     const t0 = performance.now();
     const liveBefore = await activeGenerationName(bed.mongo.db);
     const stop = { now: false }; // set on failure only, so a failed test stops writing
-    const generations = async () => (await bed.mongo.db.listCollections({}, { nameOnly: true }).toArray())
-      .map((c) => /^projection_(g[a-z0-9]+)_progress$/.exec(c.name)?.[1]).filter((g): g is string => !!g);
+    const generations = async () =>
+      (await bed.mongo.db.listCollections({}, { nameOnly: true }).toArray())
+        .map((c) => /^projection_(g[a-z0-9]+)_progress$/.exec(c.name)?.[1])
+        .filter((g): g is string => !!g);
     const existing = new Set(await generations());
     const loading = load(sampleLedger(prefix, 2 * PER_PHASE, 3 * PER_PHASE), stop);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'services/projector/rebuildCli.ts', '--quiet'], { env: { ...process.env, ...bed.env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'services/projector/rebuildCli.ts', '--quiet'], {
+      env: { ...process.env, ...bed.env },
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     // Half way: its generation's collections exist and hold some progress, it has not switched.
     let building: string | undefined;
     for (let i = 0; i < 3000 && !building && child.exitCode === null; i++) {
-      for (const g of (await generations()).filter((x) => !existing.has(x))) if (await generation(bed.mongo.db, g).progress.countDocuments({}) > 0) building = g;
+      for (const g of (await generations()).filter((x) => !existing.has(x)))
+        if ((await generation(bed.mongo.db, g).progress.countDocuments({})) > 0) building = g;
       if (!building) await sleep(20);
     }
     if (!building) stop.now = true;
@@ -103,7 +127,10 @@ describe('fault: projector SIGKILLed during live load and during a rebuild', () 
     child.kill('SIGKILL');
     await exited;
     await projector!.kill();
-    const collectionsOf = async (g: string) => (await bed.mongo.db.listCollections({}, { nameOnly: true }).toArray()).filter((c) => c.name.startsWith(`projection_${g}_`)).length;
+    const collectionsOf = async (g: string) =>
+      (await bed.mongo.db.listCollections({}, { nameOnly: true }).toArray()).filter((c) =>
+        c.name.startsWith(`projection_${g}_`),
+      ).length;
     const halfBuilt = await collectionsOf(building!);
     expect(await activeGenerationName(bed.mongo.db)).toBe(liveBefore); // readers never saw the half-built generation
     projector = await startService('projector', bed.env, port, tag);
@@ -119,8 +146,14 @@ describe('fault: projector SIGKILLed during live load and during a rebuild', () 
     expect(await activeGenerationName(bed.mongo.db)).toBe(result.generation);
     const { found, twice, records } = await equalsFreshRebuild();
     figures('projector-sigkill-during-rebuild', {
-      acknowledged: written.length, found: found.size, appliedTwice: twice, ledgerRecords: records,
-      killedRebuildGeneration: building!, halfBuiltCollections: halfBuilt, orphanCollectionsAfterNextRebuild: orphanCollections, durationS: secondsSince(t0),
+      acknowledged: written.length,
+      found: found.size,
+      appliedTwice: twice,
+      ledgerRecords: records,
+      killedRebuildGeneration: building!,
+      halfBuiltCollections: halfBuilt,
+      orphanCollectionsAfterNextRebuild: orphanCollections,
+      durationS: secondsSince(t0),
     });
     expect(found).toEqual(new Set(written.map((e) => e.id)));
   });

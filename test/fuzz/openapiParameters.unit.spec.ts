@@ -7,10 +7,19 @@ import { ingestOpenApi } from '../../services/ingest/openapi.js';
 import { queryOpenApi } from '../../services/query/openapi.js';
 import { auditOpenApi } from '../../services/audit/openapi.js';
 
-type Doc = { paths: Record<string, Record<string, { parameters?: { in: string; name: string; schema?: Record<string, unknown> }[]; requestBody?: any }>> };
-const docs = { ingest: ingestOpenApi, query: queryOpenApi, audit: auditOpenApi } as unknown as Record<string, Doc | (() => Doc)>;
+type Doc = {
+  paths: Record<
+    string,
+    Record<string, { parameters?: { in: string; name: string; schema?: Record<string, unknown> }[]; requestBody?: any }>
+  >;
+};
+const docs = { ingest: ingestOpenApi, query: queryOpenApi, audit: auditOpenApi } as unknown as Record<
+  string,
+  Doc | (() => Doc)
+>;
 const resolve = (d: Doc | (() => Doc)) => (typeof d === 'function' ? d() : d);
-const constrained = (s: Record<string, unknown> = {}) => s.type !== 'string' || s.pattern !== undefined || s.format !== undefined || s.enum !== undefined;
+const constrained = (s: Record<string, unknown> = {}) =>
+  s.type !== 'string' || s.pattern !== undefined || s.format !== undefined || s.enum !== undefined;
 
 describe('OpenAPI documents state what the routes accept', () => {
   for (const [service, d] of Object.entries(docs)) {
@@ -19,7 +28,8 @@ describe('OpenAPI documents state what the routes accept', () => {
       for (const [path, ops] of Object.entries(resolve(d).paths)) {
         for (const [method, op] of Object.entries(ops)) {
           for (const p of op.parameters ?? []) {
-            if ((p.in === 'path' || p.in === 'query') && !constrained(p.schema)) loose.push(`${method.toUpperCase()} ${path} ${p.in} ${p.name}`);
+            if ((p.in === 'path' || p.in === 'query') && !constrained(p.schema))
+              loose.push(`${method.toUpperCase()} ${path} ${p.in} ${p.name}`);
           }
         }
       }

@@ -26,24 +26,50 @@ describe('schemathesis against every service', () => {
   beforeAll(async () => {
     st = schemathesisBin();
     s = await startQueryStack(`fuzz-${runId}`, PORTS);
-    audit = await startService('audit', { ...s.env, AUDIT_PUBLIC_KEY: sealerKeys().publicKeyBase64, AUDIT_PORT: String(PORTS.audit) }, PORTS.audit, `fuzz-audit-${runId}`);
+    audit = await startService(
+      'audit',
+      { ...s.env, AUDIT_PUBLIC_KEY: sealerKeys().publicKeyBase64, AUDIT_PORT: String(PORTS.audit) },
+      PORTS.audit,
+      `fuzz-audit-${runId}`,
+    );
     const dataUserId = `du_fuzz${runId}`;
     [keys.hospital, keys.admin, keys.dataUser, keys.auditor] = await Promise.all([
-      s.key('hospital', 'org:fuzz'), s.key('admin', 'admin:fuzz'), s.key('dataUser', dataUserId), s.key('auditor', 'auditor:fuzz'),
+      s.key('hospital', 'org:fuzz'),
+      s.key('admin', 'admin:fuzz'),
+      s.key('dataUser', dataUserId),
+      s.key('auditor', 'auditor:fuzz'),
     ]);
     // A registered data user, so decisions as that caller reach the fold (not only "unknown data user").
-    const res = await s.call('/v1/data-users', keys.admin!, { body: { dataUserId, name: 'fuzz user', category: 'academic', jurisdiction: 'uk', approvals: approvals(['research']) } });
+    const res = await s.call('/v1/data-users', keys.admin!, {
+      body: {
+        dataUserId,
+        name: 'fuzz user',
+        category: 'academic',
+        jurisdiction: 'uk',
+        approvals: approvals(['research']),
+      },
+    });
     expect(res.status).toBe(202);
-    console.log(`schemathesis seed ${SEED}, max examples ${MAX_EXAMPLES}, checks ${CHECKS.join(',')}, reports in ${REPORT_DIR}`);
+    console.log(
+      `schemathesis seed ${SEED}, max examples ${MAX_EXAMPLES}, checks ${CHECKS.join(',')}, reports in ${REPORT_DIR}`,
+    );
   });
   afterAll(async () => {
     await audit?.stop();
     await s?.close();
     // The NDJSON reports are several MB per run: kept only when something failed (to replay with `st replay`).
-    if (runs.length > 0 && runs.every((r) => r.exitCode === 0 && r.failures.length === 0)) rmSync(REPORT_DIR, { recursive: true, force: true });
+    if (runs.length > 0 && runs.every((r) => r.exitCode === 0 && r.failures.length === 0))
+      rmSync(REPORT_DIR, { recursive: true, force: true });
     if (runs.length > 0) {
-      console.log(['| service / role | operations | cases | failures | errors |', '|---|---|---|---|---|',
-        ...runs.map((r) => `| ${r.name} | ${r.operations} | ${r.cases} | ${r.failures.length} | ${r.errors.length} |`)].join('\n'));
+      console.log(
+        [
+          '| service / role | operations | cases | failures | errors |',
+          '|---|---|---|---|---|',
+          ...runs.map(
+            (r) => `| ${r.name} | ${r.operations} | ${r.cases} | ${r.failures.length} | ${r.errors.length} |`,
+          ),
+        ].join('\n'),
+      );
     }
   });
 
@@ -57,10 +83,20 @@ describe('schemathesis against every service', () => {
   ];
   for (const [name, url, role] of cases) {
     it(`${name}: no 5xx, responses conform to the schema`, { timeout: 240_000 }, async () => {
-      const run = await fuzz(st, name, url(), keys[role]!, { maxExamples: MAX_EXAMPLES, seed: SEED, reportDir: REPORT_DIR });
+      const run = await fuzz(st, name, url(), keys[role]!, {
+        maxExamples: MAX_EXAMPLES,
+        seed: SEED,
+        reportDir: REPORT_DIR,
+      });
       runs.push(run);
-      const summary = run.output.split('\n').filter((l) => /passed|failed|errors?|Test cases|Operations/i.test(l)).slice(-12).join('\n');
-      console.log(`${name}: exit ${run.exitCode}, ${run.operations} operations, ${run.cases} cases, ${run.failures.length} failures, ${run.errors.length} errors\n${summary}`);
+      const summary = run.output
+        .split('\n')
+        .filter((l) => /passed|failed|errors?|Test cases|Operations/i.test(l))
+        .slice(-12)
+        .join('\n');
+      console.log(
+        `${name}: exit ${run.exitCode}, ${run.operations} operations, ${run.cases} cases, ${run.failures.length} failures, ${run.errors.length} errors\n${summary}`,
+      );
       if (run.failures.length > 0 || run.exitCode !== 0) console.log(run.output.slice(-12_000));
       expect(run.errors).toEqual([]);
       expect(run.failures).toEqual([]);

@@ -3,7 +3,13 @@ import { createConsumer, type KafkaMessage } from '../../adapters/kafka.js';
 import type { Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 
-export interface ReadRecord { partition: number; offset: string; key: string | undefined; value: Buffer; headers: KafkaMessage['headers'] }
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  key: string | undefined;
+  value: Buffer;
+  headers: KafkaMessage['headers'];
+}
 
 /** The topic's offsets; right after a broker restart a partition may have no leader yet: wait for it. */
 async function topicOffsets(kafka: Kafka, topic: string) {
@@ -26,7 +32,9 @@ async function topicOffsets(kafka: Kafka, topic: string) {
 
 export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord[]> {
   const ends = await topicOffsets(kafka, topic);
-  const remaining = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
+  const remaining = new Map(
+    ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]),
+  );
   const records: ReadRecord[] = [];
   if (remaining.size === 0) return records;
   const consumer = createConsumer(kafka, { groupId: `test-reader-${randomUUID()}` });
@@ -34,14 +42,25 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`reading ${topic} did not reach its end in 30 s`)), 30_000);
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        records.push({ partition, offset: message.offset, key: message.key?.toString(), value: message.value!, headers: message.headers });
-        const end = remaining.get(partition);
-        if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(partition);
-        if (remaining.size === 0) { clearTimeout(timer); resolve(); }
-      },
-    }).catch(reject);
+    void consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          records.push({
+            partition,
+            offset: message.offset,
+            key: message.key?.toString(),
+            value: message.value!,
+            headers: message.headers,
+          });
+          const end = remaining.get(partition);
+          if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(partition);
+          if (remaining.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
   });
   await consumer.disconnect();
   return records;

@@ -7,7 +7,10 @@ export function syntheticNhsNumbers(count: number, seed = Date.now()): string[] 
   for (let n = seed % 1_000_000; out.length < count; n = (n + 7919) % 1_000_000) {
     const nine = `999${String(n).padStart(6, '0')}`;
     for (let d = 0; d <= 9; d++) {
-      if (isValidNhsNumber(`${nine}${d}`)) { out.push(`${nine}${d}`); break; }
+      if (isValidNhsNumber(`${nine}${d}`)) {
+        out.push(`${nine}${d}`);
+        break;
+      }
     }
   }
   return out;

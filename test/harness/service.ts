@@ -4,16 +4,28 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface RunningService { url: string; proc: ChildProcess; logFile: string; stop(): Promise<void>; kill(): Promise<void> }
+export interface RunningService {
+  url: string;
+  proc: ChildProcess;
+  logFile: string;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
 
 const logDir = process.env.LOG_DIR ?? join(process.cwd(), '.state/test/logs');
 
-export async function startService(name: string, env: Record<string, string>, port: number, tag = name): Promise<RunningService> {
+export async function startService(
+  name: string,
+  env: Record<string, string>,
+  port: number,
+  tag = name,
+): Promise<RunningService> {
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `test-${tag}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
   const proc = spawn(process.execPath, ['--import', 'tsx', `services/${name}/main.ts`], {
-    env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.pipe(out);
   proc.stderr!.pipe(out);
@@ -22,11 +34,22 @@ export async function startService(name: string, env: Record<string, string>, po
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode} during start (log: ${logFile})`);
-    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
-    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`${name} not ready in 60 s (log: ${logFile})`); }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`${name} not ready in 60 s (log: ${logFile})`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const end = (signal: NodeJS.Signals) => async () => { if (proc.exitCode === null && proc.signalCode === null) { proc.kill(signal); await exited; } };
+  const end = (signal: NodeJS.Signals) => async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill(signal);
+      await exited;
+    }
+  };
   return { url, proc, logFile, stop: end('SIGTERM'), kill: end('SIGKILL') };
 }

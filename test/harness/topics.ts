@@ -12,16 +12,22 @@ export interface TestTopics {
 }
 
 const ENV_NAMES: { [K in keyof typeof TOPICS]: string } = {
-  ledger: 'LEDGER_TOPIC', revocations: 'REVOCATIONS_TOPIC', decisions: 'DECISIONS_TOPIC',
-  checkpoints: 'CHECKPOINTS_TOPIC', deadLetter: 'DEADLETTER_TOPIC',
+  ledger: 'LEDGER_TOPIC',
+  revocations: 'REVOCATIONS_TOPIC',
+  decisions: 'DECISIONS_TOPIC',
+  checkpoints: 'CHECKPOINTS_TOPIC',
+  deadLetter: 'DEADLETTER_TOPIC',
 };
 
 export async function createTestTopics(kafka: Kafka, tag: string): Promise<TestTopics> {
   const keys = Object.keys(TOPICS) as (keyof typeof TOPICS)[];
   const names = Object.fromEntries(keys.map((k) => [k, `${TOPICS[k]}.${tag}`])) as TestTopics['names'];
-  await ensureTopics(kafka, topicSpecs.map((s) => {
-    const key = keys.find((k) => TOPICS[k] === s.topic)!;
-    return { ...s, topic: names[key] };
-  }));
+  await ensureTopics(
+    kafka,
+    topicSpecs.map((s) => {
+      const key = keys.find((k) => TOPICS[k] === s.topic)!;
+      return { ...s, topic: names[key] };
+    }),
+  );
   return { names, env: Object.fromEntries(keys.map((k) => [ENV_NAMES[k], names[k]])) };
 }

@@ -18,7 +18,9 @@ const CANDIDATE = /(?<![0-9])999[0-9]{7}(?![0-9])/g;
 const TIME_LIMIT_MS = Number(process.env.PRIVACY_SCAN_SECONDS ?? 300) * 1000;
 const MAX_WORKFLOWS = Number(process.env.PRIVACY_SCAN_MAX_WORKFLOWS ?? 5000);
 
-interface Hit { where: string }
+interface Hit {
+  where: string;
+}
 const hits: Hit[] = [];
 const counts = { topics: 0, records: 0, databases: 0, documents: 0, logFiles: 0, logLines: 0, workflows: 0 };
 
@@ -28,7 +30,9 @@ function leaks(text: string): number {
   for (const m of text.matchAll(CANDIDATE)) if (isValidNhsNumber(m[0])) n++;
   return n;
 }
-const note = (where: string, text: string) => { if (leaks(text) > 0) hits.push({ where }); };
+const note = (where: string, text: string) => {
+  if (leaks(text) > 0) hits.push({ where });
+};
 
 async function scanKafka(deadline: number): Promise<void> {
   const kafka = createKafka({ brokers: testEnv.KAFKA_BROKERS, clientId: 'privacy-scan' });
@@ -46,22 +50,35 @@ async function scanKafka(deadline: number): Promise<void> {
   if (remaining.size === 0) return;
   const consumer = createConsumer(kafka, { groupId: `privacy-scan-${randomUUID()}`, maxBytes: 64 << 20 });
   await consumer.connect();
-  await consumer.subscribe({ topics: topics.filter((t) => [...remaining.keys()].some((k) => k.startsWith(`${t}/`))), fromBeginning: true });
+  await consumer.subscribe({
+    topics: topics.filter((t) => [...remaining.keys()].some((k) => k.startsWith(`${t}/`))),
+    fromBeginning: true,
+  });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Kafka scan did not finish within the time limit (${remaining.size} partitions left)`)), Math.max(1, deadline - Date.now()));
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        const key = `${batch.topic}/${batch.partition}`;
-        for (const m of batch.messages) {
-          counts.records++;
-          const headers = Object.entries(m.headers ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(' ');
-          note(`kafka ${key}@${m.offset}`, `${m.key?.toString() ?? ''} ${m.value?.toString() ?? ''} ${headers}`);
-        }
-        const end = remaining.get(key);
-        if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(key);
-        if (remaining.size === 0) { clearTimeout(timer); resolve(); }
-      },
-    }).catch(reject);
+    const timer = setTimeout(
+      () => reject(new Error(`Kafka scan did not finish within the time limit (${remaining.size} partitions left)`)),
+      Math.max(1, deadline - Date.now()),
+    );
+    void consumer
+      .run({
+        eachBatch: async ({ batch }) => {
+          const key = `${batch.topic}/${batch.partition}`;
+          for (const m of batch.messages) {
+            counts.records++;
+            const headers = Object.entries(m.headers ?? {})
+              .map(([k, v]) => `${k}=${String(v)}`)
+              .join(' ');
+            note(`kafka ${key}@${m.offset}`, `${m.key?.toString() ?? ''} ${m.value?.toString() ?? ''} ${headers}`);
+          }
+          const end = remaining.get(key);
+          if (end !== undefined && BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(key);
+          if (remaining.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
   });
   await consumer.disconnect();
 }
@@ -92,7 +109,11 @@ async function scanMongo(): Promise<void> {
 
 async function scanLogs(dir: string): Promise<void> {
   let files: string[] = [];
-  try { files = readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile()); } catch { return; }
+  try {
+    files = readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile());
+  } catch {
+    return;
+  }
   for (const f of files) {
     counts.logFiles++;
     let line = 0;
@@ -105,14 +126,21 @@ async function scanLogs(dir: string): Promise<void> {
 }
 
 async function scanTemporal(deadline: number): Promise<void> {
-  const { client, close } = await connectTemporalClient({ address: testEnv.TEMPORAL_ADDRESS, namespace: testEnv.TEMPORAL_NAMESPACE });
+  const { client, close } = await connectTemporalClient({
+    address: testEnv.TEMPORAL_ADDRESS,
+    namespace: testEnv.TEMPORAL_NAMESPACE,
+  });
   try {
     for await (const wf of client.workflow.list()) {
       if (counts.workflows >= MAX_WORKFLOWS || Date.now() > deadline) break;
       counts.workflows++;
       const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-      note(`temporal workflow ${wf.workflowId}`, JSON.stringify(history, (_k, v: unknown) =>
-        v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : typeof v === 'bigint' ? v.toString() : v));
+      note(
+        `temporal workflow ${wf.workflowId}`,
+        JSON.stringify(history, (_k, v: unknown) =>
+          v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : typeof v === 'bigint' ? v.toString() : v,
+        ),
+      );
     }
   } finally {
     await close();
@@ -125,7 +153,9 @@ await scanMongo();
 await scanLogs(process.env.LOG_DIR ?? join(process.cwd(), '.state/test/logs'));
 await scanTemporal(deadline);
 for (const h of hits.slice(0, 50)) console.error(`raw NHS number found: ${h.where}`);
-console.log(`privacy scan: ${hits.length} hits — ${counts.topics} topics (${counts.records} records), ` +
-  `${counts.databases} databases (${counts.documents} documents), ${counts.logFiles} log files (${counts.logLines} lines), ` +
-  `${counts.workflows} Temporal workflow histories`);
+console.log(
+  `privacy scan: ${hits.length} hits — ${counts.topics} topics (${counts.records} records), ` +
+    `${counts.databases} databases (${counts.documents} documents), ${counts.logFiles} log files (${counts.logLines} lines), ` +
+    `${counts.workflows} Temporal workflow histories`,
+);
 process.exit(hits.length === 0 ? 0 : 1);

@@ -19,7 +19,10 @@ export interface OutcomeArgs {
   validUntil?: string;
 }
 
-export interface ConsentCheck { status?: ConsentStatus; cancellation?: Cancellation }
+export interface ConsentCheck {
+  status?: ConsentStatus;
+  cancellation?: Cancellation;
+}
 
 export function consentActivities(deps: ActivityDeps) {
   return {
@@ -29,10 +32,38 @@ export function consentActivities(deps: ActivityDeps) {
       const now = deps.now();
       const event = (() => {
         switch (a.kind) {
-          case 'effective': return systemEvent('consent.effective', id, a.subject, { occurredAt: a.occurredAt, consentId: a.consentId, policyVersion: a.policyVersion }, now);
-          case 'lapsed': return systemEvent('consent.lapsed', id, a.subject, { occurredAt: a.occurredAt, consentId: a.consentId, policyVersion: a.policyVersion }, now);
-          case 'cancelled': return systemEvent('consent.cancelled', id, a.subject, { occurredAt: a.occurredAt, consentId: a.consentId }, now);
-          case 'expired': return systemEvent('consent.expired', id, a.subject, { occurredAt: a.occurredAt, consentId: a.consentId, validUntil: a.validUntil ?? a.occurredAt }, now);
+          case 'effective':
+            return systemEvent(
+              'consent.effective',
+              id,
+              a.subject,
+              { occurredAt: a.occurredAt, consentId: a.consentId, policyVersion: a.policyVersion },
+              now,
+            );
+          case 'lapsed':
+            return systemEvent(
+              'consent.lapsed',
+              id,
+              a.subject,
+              { occurredAt: a.occurredAt, consentId: a.consentId, policyVersion: a.policyVersion },
+              now,
+            );
+          case 'cancelled':
+            return systemEvent(
+              'consent.cancelled',
+              id,
+              a.subject,
+              { occurredAt: a.occurredAt, consentId: a.consentId },
+              now,
+            );
+          case 'expired':
+            return systemEvent(
+              'consent.expired',
+              id,
+              a.subject,
+              { occurredAt: a.occurredAt, consentId: a.consentId, validUntil: a.validUntil ?? a.occurredAt },
+              now,
+            );
         }
       })();
       const written = await appendSystemEvent(deps.ledger, event);
@@ -46,8 +77,13 @@ export function consentActivities(deps: ActivityDeps) {
      * retried) while the projection lags, rather than guessing.
      */
     async checkConsent(a: { consentId: string; subject: string; position: EventPosition }): Promise<ConsentCheck> {
-      const reached = await deps.projection.waitForOffset(a.position.partition, a.position.offset, deps.projectionWaitMs);
-      if (!reached) throw ApplicationFailure.retryable('the projection has not reached the consent yet', 'ProjectionBehind');
+      const reached = await deps.projection.waitForOffset(
+        a.position.partition,
+        a.position.offset,
+        deps.projectionWaitMs,
+      );
+      if (!reached)
+        throw ApplicationFailure.retryable('the projection has not reached the consent yet', 'ProjectionBehind');
       const state = await deps.projection.subject(a.subject);
       const fact = state?.facts.find((f) => f.kind === 'consent' && f.eventId === a.consentId);
       if (!state || !fact || fact.kind !== 'consent') return {};
@@ -56,12 +92,26 @@ export function consentActivities(deps: ActivityDeps) {
     },
 
     /** A reminder / prompt to the organisation that recorded the consent (outbox, once per id). */
-    async notifyOrganisation(a: { consentId: string; subject: string; organisation: string; kind: NotificationKind; dueBy: string; n: number }): Promise<boolean> {
+    async notifyOrganisation(a: {
+      consentId: string;
+      subject: string;
+      organisation: string;
+      kind: NotificationKind;
+      dueBy: string;
+      n: number;
+    }): Promise<boolean> {
       const id = `${systemEventId(a.consentId, a.kind)}.${a.n}`;
       const fresh = await deps.notifications.notify({
-        _id: id, organisation: a.organisation, kind: a.kind, subject: a.subject, consentId: a.consentId, dueBy: a.dueBy, createdAt: deps.now().toISOString(),
+        _id: id,
+        organisation: a.organisation,
+        kind: a.kind,
+        subject: a.subject,
+        consentId: a.consentId,
+        dueBy: a.dueBy,
+        createdAt: deps.now().toISOString(),
       });
-      if (fresh) deps.log.info({ notificationId: id, kind: a.kind, organisation: a.organisation }, 'organisation notified');
+      if (fresh)
+        deps.log.info({ notificationId: id, kind: a.kind, organisation: a.organisation }, 'organisation notified');
       return fresh;
     },
   };

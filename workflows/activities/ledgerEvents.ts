@@ -7,10 +7,23 @@ import { appendOnce, type LedgerAppender } from '../../ledger/appendOnce.js';
 
 export const WORKFLOW_SOURCE = 'sys:workflows';
 
-export function systemEvent<T extends EventType>(type: T, id: string, subject: string, data: DataOf<T>, now: Date): EventOf<T> {
+export function systemEvent<T extends EventType>(
+  type: T,
+  id: string,
+  subject: string,
+  data: DataOf<T>,
+  now: Date,
+): EventOf<T> {
   return {
-    specversion: '1.0', id, source: WORKFLOW_SOURCE, type, subject, time: now.toISOString(),
-    datacontenttype: 'application/json', dataversion: CURRENT_VERSION[type], data,
+    specversion: '1.0',
+    id,
+    source: WORKFLOW_SOURCE,
+    type,
+    subject,
+    time: now.toISOString(),
+    datacontenttype: 'application/json',
+    dataversion: CURRENT_VERSION[type],
+    data,
   } as unknown as EventOf<T>;
 }
 

@@ -18,7 +18,9 @@ export interface OrganisationNotification {
 
 export class OrganisationNotifications {
   readonly col: Collection<OrganisationNotification>;
-  constructor(db: Db) { this.col = db.collection<OrganisationNotification>('organisation_notifications'); }
+  constructor(db: Db) {
+    this.col = db.collection<OrganisationNotification>('organisation_notifications');
+  }
 
   /** true when it was new. */
   async notify(n: OrganisationNotification): Promise<boolean> {

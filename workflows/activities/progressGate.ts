@@ -4,14 +4,23 @@
 // swamp the projection store with identical reads.
 import type { ProjectionReader } from '../../projections/reader.js';
 
-export function progressGate(reader: Pick<ProjectionReader, 'progress'>, pollMs = 100): Pick<ProjectionReader, 'waitForOffset'> {
+export function progressGate(
+  reader: Pick<ProjectionReader, 'progress'>,
+  pollMs = 100,
+): Pick<ProjectionReader, 'waitForOffset'> {
   let cache: { at: number; progress: Map<number, string> } | undefined;
   let inFlight: Promise<Map<number, string>> | undefined;
   const current = (): Promise<Map<number, string>> => {
     if (cache && Date.now() - cache.at < pollMs) return Promise.resolve(cache.progress);
-    inFlight ??= reader.progress()
-      .then((progress) => { cache = { at: Date.now(), progress }; return progress; })
-      .finally(() => { inFlight = undefined; });
+    inFlight ??= reader
+      .progress()
+      .then((progress) => {
+        cache = { at: Date.now(), progress };
+        return progress;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
     return inFlight;
   };
   return {
@@ -27,4 +36,3 @@ export function progressGate(reader: Pick<ProjectionReader, 'progress'>, pollMs 
     },
   };
 }
-

@@ -10,7 +10,10 @@ import type { ActivityDeps } from './index.js';
 import { noticeIdFor, systemEventId } from './ids.js';
 import { appendSystemEvent, systemEvent } from './ledgerEvents.js';
 
-export interface WithdrawalRef { withdrawalId: string; subject: string }
+export interface WithdrawalRef {
+  withdrawalId: string;
+  subject: string;
+}
 
 export function propagationActivities(deps: ActivityDeps) {
   return {
@@ -19,9 +22,16 @@ export function propagationActivities(deps: ActivityDeps) {
      * withdrawal (contracts holdersWithin), read from the projection once it has applied the
      * withdrawal's own ledger position (so every earlier release of the subject is in it).
      */
-    async findHolders(w: WithdrawalRef & { organisation: string; occurredAt: string; scope: Scope; position: EventPosition }): Promise<string[]> {
-      const reached = await deps.projection.waitForOffset(w.position.partition, w.position.offset, deps.projectionWaitMs);
-      if (!reached) throw ApplicationFailure.retryable('the projection has not reached the withdrawal yet', 'ProjectionBehind');
+    async findHolders(
+      w: WithdrawalRef & { organisation: string; occurredAt: string; scope: Scope; position: EventPosition },
+    ): Promise<string[]> {
+      const reached = await deps.projection.waitForOffset(
+        w.position.partition,
+        w.position.offset,
+        deps.projectionWaitMs,
+      );
+      if (!reached)
+        throw ApplicationFailure.retryable('the projection has not reached the withdrawal yet', 'ProjectionBehind');
       const state = await deps.projection.subject(w.subject);
       const profiles = new Map<string, HolderProfile | undefined>();
       for (const r of state?.releases ?? []) {
@@ -29,26 +39,61 @@ export function propagationActivities(deps: ActivityDeps) {
       }
       const holders = state ? holdersWithin(state, w.scope, (id) => profiles.get(id), w.occurredAt) : [];
       await deps.notices.recordHolders({
-        _id: w.withdrawalId, subject: w.subject, organisation: w.organisation, withdrawnAt: w.occurredAt, holders, holdersFoundAt: deps.now().toISOString(),
+        _id: w.withdrawalId,
+        subject: w.subject,
+        organisation: w.organisation,
+        withdrawnAt: w.occurredAt,
+        holders,
+        holdersFoundAt: deps.now().toISOString(),
       });
       deps.log.info({ withdrawalId: w.withdrawalId, holders: holders.length }, 'holders found');
       return holders;
     },
 
     /** revocation.sent on the ledger, then the notice in the store (pull API) and on the revocations topic. */
-    async issueNotice(a: WithdrawalRef & { dataUserId: string; scope: Scope; withdrawnAt: string; sentAt: string; dueBy: string; policyVersion: string }): Promise<string> {
+    async issueNotice(
+      a: WithdrawalRef & {
+        dataUserId: string;
+        scope: Scope;
+        withdrawnAt: string;
+        sentAt: string;
+        dueBy: string;
+        policyVersion: string;
+      },
+    ): Promise<string> {
       const noticeId = noticeIdFor(a.withdrawalId, a.dataUserId);
-      await appendSystemEvent(deps.ledger, systemEvent('revocation.sent', systemEventId(a.withdrawalId, 'sent', a.dataUserId), a.subject, {
-        occurredAt: a.sentAt, withdrawalId: a.withdrawalId, dataUserId: a.dataUserId, noticeId, dueBy: a.dueBy, policyVersion: a.policyVersion,
-      }, deps.now()));
+      await appendSystemEvent(
+        deps.ledger,
+        systemEvent(
+          'revocation.sent',
+          systemEventId(a.withdrawalId, 'sent', a.dataUserId),
+          a.subject,
+          {
+            occurredAt: a.sentAt,
+            withdrawalId: a.withdrawalId,
+            dataUserId: a.dataUserId,
+            noticeId,
+            dueBy: a.dueBy,
+            policyVersion: a.policyVersion,
+          },
+          deps.now(),
+        ),
+      );
       const doc = await deps.notices.issue({
-        _id: noticeId, withdrawalId: a.withdrawalId, subject: a.subject, dataUserId: a.dataUserId, scope: a.scope,
-        withdrawnAt: a.withdrawnAt, sentAt: a.sentAt, dueBy: a.dueBy,
+        _id: noticeId,
+        withdrawalId: a.withdrawalId,
+        subject: a.subject,
+        dataUserId: a.dataUserId,
+        scope: a.scope,
+        withdrawnAt: a.withdrawnAt,
+        sentAt: a.sentAt,
+        dueBy: a.dueBy,
       });
       if (!doc.publishedAt) {
         // A crash between the send and markPublished re-publishes once; topic readers dedupe by noticeId.
         await deps.revocations.producer.send({
-          topic: deps.revocations.topic, acks: -1,
+          topic: deps.revocations.topic,
+          acks: -1,
           messages: [{ key: a.dataUserId, value: JSON.stringify(toNotice(doc)), headers: { notice_id: noticeId } }],
         });
         await deps.notices.markPublished(noticeId, deps.now().toISOString());
@@ -57,7 +102,10 @@ export function propagationActivities(deps: ActivityDeps) {
     },
 
     /** One webhook delivery attempt (the retry policy brings the next). 'pull-only' without a webhook. */
-    async deliverNotice(a: { noticeId: string; reminder?: number }): Promise<'delivered' | 'pull-only' | 'acknowledged'> {
+    async deliverNotice(a: {
+      noticeId: string;
+      reminder?: number;
+    }): Promise<'delivered' | 'pull-only' | 'acknowledged'> {
       const doc = await deps.notices.get(a.noticeId);
       if (!doc) throw ApplicationFailure.nonRetryable('unknown notice', 'UnknownNotice');
       if (doc.ackReceivedAt) return 'acknowledged';
@@ -69,11 +117,17 @@ export function propagationActivities(deps: ActivityDeps) {
         return 'pull-only';
       }
       try {
-        await deliverWebhook(hook, toNotice(doc), reminder ? { reminder: a.reminder } : {}, { timeoutMs: deps.webhookTimeoutMs, now: deps.now });
+        await deliverWebhook(hook, toNotice(doc), reminder ? { reminder: a.reminder } : {}, {
+          timeoutMs: deps.webhookTimeoutMs,
+          now: deps.now,
+        });
       } catch (err) {
         const message = err instanceof DeliveryFailed ? err.message : 'delivery failed';
         await deps.notices.deliveryAttempt(a.noticeId, at, { channel: 'webhook', error: message, reminder });
-        deps.log.warn({ noticeId: a.noticeId, dataUserId: doc.dataUserId, attempt: Context.current().info.attempt, error: message }, 'webhook delivery failed; will retry');
+        deps.log.warn(
+          { noticeId: a.noticeId, dataUserId: doc.dataUserId, attempt: Context.current().info.attempt, error: message },
+          'webhook delivery failed; will retry',
+        );
         throw ApplicationFailure.retryable(message, 'DeliveryFailed');
       }
       await deps.notices.deliveryAttempt(a.noticeId, at, { channel: 'webhook', delivered: true, reminder });
@@ -82,23 +136,59 @@ export function propagationActivities(deps: ActivityDeps) {
     },
 
     async recordAcknowledged(a: WithdrawalRef & { dataUserId: string; noticeId: string; at: string }): Promise<void> {
-      await appendSystemEvent(deps.ledger, systemEvent('revocation.acknowledged', systemEventId(a.withdrawalId, 'ack', a.dataUserId), a.subject, {
-        occurredAt: a.at, withdrawalId: a.withdrawalId, dataUserId: a.dataUserId, noticeId: a.noticeId,
-      }, deps.now()));
+      await appendSystemEvent(
+        deps.ledger,
+        systemEvent(
+          'revocation.acknowledged',
+          systemEventId(a.withdrawalId, 'ack', a.dataUserId),
+          a.subject,
+          {
+            occurredAt: a.at,
+            withdrawalId: a.withdrawalId,
+            dataUserId: a.dataUserId,
+            noticeId: a.noticeId,
+          },
+          deps.now(),
+        ),
+      );
       await deps.notices.markAcknowledged(a.noticeId, a.at);
     },
 
     async recordOverdue(a: WithdrawalRef & { dataUserId: string; noticeId: string; dueBy: string }): Promise<void> {
-      await appendSystemEvent(deps.ledger, systemEvent('revocation.overdue', systemEventId(a.withdrawalId, 'overdue', a.dataUserId), a.subject, {
-        occurredAt: a.dueBy, withdrawalId: a.withdrawalId, dataUserId: a.dataUserId, noticeId: a.noticeId, dueBy: a.dueBy,
-      }, deps.now()));
+      await appendSystemEvent(
+        deps.ledger,
+        systemEvent(
+          'revocation.overdue',
+          systemEventId(a.withdrawalId, 'overdue', a.dataUserId),
+          a.subject,
+          {
+            occurredAt: a.dueBy,
+            withdrawalId: a.withdrawalId,
+            dataUserId: a.dataUserId,
+            noticeId: a.noticeId,
+            dueBy: a.dueBy,
+          },
+          deps.now(),
+        ),
+      );
       await deps.notices.markOverdue(a.noticeId, a.dueBy);
     },
 
     async completeWithdrawal(a: WithdrawalRef & { dataUserIds: string[]; at: string }): Promise<void> {
-      await appendSystemEvent(deps.ledger, systemEvent('withdrawal.completed', systemEventId(a.withdrawalId, 'completed'), a.subject, {
-        occurredAt: a.at, withdrawalId: a.withdrawalId, dataUserIds: [...a.dataUserIds].sort(),
-      }, deps.now()));
+      await appendSystemEvent(
+        deps.ledger,
+        systemEvent(
+          'withdrawal.completed',
+          systemEventId(a.withdrawalId, 'completed'),
+          a.subject,
+          {
+            occurredAt: a.at,
+            withdrawalId: a.withdrawalId,
+            dataUserIds: [...a.dataUserIds].sort(),
+          },
+          deps.now(),
+        ),
+      );
       await deps.notices.markCompleted(a.withdrawalId, a.at);
     },
   };
