@@ -2,7 +2,7 @@
 // named in the error. Each service composes the sections it needs.
 import { z } from 'zod';
 import { TOPICS } from '../contracts/topics.js';
-import { DEFAULT_POLICY, PolicySchema, type Policy } from '../contracts/consent/policy.js';
+import { DEFAULT_POLICY, PolicySetSchema, policySet, type PolicySet } from '../contracts/consent/policy.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -71,26 +71,33 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
 }
 
 /**
- * The consent policy (cooling-off, reconfirmation, propagation SLA, default model): CONSENT_POLICY holds
- * its JSON; unset → DEFAULT_POLICY. Every service that decides or runs workflows reads it the same way.
+ * The consent policies (cooling-off, reconfirmation and its reminders, re-consent lead, propagation
+ * SLA, default model). CONSENT_POLICIES holds a JSON array of EVERY policy version the deployment ever
+ * applied, oldest first; the last is applied to new consents. The list only grows: a version once used
+ * is never edited (add a new one). Unset → DEFAULT_POLICY alone. A consent's lifecycle runs on the
+ * version recorded on it, so every service that decides, accepts consents or runs workflows reads
+ * the same set the same way.
  */
 export const policyConfig = z.object({
-  CONSENT_POLICY: z
+  CONSENT_POLICIES: z
     .string()
     .optional()
-    .transform((s, ctx): Policy => {
-      if (s === undefined || s.trim() === '') return DEFAULT_POLICY;
+    .transform((s, ctx): PolicySet => {
+      if (s === undefined || s.trim() === '') return policySet([DEFAULT_POLICY]);
       let json: unknown;
       try {
         json = JSON.parse(s);
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        ctx.addIssue({ code: 'custom', message: 'must be JSON (an array of policy versions, oldest first)' });
         return z.NEVER;
       }
-      const r = PolicySchema.safeParse(json);
-      if (r.success) return r.data;
+      const r = PolicySetSchema.safeParse(json);
+      if (r.success) return policySet(r.data);
       for (const i of r.error.issues)
-        ctx.addIssue({ code: 'custom', message: `${i.path.join('.') || '(policy)'}: ${i.message}` });
+        ctx.addIssue({ code: 'custom', message: `${i.path.join('.') || '(policies)'}: ${i.message}` });
       return z.NEVER;
     }),
+  CONSENT_POLICY: z
+    .undefined({ error: 'replaced by CONSENT_POLICIES (a JSON array of every policy version applied)' })
+    .optional(),
 });

@@ -1,8 +1,9 @@
 // Consent lifecycle workflows end to end on the real servers: events on a real Kafka ledger, the
 // real projector, dispatcher and worker processes, the dev Temporal server. Policy periods are a few
-// seconds (fractions of a day in CONSENT_POLICY), so every path runs in real time.
+// seconds (fractions of a day in CONSENT_POLICIES), so every path runs in real time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide } from '../contracts/consent/decide.js';
+import { policySet } from '../contracts/consent/policy.js';
 import type { ConsentFact, SubjectState } from '../contracts/consent/fold.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import type { CaptureSetting, Scope } from '../contracts/consent/vocabulary.js';
@@ -75,13 +76,15 @@ describe('consent workflows (dispatcher + worker + projector, real Kafka and Tem
       .subject(subject)
       .then(async (s) => s ?? eventually(() => stack.reader.subject(subject)));
     expect(
-      decide(pending, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policy, iso()).decision,
+      decide(pending, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policySet([policy]), iso())
+        .decision,
     ).toBe('deny');
     const s = await untilStatus(subject, id('c-routine'), 'effective');
     const eff = s.records.find((r) => r.event.type === 'consent.effective')!.event;
     expect(eff).toMatchObject({ id: `wf.${id('c-routine')}.effective`, source: 'sys:workflows' });
     expect(
-      decide(s, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policy, iso()).decision,
+      decide(s, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policySet([policy]), iso())
+        .decision,
     ).toBe('permit');
   });
 
@@ -98,7 +101,8 @@ describe('consent workflows (dispatcher + worker + projector, real Kafka and Tem
     const later = (await stack.reader.subject(subject))!;
     expect(types(later)).not.toContain('consent.effective');
     expect(
-      decide(later, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policy, iso()).decision,
+      decide(later, { subject, purpose: 'research', dataCategory: 'ehr', dataUser: uni }, policySet([policy]), iso())
+        .decision,
     ).toBe('deny');
   });
 

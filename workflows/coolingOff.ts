@@ -1,22 +1,31 @@
-// The life of one consent after consent.given (workflow id coolingOff:<consentId>):
+// The life of one consent after consent.given (workflow id coolingOff:<consentId>), on the policy
+// version recorded on the consent and by the rules of contracts/consent/lifecycle.ts:
 //   cooling-off (policy length; longer for acute/emergency capture) — a covering withdrawal or
 //   opt-out meanwhile → consent.cancelled;
-//   acute/emergency capture: then wait for consent.reconfirmed (made after the cooling-off) within
-//   the reconfirmation window, reminding the emitting organisation before it closes — none →
-//   consent.lapsed;
+//   acute/emergency capture: then wait for a reconfirmation that counts (made after the cooling-off,
+//   within the window), reminding the emitting organisation before the window closes — none →
+//   consent.lapsed (consent.expired when validUntil closes the window first);
 //   otherwise consent.effective; with validUntil, later a re-consent prompt and consent.expired.
 // Before writing consent.effective the projection is asked once more whether a refusal cancels the
 // consent (contracts cancellationOf), so a refusal the dispatcher could not attribute still wins.
 // Deterministic: times come from the input and the workflow clock; the ledger writes are activities
 // with deterministic event ids.
 import { log, proxyActivities, setHandler } from '@temporalio/workflow';
-import { addDays, coolingOffEndsAt, reconfirmationDueBy, requiresReconfirmation } from '../contracts/consent/policy.js';
-import { compareUtc, utcMillis } from '../contracts/consent/primitives.js';
+import type { ConsentOutcome, ConsentStatus } from '../contracts/consent/fold.js';
+import {
+  coolingOffEndsAt,
+  countedReconfirmation,
+  reconfirmationReminderTimes,
+  reconfirmationWindow,
+  requiresReconfirmation,
+  type ConsentTerms,
+} from '../contracts/consent/lifecycle.js';
+import { compareUtc } from '../contracts/consent/primitives.js';
 import type { Activities } from './activities/index.js';
-import { laterOf, waitUntil } from './clock.js';
+import { waitUntil } from './clock.js';
 import { awaitExpiry } from './expiry.js';
 import { cancelSignal, phaseQuery, reconfirmSignal } from './signals.js';
-import type { CancelArgs, ConsentInput, ConsentOutcome, ConsentPhase, ReconfirmArgs } from './types.js';
+import type { CancelArgs, ConsentInput, ReconfirmArgs } from './types.js';
 
 const { recordConsentOutcome, checkConsent, notifyOrganisation } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
@@ -24,17 +33,12 @@ const { recordConsentOutcome, checkConsent, notifyOrganisation } = proxyActiviti
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
-/** When to remind the organisation during the reconfirmation window: half way, and a day before it closes. */
-export function reconfirmationReminders(windowStart: string, dueBy: string): string[] {
-  const mid = new Date((utcMillis(windowStart) + utcMillis(dueBy)) / 2).toISOString();
-  const dayBefore = addDays(dueBy, -1);
-  return [...new Set([mid, ...(compareUtc(dayBefore, mid) > 0 ? [dayBefore] : [])])];
-}
-
 export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
-  let phase: ConsentPhase = 'cooling-off';
+  const { consentId, subject, policy } = input;
+  const terms: ConsentTerms = { givenAt: input.occurredAt, setting: input.setting, validUntil: input.validUntil };
+  let phase: ConsentStatus = requiresReconfirmation(input.setting) ? 'awaiting-reconfirmation' : 'cooling-off';
   let cancel: CancelArgs | undefined;
-  const reconfirmations: ReconfirmArgs[] = [];
+  const reconfirmations: ReconfirmArgs[] = []; // in the order received: ledger order
   setHandler(cancelSignal, (c) => {
     cancel ??= c;
   });
@@ -46,8 +50,8 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
   const outcome = async (kind: ConsentOutcome, occurredAt: string): Promise<ConsentOutcome> => {
     await recordConsentOutcome({
       kind,
-      consentId: input.consentId,
-      subject: input.subject,
+      consentId,
+      subject,
       occurredAt,
       policyVersion: input.policyVersion,
       ...(input.validUntil !== undefined && { validUntil: input.validUntil }),
@@ -55,15 +59,7 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
     phase = kind;
     return kind;
   };
-  const { consentId, subject, policy } = input;
-
-  // 1. Cooling-off (ends early if validUntil comes first).
-  const endsAt = coolingOffEndsAt(input.occurredAt, input.setting, policy);
-  const expiresFirst = input.validUntil !== undefined && compareUtc(input.validUntil, endsAt) <= 0;
-  if (await waitUntil(expiresFirst ? input.validUntil! : endsAt, () => cancel !== undefined))
-    return outcome('cancelled', cancel!.occurredAt);
-  if (expiresFirst) return outcome('expired', input.validUntil!);
-
+  /** The projection's last word before acting: a refusal it knows of cancels; an ended consent stays ended. */
   const settled = async (): Promise<ConsentOutcome | undefined> => {
     const check = await checkConsent({ consentId, subject, position: input.position });
     if (check.cancellation) return outcome('cancelled', check.cancellation.occurredAt);
@@ -73,42 +69,66 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
     }
     return undefined;
   };
-  let settledOutcome = await settled();
-  if (settledOutcome) return settledOutcome;
 
-  // 2. Acute / emergency capture: a reconfirmation made after the cooling-off, within the window.
+  // 1. Cooling-off (ends early if validUntil comes first).
+  const endsAt = coolingOffEndsAt(input.occurredAt, input.setting, policy);
+  const expiresFirst = input.validUntil !== undefined && compareUtc(input.validUntil, endsAt) <= 0;
+  const cancelled = () => cancel !== undefined;
+  if (await waitUntil(expiresFirst ? input.validUntil! : endsAt, cancelled)) {
+    return outcome('cancelled', cancel!.occurredAt);
+  }
+  if (expiresFirst) return outcome('expired', input.validUntil!);
+  const early = await settled();
+  if (early) return early;
+
+  // 2. Acute / emergency capture: a reconfirmation that counts, within the window.
   let effectiveAt = endsAt;
   if (requiresReconfirmation(input.setting)) {
-    phase = 'awaiting-reconfirmation';
-    const dueBy = reconfirmationDueBy(input.occurredAt, policy);
-    const counted = () => reconfirmations.find((r) => compareUtc(r.occurredAt, endsAt) >= 0);
-    const ready = () => cancel !== undefined || counted() !== undefined;
-    let n = 0;
-    for (const at of reconfirmationReminders(endsAt, dueBy)) {
-      if (await waitUntil(at, ready)) break;
-      await notifyOrganisation({
-        consentId,
-        subject,
-        organisation: input.organisation,
-        kind: 'reconfirmation-reminder',
-        dueBy,
-        n: ++n,
-      });
-    }
-    if (!(await waitUntil(dueBy, ready))) return outcome('lapsed', dueBy);
+    const reconfirmed = await awaitReconfirmation(input, terms, reconfirmations, cancelled);
     if (cancel) return outcome('cancelled', cancel.occurredAt);
-    if (reconfirmations.length > 1 || reconfirmations[0] !== counted())
-      log.info('reconfirmations made during the cooling-off were not counted');
-    effectiveAt = laterOf(endsAt, counted()!.occurredAt);
-    settledOutcome = await settled();
-    if (settledOutcome) return settledOutcome;
+    if (reconfirmed.kind === 'closed') return outcome(reconfirmed.then, reconfirmed.at);
+    effectiveAt = reconfirmed.at;
+    const late = await settled();
+    if (late) return late;
   }
 
   // 3. Effective; 4. expiry.
   await outcome('effective', effectiveAt);
-  if (input.validUntil === undefined) return 'effective';
   phase = 'effective';
-  const expired = await awaitExpiry({ ...input, validUntil: input.validUntil });
+  if (input.validUntil === undefined) return 'effective';
+  const expired = await awaitExpiry({ ...input, validUntil: input.validUntil }, effectiveAt);
   phase = expired;
   return expired;
+}
+
+type Reconfirmed = { kind: 'counted'; at: string } | { kind: 'closed'; then: 'lapsed' | 'expired'; at: string };
+
+/** Waits for a counting reconfirmation (or a cancellation), reminding the organisation on the way. */
+async function awaitReconfirmation(
+  input: ConsentInput,
+  terms: ConsentTerms,
+  reconfirmations: readonly ReconfirmArgs[],
+  cancelled: () => boolean,
+): Promise<Reconfirmed> {
+  const { policy } = input;
+  const window = reconfirmationWindow(terms, policy);
+  const counted = () => countedReconfirmation(terms, reconfirmations, policy);
+  const ready = () => cancelled() || counted() !== undefined;
+  let n = 0;
+  for (const at of reconfirmationReminderTimes(terms, policy)) {
+    if (await waitUntil(at, ready)) break;
+    await notifyOrganisation({
+      consentId: input.consentId,
+      subject: input.subject,
+      organisation: input.organisation,
+      kind: 'reconfirmation-reminder',
+      dueBy: window.by,
+      n: ++n,
+    });
+  }
+  if (!(await waitUntil(window.by, ready))) return { kind: 'closed', then: window.then, at: window.by };
+  const c = counted();
+  if (!c) return { kind: 'closed', then: window.then, at: window.by }; // cancelled: the caller records it
+  if (reconfirmations[0] !== c) log.info('reconfirmations made outside the window were not counted');
+  return { kind: 'counted', at: c.occurredAt };
 }

@@ -1,7 +1,7 @@
 // Withdrawal propagation end to end on the real servers: releases and a withdrawal on a real Kafka
 // ledger, the real projector, dispatcher and worker processes, the dev Temporal server, real HTTP
 // webhook receivers and the revocation routes (acknowledgements, pull, status). SLA periods are a
-// few seconds (fractions of a day in CONSENT_POLICY).
+// few seconds (fractions of a day in CONSENT_POLICIES).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import type { Scope } from '../contracts/consent/vocabulary.js';

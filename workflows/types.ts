@@ -58,9 +58,6 @@ export interface AcknowledgeArgs {
   at: string;
 }
 
-export type ConsentPhase = 'cooling-off' | 'awaiting-reconfirmation' | 'effective' | 'cancelled' | 'lapsed' | 'expired';
-export type ConsentOutcome = Exclude<ConsentPhase, 'cooling-off' | 'awaiting-reconfirmation'>;
-
 export interface HolderStatus {
   dataUserId: string;
   noticeId?: string;

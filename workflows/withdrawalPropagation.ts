@@ -7,7 +7,7 @@
 // withdrawal.completed once every holder has acknowledged (at once when nobody held the data).
 // A webhook delivery is never taken as an acknowledgement.
 import { CancellationScope, isCancellation, proxyActivities, setHandler, condition } from '@temporalio/workflow';
-import { acknowledgementDueBy, reminderTimes } from '../contracts/consent/policy.js';
+import { acknowledgementDueBy, acknowledgementReminderTimes } from '../contracts/consent/lifecycle.js';
 import type { Activities } from './activities/index.js';
 import { nowIso, waitUntil } from './clock.js';
 import { acknowledgeSignal, holdersQuery } from './signals.js';
@@ -81,7 +81,7 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
       );
     send();
     let n = 0;
-    for (const at of reminderTimes(sentAt, policy)) {
+    for (const at of acknowledgementReminderTimes(sentAt, policy)) {
       if (await waitUntil(at, acked)) break;
       send(++n);
     }

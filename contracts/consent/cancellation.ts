@@ -36,7 +36,7 @@ function isRefusal(f: Fact): boolean {
 }
 
 function stillPending(c: ConsentFact): boolean {
-  return c.status === 'pending' || c.status === 'awaiting-reconfirmation';
+  return c.status === 'cooling-off' || c.status === 'awaiting-reconfirmation';
 }
 
 /** The first refusal after the consent that cancels it, while it is still pending; undefined otherwise

@@ -22,12 +22,14 @@
 // The clock never makes a consent effective — only consent.effective does, written by the
 // workflow, so the ledger alone tells the story. The clock does end one: validUntil ≤ now denies
 // even before the workflow has written consent.expired (fail closed).
-// Dates in a denial (effectiveFrom, reconfirmBy) are computed with the policy passed in; the
-// workflow that writes consent.effective uses the policy version recorded on the consent, which is
-// the same one unless the deployment changed policy while a consent was in cooling-off.
+// Dates in a denial (effectiveFrom, reconfirmFrom, reconfirmBy) come from lifecycle.ts on the policy
+// version recorded on the consent — the functions and the version the workflow that writes
+// consent.effective uses — so a denial never promises a date the workflow will not honour. The
+// current policy decides only the default model (rule 4) and names the decision's policyVersion.
 import type { Approval } from './data.js';
 import type { ConsentFact, Fact, SubjectState } from './fold.js';
-import { addDays, type Policy } from './policy.js';
+import { consentOutlook, countedReconfirmation, reconfirmationCounts } from './lifecycle.js';
+import { policyOf, type Policy, type PolicySet } from './policy.js';
 import { compareUtc } from './primitives.js';
 import { covers, type ScopePoint } from './scope.js';
 import type { DataCategory, DataUserCategory, Jurisdiction, Purpose } from './vocabulary.js';
@@ -36,8 +38,11 @@ export const REASON_CODES = [
   'data-user-not-approved',
   'national-opt-out',
   'consent-effective',
-  'consent-pending',
+  'cooling-off',
   'awaiting-reconfirmation',
+  'reconfirmed-taking-effect',
+  'expires-before-effective',
+  'policy-version-unknown',
   'opt-out',
   'withdrawn',
   'cancelled',
@@ -64,9 +69,11 @@ export interface Decision {
   /** Every event id the decision rests on (union of the reasons', in order). */
   readonly eventIds: readonly string[];
   readonly policyVersion: string;
-  /** Denied by a pending consent: the earliest moment it could become effective. */
+  /** Denied by a consent not yet effective: the moment its consent.effective will name (unless refused). */
   readonly effectiveFrom?: string;
-  /** Denied by an acute/emergency consent awaiting reconfirmation: the last moment it counts. */
+  /** Denied by an acute/emergency consent awaiting reconfirmation: the first moment a reconfirmation counts. */
+  readonly reconfirmFrom?: string;
+  /** … and the last moment one counts; with none by then the consent lapses. */
   readonly reconfirmBy?: string;
 }
 
@@ -87,7 +94,8 @@ export interface DecisionRequest {
 }
 
 /** Rules 1-4 for one subject. */
-export function decide(state: SubjectState, request: DecisionRequest, policy: Policy, now: string): Decision {
+export function decide(state: SubjectState, request: DecisionRequest, policies: PolicySet, now: string): Decision {
+  const policy = policies.current;
   if (state.subject !== undefined && state.subject !== request.subject) {
     return verdict('deny', [reason('subject-mismatch', 'the state given is not the requested subject’s', [])], policy);
   }
@@ -96,7 +104,7 @@ export function decide(state: SubjectState, request: DecisionRequest, policy: Po
   const refused = dataUserDenial(dataUser, purpose, policy, now);
   if (refused) return refused;
   const point = { purpose, dataCategory, dataUserCategory: dataUser.category, jurisdiction: dataUser.jurisdiction };
-  return consentDecision(state, point, policy, now);
+  return consentDecision(state, point, policies, now);
 }
 
 /** Rule 1 alone — the same for every subject of a cohort, so a filter checks it once. */
@@ -114,7 +122,8 @@ export function dataUserDenial(
 }
 
 /** Rules 2-4 for one subject and one concrete use. */
-export function consentDecision(state: SubjectState, point: ScopePoint, policy: Policy, now: string): Decision {
+export function consentDecision(state: SubjectState, point: ScopePoint, policies: PolicySet, now: string): Decision {
+  const policy = policies.current;
   const national = state.facts.filter((f) => f.kind === 'opt-out' && f.national && !f.revoked);
   if (national.length > 0) {
     const ids = national.map((f) => f.eventId);
@@ -128,7 +137,7 @@ export function consentDecision(state: SubjectState, point: ScopePoint, policy: 
   for (let i = state.facts.length - 1; i >= 0; i--) {
     const fact = state.facts[i]!;
     if (!covers(fact.scope, point)) continue;
-    const j = judge(fact, policy, now);
+    const j = judge(fact, policies, now);
     switch (j.kind) {
       case 'silent':
         continue;
@@ -161,11 +170,12 @@ export function consentDecision(state: SubjectState, point: ScopePoint, policy: 
 
 // --- one fact ---------------------------------------------------------------------------------
 
-type NotInForce = { kind: 'not-in-force'; reason: Reason; effectiveFrom?: string; reconfirmBy?: string };
+type Dates = Pick<Decision, 'effectiveFrom' | 'reconfirmFrom' | 'reconfirmBy'>;
+type NotInForce = { kind: 'not-in-force'; reason: Reason } & Dates;
 type Judgement =
   { kind: 'silent' } | { kind: 'permit'; reason: Reason } | { kind: 'deny'; reason: Reason } | NotInForce;
 
-function judge(fact: Fact, policy: Policy, now: string): Judgement {
+function judge(fact: Fact, policies: PolicySet, now: string): Judgement {
   switch (fact.kind) {
     case 'opt-out':
       if (fact.revoked) return { kind: 'silent' };
@@ -176,7 +186,7 @@ function judge(fact: Fact, policy: Policy, now: string): Judgement {
         reason: reason('withdrawn', `withdrawal ${fact.eventId} covers this use`, [fact.eventId]),
       };
     case 'consent':
-      return judgeConsent(fact, policy, now);
+      return judgeConsent(fact, policies, now);
     default: {
       const _never: never = fact;
       return _never;
@@ -184,74 +194,97 @@ function judge(fact: Fact, policy: Policy, now: string): Judgement {
   }
 }
 
-function judgeConsent(c: ConsentFact, policy: Policy, now: string): Judgement {
+function judgeConsent(c: ConsentFact, policies: PolicySet, now: string): Judgement {
   const id = c.eventId;
   const ids = (...refs: ({ eventId: string } | undefined)[]) => [id, ...refs.flatMap((r) => (r ? [r.eventId] : []))];
-  const notInForce = (
-    code: ReasonCode,
-    message: string,
-    eventIds: string[],
-    dates: Omit<NotInForce, 'kind' | 'reason'> = {},
-  ): NotInForce => ({
-    kind: 'not-in-force',
-    reason: reason(code, message, eventIds),
-    ...dates,
-  });
   const pastValidUntil = c.validUntil !== undefined && compareUtc(now, c.validUntil) >= 0;
-  const expiredByClock = () =>
-    notInForce('expired', `consent ${id} was valid until ${c.validUntil}`, ids(c.reconfirmed, c.effective));
   switch (c.status) {
     case 'cancelled':
     case 'lapsed':
     case 'expired':
       return notInForce(c.status, `consent ${id} is ${c.status} (${c.ended!.eventId})`, ids(c.ended));
     case 'effective':
-      if (pastValidUntil) return expiredByClock();
+      if (pastValidUntil)
+        return notInForce('expired', `consent ${id} was valid until ${c.validUntil}`, ids(c.effective));
       return {
         kind: 'permit',
         reason: reason(
           'consent-effective',
           `consent ${id} is effective and covers this use`,
-          ids(c.reconfirmed, c.effective),
+          ids(countedOf(c, policies), c.effective),
         ),
       };
-    case 'pending': {
-      if (pastValidUntil) return expiredByClock();
-      const coolingOffEnds = addDays(
-        c.occurredAt,
-        c.requiresReconfirmation ? policy.acuteCoolingOffDays : policy.coolingOffDays,
-      );
-      const effectiveFrom =
-        c.reconfirmed && compareUtc(c.reconfirmed.occurredAt, coolingOffEnds) > 0
-          ? c.reconfirmed.occurredAt
-          : coolingOffEnds;
-      return notInForce(
-        'consent-pending',
-        `consent ${id} is in its cooling-off period until ${effectiveFrom}`,
-        ids(c.reconfirmed),
-        { effectiveFrom },
-      );
-    }
+    case 'cooling-off':
     case 'awaiting-reconfirmation': {
-      if (pastValidUntil) return expiredByClock();
-      const coolingOffEnds = addDays(c.occurredAt, policy.acuteCoolingOffDays);
-      const reconfirmBy = addDays(coolingOffEnds, policy.reconfirmationWindowDays);
-      const inCoolingOff = compareUtc(now, coolingOffEnds) < 0;
-      const message =
-        `consent ${id} was captured in an ${c.capture.setting} setting and needs reconfirmation ` +
-        `${inCoolingOff ? `after ${coolingOffEnds} ` : ''}by ${reconfirmBy}`;
-      return notInForce(
-        'awaiting-reconfirmation',
-        message,
-        ids(),
-        inCoolingOff ? { effectiveFrom: coolingOffEnds, reconfirmBy } : { reconfirmBy },
-      );
+      if (pastValidUntil) return notInForce('expired', `consent ${id} was valid until ${c.validUntil}`, ids());
+      const policy = policyOf(policies, c.policyVersion);
+      if (!policy) {
+        const message = `consent ${id} names policy version ${c.policyVersion}, which this deployment does not hold`;
+        return notInForce('policy-version-unknown', message, ids());
+      }
+      return judgeNotYetEffective(c, policy);
     }
     default: {
       const _never: never = c.status;
       return _never;
     }
   }
+}
+
+/** The reconfirmation that made an acute consent effective (none for routine capture). */
+function countedOf(c: ConsentFact, policies: PolicySet) {
+  const policy = policyOf(policies, c.policyVersion);
+  if (!policy || c.reconfirmations.length === 0) return undefined;
+  const terms = { givenAt: c.occurredAt, setting: c.capture.setting, validUntil: c.validUntil };
+  return countedReconfirmation(terms, c.reconfirmations, policy);
+}
+
+/** A consent waiting for its consent.effective: what the lifecycle says will happen, and when. */
+function judgeNotYetEffective(c: ConsentFact, policy: Policy): NotInForce {
+  const id = c.eventId;
+  const terms = { givenAt: c.occurredAt, setting: c.capture.setting, validUntil: c.validUntil };
+  const outlook = consentOutlook(terms, c.reconfirmations, policy);
+  switch (outlook.kind) {
+    case 'expires-first':
+      return notInForce(
+        'expires-before-effective',
+        `consent ${id} ends (validUntil ${outlook.at}) before it can take effect`,
+        [id],
+      );
+    case 'effective-at':
+      if (outlook.reconfirmedBy === undefined) {
+        const message = `consent ${id} is in its cooling-off period until ${outlook.at}`;
+        return notInForce('cooling-off', message, [id], { effectiveFrom: outlook.at });
+      }
+      return notInForce(
+        'reconfirmed-taking-effect',
+        `consent ${id} was reconfirmed (${outlook.reconfirmedBy}) and takes effect from ${outlook.at}`,
+        [id, outlook.reconfirmedBy],
+        { effectiveFrom: outlook.at },
+      );
+    case 'needs-reconfirmation': {
+      const { from, by } = outlook.window;
+      const early = c.reconfirmations.filter((r) => !reconfirmationCounts(terms, r.occurredAt, policy));
+      const message =
+        `consent ${id} was captured in an ${c.capture.setting} setting: it takes effect only if the person ` +
+        `reconfirms it after its cooling-off, between ${from} and ${by}` +
+        (early.length > 0
+          ? `; reconfirmation ${early.map((r) => r.eventId).join(', ')} was made outside that window and does not count`
+          : '');
+      return notInForce('awaiting-reconfirmation', message, [id, ...early.map((r) => r.eventId)], {
+        reconfirmFrom: from,
+        reconfirmBy: by,
+      });
+    }
+    default: {
+      const _never: never = outlook;
+      return _never;
+    }
+  }
+}
+
+function notInForce(code: ReasonCode, message: string, eventIds: string[], dates: Dates = {}): NotInForce {
+  return { kind: 'not-in-force', reason: reason(code, message, eventIds), ...dates };
 }
 
 function unregistered(policy: Policy): Decision {
@@ -269,6 +302,7 @@ function fromPassedOver(p: NotInForce, stop: Reason | undefined, policy: Policy)
   return {
     ...d,
     ...(p.effectiveFrom !== undefined && { effectiveFrom: p.effectiveFrom }),
+    ...(p.reconfirmFrom !== undefined && { reconfirmFrom: p.reconfirmFrom }),
     ...(p.reconfirmBy !== undefined && { reconfirmBy: p.reconfirmBy }),
   };
 }

@@ -31,8 +31,8 @@ import {
   type Time,
 } from './fixtures.js';
 import { foldEvents, stateAsOf } from './fold.js';
-import { arbLedger, arbNow, arbPolicy, arbRequest } from './ledger.arbitrary.js';
-import { DEFAULT_POLICY, type Policy } from './policy.js';
+import { recordedUnder, arbLedger, arbNow, arbPolicy, arbRequest } from './ledger.arbitrary.js';
+import { DEFAULT_POLICY, policySet, type Policy, type PolicySet } from './policy.js';
 import { covers } from './scope.js';
 import { PURPOSES, type DataCategory, type Purpose } from './vocabulary.js';
 
@@ -44,6 +44,9 @@ const CORP_INTL = dataUser('du_corp-intl', 'commercial', 'international');
 const RESEARCH_ONLY = dataUser('du_uni-research', 'academic', 'uk', ['research']);
 const APPROVAL_ENDS_DAY_10 = dataUser('du_uni-old', 'academic', 'uk', PURPOSES, 10);
 const OPT_OUT_MODEL: Policy = { ...DEFAULT_POLICY, version: 'opt-out-1', defaultModel: 'opt-out' };
+/** The deployment's versions: the default one (recorded on the fixtures' consents), then `current`. */
+const setOf = (current: Policy = DEFAULT_POLICY): PolicySet =>
+  current.version === DEFAULT_POLICY.version ? policySet([current]) : policySet([DEFAULT_POLICY, current]);
 
 const RESEARCH = scope({ purposes: ['research'] });
 const RESEARCH_AI = scope({ purposes: ['research', 'ai-training'] });
@@ -63,6 +66,7 @@ interface Case {
     reasons: ReasonCode[];
     eventIds?: string[];
     effectiveFrom?: Time;
+    reconfirmFrom?: Time;
     reconfirmBy?: Time;
   };
 }
@@ -77,12 +81,7 @@ function run(c: Case) {
   const state = foldEvents(ledger(...c.given));
   const when = { purpose: 'research' as Purpose, dataCategory: 'ehr' as DataCategory, dataUser: UNI_UK, ...c.when };
   const now = c.now ?? 60;
-  return decide(
-    state,
-    { subject: SUBJECT, ...when },
-    c.policy ?? DEFAULT_POLICY,
-    typeof now === 'number' ? day(now) : now,
-  );
+  return decide(state, { subject: SUBJECT, ...when }, setOf(c.policy), typeof now === 'number' ? day(now) : now);
 }
 
 function table(title: string, cases: Case[]) {
@@ -94,6 +93,7 @@ function table(title: string, cases: Case[]) {
       if (c.then.eventIds) expect(d.eventIds).toEqual(c.then.eventIds);
       const date = (t: Time | undefined) => (typeof t === 'number' ? day(t) : t);
       expect(d.effectiveFrom).toBe(date(c.then.effectiveFrom));
+      expect(d.reconfirmFrom).toBe(date(c.then.reconfirmFrom));
       expect(d.reconfirmBy).toBe(date(c.then.reconfirmBy));
     });
   });
@@ -190,21 +190,21 @@ table('consent lifecycle (one consent covering the request)', [
   {
     name: 'in cooling-off: deny with the date it becomes effective (+14 days)',
     given: [given('c1', 50)],
-    then: { decision: 'deny', reasons: ['consent-pending'], eventIds: ['c1'], effectiveFrom: 64 },
+    then: { decision: 'deny', reasons: ['cooling-off'], eventIds: ['c1'], effectiveFrom: 64 },
   },
   {
     name: 'cooling-off over but effective not yet written: still pending (the clock never grants)',
     given: [given('c1', 40)],
-    then: { decision: 'deny', reasons: ['consent-pending'], effectiveFrom: 54 },
+    then: { decision: 'deny', reasons: ['cooling-off'], effectiveFrom: 54 },
   },
   {
-    name: 'acute, in its 28-day cooling-off: awaiting reconfirmation, earliest date and deadline',
+    name: 'acute, in its 28-day cooling-off: awaiting reconfirmation, the window and no promised date',
     given: [given('c1', 50, { setting: 'acute' })],
     then: {
       decision: 'deny',
       reasons: ['awaiting-reconfirmation'],
       eventIds: ['c1'],
-      effectiveFrom: 78,
+      reconfirmFrom: 78,
       reconfirmBy: 108,
     },
   },
@@ -212,19 +212,57 @@ table('consent lifecycle (one consent covering the request)', [
     name: 'emergency, cooling-off over: awaiting reconfirmation, deadline only',
     given: [given('c1', 0, { setting: 'emergency' })],
     now: 40,
-    then: { decision: 'deny', reasons: ['awaiting-reconfirmation'], reconfirmBy: 58 },
+    then: { decision: 'deny', reasons: ['awaiting-reconfirmation'], reconfirmFrom: 28, reconfirmBy: 58 },
   },
   {
-    name: 'acute, reconfirmed after cooling-off, effective not yet written: pending from reconfirmation',
+    name: 'acute, reconfirmed after cooling-off, effective not yet written: takes effect from the reconfirmation',
     given: [given('c1', 0, { setting: 'acute' }), reconfirmed('c1', 30)],
     now: 31,
-    then: { decision: 'deny', reasons: ['consent-pending'], eventIds: ['c1', 'c1.reconfirmed'], effectiveFrom: 30 },
+    then: {
+      decision: 'deny',
+      reasons: ['reconfirmed-taking-effect'],
+      eventIds: ['c1', 'c1.reconfirmed'],
+      effectiveFrom: 30,
+    },
   },
   {
-    name: 'acute, reconfirmed early: pending until the 28-day cooling-off ends',
+    name: 'acute, reconfirmed during its cooling-off: does not count, no date promised, the window named',
     given: [given('c1', 0, { setting: 'acute' }), reconfirmed('c1', 10)],
     now: 12,
-    then: { decision: 'deny', reasons: ['consent-pending'], effectiveFrom: 28 },
+    then: {
+      decision: 'deny',
+      reasons: ['awaiting-reconfirmation'],
+      eventIds: ['c1', 'c1.reconfirmed'],
+      reconfirmFrom: 28,
+      reconfirmBy: 58,
+    },
+  },
+  {
+    name: 'acute, reconfirmed early then again after the cooling-off: the second counts',
+    given: [
+      given('c1', 0, { setting: 'acute' }),
+      reconfirmed('c1', 10, { id: 'r-early' }),
+      reconfirmed('c1', 35, { id: 'r-late' }),
+    ],
+    now: 36,
+    then: { decision: 'deny', reasons: ['reconfirmed-taking-effect'], eventIds: ['c1', 'r-late'], effectiveFrom: 35 },
+  },
+  {
+    name: 'acute, reconfirmed after the window closed: does not count',
+    given: [given('c1', 0, { setting: 'acute' }), reconfirmed('c1', 59)],
+    now: 59.5,
+    then: { decision: 'deny', reasons: ['awaiting-reconfirmation'], reconfirmFrom: 28, reconfirmBy: 58 },
+  },
+  {
+    name: 'validUntil before the cooling-off ends: no date promised',
+    given: [given('c1', 50, { validUntil: 60 })],
+    now: 55,
+    then: { decision: 'deny', reasons: ['expires-before-effective'], eventIds: ['c1'] },
+  },
+  {
+    name: 'a consent on a policy version the deployment does not hold: no date promised',
+    given: [given('c1', 50, { policyVersion: '1999-01' })],
+    then: { decision: 'deny', reasons: ['policy-version-unknown'], eventIds: ['c1'] },
   },
   {
     name: 'acute, reconfirmed and effective: permit',
@@ -365,7 +403,7 @@ table('rule 3: the newest covering fact in force decides', [
   {
     name: 're-consent after withdrawal, in cooling-off: deny, pending first, withdrawal second',
     given: [...consented('c1', 1), withdrawn('w1', 20), given('c2', 55)],
-    then: { decision: 'deny', reasons: ['consent-pending', 'withdrawn'], eventIds: ['c2', 'w1'], effectiveFrom: 69 },
+    then: { decision: 'deny', reasons: ['cooling-off', 'withdrawn'], eventIds: ['c2', 'w1'], effectiveFrom: 69 },
   },
   {
     name: 'effective consent, newer local opt-out: deny',
@@ -412,7 +450,7 @@ table('rule 3: the newest covering fact in force decides', [
   {
     name: 'older consent expired, renewal pending: deny with the renewal’s date',
     given: [...consented('c1', 1, { validUntil: 50 }), given('c2', 52)],
-    then: { decision: 'deny', reasons: ['consent-pending'], eventIds: ['c2'], effectiveFrom: 66 },
+    then: { decision: 'deny', reasons: ['cooling-off'], eventIds: ['c2'], effectiveFrom: 66 },
   },
   {
     name: 'same occurredAt: the one later on the ledger wins (withdrawal recorded second)',
@@ -480,7 +518,7 @@ table('rule 4: no covering fact → the default model', [
     name: 'pending consent, opt-out model: a covering fact exists → deny pending',
     given: [given('c1', 55)],
     policy: OPT_OUT_MODEL,
-    then: { decision: 'deny', reasons: ['consent-pending'], effectiveFrom: 69 },
+    then: { decision: 'deny', reasons: ['cooling-off'], effectiveFrom: 69 },
   },
   {
     name: 'propagation outcomes decide nothing',
@@ -494,7 +532,7 @@ describe('point in time: decide over what was recorded at T', () => {
   const records = ledger(given('c1', 1), effective('c1', 15), withdrawn('w-paper', 50, { recordedAt: 70 }));
   const cases: { asOf: number; then: ReasonCode }[] = [
     { asOf: 0, then: 'no-consent-default-opt-in' },
-    { asOf: 10, then: 'consent-pending' },
+    { asOf: 10, then: 'cooling-off' },
     { asOf: 20, then: 'consent-effective' },
     { asOf: 60, then: 'consent-effective' }, // withdrawn on day 50, but the paper form was not in yet
     { asOf: 70, then: 'withdrawn' },
@@ -503,7 +541,7 @@ describe('point in time: decide over what was recorded at T', () => {
     const d = decide(
       stateAsOf(records, day(asOf)),
       { subject: SUBJECT, purpose: 'research', dataCategory: 'ehr', dataUser: UNI_UK },
-      DEFAULT_POLICY,
+      setOf(),
       day(asOf),
     );
     expect(d.reasons[0].code).toBe(then);
@@ -516,7 +554,7 @@ describe('guards and pieces', () => {
     const d = decide(
       state,
       { subject: 'sub_AnotherSubject000001', purpose: 'research', dataCategory: 'ehr', dataUser: UNI_UK },
-      DEFAULT_POLICY,
+      setOf(),
       day(60),
     );
     expect(d).toMatchObject({ decision: 'deny', reasons: [{ code: 'subject-mismatch' }], eventIds: [] });
@@ -534,7 +572,7 @@ describe('guards and pieces', () => {
       jurisdiction: 'uk',
     } as const;
     const cohort = [ledger(...consented('c1', 1)), ledger(withdrawn('w1', 1)), ledger()];
-    expect(cohort.map((r) => consentDecision(foldEvents(r), point, DEFAULT_POLICY, day(60)).decision)).toEqual([
+    expect(cohort.map((r) => consentDecision(foldEvents(r), point, setOf(), day(60)).decision)).toEqual([
       'permit',
       'deny',
       'deny',
@@ -555,7 +593,7 @@ describe('properties', () => {
     fc.assert(
       fc.property(arbLedger, arbRequest, arbPolicy, arbNow, (records, request, policy, now) => {
         const state = foldEvents(records);
-        const d = decide(state, request, policy, now);
+        const d = decide(state, request, recordedUnder(policy), now);
         expect(d.reasons.length).toBeGreaterThanOrEqual(1);
         for (const r of d.reasons) expect(REASON_CODES).toContain(r.code);
         const known = new Set(state.records.map((r) => r.event.id));
@@ -577,7 +615,7 @@ describe('properties', () => {
         const national = state.facts.some((f) => f.kind === 'opt-out' && f.national && !f.revoked);
         const approved = dataUserDenial(request.dataUser, request.purpose, policy, now) === undefined;
         fc.pre(national && approved && request.subject === SUBJECT);
-        expect(decide(state, request, policy, now).reasons[0].code).toBe('national-opt-out');
+        expect(decide(state, request, recordedUnder(policy), now).reasons[0].code).toBe('national-opt-out');
       }),
     );
   });
@@ -596,8 +634,8 @@ describe('properties', () => {
           jurisdiction: du.jurisdiction,
         };
         const kept = records.filter((r) => !('scope' in r.event.data) || covers(r.event.data.scope, point));
-        expect(decide(foldEvents(kept), request, policy, now)).toEqual(
-          decide(foldEvents(records), request, policy, now),
+        expect(decide(foldEvents(kept), request, recordedUnder(policy), now)).toEqual(
+          decide(foldEvents(records), request, recordedUnder(policy), now),
         );
       }),
     );

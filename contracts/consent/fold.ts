@@ -20,7 +20,7 @@
 // dataUser.* events belong to a data user, not a subject: evolve ignores them.
 import type { EventOf, LedgerEvent } from './events.js';
 import { compareRecords, comparePosition, type EventPosition, type PositionedEvent } from './order.js';
-import { requiresReconfirmation } from './policy.js';
+import { requiresReconfirmation } from './lifecycle.js';
 import { compareUtc } from './primitives.js';
 import { covers, intersects } from './scope.js';
 import type { Capture, DataCategory, DataUserCategory, Jurisdiction, Purpose, Scope } from './vocabulary.js';
@@ -48,10 +48,11 @@ interface FactBase {
 }
 
 /**
- * Event-derived status (the clock is applied by decide):
- * - pending: waiting for consent.effective (cooling-off; for acute/emergency capture, reconfirmed
- *   and waiting for the workflow to make it effective);
- * - awaiting-reconfirmation: acute/emergency capture not yet reconfirmed;
+ * Event-derived status (the clock and the policy are applied by decide, through lifecycle.ts):
+ * - cooling-off: routine capture, waiting for consent.effective at the end of its cooling-off;
+ * - awaiting-reconfirmation: acute/emergency capture not yet effective — it takes effect only through
+ *   a reconfirmation made after its cooling-off (whether one recorded counts is the policy's question:
+ *   lifecycle countedReconfirmation);
  * - effective: consent.effective recorded (the only way a consent becomes effective);
  * - cancelled / lapsed / expired: terminal, by the event of that name. Terminal wins over
  *   effective whatever the order: a cancellation recorded late undoes an effective written by a
@@ -59,8 +60,16 @@ interface FactBase {
  * Withdrawals are facts of their own with their own scope; `withdrawnBy` lists the later ones whose
  * scope overlaps this consent's (for timelines and FHIR export; decide goes by scope, not by this).
  */
-export type ConsentStatus = 'pending' | 'awaiting-reconfirmation' | 'effective' | 'cancelled' | 'lapsed' | 'expired';
+export type ConsentStatus =
+  'cooling-off' | 'awaiting-reconfirmation' | 'effective' | 'cancelled' | 'lapsed' | 'expired';
 export type EndedStatus = Extract<ConsentStatus, 'cancelled' | 'lapsed' | 'expired'>;
+/** What the lifecycle workflow writes when it ends a consent's wait (consent.<outcome>). */
+export type ConsentOutcome = Exclude<ConsentStatus, 'cooling-off' | 'awaiting-reconfirmation'>;
+
+/** A consent.reconfirmed, with its ledger position: the workflow counts them in ledger order. */
+export interface ReconfirmationRef extends EventRef {
+  readonly position: EventPosition;
+}
 
 export interface ConsentFact extends FactBase {
   readonly kind: 'consent';
@@ -70,7 +79,8 @@ export interface ConsentFact extends FactBase {
   /** Captured in an acute or emergency setting (the extended rule). */
   readonly requiresReconfirmation: boolean;
   readonly status: ConsentStatus;
-  readonly reconfirmed?: EventRef;
+  /** Every consent.reconfirmed recorded for it, in ledger order (counted or not). */
+  readonly reconfirmations: readonly ReconfirmationRef[];
   readonly effective?: EventRef;
   readonly ended?: EventRef & { readonly status: EndedStatus };
   readonly withdrawnBy: readonly string[];
@@ -187,7 +197,10 @@ export function stateAsOf(records: Iterable<PositionedEvent>, recordedUpTo: stri
 // --- derivation -------------------------------------------------------------------------------
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type ConsentDraft = Mutable<Omit<ConsentFact, 'status' | 'withdrawnBy'>> & { withdrawnBy: string[] };
+type ConsentDraft = Mutable<Omit<ConsentFact, 'status' | 'withdrawnBy' | 'reconfirmations'>> & {
+  withdrawnBy: string[];
+  reconfirmations: ReconfirmationRef[];
+};
 type WithdrawalDraft = Mutable<Omit<WithdrawalFact, 'propagation'>> & {
   propagation: { notified: string[]; acknowledged: string[]; overdue: string[]; completed?: EventRef };
 };
@@ -218,6 +231,7 @@ function createFact(r: PositionedEvent<FactEvent>): Draft {
         ...(e.data.validUntil !== undefined && { validUntil: e.data.validUntil }),
         requiresReconfirmation: requiresReconfirmation(e.data.capture.setting),
         withdrawnBy: [],
+        reconfirmations: [],
       };
     case 'consent.withdrawn':
       return {
@@ -240,7 +254,8 @@ function isFactRecord(r: SubjectRecord): r is PositionedEvent<FactEvent> {
   return t === 'consent.given' || t === 'consent.withdrawn' || t === 'optout.registered';
 }
 
-function applyStatus(e: StatusEvent, byId: ReadonlyMap<string, Draft>): boolean {
+function applyStatus(r: PositionedEvent<StatusEvent>, byId: ReadonlyMap<string, Draft>): boolean {
+  const e = r.event;
   const target = <K extends Draft['kind']>(id: string, kind: K) => {
     const d = byId.get(id);
     return d?.kind === kind ? (d as Extract<Draft, { kind: K }>) : undefined;
@@ -254,7 +269,7 @@ function applyStatus(e: StatusEvent, byId: ReadonlyMap<string, Draft>): boolean 
       const c = target(e.data.consentId, 'consent');
       if (!c) return false;
       if (e.type === 'consent.effective') c.effective ??= ref(e);
-      else if (e.type === 'consent.reconfirmed') c.reconfirmed ??= ref(e);
+      else if (e.type === 'consent.reconfirmed') c.reconfirmations.push({ ...ref(e), position: r.position });
       else
         c.ended ??= {
           ...ref(e),
@@ -290,7 +305,7 @@ function applyStatus(e: StatusEvent, byId: ReadonlyMap<string, Draft>): boolean 
 function consentStatus(c: ConsentDraft): ConsentStatus {
   if (c.ended) return c.ended.status;
   if (c.effective) return 'effective';
-  return c.requiresReconfirmation && !c.reconfirmed ? 'awaiting-reconfirmation' : 'pending';
+  return c.requiresReconfirmation ? 'awaiting-reconfirmation' : 'cooling-off';
 }
 
 function derive(subject: string, records: readonly SubjectRecord[]): SubjectState {
@@ -307,7 +322,7 @@ function derive(subject: string, records: readonly SubjectRecord[]): SubjectStat
   for (const r of records) {
     if (isFactRecord(r)) continue;
     if (r.event.type === 'release.recorded') releases.push(toRelease(r.event));
-    else if (!applyStatus(r.event as StatusEvent, byId)) unresolved.push(r.event.id);
+    else if (!applyStatus(r as PositionedEvent<StatusEvent>, byId)) unresolved.push(r.event.id);
   }
   // drafts are in fold order: a withdrawal marks the consents before it whose scope it overlaps.
   drafts.forEach((w, j) => {
@@ -315,6 +330,8 @@ function derive(subject: string, records: readonly SubjectRecord[]): SubjectStat
     for (const c of drafts.slice(0, j))
       if (c.kind === 'consent' && intersects(c.scope, w.scope)) c.withdrawnBy.push(w.eventId);
   });
+  for (const d of drafts)
+    if (d.kind === 'consent') d.reconfirmations.sort((a, b) => comparePosition(a.position, b.position));
   const facts = drafts.map((d): Fact => (d.kind === 'consent' ? { ...d, status: consentStatus(d) } : d));
   return { subject, records, facts, unresolved, releases };
 }

@@ -34,7 +34,7 @@ import {
   type Fact,
   type SubjectState,
 } from './fold.js';
-import { arbLedger, arbNow, arbPolicy, arbRequest } from './ledger.arbitrary.js';
+import { recordedUnder, arbLedger, arbNow, arbPolicy, arbRequest } from './ledger.arbitrary.js';
 import type { PositionedEvent } from './order.js';
 
 const fold = (...events: LedgerEvent[]) => foldEvents(ledger(...events));
@@ -52,8 +52,8 @@ const NHS_ACADEMIC = scope({ dataUserCategories: ['nhs', 'academic'] });
 
 describe('consent lifecycle: given events → then status', () => {
   const cases: { name: string; given: LedgerEvent[]; then: string }[] = [
-    { name: 'given: pending (cooling-off)', given: [given('c1', 1)], then: 'pending' },
-    { name: 'remote capture is routine: pending', given: [given('c1', 1, { setting: 'remote' })], then: 'pending' },
+    { name: 'given: pending (cooling-off)', given: [given('c1', 1)], then: 'cooling-off' },
+    { name: 'remote capture is routine: pending', given: [given('c1', 1, { setting: 'remote' })], then: 'cooling-off' },
     { name: 'given + effective: effective', given: [given('c1', 1), effective('c1', 15)], then: 'effective' },
     {
       name: 'acute: awaiting reconfirmation',
@@ -66,9 +66,9 @@ describe('consent lifecycle: given events → then status', () => {
       then: 'awaiting-reconfirmation',
     },
     {
-      name: 'acute + reconfirmed: pending until the workflow writes effective',
+      name: 'acute + reconfirmed: awaiting reconfirmation until the workflow writes effective (whether it counts is the policy’s)',
       given: [given('c1', 1, { setting: 'acute' }), reconfirmed('c1', 30)],
-      then: 'pending',
+      then: 'awaiting-reconfirmation',
     },
     {
       name: 'acute + reconfirmed + effective: effective',
@@ -135,7 +135,7 @@ describe('consent lifecycle: given events → then status', () => {
       requiresReconfirmation: true,
       status: 'effective',
       withdrawnBy: [],
-      reconfirmed: { eventId: 'c1.reconfirmed', occurredAt: day(30) },
+      reconfirmations: [{ eventId: 'c1.reconfirmed', occurredAt: day(30), position: { partition: 0, offset: '1' } }],
       effective: { eventId: 'c1.effective', occurredAt: day(30.5) },
     });
   });
@@ -150,10 +150,10 @@ describe('withdrawals and opt-outs', () => {
       given('c-later', 30),
     );
     expect(summary(s)).toEqual([
-      'consent:c-all:pending',
-      'consent:c-nhs:pending',
+      'consent:c-all:cooling-off',
+      'consent:c-nhs:cooling-off',
       'withdrawal:w1:in-force',
-      'consent:c-later:pending',
+      'consent:c-later:cooling-off',
     ]);
     expect(consent(s, 'c-all').withdrawnBy).toEqual(['w1']);
     expect(consent(s, 'c-nhs').withdrawnBy).toEqual([]); // named, but no overlap: the scope decides
@@ -191,7 +191,7 @@ describe('withdrawals and opt-outs', () => {
   it('status events whose target is unknown (or of another kind) are listed as unresolved', () => {
     const s = fold(effective('nope', 1), optOutRevoked('c1', 3), given('c1', 2), revocationSent('c1', 'du_uni', 4));
     expect(s.unresolved).toEqual(['nope.effective', 'c1.revoked', 'c1.sent.du_uni']);
-    expect(consent(s, 'c1').status).toBe('pending');
+    expect(consent(s, 'c1').status).toBe('cooling-off');
   });
 
   it('a status event applies to its target even if it sorts before it (skewed clocks)', () => {
@@ -310,8 +310,8 @@ describe('stateAsOf: what the system had recorded at T', () => {
   );
   const cases: { asOf: number; then: string[] }[] = [
     { asOf: 0, then: [] },
-    { asOf: 1, then: ['consent:c1:pending'] }, // inclusive
-    { asOf: 14, then: ['consent:c1:pending'] },
+    { asOf: 1, then: ['consent:c1:cooling-off'] }, // inclusive
+    { asOf: 14, then: ['consent:c1:cooling-off'] },
     { asOf: 15, then: ['consent:c1:effective'] },
     { asOf: 69, then: ['consent:c1:effective'] }, // the withdrawal had occurred, but nobody knew
     { asOf: 70, then: ['consent:c1:effective', 'withdrawal:w-paper:in-force'] },
@@ -332,7 +332,7 @@ describe('properties', () => {
         const a = foldEvents(records);
         const b = foldEvents(shuffled);
         expect(b).toEqual(a);
-        expect(decide(b, request, policy, now)).toEqual(decide(a, request, policy, now));
+        expect(decide(b, request, recordedUnder(policy), now)).toEqual(decide(a, request, recordedUnder(policy), now));
       }),
     );
   });

@@ -7,7 +7,7 @@ import type { LedgerEvent } from './events.js';
 import { EXAMPLE_EVENTS } from './examples.js';
 import * as b from './fixtures.js';
 import type { PositionedEvent } from './order.js';
-import { DEFAULT_POLICY, type Policy } from './policy.js';
+import { DEFAULT_POLICY, policySet, type Policy, type PolicySet } from './policy.js';
 import {
   ANY,
   CAPTURE_SETTINGS,
@@ -159,6 +159,9 @@ export const arbRequest = fc.record({
   dataCategory: fc.constantFrom(...DATA_CATEGORIES),
   dataUser: arbDataUser,
 });
+
+/** A deployment whose only version is `p`, under the version the fixtures record on consents. */
+export const recordedUnder = (p: Policy): PolicySet => policySet([{ ...p, version: '2026-01' }]);
 
 export const arbPolicy: fc.Arbitrary<Policy> = fc.oneof(
   fc.constant(DEFAULT_POLICY),

@@ -7,7 +7,6 @@
 // day are allowed so that tests against a real-time Temporal server can use short periods.
 import * as z from 'zod';
 import { PolicyVersionSchema, utcMillis } from './primitives.js';
-import type { CaptureSetting } from './vocabulary.js';
 
 export const DEFAULT_MODELS = ['opt-in', 'opt-out'] as const;
 export type DefaultModel = (typeof DEFAULT_MODELS)[number];
@@ -33,6 +32,12 @@ export const PolicySchema = z
     reconfirmationWindowDays: positiveDays(
       'After the acute cooling-off ends, how long the person has to reconfirm before the consent lapses.',
     ),
+    reconfirmationReminderDaysBefore: z
+      .array(positiveDays('Remind the emitting organisation this many days before the reconfirmation window closes.'))
+      .meta({ uniqueItems: true }),
+    reconsentLeadDays: positiveDays(
+      'Prompt the emitting organisation this many days before a consent’s validUntil (half way, if it is valid for less).',
+    ),
     propagation: z.strictObject({
       ackWithinDays: positiveDays('A data user must acknowledge a revocation notice within this many days.'),
       reminderDaysBefore: z
@@ -51,18 +56,28 @@ export const PolicySchema = z
         path: ['acuteCoolingOffDays'],
       });
     }
-    const seen = new Set<number>();
-    p.propagation.reminderDaysBefore.forEach((d, i) => {
-      const path = ['propagation', 'reminderDaysBefore', i];
-      if (seen.has(d)) ctx.addIssue({ code: 'custom', message: 'duplicate value', path });
-      else if (d >= p.propagation.ackWithinDays) {
-        ctx.addIssue({ code: 'custom', message: 'must be less than propagation.ackWithinDays', path });
-      }
-      seen.add(d);
-    });
+    checkReminders(ctx, p.propagation.reminderDaysBefore, p.propagation.ackWithinDays, [
+      'propagation',
+      'reminderDaysBefore',
+    ]);
+    checkReminders(ctx, p.reconfirmationReminderDaysBefore, p.reconfirmationWindowDays, [
+      'reconfirmationReminderDaysBefore',
+    ]);
   })
   .meta({ title: 'Policy', description: 'Consent policy (configuration), versioned and recorded on events.' });
 export type Policy = z.infer<typeof PolicySchema>;
+
+/** Reminders: each once, each inside the period they remind of. */
+function checkReminders(ctx: z.RefinementCtx, daysBefore: readonly number[], period: number, at: (string | number)[]) {
+  const seen = new Set<number>();
+  daysBefore.forEach((d, i) => {
+    const path = [...at, i];
+    if (seen.has(d)) ctx.addIssue({ code: 'custom', message: 'duplicate value', path });
+    else if (d >= period)
+      ctx.addIssue({ code: 'custom', message: `must be less than the period (${period} days)`, path });
+    seen.add(d);
+  });
+}
 
 /**
  * The default policy.
@@ -71,9 +86,12 @@ export type Policy = z.infer<typeof PolicySchema>;
  * - acuteCoolingOffDays 28 (the extended rule): consent captured in an acute or emergency setting
  *   is exactly the "stressful clinical moment" people do not want consent extracted in. Doubling
  *   the period means the reconfirmation is asked for once a typical acute episode and its early
- *   recovery are over, when the person can weigh it at home; reconfirmation is still required.
+ *   recovery are over, when the person can weigh it at home; reconfirmation is still required, and
+ *   only a reconfirmation made after these 28 days counts.
  * - reconfirmationWindowDays 30: after the acute cooling-off the person has 30 days to reconfirm;
  *   otherwise the consent lapses (so an unreconfirmed acute consent lapses 58 days after capture).
+ *   The emitting organisation is reminded half way (15 days before the window closes) and a day before.
+ * - reconsentLeadDays 30: a consent with validUntil prompts a new consent 30 days before it ends.
  * - propagation: acknowledge a revocation notice within 30 days, reminders 7 days and 1 day before.
  * - defaultModel opt-in: with no covering consent, research use of health data is denied.
  */
@@ -82,50 +100,52 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   coolingOffDays: 14,
   acuteCoolingOffDays: 28,
   reconfirmationWindowDays: 30,
+  reconfirmationReminderDaysBefore: Object.freeze([15, 1]) as number[],
+  reconsentLeadDays: 30,
   propagation: Object.freeze({ ackWithinDays: 30, reminderDaysBefore: Object.freeze([7, 1]) as number[] }),
   defaultModel: 'opt-in',
 });
+
+/**
+ * Every policy version the deployment ever applied, and the one it applies to new consents. A
+ * consent's lifecycle runs on the version recorded on it (consent.given's policyVersion), so the
+ * ledger alone says which rules applied; a version once used is never edited, only superseded.
+ */
+export interface PolicySet {
+  readonly current: Policy;
+  readonly versions: ReadonlyMap<string, Policy>;
+}
+
+export const PolicySetSchema = z
+  .array(PolicySchema)
+  .min(1, { error: 'must list at least one policy version' })
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((p, i) => {
+      if (seen.has(p.version))
+        ctx.addIssue({ code: 'custom', message: `version ${p.version} listed twice`, path: [i, 'version'] });
+      seen.add(p.version);
+    });
+  });
+
+/** A set from its versions; `current` names one of them (default: the last listed). */
+export function policySet(versions: readonly Policy[], current?: string): PolicySet {
+  const byVersion = new Map(versions.map((p) => [p.version, p]));
+  const chosen = current === undefined ? versions.at(-1) : byVersion.get(current);
+  if (!chosen) throw new Error(`the current policy version ${current ?? '(none)'} is not among the versions`);
+  return { current: chosen, versions: byVersion };
+}
+
+export const DEFAULT_POLICY_SET: PolicySet = policySet([DEFAULT_POLICY]);
+
+/** The policy recorded on a consent, or undefined for a version the deployment does not hold. */
+export function policyOf(set: PolicySet, version: string): Policy | undefined {
+  return set.versions.get(version);
+}
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** `ts + days`, as a UTC timestamp (milliseconds shown only when not zero). Pure: no clock read. */
 export function addDays(ts: string, days: number): string {
   return new Date(utcMillis(ts) + Math.round(days * DAY_MS)).toISOString().replace('.000Z', 'Z');
-}
-
-/** The extended rule applies to consent captured in an acute or emergency setting. */
-export function requiresReconfirmation(setting: CaptureSetting): boolean {
-  switch (setting) {
-    case 'acute':
-    case 'emergency':
-      return true;
-    case 'routine':
-    case 'remote':
-      return false;
-    default: {
-      const _never: never = setting;
-      return _never;
-    }
-  }
-}
-
-/** When the cooling-off of a consent given at `givenAt` ends. */
-export function coolingOffEndsAt(givenAt: string, setting: CaptureSetting, policy: Policy): string {
-  return addDays(givenAt, requiresReconfirmation(setting) ? policy.acuteCoolingOffDays : policy.coolingOffDays);
-}
-
-/** Acute/emergency capture: the last moment a reconfirmation counts; after it the consent lapses. */
-export function reconfirmationDueBy(givenAt: string, policy: Policy): string {
-  return addDays(givenAt, policy.acuteCoolingOffDays + policy.reconfirmationWindowDays);
-}
-
-/** When a revocation notice sent at `sentAt` must have been acknowledged. */
-export function acknowledgementDueBy(sentAt: string, policy: Policy): string {
-  return addDays(sentAt, policy.propagation.ackWithinDays);
-}
-
-/** When to remind a data user of a notice sent at `sentAt`, earliest first. */
-export function reminderTimes(sentAt: string, policy: Policy): string[] {
-  const due = acknowledgementDueBy(sentAt, policy);
-  return [...policy.propagation.reminderDaysBefore].sort((a, b) => b - a).map((d) => addDays(due, -d));
 }

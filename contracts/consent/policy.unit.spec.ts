@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_POLICY,
-  PolicySchema,
-  acknowledgementDueBy,
-  addDays,
-  coolingOffEndsAt,
-  reconfirmationDueBy,
-  reminderTimes,
-  requiresReconfirmation,
-} from './policy.js';
+import { DEFAULT_POLICY, PolicySchema, PolicySetSchema, addDays, policyOf, policySet } from './policy.js';
 import { issuesToProblems } from './problems.js';
 
 const problems = (input: unknown) => {
@@ -41,6 +32,12 @@ describe('PolicySchema', () => {
       field: '/propagation/reminderDaysBefore/0',
     },
     {
+      name: 'reconfirmation reminder not inside the window',
+      change: { reconfirmationReminderDaysBefore: [30] },
+      field: '/reconfirmationReminderDaysBefore/0',
+    },
+    { name: 'no re-consent lead time', change: { reconsentLeadDays: 0 }, field: '/reconsentLeadDays' },
+    {
       name: 'duplicate reminder',
       change: { propagation: { ackWithinDays: 30, reminderDaysBefore: [7, 7] } },
       field: '/propagation/reminderDaysBefore/1',
@@ -57,26 +54,22 @@ describe('policy arithmetic (a day is 24 h of UTC)', () => {
     expect(addDays('2026-03-28T12:00:00Z', 2)).toBe('2026-03-30T12:00:00Z'); // across the UK clock change
     expect(addDays('2026-03-01T09:30:00.250Z', 0.5)).toBe('2026-03-01T21:30:00.250Z');
   });
+});
 
-  it('acute and emergency capture take the extended rule; routine and remote do not', () => {
-    expect(['routine', 'remote', 'acute', 'emergency'].map((s) => requiresReconfirmation(s as never))).toEqual([
-      false,
-      false,
-      true,
-      true,
-    ]);
-    expect(coolingOffEndsAt('2026-03-01T00:00:00Z', 'routine', DEFAULT_POLICY)).toBe('2026-03-15T00:00:00Z');
-    expect(coolingOffEndsAt('2026-03-01T00:00:00Z', 'emergency', DEFAULT_POLICY)).toBe('2026-03-29T00:00:00Z');
-    expect(reconfirmationDueBy('2026-03-01T00:00:00Z', DEFAULT_POLICY)).toBe('2026-04-28T00:00:00Z');
+describe('policy versions (every version ever applied)', () => {
+  const later = { ...DEFAULT_POLICY, version: '2027-01', coolingOffDays: 21, acuteCoolingOffDays: 28 };
+
+  it('the last listed applies to new consents; every listed version is found by name', () => {
+    const set = policySet([DEFAULT_POLICY, later]);
+    expect(set.current.version).toBe('2027-01');
+    expect(policyOf(set, '2026-01')).toBe(DEFAULT_POLICY);
+    expect(policyOf(set, '2025-07')).toBeUndefined();
   });
 
-  it('propagation SLA: due in 30 days, reminders 7 days and 1 day before, earliest first', () => {
-    expect(acknowledgementDueBy('2026-03-01T00:00:00Z', DEFAULT_POLICY)).toBe('2026-03-31T00:00:00Z');
-    expect(
-      reminderTimes('2026-03-01T00:00:00Z', {
-        ...DEFAULT_POLICY,
-        propagation: { ackWithinDays: 30, reminderDaysBefore: [1, 7] },
-      }),
-    ).toEqual(['2026-03-24T00:00:00Z', '2026-03-30T00:00:00Z']);
+  it('refuses an empty list and a version listed twice, naming it', () => {
+    expect(PolicySetSchema.safeParse([]).success).toBe(false);
+    const twice = PolicySetSchema.safeParse([DEFAULT_POLICY, { ...DEFAULT_POLICY, coolingOffDays: 7 }]);
+    expect(twice.success).toBe(false);
+    expect(issuesToProblems(twice.error!.issues).map((p) => p.field)).toEqual(['/1/version']);
   });
 });

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { dataUserDenial, decide } from './decide.js';
 import { foldEvents, stateAsOf } from './fold.js';
 import * as b from './fixtures.js';
-import { arbLedger, arbPolicy, arbRequest } from './ledger.arbitrary.js';
+import { recordedUnder, arbLedger, arbPolicy, arbRequest } from './ledger.arbitrary.js';
 import { FULL_SCOPE } from './vocabulary.js';
 import type { PositionedEvent } from './order.js';
 
@@ -28,7 +28,7 @@ describe('withdrawal dominates (property)', () => {
       fc.property(arbLedger, arbRequest, arbPolicy, arbLater, (records, request, policy, now) => {
         fc.pre(request.subject === b.SUBJECT && request.dataUser !== undefined);
         const state = foldEvents(withdrawalAfterAll(records));
-        const d = decide(state, request, policy, now);
+        const d = decide(state, request, recordedUnder(policy), now);
         expect(d.decision).toBe('deny');
         // The withdrawal is named, unless something that refuses regardless came first (the data user's own
         // approval, a national opt-out).
@@ -53,7 +53,7 @@ describe('withdrawal dominates (property)', () => {
     fc.assert(
       fc.property(withShuffle, arbRequest, arbPolicy, arbLater, ([, shuffled], request, policy, now) => {
         fc.pre(request.subject === b.SUBJECT);
-        expect(decide(foldEvents(shuffled), request, policy, now).decision).toBe('deny');
+        expect(decide(foldEvents(shuffled), request, recordedUnder(policy), now).decision).toBe('deny');
       }),
     );
   });

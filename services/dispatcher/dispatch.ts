@@ -14,7 +14,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Clien
 import { WorkflowNotFoundError, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { consentsCancelledBy } from '../../contracts/consent/cancellation.js';
 import type { EventOf } from '../../contracts/consent/events.js';
-import type { Policy } from '../../contracts/consent/policy.js';
+import { policyOf, type PolicySet } from '../../contracts/consent/policy.js';
 import type { Logger } from '../../adapters/logger.js';
 import type { LedgerRecord } from '../../ledger/reader.js';
 import { withRecordContext } from '../../ledger/consumerSpans.js';
@@ -30,7 +30,8 @@ export interface DispatchDeps {
   client: Client;
   taskQueue: string;
   projection: Pick<ProjectionReader, 'subject' | 'waitForOffset'>;
-  policy: Policy;
+  /** Every policy version applied: a consent runs on its recorded version, a withdrawal on the current one. */
+  policies: PolicySet;
   log: Logger;
   projectionWaitMs: number;
   deliveryMaxIntervalMs: number;
@@ -107,6 +108,17 @@ async function signal(deps: DispatchDeps, workflowId: string, go: () => Promise<
 }
 
 function startConsent(deps: DispatchDeps, r: LedgerRecord, e: EventOf<'consent.given'>) {
+  // The version recorded on the consent, never "whatever is configured now": the ledger names the rules applied.
+  const policy = policyOf(deps.policies, e.data.policyVersion);
+  if (!policy) {
+    // Ingest refuses unknown versions, so this is a deployment that dropped a version it once applied.
+    // The consent stays not effective (decisions deny, naming the unknown version) rather than run on other rules.
+    deps.log.error(
+      { consentId: e.id, policyVersion: e.data.policyVersion },
+      'consent names a policy version this deployment does not hold: no lifecycle started (add the version to CONSENT_POLICIES)',
+    );
+    return Promise.resolve();
+  }
   const input: ConsentInput = {
     consentId: e.id,
     subject: e.subject,
@@ -116,7 +128,7 @@ function startConsent(deps: DispatchDeps, r: LedgerRecord, e: EventOf<'consent.g
     policyVersion: e.data.policyVersion,
     ...(e.data.validUntil !== undefined && { validUntil: e.data.validUntil }),
     position: { partition: r.partition, offset: r.offset },
-    policy: deps.policy,
+    policy,
   };
   const workflowId = workflowIds.coolingOff(e.id);
   return start(deps, workflowId, () =>
@@ -141,7 +153,7 @@ function startWithdrawal(deps: DispatchDeps, r: LedgerRecord, e: EventOf<'consen
     occurredAt: e.data.occurredAt,
     scope: e.data.scope,
     position: { partition: r.partition, offset: r.offset },
-    policy: deps.policy,
+    policy: deps.policies.current,
     deliveryMaxIntervalMs: deps.deliveryMaxIntervalMs,
   };
   const workflowId = workflowIds.withdrawal(e.id);

@@ -22,7 +22,6 @@ import { startLedgerReader } from '../../ledger/reader.js';
 import { projectionReader } from '../../projections/reader.js';
 import { dispatchBatch } from './dispatch.js';
 import { startWorkflowGauges } from './workflowGauges.js';
-import { DAY_MS } from '../../contracts/consent/policy.js';
 
 const config = loadConfig(
   kafkaConfig
@@ -55,7 +54,7 @@ const deps = {
   client: temporal.client,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   projection: projectionReader(mongo.db),
-  policy: config.CONSENT_POLICY,
+  policies: config.CONSENT_POLICIES,
   log,
   projectionWaitMs: config.PROJECTION_WAIT_MS,
   deliveryMaxIntervalMs: config.WEBHOOK_MAX_BACKOFF_MS,
@@ -82,7 +81,7 @@ const stopGauges = startWorkflowGauges({
   client: temporal.client,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   log,
-  overdueAfterMs: config.CONSENT_POLICY.propagation.ackWithinDays * DAY_MS,
+  policy: config.CONSENT_POLICIES.current,
 });
 // A failed batch (Temporal or the projection unavailable) crashes the consumer, which restarts from the
 // last committed offset: nothing is skipped. Only a crash without restart makes the service unready.

@@ -1,8 +1,10 @@
 // Workflows running / overdue, from Temporal visibility (CountWorkflowExecutions), refreshed on a timer
 // into the shared Prometheus registry. Overdue = a withdrawal still propagating after the policy's
-// acknowledgement period (its holders should all have acknowledged by then). A visibility query that
+// acknowledgement period (lifecycle overdueIfStartedBefore: every notice was due by then). A visibility query that
 // fails leaves the last values (and is logged once per failure streak): metrics never block dispatching.
 import type { Client } from '@temporalio/client';
+import { overdueIfStartedBefore } from '../../contracts/consent/lifecycle.js';
+import type { Policy } from '../../contracts/consent/policy.js';
 import { workflowMetrics } from '../../adapters/metrics.js';
 import type { Logger } from '../../adapters/logger.js';
 
@@ -11,7 +13,8 @@ const WORKFLOW_TYPES = ['coolingOff', 'withdrawalPropagation'] as const;
 export interface WorkflowGaugeDeps {
   client: Client;
   taskQueue: string;
-  overdueAfterMs: number;
+  /** The policy applied to new withdrawals (its acknowledgement period). */
+  policy: Policy;
   log: Logger;
 }
 
@@ -21,7 +24,7 @@ export async function refreshWorkflowGauges(d: WorkflowGaugeDeps, now = new Date
     const { count } = await d.client.workflow.count(`${open} AND WorkflowType = '${type}'`);
     workflowMetrics.running.set({ workflow: type }, count);
   }
-  const before = new Date(now.getTime() - d.overdueAfterMs).toISOString();
+  const before = overdueIfStartedBefore(now.toISOString(), d.policy);
   const { count } = await d.client.workflow.count(
     `${open} AND WorkflowType = 'withdrawalPropagation' AND StartTime < '${before}'`,
   );

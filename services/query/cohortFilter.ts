@@ -40,14 +40,14 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
   const marks = await deps.freshness.awaitAll();
   const dataUser = registeredDataUser(await deps.reader.dataUser(ask.dataUserId), ask.dataUserId);
   const at = deps.now().toISOString();
-  const refused = dataUserDenial(dataUser, ask.purpose, deps.policy, at);
+  const refused = dataUserDenial(dataUser, ask.purpose, deps.policies.current, at);
   const point = {
     purpose: ask.purpose,
     dataCategory: ask.dataCategory,
     dataUserCategory: dataUser.category,
     jurisdiction: dataUser.jurisdiction,
   };
-  const byDefault = refused ?? consentDecision(EMPTY_STATE, point, deps.policy, at);
+  const byDefault = refused ?? consentDecision(EMPTY_STATE, point, deps.policies, at);
   const noState = lineTail(byDefault);
   const counts = { permit: 0, deny: 0 };
   const cohortHash = createHash('sha256');
@@ -72,7 +72,7 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
           counts[byDefault.decision]++;
           continue;
         }
-        const d = consentDecision(state, point, deps.policy, at);
+        const d = consentDecision(state, point, deps.policies, at);
         counts[d.decision]++;
         text += `{"subject":"${id}"${lineTail(d)}`;
       }
@@ -111,7 +111,7 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
       permitted: counts.permit,
       denied: counts.deny,
       cohortSha256,
-      policyVersion: deps.policy.version,
+      policyVersion: deps.policies.current.version,
       ledgerMarks: Object.fromEntries(marks),
     });
     if (!started) res.status(200).type('application/x-ndjson');

@@ -30,7 +30,7 @@ export function decisionRoutes(deps: QueryDeps): Router {
     const d = decide(
       state,
       { subject: body.subject, purpose: body.purpose, dataCategory: body.dataCategory, dataUser },
-      deps.policy,
+      deps.policies,
       when,
     );
     const decisionId = randomUUID();

@@ -1,5 +1,5 @@
 // What the query routes need, injected by main.ts (tests build the same routers with their own deps).
-import type { Policy } from '../../contracts/consent/policy.js';
+import type { PolicySet } from '../../contracts/consent/policy.js';
 import type { DataUserRecord } from '../../contracts/consent/dataUsers.js';
 import type { Caller } from '../../access/credentials.js';
 import { DomainError } from '../../adapters/http/problems.js';
@@ -15,7 +15,8 @@ export interface QueryDeps {
   /** Freshness-checked, cached reads (use these, not `reader`, for single subjects and data users). */
   fresh: FreshProjection;
   decisionLog: DecisionLog;
-  policy: Policy;
+  /** Every policy version applied (a consent's dates come from its own recorded version). */
+  policies: PolicySet;
   now: () => Date;
   /** Whole-projection snapshots for cohort filters (projectionSnapshot.ts). */
   snapshots: ProjectionSnapshots;

@@ -57,7 +57,7 @@ function provisionScope(scope: Scope): Json {
 
 const CONSENT_STATUS: Record<ConsentFact['status'], string> = {
   effective: 'active',
-  pending: 'proposed',
+  'cooling-off': 'proposed',
   'awaiting-reconfirmation': 'proposed',
   cancelled: 'rejected',
   lapsed: 'rejected',

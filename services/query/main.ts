@@ -88,7 +88,7 @@ const deps: QueryDeps = {
   freshness,
   fresh: new FreshProjection(reader, freshness, config.QUERY_CACHE_ENTRIES),
   decisionLog: new DecisionLog(logProducer, config.DECISIONS_TOPIC),
-  policy: config.CONSENT_POLICY,
+  policies: config.CONSENT_POLICIES,
   snapshots: new ProjectionSnapshots(reader, config.QUERY_FILTER_SNAPSHOT_MAX),
   now: () => new Date(),
 };

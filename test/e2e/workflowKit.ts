@@ -38,6 +38,8 @@ export function testPolicy(p: {
     coolingOffDays: seconds(p.coolingOffS),
     acuteCoolingOffDays: seconds(p.acuteS ?? p.coolingOffS),
     reconfirmationWindowDays: seconds(p.windowS ?? 30),
+    reconfirmationReminderDaysBefore: [],
+    reconsentLeadDays: seconds(p.windowS ?? 30),
     defaultModel: 'opt-in',
     propagation: { ackWithinDays: seconds(p.ackS ?? 60), reminderDaysBefore: (p.remindS ?? []).map(seconds) },
   };
@@ -100,7 +102,7 @@ export async function startWorkflowStack(
     ...topics.env,
     MONGO_DB: db,
     TEMPORAL_TASK_QUEUE: `wf-${tag}`,
-    CONSENT_POLICY: JSON.stringify(policy),
+    CONSENT_POLICIES: JSON.stringify([policy]),
     PROJECTOR_PORT: String(ports.projector),
     PROJECTOR_GROUP_ID: `projector-${tag}`,
     DISPATCHER_PORT: String(ports.dispatcher),

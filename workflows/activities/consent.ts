@@ -1,17 +1,15 @@
 // Activities of the consent lifecycle (cooling-off, reconfirmation, expiry).
 import { ApplicationFailure } from '@temporalio/activity';
 import { cancellationOf, type Cancellation } from '../../contracts/consent/cancellation.js';
-import type { ConsentStatus } from '../../contracts/consent/fold.js';
+import type { ConsentOutcome, ConsentStatus } from '../../contracts/consent/fold.js';
 import type { EventPosition } from '../../contracts/consent/order.js';
 import type { ActivityDeps } from './index.js';
 import { systemEventId } from './ids.js';
 import { appendSystemEvent, systemEvent } from './ledgerEvents.js';
 import type { NotificationKind } from './organisationNotifications.js';
 
-export type ConsentOutcomeKind = 'effective' | 'cancelled' | 'lapsed' | 'expired';
-
 export interface OutcomeArgs {
-  kind: ConsentOutcomeKind;
+  kind: ConsentOutcome;
   consentId: string;
   subject: string;
   occurredAt: string;

@@ -1,0 +1,201 @@
+// The consent lifecycle and the propagation duty, as pure functions of the policy and the recorded
+// events: when a cooling-off ends, whether a reconfirmation counts, when a consent becomes effective,
+// the reconfirmation window and its reminders, the re-consent prompt, when a notice is due and when it
+// is overdue, and a withdrawal's status. decide(), the fold, the coolingOff and withdrawalPropagation
+// workflows, the dispatcher's gauges, the audit summary and the withdrawal-status route call these and
+// nothing else, so a date promised in one place is the date acted on in another.
+//
+// Product rule: consent captured in an acute or emergency setting needs the person's reconfirmation,
+// and a reconfirmation counts only if made (occurredAt) AFTER the cooling-off ended — the point of the
+// cooling-off is that the person decides outside the stressful moment — and no later than the end of
+// the reconfirmation window (nor at or after the consent's validUntil). A reconfirmation made during the
+// cooling-off is kept on the ledger (the person said it) and never counts.
+//
+// Durations are days of 24 hours of UTC (policy.ts). Pure: no clock read; `now` is passed in.
+import { addDays, DAY_MS, type Policy } from './policy.js';
+import { compareUtc, utcMillis } from './primitives.js';
+import type { CaptureSetting } from './vocabulary.js';
+
+/** The extended rule applies to consent captured in an acute or emergency setting. */
+export function requiresReconfirmation(setting: CaptureSetting): boolean {
+  switch (setting) {
+    case 'acute':
+    case 'emergency':
+      return true;
+    case 'routine':
+    case 'remote':
+      return false;
+    default: {
+      const _never: never = setting;
+      return _never;
+    }
+  }
+}
+
+/** When the cooling-off of a consent given at `givenAt` ends. */
+export function coolingOffEndsAt(givenAt: string, setting: CaptureSetting, policy: Policy): string {
+  return addDays(givenAt, requiresReconfirmation(setting) ? policy.acuteCoolingOffDays : policy.coolingOffDays);
+}
+
+/** The consent as the lifecycle needs it (from its consent.given). */
+export interface ConsentTerms {
+  readonly givenAt: string;
+  readonly setting: CaptureSetting;
+  readonly validUntil?: string | undefined;
+}
+
+/** Acute/emergency capture: a reconfirmation counts when made from `from` up to `by`. */
+export interface ReconfirmationWindow {
+  /** The end of the (acute) cooling-off. */
+  readonly from: string;
+  /** The end of the window: the policy's window, or validUntil when that comes first. */
+  readonly by: string;
+  /** What the consent becomes at `by` without a counting reconfirmation. */
+  readonly then: 'lapsed' | 'expired';
+}
+
+export function reconfirmationWindow(terms: ConsentTerms, policy: Policy): ReconfirmationWindow {
+  const from = addDays(terms.givenAt, policy.acuteCoolingOffDays);
+  const by = addDays(from, policy.reconfirmationWindowDays);
+  if (terms.validUntil !== undefined && compareUtc(terms.validUntil, by) <= 0) {
+    return { from, by: terms.validUntil, then: 'expired' };
+  }
+  return { from, by, then: 'lapsed' };
+}
+
+/** Whether a reconfirmation made at `at` counts (see the product rule above). */
+export function reconfirmationCounts(terms: ConsentTerms, at: string, policy: Policy): boolean {
+  if (!requiresReconfirmation(terms.setting)) return false;
+  const w = reconfirmationWindow(terms, policy);
+  if (compareUtc(at, w.from) < 0) return false;
+  // A consent is not valid at its validUntil; the policy's window includes its last instant.
+  return w.then === 'expired' ? compareUtc(at, w.by) < 0 : compareUtc(at, w.by) <= 0;
+}
+
+/**
+ * The reconfirmation that makes the consent effective: the first that counts, in the order given —
+ * ledger order, which is the order the workflow receives them as signals.
+ */
+export function countedReconfirmation<R extends { readonly occurredAt: string }>(
+  terms: ConsentTerms,
+  reconfirmations: readonly R[],
+  policy: Policy,
+): R | undefined {
+  return reconfirmations.find((r) => reconfirmationCounts(terms, r.occurredAt, policy));
+}
+
+/** When to remind the emitting organisation during the reconfirmation window, earliest first. */
+export function reconfirmationReminderTimes(terms: ConsentTerms, policy: Policy): string[] {
+  const w = reconfirmationWindow(terms, policy);
+  return remindersBefore(w.by, policy.reconfirmationReminderDaysBefore, w.from);
+}
+
+/**
+ * What happens next to a consent that is neither effective nor ended, as the workflow will do it:
+ * - `effective-at`: it becomes effective at `at` unless refused (cancelled) first;
+ * - `needs-reconfirmation`: acute capture with no counting reconfirmation yet: it becomes effective
+ *   only when the person reconfirms within the window, and lapses (or expires) at `window.by` otherwise;
+ * - `expires-first`: validUntil comes before it could become effective: it never does.
+ * A denial promises a date only in the first case, and it is the date consent.effective will carry.
+ */
+export type ConsentOutlook =
+  | { readonly kind: 'effective-at'; readonly at: string; readonly reconfirmedBy?: string }
+  | { readonly kind: 'needs-reconfirmation'; readonly window: ReconfirmationWindow }
+  | { readonly kind: 'expires-first'; readonly at: string };
+
+export function consentOutlook<R extends { readonly eventId: string; readonly occurredAt: string }>(
+  terms: ConsentTerms,
+  reconfirmations: readonly R[],
+  policy: Policy,
+): ConsentOutlook {
+  const endsAt = coolingOffEndsAt(terms.givenAt, terms.setting, policy);
+  const expiresFirst = (at: string): ConsentOutlook | undefined =>
+    terms.validUntil !== undefined && compareUtc(terms.validUntil, at) <= 0
+      ? { kind: 'expires-first', at: terms.validUntil }
+      : undefined;
+  const early = expiresFirst(endsAt);
+  if (early) return early;
+  if (!requiresReconfirmation(terms.setting)) return { kind: 'effective-at', at: endsAt };
+  const counted = countedReconfirmation(terms, reconfirmations, policy);
+  if (counted) return { kind: 'effective-at', at: counted.occurredAt, reconfirmedBy: counted.eventId };
+  return { kind: 'needs-reconfirmation', window: reconfirmationWindow(terms, policy) };
+}
+
+/**
+ * When to prompt the emitting organisation to ask for a new consent before `validUntil`: the policy's
+ * lead time before it, or half way from the moment the consent became effective when that is shorter.
+ */
+export function reconsentPromptAt(validUntil: string, effectiveAt: string, policy: Policy): string {
+  const remainingDays = (utcMillis(validUntil) - utcMillis(effectiveAt)) / DAY_MS;
+  const lead = Math.min(policy.reconsentLeadDays, remainingDays / 2);
+  return addDays(validUntil, -Math.max(0, lead));
+}
+
+// --- the propagation duty -----------------------------------------------------------------------
+
+/** When a revocation notice sent at `sentAt` must have been acknowledged. */
+export function acknowledgementDueBy(sentAt: string, policy: Policy): string {
+  return addDays(sentAt, policy.propagation.ackWithinDays);
+}
+
+/** When to remind a data user of a notice sent at `sentAt`, earliest first. */
+export function acknowledgementReminderTimes(sentAt: string, policy: Policy): string[] {
+  return remindersBefore(acknowledgementDueBy(sentAt, policy), policy.propagation.reminderDaysBefore, sentAt);
+}
+
+/** A notice is overdue from its due time on, until it is acknowledged. */
+export function isOverdue(dueBy: string, now: string, acknowledgedAt?: string): boolean {
+  if (acknowledgedAt !== undefined) return false;
+  return compareUtc(now, dueBy) >= 0;
+}
+
+/** One holder's part of a withdrawal, from the recorded steps. */
+export type HolderProgress = 'awaiting-acknowledgement' | 'overdue' | 'acknowledged';
+
+export interface HolderSteps {
+  readonly dueBy?: string | undefined;
+  readonly acknowledgedAt?: string | undefined;
+  /** revocation.overdue recorded (the workflow's own finding). */
+  readonly overdueRecorded?: boolean;
+}
+
+export function holderProgress(h: HolderSteps, now: string): HolderProgress {
+  if (h.acknowledgedAt !== undefined) return 'acknowledged';
+  if (h.overdueRecorded === true || (h.dueBy !== undefined && isOverdue(h.dueBy, now))) return 'overdue';
+  return 'awaiting-acknowledgement';
+}
+
+/**
+ * A withdrawal's status: `determining-holders` until the holders are known, `propagating` while a
+ * holder has not acknowledged (`overdue` when one of them is past due), `completed` once
+ * withdrawal.completed is recorded.
+ */
+export type WithdrawalProgress = 'determining-holders' | 'propagating' | 'overdue' | 'completed';
+
+export function withdrawalProgress(
+  w: { readonly holdersKnown: boolean; readonly completed: boolean },
+  holders: readonly HolderProgress[],
+): WithdrawalProgress {
+  if (w.completed) return 'completed';
+  if (!w.holdersKnown) return 'determining-holders';
+  return holders.includes('overdue') ? 'overdue' : 'propagating';
+}
+
+/**
+ * Withdrawals started before this instant and still running are overdue as a whole (every notice of
+ * a withdrawal is sent when it starts, so all were due by then): the dispatcher's gauge.
+ */
+export function overdueIfStartedBefore(now: string, policy: Policy): string {
+  return addDays(now, -policy.propagation.ackWithinDays);
+}
+
+// --- shared -------------------------------------------------------------------------------------
+
+/** `days` before `due`, latest reminder last, none before `notBefore`, each instant once. */
+function remindersBefore(due: string, daysBefore: readonly number[], notBefore: string): string[] {
+  const times = [...daysBefore]
+    .sort((a, b) => b - a)
+    .map((d) => addDays(due, -d))
+    .filter((t) => compareUtc(t, notBefore) > 0);
+  return [...new Set(times)];
+}
