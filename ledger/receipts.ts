@@ -65,6 +65,15 @@ export interface StoredReceipt {
   event: LedgerEvent;
 }
 
+/** Read-only: the event the ledger recorded under `eventId` (its written receipt), for readers that
+ *  must answer before any projection has caught up (e.g. a withdrawal's status right after its 202). */
+export async function recordedEvent(db: Db, eventId: string): Promise<StoredReceipt | undefined> {
+  const doc = await db.collection<WrittenDoc>(WRITTEN_COLLECTION).findOne({ _id: eventId });
+  return doc ? { position: doc.position, event: doc.event } : undefined;
+}
+
+const WRITTEN_COLLECTION = 'ingest_receipts_written';
+
 export class ReceiptStore {
   private readonly col: Collection<ClaimDoc>;
   private readonly written: Collection<WrittenDoc>;
@@ -93,7 +102,7 @@ export class ReceiptStore {
     } = {},
   ) {
     this.col = db.collection<ClaimDoc>('ingest_receipts');
-    this.written = db.collection<WrittenDoc>('ingest_receipts_written');
+    this.written = db.collection<WrittenDoc>(WRITTEN_COLLECTION);
   }
 
   private clock(): number {

@@ -49,6 +49,12 @@ export interface WithdrawalDoc {
 }
 
 /** What a data user receives (webhook body, topic record, pull API item). No personal data beyond the pseudonym. */
+/** A withdrawal and its notices, as stored. */
+export interface WithdrawalStatusDoc {
+  withdrawal: WithdrawalDoc;
+  notices: NoticeDoc[];
+}
+
 export type RevocationNotice = Pick<
   NoticeDoc,
   'withdrawalId' | 'subject' | 'dataUserId' | 'scope' | 'withdrawnAt' | 'sentAt' | 'dueBy'
@@ -204,7 +210,7 @@ export class NoticeStore {
     }
   }
 
-  async status(withdrawalId: string): Promise<{ withdrawal: WithdrawalDoc; notices: NoticeDoc[] } | undefined> {
+  async status(withdrawalId: string): Promise<WithdrawalStatusDoc | undefined> {
     const withdrawal = await this.withdrawals.findOne({ _id: withdrawalId });
     if (!withdrawal) return undefined;
     const notices = await this.withMarks(await this.notices.find({ withdrawalId }).sort({ dataUserId: 1 }).toArray());

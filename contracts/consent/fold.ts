@@ -89,6 +89,8 @@ export interface ConsentFact extends FactBase {
 export interface Propagation {
   /** Data users sent a revocation notice, in fold order. */
   readonly notified: readonly string[];
+  /** Data user → when its notice must be acknowledged (revocation.sent's dueBy). */
+  readonly dueBy: Readonly<Record<string, string>>;
   readonly acknowledged: readonly string[];
   /** Data users that were overdue at some point (they may have acknowledged since). */
   readonly overdue: readonly string[];
@@ -202,7 +204,13 @@ type ConsentDraft = Mutable<Omit<ConsentFact, 'status' | 'withdrawnBy' | 'reconf
   reconfirmations: ReconfirmationRef[];
 };
 type WithdrawalDraft = Mutable<Omit<WithdrawalFact, 'propagation'>> & {
-  propagation: { notified: string[]; acknowledged: string[]; overdue: string[]; completed?: EventRef };
+  propagation: {
+    notified: string[];
+    dueBy: Record<string, string>;
+    acknowledged: string[];
+    overdue: string[];
+    completed?: EventRef;
+  };
 };
 type OptOutDraft = Mutable<OptOutFact>;
 type Draft = ConsentDraft | WithdrawalDraft | OptOutDraft;
@@ -238,7 +246,7 @@ function createFact(r: PositionedEvent<FactEvent>): Draft {
         ...base,
         kind: 'withdrawal',
         ...(e.data.consentId !== undefined && { consentId: e.data.consentId }),
-        propagation: { notified: [], acknowledged: [], overdue: [] },
+        propagation: { notified: [], dueBy: {}, acknowledged: [], overdue: [] },
       };
     case 'optout.registered':
       return { ...base, kind: 'opt-out', national: e.data.national };
@@ -289,8 +297,10 @@ function applyStatus(r: PositionedEvent<StatusEvent>, byId: ReadonlyMap<string, 
       const w = target(e.data.withdrawalId, 'withdrawal');
       if (!w) return false;
       const p = w.propagation;
-      if (e.type === 'revocation.sent') addOnce(p.notified, e.data.dataUserId);
-      else if (e.type === 'revocation.acknowledged') addOnce(p.acknowledged, e.data.dataUserId);
+      if (e.type === 'revocation.sent') {
+        addOnce(p.notified, e.data.dataUserId);
+        p.dueBy[e.data.dataUserId] ??= e.data.dueBy;
+      } else if (e.type === 'revocation.acknowledged') addOnce(p.acknowledged, e.data.dataUserId);
       else if (e.type === 'revocation.overdue') addOnce(p.overdue, e.data.dataUserId);
       else p.completed ??= ref(e);
       return true;

@@ -150,17 +150,18 @@ export function isOverdue(dueBy: string, now: string, acknowledgedAt?: string): 
 }
 
 /** One holder's part of a withdrawal, from the recorded steps. */
-export type HolderProgress = 'awaiting-acknowledgement' | 'overdue' | 'acknowledged';
+export const HOLDER_PROGRESS = ['awaiting-acknowledgement', 'overdue', 'acknowledged'] as const;
+export type HolderProgress = (typeof HOLDER_PROGRESS)[number];
 
 export interface HolderSteps {
   readonly dueBy?: string | undefined;
-  readonly acknowledgedAt?: string | undefined;
+  readonly acknowledged: boolean;
   /** revocation.overdue recorded (the workflow's own finding). */
-  readonly overdueRecorded?: boolean;
+  readonly overdueRecorded: boolean;
 }
 
 export function holderProgress(h: HolderSteps, now: string): HolderProgress {
-  if (h.acknowledgedAt !== undefined) return 'acknowledged';
+  if (h.acknowledged) return 'acknowledged';
   if (h.overdueRecorded === true || (h.dueBy !== undefined && isOverdue(h.dueBy, now))) return 'overdue';
   return 'awaiting-acknowledgement';
 }
@@ -170,7 +171,8 @@ export function holderProgress(h: HolderSteps, now: string): HolderProgress {
  * holder has not acknowledged (`overdue` when one of them is past due), `completed` once
  * withdrawal.completed is recorded.
  */
-export type WithdrawalProgress = 'determining-holders' | 'propagating' | 'overdue' | 'completed';
+export const WITHDRAWAL_PROGRESS = ['determining-holders', 'propagating', 'overdue', 'completed'] as const;
+export type WithdrawalProgress = (typeof WITHDRAWAL_PROGRESS)[number];
 
 export function withdrawalProgress(
   w: { readonly holdersKnown: boolean; readonly completed: boolean },

@@ -154,6 +154,7 @@ program
     const s = await summariseLedger(kafkaFor(c), {
       ledgerTopic: c.LEDGER_TOPIC,
       ...(since ? { since } : {}),
+      now: new Date().toISOString(),
       ...bar,
     }).finally(() => bar.stop?.());
     print(globals().json ?? false, s.withdrawals, () =>

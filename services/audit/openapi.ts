@@ -52,7 +52,7 @@ export function auditOpenApi(): object {
       '/v1/audit/withdrawals': op(
         'Every withdrawal, its holders and their status',
         'auditWithdrawals',
-        'acknowledged / overdue / sent per holder; complete / overdue / in-progress per withdrawal.',
+        'awaiting-acknowledgement / overdue / acknowledged per holder; determining-holders / propagating / overdue / completed per withdrawal (contracts lifecycle, judged at the time of the request).',
         { requestParams: { query: SinceQuery } },
       ),
       '/v1/audit/report': op(

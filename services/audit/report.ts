@@ -27,10 +27,11 @@ export interface ReportOptions extends ScanOptions {
 }
 
 export async function buildReport(kafka: Kafka, o: ReportOptions): Promise<AuditReport> {
+  const generatedAt = (o.now?.() ?? new Date()).toISOString();
   const verification = await verifyLedger(kafka, o);
-  const summary = await summariseLedger(kafka, { ...o, ...(o.since ? { since: o.since } : {}) });
+  const summary = await summariseLedger(kafka, { ...o, ...(o.since ? { since: o.since } : {}), now: generatedAt });
   return {
-    generatedAt: (o.now?.() ?? new Date()).toISOString(),
+    generatedAt,
     trustedKeyId: keyIdOf(o.trustedKey),
     verification,
     summary,

@@ -92,7 +92,11 @@ export function auditRoutes(deps: AuditDeps): Router {
   r.get('/v1/audit/withdrawals', async (req, res) => {
     const { since } = parseOr400(SinceQuery, req.query);
     const s = await exclusive(() =>
-      summariseLedger(deps.kafka, { ledgerTopic: deps.ledgerTopic, ...(since ? { since } : {}) }),
+      summariseLedger(deps.kafka, {
+        ledgerTopic: deps.ledgerTopic,
+        ...(since ? { since } : {}),
+        now: new Date().toISOString(),
+      }),
     );
     res.json({ withdrawals: s.withdrawals });
   });

@@ -3,6 +3,12 @@
 import type { Kafka } from '../../adapters/kafka.js';
 import { stateAsOf, type SubjectState, type WithdrawalFact } from '../../contracts/consent/fold.js';
 import type { PositionedEvent } from '../../contracts/consent/order.js';
+import {
+  holderProgress,
+  withdrawalProgress,
+  type HolderProgress,
+  type WithdrawalProgress,
+} from '../../contracts/consent/lifecycle.js';
 import { compareUtc } from '../../contracts/consent/primitives.js';
 import { foldLedger, type FoldPassOptions } from './foldPass.js';
 
@@ -57,36 +63,37 @@ export async function subjectAsOf(
   };
 }
 
-export type HolderStatus = 'acknowledged' | 'overdue' | 'sent';
 export interface WithdrawalReport {
   withdrawalId: string;
   subject: string;
   occurredAt: string;
   recordedAt: string;
-  status: 'complete' | 'overdue' | 'in-progress' | 'no-holders-notified';
-  holders: { dataUserId: string; status: HolderStatus }[];
+  /** As of the audit (lifecycle withdrawalProgress): holders not yet known, propagating, overdue, completed. */
+  status: WithdrawalProgress;
+  holders: { dataUserId: string; status: HolderProgress; dueBy?: string }[];
   completedAt?: string;
   /** From the withdrawal (occurredAt) to withdrawal.completed, in hours. */
   propagationHours?: number;
 }
 
-export function withdrawalReport(subject: string, w: WithdrawalFact): WithdrawalReport {
+/** One withdrawal as the ledger tells it, judged at `now` by the lifecycle's rules. */
+export function withdrawalReport(subject: string, w: WithdrawalFact, now: string): WithdrawalReport {
   const p = w.propagation;
-  const holders = p.notified.map((dataUserId) => ({
-    dataUserId,
-    status: (p.acknowledged.includes(dataUserId)
-      ? 'acknowledged'
-      : p.overdue.includes(dataUserId)
-        ? 'overdue'
-        : 'sent') as HolderStatus,
-  }));
-  const status = p.completed
-    ? 'complete'
-    : holders.some((h) => h.status === 'overdue')
-      ? 'overdue'
-      : holders.length === 0
-        ? 'no-holders-notified'
-        : 'in-progress';
+  const holders = p.notified.map((dataUserId) => {
+    const dueBy = p.dueBy[dataUserId];
+    const steps = {
+      dueBy,
+      acknowledged: p.acknowledged.includes(dataUserId),
+      overdueRecorded: p.overdue.includes(dataUserId),
+    };
+    return { dataUserId, status: holderProgress(steps, now), ...(dueBy !== undefined && { dueBy }) };
+  });
+  // The ledger knows the holders once the first notice is sent (or the withdrawal completed without any).
+  const holdersKnown = holders.length > 0 || p.completed !== undefined;
+  const status = withdrawalProgress(
+    { holdersKnown, completed: p.completed !== undefined },
+    holders.map((h) => h.status),
+  );
   return {
     withdrawalId: w.eventId,
     subject,
@@ -116,7 +123,10 @@ export interface LedgerSummary {
 }
 
 /** One pass: counts by type and day, opt-out and withdrawal rates, every withdrawal recorded since `since`. */
-export async function summariseLedger(kafka: Kafka, o: PassOptions & { since?: string }): Promise<LedgerSummary> {
+export async function summariseLedger(
+  kafka: Kafka,
+  o: PassOptions & { since?: string; /** judged as of (overdue) */ now: string },
+): Promise<LedgerSummary> {
   const byDay: Record<string, Record<string, number>> = {};
   const out: LedgerSummary = {
     ledgerTopic: o.ledgerTopic,
@@ -143,7 +153,7 @@ export async function summariseLedger(kafka: Kafka, o: PassOptions & { since?: s
         for (const f of s.facts) {
           if (f.kind !== 'withdrawal') continue;
           if (o.since !== undefined && compareUtc(f.recordedAt, o.since) < 0) continue;
-          out.withdrawals.push(withdrawalReport(s.subject!, f));
+          out.withdrawals.push(withdrawalReport(s.subject!, f, o.now));
         }
       }
     },

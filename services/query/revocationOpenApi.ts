@@ -1,4 +1,5 @@
 // OpenAPI 3.1 paths of the revocation routes (revocationRoutes.ts), merged into the query API's document.
+import { HOLDER_PROGRESS, WITHDRAWAL_PROGRESS } from '../../contracts/consent/lifecycle.js';
 import * as z from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { PROBLEM_RESPONSES } from '../../adapters/http/openapiParts.js';
@@ -11,12 +12,10 @@ const nullableTs = ts.nullable();
 
 export const RevocationNoticeSchema = z
   .object({
-    noticeId: z
-      .string()
-      .meta({
-        description:
-          'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>); the idempotency key of every delivery',
-      }),
+    noticeId: z.string().meta({
+      description:
+        'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>); the idempotency key of every delivery',
+    }),
     withdrawalId: z.string(),
     subject: z.string().meta({ description: 'Pseudonymous subject id' }),
     dataUserId: z.string(),
@@ -127,7 +126,8 @@ export const revocationPaths: ZodOpenApiPathsObject = {
       summary: 'Propagation status of a withdrawal, per holder',
       operationId: 'withdrawalStatus',
       description:
-        'Roles: auditor, admin, and the hospital that recorded the withdrawal. 404 until the holders have been determined.',
+        'Roles: auditor, admin, and the hospital that recorded the withdrawal. From the moment the withdrawal is on the ledger: ' +
+        '`determining-holders` (holders empty), then `propagating` (or `overdue` once a holder is past its due time), then `completed`.',
       requestParams: { path: z.object({ eventId: EventIdSchema }) },
       responses: {
         '200': json(
@@ -136,10 +136,12 @@ export const revocationPaths: ZodOpenApiPathsObject = {
             withdrawalId: z.string(),
             subject: z.string(),
             withdrawnAt: ts,
+            status: z.enum(WITHDRAWAL_PROGRESS),
             completedAt: nullableTs,
             holders: z.array(
               z.object({
                 dataUserId: z.string(),
+                status: z.enum(HOLDER_PROGRESS),
                 noticeId: z.string().nullable(),
                 sentAt: nullableTs,
                 dueBy: nullableTs,

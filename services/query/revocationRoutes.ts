@@ -10,8 +10,9 @@ import express, { Router, type Request } from 'express';
 import * as z from 'zod';
 import { requireRole, callerOf } from '../../access/authenticate.js';
 import { DomainError } from '../../adapters/http/problems.js';
+import { holderProgress, withdrawalProgress } from '../../contracts/consent/lifecycle.js';
 import { EVENT_ID_PATTERN, DATA_USER_ID_PATTERN } from '../../contracts/consent/primitives.js';
-import { toNotice, type NoticeDoc, type NoticeStore } from '../../revocations/notices.js';
+import { toNotice, type NoticeDoc, type NoticeStore, type WithdrawalStatusDoc } from '../../revocations/notices.js';
 import { SIGNATURE_HEADER, type WebhookRegistry } from '../../revocations/webhooks.js';
 import type { AcknowledgeArgs } from '../../workflows/types.js';
 
@@ -20,7 +21,15 @@ export interface RevocationDeps {
   webhooks: WebhookRegistry;
   /** Signal the withdrawal's propagation workflow; rejects with DomainError 'unavailable' when Temporal is down. */
   acknowledge(withdrawalId: string, args: AcknowledgeArgs): Promise<void>;
+  /** A withdrawal the ledger recorded (its ingest receipt): its status is known before its holders are. */
+  recordedWithdrawal(eventId: string): Promise<RecordedWithdrawal | undefined>;
   now(): Date;
+}
+
+export interface RecordedWithdrawal {
+  subject: string;
+  organisation: string;
+  withdrawnAt: string;
 }
 
 export const MAX_PAGE = 500;
@@ -116,32 +125,63 @@ export function revocationRoutes(deps: RevocationDeps): Router {
   });
 
   r.get('/v1/withdrawals/:eventId', requireRole('auditor', 'admin', 'hospital'), async (req, res) => {
-    const status = await deps.notices.status(param(req, 'eventId', EVENT_ID_PATTERN, 'event id'));
+    const id = param(req, 'eventId', EVENT_ID_PATTERN, 'event id');
+    const status = await deps.notices.status(id);
+    // Right after its 202 the withdrawal is on the ledger but its holders are not known yet: say so.
+    const recorded = status ? undefined : await deps.recordedWithdrawal(id);
+    const organisation = status?.withdrawal.organisation ?? recorded?.organisation;
     const caller = callerOf(req);
-    if (!status || (caller.role === 'hospital' && caller.principal !== status.withdrawal.organisation)) {
-      throw new DomainError('not-found', 'no propagation for this withdrawal (yet) visible to this caller');
+    if (organisation === undefined || (caller.role === 'hospital' && caller.principal !== organisation)) {
+      throw new DomainError('not-found', 'no withdrawal with this id visible to this caller');
     }
-    const { withdrawal, notices } = status;
-    const byUser = new Map(notices.map((n) => [n.dataUserId, n]));
-    res.json({
-      withdrawalId: withdrawal._id,
-      subject: withdrawal.subject,
-      withdrawnAt: withdrawal.withdrawnAt,
-      completedAt: withdrawal.completedAt ?? null,
-      holders: withdrawal.holders.map((dataUserId) => {
-        const n = byUser.get(dataUserId);
-        return {
-          dataUserId,
-          noticeId: n?._id ?? null,
-          sentAt: n?.sentAt ?? null,
-          dueBy: n?.dueBy ?? null,
-          webhookDeliveredAt: n?.delivery.deliveredAt ?? null,
-          deliveryAttempts: n?.delivery.attempts ?? 0,
-          acknowledgedAt: n?.acknowledgedAt ?? null,
-          overdue: n?.overdueAt !== undefined && n?.overdueAt !== null,
-        };
-      }),
-    });
+    if (!status) {
+      const { subject, withdrawnAt } = recorded!;
+      res.json({
+        withdrawalId: id,
+        subject,
+        withdrawnAt,
+        status: 'determining-holders',
+        completedAt: null,
+        holders: [],
+      });
+      return;
+    }
+    res.json(withdrawalStatus(status, deps.now().toISOString()));
   });
   return r;
+}
+
+/** Per holder and as a whole, by the lifecycle's rules (holderProgress / withdrawalProgress). */
+function withdrawalStatus({ withdrawal, notices }: WithdrawalStatusDoc, now: string) {
+  const byUser = new Map(notices.map((n) => [n.dataUserId, n]));
+  const holders = withdrawal.holders.map((dataUserId) => {
+    const n = byUser.get(dataUserId);
+    const progress = holderProgress(
+      { dueBy: n?.dueBy, acknowledged: n?.acknowledgedAt != null, overdueRecorded: n?.overdueAt != null },
+      now,
+    );
+    return {
+      dataUserId,
+      status: progress,
+      noticeId: n?._id ?? null,
+      sentAt: n?.sentAt ?? null,
+      dueBy: n?.dueBy ?? null,
+      webhookDeliveredAt: n?.delivery.deliveredAt ?? null,
+      deliveryAttempts: n?.delivery.attempts ?? 0,
+      acknowledgedAt: n?.acknowledgedAt ?? null,
+      overdue: progress === 'overdue',
+    };
+  });
+  const completed = withdrawal.completedAt !== undefined && withdrawal.completedAt !== null;
+  return {
+    withdrawalId: withdrawal._id,
+    subject: withdrawal.subject,
+    withdrawnAt: withdrawal.withdrawnAt,
+    status: withdrawalProgress(
+      { holdersKnown: true, completed },
+      holders.map((h) => h.status),
+    ),
+    completedAt: withdrawal.completedAt ?? null,
+    holders,
+  };
 }

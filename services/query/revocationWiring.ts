@@ -9,6 +9,7 @@ import { loadConfig, temporalConfig } from '../../adapters/config.js';
 import type { Db } from '../../adapters/mongo.js';
 import { connectTemporalClient } from '../../adapters/temporal.js';
 import { DomainError } from '../../adapters/http/problems.js';
+import { recordedEvent } from '../../ledger/receipts.js';
 import { NoticeStore } from '../../revocations/notices.js';
 import { WebhookRegistry } from '../../revocations/webhooks.js';
 import { acknowledgeSignal } from '../../workflows/signals.js';
@@ -54,6 +55,11 @@ export function revocationRoutesFor(db: Db, env: NodeJS.ProcessEnv = process.env
     notices: new NoticeStore(db),
     webhooks: new WebhookRegistry(db, Buffer.from(config.WEBHOOK_SIGNING_KEY, 'base64')),
     acknowledge: temporalAcknowledger(client, config.TEMPORAL_SIGNAL_TIMEOUT_MS),
+    recordedWithdrawal: async (eventId) => {
+      const r = await recordedEvent(db, eventId);
+      if (r?.event.type !== 'consent.withdrawn') return undefined;
+      return { subject: r.event.subject, organisation: r.event.source, withdrawnAt: r.event.data.occurredAt };
+    },
     now: () => new Date(),
   });
 }

@@ -14,6 +14,7 @@ import { CredentialStore, type Role } from '../../access/credentials.js';
 import { openLedgerAppender } from '../../ledger/appender.js';
 import { appendOnce } from '../../ledger/appendOnce.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
+import type { HolderProgress, WithdrawalProgress } from '../../contracts/consent/lifecycle.js';
 import { DAY_MS, type Policy } from '../../contracts/consent/policy.js';
 import { projectionReader, type ProjectionReader } from '../../projections/reader.js';
 import { revocationRoutesFor } from '../../services/query/revocationWiring.js';
@@ -60,7 +61,7 @@ export interface WorkflowStack {
   key(role: Role, principal: string): Promise<string>;
   /** A call to the revocation API (needs `ports.api`); a body makes it JSON. */
   call(path: string, key: string, method?: string, body?: unknown): Promise<Response>;
-  /** GET /v1/withdrawals/{id}: undefined until it answers 200. */
+  /** GET /v1/withdrawals/{id}: undefined until it answers 200 with the holders determined. */
   withdrawalStatus(withdrawalId: string, key: string): Promise<WithdrawalStatus | undefined>;
   /** A data user with its own key and a webhook receiver on `port` (closed with the stack). */
   webhookHolder(dataUserId: string, port: number, status: number): Promise<{ key: string; receiver: Receiver }>;
@@ -68,8 +69,9 @@ export interface WorkflowStack {
   close(): Promise<void>;
 }
 
-export interface HolderStatus {
+export interface WithdrawalHolder {
   dataUserId: string;
+  status: HolderProgress;
   noticeId: string | null;
   sentAt: string | null;
   acknowledgedAt: string | null;
@@ -78,8 +80,9 @@ export interface HolderStatus {
   webhookDeliveredAt: string | null;
 }
 export interface WithdrawalStatus {
+  status: WithdrawalProgress;
   completedAt: string | null;
-  holders: HolderStatus[];
+  holders: WithdrawalHolder[];
 }
 
 export interface StackPorts {
@@ -168,7 +171,9 @@ export async function startWorkflowStack(
     },
     withdrawalStatus: async (withdrawalId, key) => {
       const res = await stack.call(`/v1/withdrawals/${withdrawalId}`, key).catch(() => undefined);
-      return res?.status === 200 ? ((await res.json()) as WithdrawalStatus) : undefined;
+      if (res?.status !== 200) return undefined;
+      const body = (await res.json()) as WithdrawalStatus;
+      return body.status === 'determining-holders' ? undefined : body;
     },
     webhookHolder: async (dataUserId, port, status) => {
       const key = await stack.key('dataUser', dataUserId);
