@@ -39,15 +39,13 @@ describe('rebuild lease', () => {
   it('a lease whose process is gone: its half-built generation is dropped and the lease taken', async () => {
     await halfBuild('gdead');
     // A pid that cannot exist on Linux (above pid_max's ceiling) stands for a killed rebuild.
-    await mongo.db
-      .collection(META_COLLECTION)
-      .insertOne({
-        _id: 'rebuilding',
-        generation: 'gdead',
-        host: hostname(),
-        pid: 4_194_304 + 1,
-        renewedAt: Date.now(),
-      } as never);
+    await mongo.db.collection(META_COLLECTION).insertOne({
+      _id: 'rebuilding',
+      generation: 'gdead',
+      host: hostname(),
+      pid: 4_194_304 + 1,
+      renewedAt: Date.now(),
+    } as never);
     expect(await collections('gdead')).toBe(2);
     const lease = await takeRebuildLease(mongo.db, 'gnext');
     expect(lease.dropped).toBe('gdead');

@@ -9,12 +9,15 @@ import { appendOnce } from '../../ledger/appendOnce.js';
 import type { ReceiptStore } from '../../ledger/receipts.js';
 import type { Caller } from '../../access/credentials.js';
 import type { Pseudonymise } from './pseudonym.js';
+import type { PolicySet } from '../../contracts/consent/policy.js';
 
 export interface IngestDeps {
   writer: LedgerWriter;
   receipts: ReceiptStore;
   pseudonymise: Pseudonymise;
   now: () => Date;
+  /** Every policy version the deployment applies: a consent naming another is refused (its rules are unknown). */
+  policies: PolicySet;
   /** Earliest plausible occurredAt for a submission; older is a typo, not a consent (default 2000-01-01). */
   occurredAtFloor?: string;
 }
@@ -59,6 +62,8 @@ function prepare(
   if (Date.parse(incoming.data.occurredAt) < Date.parse(floor)) {
     return { ok: false, problems: [{ field: at('/data/occurredAt'), message: `must not be before ${floor}` }] };
   }
+  const unknownPolicy = unknownPolicyVersion(incoming, deps.policies);
+  if (unknownPolicy) return { ok: false, problems: [{ ...unknownPolicy, field: at(unknownPolicy.field) }] };
   if (incoming.source !== caller.principal) {
     return {
       ok: false,
@@ -70,6 +75,14 @@ function prepare(
   const recorded = recordIncoming(incoming, { subject, time });
   if (!recorded.ok) return { ok: false, problems: recorded.problems.map((p) => ({ ...p, field: at(p.field) })) };
   return { ok: true, event: recorded.event };
+}
+
+/** A consent's lifecycle runs on the version recorded on it, so the deployment must hold that version. */
+function unknownPolicyVersion(incoming: IncomingEvent, policies: PolicySet): Problem | undefined {
+  const version = 'policyVersion' in incoming.data ? incoming.data.policyVersion : undefined;
+  if (version === undefined || policies.versions.has(version)) return undefined;
+  const held = [...policies.versions.keys()].join(', ');
+  return { field: '/data/policyVersion', message: `unknown policy version; this deployment holds ${held}` };
 }
 
 export async function acceptEvents(

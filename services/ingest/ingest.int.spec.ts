@@ -179,6 +179,18 @@ describe('ingest: hospital systems write to the ledger', () => {
     expect(await ledgerRecordsFor([`t-${runId}-huge`])).toHaveLength(0);
   });
 
+  it('a consent naming a policy version the deployment does not hold is a 422 naming the field; nothing written', async () => {
+    const id = `t-${runId}-policy`;
+    const e = given(id);
+    const res = await post('/v1/events', { ...e, data: { ...e.data, policyVersion: '1999-01' } });
+    expect(res.status).toBe(422);
+    const problem = (await res.json()) as { errors: { pointer: string; detail: string }[] };
+    expect(problem.errors).toEqual([
+      expect.objectContaining({ pointer: '#/data/policyVersion', detail: expect.stringContaining('2026-01') }),
+    ]);
+    expect(await ledgerRecordsFor([id])).toHaveLength(0);
+  });
+
   it('a batch is all-or-nothing and reports every bad item by index', async () => {
     const ids = [0, 1, 2, 3].map((i) => `t-${runId}-b${i}`);
     const events = ids.map((id) => given(id));

@@ -2,7 +2,14 @@
 import { z } from 'zod';
 import { Router } from 'express';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
+import {
+  loadConfig,
+  kafkaConfig,
+  mongoConfig,
+  policyConfig,
+  runtimeConfig,
+  topicsConfig,
+} from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
@@ -22,6 +29,7 @@ const config = loadConfig(
     .extend(mongoConfig.shape)
     .extend(runtimeConfig.shape)
     .extend(topicsConfig.shape)
+    .extend(policyConfig.shape)
     .extend({
       INGEST_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
       INGEST_HOST: z.string().default('127.0.0.1'),
@@ -68,6 +76,7 @@ const app = createApp({
       receipts,
       pseudonymise: pseudonymiser(Buffer.from(config.PSEUDONYM_KEY, 'base64')),
       now: () => new Date(),
+      policies: config.CONSENT_POLICIES,
     }),
   ],
 });

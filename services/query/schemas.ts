@@ -58,20 +58,14 @@ export const DecisionResponse = z
     reasons: z.array(ReasonSchema).min(1),
     eventIds: z.array(z.string()).meta({ description: 'Every ledger event id the decision rests on' }),
     policyVersion: z.string(),
-    effectiveFrom: z
-      .string()
-      .optional()
-      .meta({
-        description:
-          'Denied by a consent not yet effective: the time its consent.effective will carry, unless refused first',
-      }),
-    reconfirmFrom: z
-      .string()
-      .optional()
-      .meta({
-        description:
-          'Denied by an acute/emergency consent: a reconfirmation counts only if made from this time (the end of its cooling-off)',
-      }),
+    effectiveFrom: z.string().optional().meta({
+      description:
+        'Denied by a consent not yet effective: the time its consent.effective will carry, unless refused first',
+    }),
+    reconfirmFrom: z.string().optional().meta({
+      description:
+        'Denied by an acute/emergency consent: a reconfirmation counts only if made from this time (the end of its cooling-off)',
+    }),
     reconfirmBy: z
       .string()
       .optional()
