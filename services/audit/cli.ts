@@ -145,7 +145,7 @@ program
 
 program
   .command('withdrawals')
-  .description('every withdrawal, its holders, acknowledged / overdue / complete')
+  .description('every withdrawal and its holders: propagating / overdue / completed')
   .option('--since <instant>', 'only withdrawals recorded at or after this UTC instant')
   .action(async (o: { since?: string }) => {
     const c = env();

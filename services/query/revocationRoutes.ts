@@ -53,11 +53,17 @@ function ownNotice(doc: NoticeDoc | null, req: Request): NoticeDoc {
   return doc;
 }
 
-const noticeStatus = (d: NoticeDoc) => ({
+const progressOf = (d: NoticeDoc | undefined, now: string) =>
+  holderProgress(
+    { dueBy: d?.dueBy, acknowledged: d?.acknowledgedAt != null, overdueRecorded: d?.overdueAt != null },
+    now,
+  );
+
+const noticeStatus = (d: NoticeDoc, now: string) => ({
   ...toNotice(d),
   acknowledgementReceivedAt: d.ackReceivedAt ?? null,
   acknowledgedAt: d.acknowledgedAt ?? null,
-  overdue: d.overdueAt !== undefined,
+  overdue: progressOf(d, now) === 'overdue',
 });
 
 export function revocationRoutes(deps: RevocationDeps): Router {
@@ -110,7 +116,7 @@ export function revocationRoutes(deps: RevocationDeps): Router {
 
   r.get('/v1/revocations/:noticeId', requireRole('dataUser'), async (req, res) => {
     const doc = ownNotice(await deps.notices.get(param(req, 'noticeId', EVENT_ID_PATTERN, 'notice id')), req);
-    res.json(noticeStatus(doc));
+    res.json(noticeStatus(doc, deps.now().toISOString()));
   });
 
   r.post('/v1/revocations/:noticeId/acknowledgement', requireRole('dataUser'), async (req, res) => {
@@ -156,10 +162,7 @@ function withdrawalStatus({ withdrawal, notices }: WithdrawalStatusDoc, now: str
   const byUser = new Map(notices.map((n) => [n.dataUserId, n]));
   const holders = withdrawal.holders.map((dataUserId) => {
     const n = byUser.get(dataUserId);
-    const progress = holderProgress(
-      { dueBy: n?.dueBy, acknowledged: n?.acknowledgedAt != null, overdueRecorded: n?.overdueAt != null },
-      now,
-    );
+    const progress = progressOf(n, now);
     return {
       dataUserId,
       status: progress,
