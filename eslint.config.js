@@ -1,0 +1,57 @@
+// Lint: typescript-eslint's strict and stylistic rule sets with type information, over every source
+// folder tsconfig.json includes. Prettier owns formatting, so eslint-config-prettier turns off the
+// rules that would fight it. Every tuning below says why the codebase does it that way.
+import eslint from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig(
+  { ignores: ['node_modules/', '.state/', 'dist/', '.schemathesis/', 'infra/ferretdb/bin/'] },
+  eslint.configs.recommended,
+  tseslint.configs.strictTypeChecked,
+  tseslint.configs.stylisticTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      // Numbers in messages, logs and the audit report read fine as String() prints them; other types must be
+      // turned into text on purpose (the strict preset's options, with allowNumber).
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        {
+          allowAny: false,
+          allowBoolean: false,
+          allowNever: false,
+          allowNullish: false,
+          allowNumber: true,
+          allowRegExp: false,
+        },
+      ],
+      // noUncheckedIndexedAccess types every index read as possibly undefined; `!` after a length check or
+      // a lookup of a key just written is how the code says "present", and a wrong one throws at once.
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    // Tests read response bodies and build deliberately malformed events as untyped JSON: the shapes they
+    // probe are what the service must reject or return, so typing them would assert the types, not the wire.
+    files: ['**/*.spec.ts', 'test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
+    // Plain JavaScript (this file) is outside tsconfig.json: lint it without type information.
+    files: ['**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+  prettier,
+);
