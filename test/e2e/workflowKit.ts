@@ -39,7 +39,7 @@ export function testPolicy(p: {
     coolingOffDays: seconds(p.coolingOffS),
     acuteCoolingOffDays: seconds(p.acuteS ?? p.coolingOffS),
     reconfirmationWindowDays: seconds(p.windowS ?? 30),
-    reconfirmationReminderDaysBefore: [],
+    reconfirmationReminderDaysBefore: [seconds((p.windowS ?? 30) / 2)],
     reconsentLeadDays: seconds(p.windowS ?? 30),
     defaultModel: 'opt-in',
     propagation: { ackWithinDays: seconds(p.ackS ?? 60), reminderDaysBefore: (p.remindS ?? []).map(seconds) },
