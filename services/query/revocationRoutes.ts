@@ -6,7 +6,7 @@
 //   GET  /v1/withdrawals/{eventId}                 auditor / admin / the hospital that recorded it: status per holder
 // A notice of another data user is 404 (its existence is not revealed). Routes expect `authenticate`
 // to have run (the service mounts it on /v1).
-import express, { Router, type Request } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import * as z from 'zod';
 import { requireRole, callerOf } from '../../access/authenticate.js';
 import { DomainError } from '../../adapters/http/problems.js';
@@ -68,37 +68,48 @@ const noticeStatus = (d: NoticeDoc, now: string) => ({
 
 export function revocationRoutes(deps: RevocationDeps): Router {
   const r = Router();
-  r.put(
-    '/v1/data-users/:id/webhook',
-    requireRole('admin', 'dataUser'),
-    express.json({ limit: '8kb' }),
-    async (req, res) => {
-      const id = param(req, 'id', DATA_USER_ID_PATTERN, 'data user id');
-      const caller = callerOf(req);
-      if (caller.role === 'dataUser' && caller.principal !== id)
-        throw new DomainError('forbidden', 'a data user may register only its own webhook');
-      const body = WebhookBody.safeParse(req.body);
-      if (!body.success)
-        throw new DomainError(
-          'unprocessable',
-          'invalid webhook registration',
-          body.error.issues.map((i) => ({ field: `/${i.path.join('/')}`, message: i.message })),
-        );
-      const secret = await deps.webhooks.register(id, body.data.url, deps.now().toISOString());
-      res.status(200).json({
-        dataUserId: id,
-        url: body.data.url,
-        secret,
-        signature: {
-          header: SIGNATURE_HEADER,
-          scheme: 't=<unix seconds>,v1=hex(HMAC-SHA256(secret, "<t>.<raw body>"))',
-          idempotencyHeader: 'Idempotency-Key (the notice id)',
-        },
-      });
-    },
-  );
+  const webhookBody = express.json({ limit: '8kb' });
+  r.put('/v1/data-users/:id/webhook', requireRole('admin', 'dataUser'), webhookBody, registerWebhook(deps));
+  r.get('/v1/revocations', requireRole('dataUser'), pendingNotices(deps));
+  r.get('/v1/revocations/:noticeId', requireRole('dataUser'), oneNotice(deps));
+  r.post('/v1/revocations/:noticeId/acknowledgement', requireRole('dataUser'), acknowledgeNotice(deps));
+  r.get('/v1/withdrawals/:eventId', requireRole('auditor', 'admin', 'hospital'), withdrawalStatusRoute(deps));
+  return r;
+}
 
-  r.get('/v1/revocations', requireRole('dataUser'), async (req, res) => {
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+/** A data user's webhook (admin or that data user): its signing secret is returned once. */
+function registerWebhook(deps: RevocationDeps): Handler {
+  return async (req, res) => {
+    const id = param(req, 'id', DATA_USER_ID_PATTERN, 'data user id');
+    const caller = callerOf(req);
+    if (caller.role === 'dataUser' && caller.principal !== id)
+      throw new DomainError('forbidden', 'a data user may register only its own webhook');
+    const body = WebhookBody.safeParse(req.body);
+    if (!body.success)
+      throw new DomainError(
+        'unprocessable',
+        'invalid webhook registration',
+        body.error.issues.map((i) => ({ field: `/${i.path.join('/')}`, message: i.message })),
+      );
+    const secret = await deps.webhooks.register(id, body.data.url, deps.now().toISOString());
+    res.status(200).json({
+      dataUserId: id,
+      url: body.data.url,
+      secret,
+      signature: {
+        header: SIGNATURE_HEADER,
+        scheme: 't=<unix seconds>,v1=hex(HMAC-SHA256(secret, "<t>.<raw body>"))',
+        idempotencyHeader: 'Idempotency-Key (the notice id)',
+      },
+    });
+  };
+}
+
+/** The caller's notices not yet acknowledged, by cursor (pull). */
+function pendingNotices(deps: RevocationDeps): Handler {
+  return async (req, res) => {
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
     if (cursor !== undefined && !EVENT_ID_PATTERN.test(cursor))
       throw new DomainError('invalid-request', 'malformed cursor', [
@@ -112,14 +123,20 @@ export function revocationRoutes(deps: RevocationDeps): Router {
     const page = await deps.notices.pending(callerOf(req).principal, cursor, limit + 1);
     const items = page.slice(0, limit);
     res.json({ items: items.map(toNotice), nextCursor: page.length > limit ? items[items.length - 1]!._id : null });
-  });
+  };
+}
 
-  r.get('/v1/revocations/:noticeId', requireRole('dataUser'), async (req, res) => {
+/** One of the caller's notices, with its acknowledgement state. */
+function oneNotice(deps: RevocationDeps): Handler {
+  return async (req, res) => {
     const doc = ownNotice(await deps.notices.get(param(req, 'noticeId', EVENT_ID_PATTERN, 'notice id')), req);
     res.json(noticeStatus(doc, deps.now().toISOString()));
-  });
+  };
+}
 
-  r.post('/v1/revocations/:noticeId/acknowledgement', requireRole('dataUser'), async (req, res) => {
+/** "Deleted": recorded, then signalled to the propagation workflow. */
+function acknowledgeNotice(deps: RevocationDeps): Handler {
+  return async (req, res) => {
     const noticeId = param(req, 'noticeId', EVENT_ID_PATTERN, 'notice id');
     ownNotice(await deps.notices.get(noticeId), req);
     const doc = (await deps.notices.receiveAcknowledgement(noticeId, deps.now().toISOString()))!;
@@ -128,9 +145,12 @@ export function revocationRoutes(deps: RevocationDeps): Router {
     res
       .status(202)
       .json({ noticeId, acknowledgementReceivedAt: doc.ackReceivedAt, acknowledgedAt: doc.acknowledgedAt ?? null });
-  });
+  };
+}
 
-  r.get('/v1/withdrawals/:eventId', requireRole('auditor', 'admin', 'hospital'), async (req, res) => {
+/** A withdrawal's propagation, from the moment it is on the ledger. */
+function withdrawalStatusRoute(deps: RevocationDeps): Handler {
+  return async (req, res) => {
     const id = param(req, 'eventId', EVENT_ID_PATTERN, 'event id');
     const status = await deps.notices.status(id);
     // Right after its 202 the withdrawal is on the ledger but its holders are not known yet: say so.
@@ -153,8 +173,7 @@ export function revocationRoutes(deps: RevocationDeps): Router {
       return;
     }
     res.json(withdrawalStatus(status, deps.now().toISOString()));
-  });
-  return r;
+  };
 }
 
 /** Per holder and as a whole, by the lifecycle's rules (holderProgress / withdrawalProgress). */
