@@ -1,0 +1,124 @@
+// The stores the activities write besides the ledger, as plain objects that keep what they were
+// given: the revocation notices (with each delivery attempt and its virtual time), the webhook
+// registry, the organisations' notification outbox and the revocations topic. Same first-write-wins
+// semantics as the MongoDB stores (revocations/notices.ts, organisationNotifications.ts), so a
+// retried activity changes nothing here either.
+import type { Producer } from '../../adapters/kafka.js';
+import type { NoticeDoc, NoticeStore, WithdrawalDoc } from '../../revocations/notices.js';
+import type { Webhook, WebhookRegistry } from '../../revocations/webhooks.js';
+import type {
+  OrganisationNotification,
+  OrganisationNotifications,
+} from '../../workflows/activities/organisationNotifications.js';
+
+export interface DeliveryAttempt {
+  noticeId: string;
+  at: string;
+  channel: 'webhook' | 'pull-only';
+  delivered?: boolean;
+  reminder?: boolean;
+  error?: string;
+}
+
+type Mark = 'ackReceivedAt' | 'acknowledgedAt' | 'overdueAt' | 'publishedAt';
+
+/** The NoticeStore methods the activities (and the acknowledgement route) call. */
+export type NoticeMethods = Pick<
+  NoticeStore,
+  | 'recordHolders'
+  | 'issue'
+  | 'get'
+  | 'markPublished'
+  | 'deliveryAttempt'
+  | 'receiveAcknowledgement'
+  | 'markAcknowledged'
+  | 'markOverdue'
+  | 'markCompleted'
+>;
+
+export function memoryNotices() {
+  const notices = new Map<string, Omit<NoticeDoc, Mark>>();
+  const marks = new Map<string, Partial<Record<Mark, string>>>();
+  const withdrawals = new Map<string, WithdrawalDoc>();
+  const attempts: DeliveryAttempt[] = [];
+  const mark = async (noticeId: string, kind: Mark, at: string) => {
+    const m = marks.get(noticeId) ?? {};
+    m[kind] ??= at;
+    marks.set(noticeId, m);
+  };
+  const get = async (noticeId: string): Promise<NoticeDoc | null> => {
+    const doc = notices.get(noticeId);
+    return doc ? structuredClone({ ...doc, ...marks.get(noticeId) }) : null;
+  };
+  const store: NoticeMethods = {
+    async recordHolders(w) {
+      if (!withdrawals.has(w._id)) withdrawals.set(w._id, structuredClone(w));
+    },
+    async issue(doc) {
+      if (!notices.has(doc._id)) notices.set(doc._id, { ...doc, delivery: { attempts: 0, remindersDelivered: 0 } });
+      return (await get(doc._id))!;
+    },
+    get,
+    markPublished: (noticeId, at) => mark(noticeId, 'publishedAt', at),
+    async deliveryAttempt(noticeId, at, outcome) {
+      attempts.push({ noticeId, at, ...outcome });
+      const doc = notices.get(noticeId);
+      if (!doc) return;
+      const d = doc.delivery;
+      d.attempts += 1;
+      d.lastAttemptAt = at;
+      d.channel = outcome.channel;
+      if (outcome.delivered && outcome.reminder) d.remindersDelivered += 1;
+      if (outcome.delivered && (d.deliveredAt === undefined || at < d.deliveredAt)) d.deliveredAt = at;
+    },
+    async receiveAcknowledgement(noticeId, at) {
+      if (!notices.has(noticeId)) return null;
+      await mark(noticeId, 'ackReceivedAt', at);
+      return get(noticeId);
+    },
+    markAcknowledged: (noticeId, at) => mark(noticeId, 'acknowledgedAt', at),
+    markOverdue: (noticeId, at) => mark(noticeId, 'overdueAt', at),
+    async markCompleted(withdrawalId, at) {
+      const w = withdrawals.get(withdrawalId);
+      if (w) w.completedAt ??= at;
+    },
+  };
+  return {
+    store,
+    /** Every delivery attempt in the order made, with the (virtual) time it was made. */
+    attempts: attempts as readonly DeliveryAttempt[],
+    withdrawal: (withdrawalId: string) => structuredClone(withdrawals.get(withdrawalId)),
+  };
+}
+
+/** Webhooks by data user; none registered means the data user pulls its notices. */
+export function memoryWebhooks(hooks: readonly Webhook[] = []): Pick<WebhookRegistry, 'get'> {
+  const byUser = new Map(hooks.map((h) => [h.dataUserId, h]));
+  return { get: async (dataUserId) => byUser.get(dataUserId) };
+}
+
+export function memoryNotifications() {
+  const sent = new Map<string, OrganisationNotification>();
+  const store: Pick<OrganisationNotifications, 'notify'> = {
+    async notify(n) {
+      if (sent.has(n._id)) return false;
+      sent.set(n._id, structuredClone(n));
+      return true;
+    },
+  };
+  /** In the order sent. */
+  return { store, sent: () => [...sent.values()] };
+}
+
+/** The producer the activities publish revocation notices with (consent.revocations.v1). */
+export function memoryRevocationsTopic() {
+  const published: { key: string; value: unknown }[] = [];
+  const producer: Pick<Producer, 'send'> = {
+    async send(record) {
+      for (const m of record.messages)
+        published.push({ key: String(m.key), value: JSON.parse(String(m.value)) as unknown });
+      return [];
+    },
+  };
+  return { producer, published: published as readonly { key: string; value: unknown }[] };
+}
