@@ -21,7 +21,7 @@ import type { Producer } from '../../adapters/kafka.js';
 import { createLogger } from '../../adapters/logger.js';
 import type { DataUserContext } from '../../contracts/consent/decide.js';
 import type { EventOf, EventType, LedgerEvent } from '../../contracts/consent/events.js';
-import { DEFAULT_POLICY, type Policy } from '../../contracts/consent/policy.js';
+import { DEFAULT_POLICY_SET, type PolicySet } from '../../contracts/consent/policy.js';
 import { TOPICS } from '../../contracts/topics.js';
 import { appendOnce } from '../../ledger/appendOnce.js';
 import type { NoticeStore } from '../../revocations/notices.js';
@@ -50,8 +50,8 @@ const config = () =>
   );
 
 export interface VirtualTimeOptions {
-  /** The policy the dispatcher passes to the workflows (default: DEFAULT_POLICY). */
-  policy?: Policy;
+  /** The policy versions the dispatcher holds (default: DEFAULT_POLICY only). */
+  policies?: PolicySet;
   /** Data users with a webhook; everyone else pulls its notices. */
   webhooks?: readonly Webhook[];
 }
@@ -101,7 +101,7 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
     client: env.client,
     taskQueue,
     projection: ledger.projection,
-    policy: o.policy ?? DEFAULT_POLICY,
+    policies: o.policies ?? DEFAULT_POLICY_SET,
     log,
     projectionWaitMs: 1000,
     deliveryMaxIntervalMs: 600_000, // the dispatcher's default (WEBHOOK_MAX_BACKOFF_MS)
