@@ -4,12 +4,18 @@
 // beforeAll); time is global to it, so each test takes its own start instant from `now()` and its
 // own subject and event ids.
 //
+// Virtual time moves only when a test says so (`sleep`, `sleepUntil`). The SDK's time-skipping client
+// also lets it run while awaiting a workflow's result, up to whatever timer is next — of any workflow
+// in the environment — and, once a workflow has closed, ten years on (seen with test server 1.38.0:
+// 3,650 days after the close). So the kit starts, signals and reads results with a plain client:
+// a test sleeps to the instant it means, then reads what happened by then.
+//
 // Ledger events enter as on the real system: appended through appendOnce onto the in-memory ledger,
 // then handed to the dispatcher's own dispatchOne, which starts or signals the workflow exactly as
 // services/dispatcher does (same inputs, same cancellation rule). Activities read and write the
 // in-memory ledger and stores (memoryLedger.ts, memoryStores.ts); their clock is the test server's.
 import { Context } from '@temporalio/activity';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -21,6 +27,7 @@ import type { Producer } from '../../adapters/kafka.js';
 import { createLogger } from '../../adapters/logger.js';
 import type { DataUserContext } from '../../contracts/consent/decide.js';
 import type { EventOf, EventType, LedgerEvent } from '../../contracts/consent/events.js';
+import { foldEvents, type SubjectState } from '../../contracts/consent/fold.js';
 import { DEFAULT_POLICY_SET, type PolicySet } from '../../contracts/consent/policy.js';
 import { TOPICS } from '../../contracts/topics.js';
 import { appendOnce } from '../../ledger/appendOnce.js';
@@ -97,8 +104,10 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
     activities,
   });
   const running = worker.run();
+  // Not env.client: see the note at the top on time skipping while awaiting results.
+  const client = new Client({ connection: env.connection, namespace: 'default' });
   const dispatch: DispatchDeps = {
-    client: env.client,
+    client,
     taskQueue,
     projection: ledger.projection,
     policies: o.policies ?? DEFAULT_POLICY_SET,
@@ -117,11 +126,12 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
     revocations,
     /** The test server's current time. */
     now,
-    /** Let virtual time run on by `duration` ('3 days', ms): timers due meanwhile fire, in order. */
+    /** Let virtual time run on by `duration` ('3 days', ms): timers due meanwhile fire, in order, and
+     *  their workflow tasks and activities run (time stands still while any is outstanding). */
     sleep: (duration: string | number) => env.sleep(duration),
-    /** Let virtual time run on until `at` (no-op when it has passed). */
+    /** Let virtual time run on until just past `at` (a second), so that what is due AT `at` has happened. */
     async sleepUntil(at: string) {
-      const ms = Date.parse(at) - (await env.currentTimeMs());
+      const ms = Date.parse(at) + SETTLE_MS - (await env.currentTimeMs());
       if (ms > 0) await env.sleep(ms);
     },
     /** Puts a ledger event on the in-memory ledger and dispatches it as services/dispatcher would. */
@@ -139,19 +149,33 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
       const noticeId = noticeIdFor(withdrawalId, dataUserId);
       const doc = await notices.store.receiveAcknowledgement(noticeId, await now());
       if (!doc) throw new Error(`no notice ${noticeId} has been issued`);
-      await env.client.workflow
+      await client.workflow
         .getHandle(workflowIds.withdrawal(withdrawalId))
         .signal(acknowledgeSignal, { dataUserId, noticeId, at: doc.ackReceivedAt! });
       return doc.ackReceivedAt!;
     },
-    handle: (workflowId: string): WorkflowHandle => env.client.workflow.getHandle(workflowId),
-    /** The workflow's result; virtual time runs on while waiting for it. */
-    result: <T = unknown>(workflowId: string): Promise<T> => env.client.workflow.getHandle(workflowId).result(),
+    handle: (workflowId: string): WorkflowHandle => client.workflow.getHandle(workflowId),
+    /** The result of a workflow that has closed by now; throws, naming the virtual time, while it runs
+     *  (waiting would not move virtual time: sleep to the instant first). */
+    async result<T = unknown>(workflowId: string): Promise<T> {
+      const handle = client.workflow.getHandle(workflowId);
+      const { status } = await handle.describe();
+      if (status.name === 'RUNNING') throw new Error(`${workflowId} is still running at ${await now()}`);
+      return handle.result() as Promise<T>;
+    },
     /** A subject's events in ledger order, optionally of some types only. */
     events: (subject: string, ...types: EventType[]): LedgerEvent[] =>
       ledger.records
         .map((r) => r.event)
         .filter((e) => e.subject === subject && (types.length === 0 || types.includes(e.type))),
+    /** The subject's state folded from its ledger events — up to and including `upTo` when given, i.e.
+     *  what the projection held the moment that event was applied. */
+    stateOf(subject: string, upTo?: string): SubjectState {
+      const own = ledger.records.filter((r) => r.event.subject === subject);
+      const end = upTo === undefined ? own.length : own.findIndex((r) => r.event.id === upTo) + 1;
+      if (end === 0) throw new Error(`${subject} has no event ${upTo}`);
+      return foldEvents(own.slice(0, end));
+    },
     /** The one event of `type` that `subject` has (throws when there are none or several). */
     only<T extends EventType>(subject: string, type: T): EventOf<T> {
       const found = ledger.records.filter((r) => r.event.subject === subject && r.event.type === type);
@@ -165,6 +189,9 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
     },
   };
 }
+
+/** How far past an instant `sleepUntil` goes: enough for the workflow task a timer at that instant starts. */
+const SETTLE_MS = 1000;
 
 /**
  * Inside an activity, "now" is the test server's virtual time: the instant it scheduled this attempt
