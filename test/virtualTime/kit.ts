@@ -32,7 +32,7 @@ import { DEFAULT_POLICY_SET, type PolicySet } from '../../contracts/consent/poli
 import { TOPICS } from '../../contracts/topics.js';
 import { appendOnce } from '../../ledger/appendOnce.js';
 import type { NoticeStore } from '../../revocations/notices.js';
-import type { Webhook, WebhookRegistry } from '../../revocations/webhooks.js';
+import type { WebhookRegistry } from '../../revocations/webhooks.js';
 import { dispatchOne, type DispatchDeps } from '../../services/dispatcher/dispatch.js';
 import { createActivities } from '../../workflows/activities/index.js';
 import { noticeIdFor } from '../../workflows/activities/ids.js';
@@ -59,8 +59,6 @@ const config = () =>
 export interface VirtualTimeOptions {
   /** The policy versions the dispatcher holds (default: DEFAULT_POLICY only). */
   policies?: PolicySet;
-  /** Data users with a webhook; everyone else pulls its notices. */
-  webhooks?: readonly Webhook[];
 }
 
 export type VirtualTime = Awaited<ReturnType<typeof startVirtualTime>>;
@@ -89,7 +87,7 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
     projection: ledger.projection,
     // The activities call only the methods these objects have (the types name MongoDB-backed classes).
     notices: notices.store as NoticeStore,
-    webhooks: memoryWebhooks(o.webhooks) as WebhookRegistry,
+    webhooks: memoryWebhooks() as WebhookRegistry, // no webhooks: every holder pulls its notices
     revocations: { producer: revocations.producer as Producer, topic: TOPICS.revocations },
     notifications: notifications.store as OrganisationNotifications,
     log,

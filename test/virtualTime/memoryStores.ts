@@ -5,7 +5,7 @@
 // retried activity changes nothing here either.
 import type { Producer } from '../../adapters/kafka.js';
 import type { NoticeDoc, NoticeStore, WithdrawalDoc } from '../../revocations/notices.js';
-import type { Webhook, WebhookRegistry } from '../../revocations/webhooks.js';
+import type { WebhookRegistry } from '../../revocations/webhooks.js';
 import type {
   OrganisationNotification,
   OrganisationNotifications,
@@ -91,10 +91,12 @@ export function memoryNotices() {
   };
 }
 
-/** Webhooks by data user; none registered means the data user pulls its notices. */
-export function memoryWebhooks(hooks: readonly Webhook[] = []): Pick<WebhookRegistry, 'get'> {
-  const byUser = new Map(hooks.map((h) => [h.dataUserId, h]));
-  return { get: async (dataUserId) => byUser.get(dataUserId) };
+/** A registry without webhooks: every data user pulls its notices (deliveries are recorded as
+ *  pull-only attempts, with their virtual time). Webhook delivery is tested on the real servers
+ *  (workflows/propagation.int.spec.ts): a receiver checks the signature's timestamp against its own
+ *  wall clock, which virtual time runs months ahead of. */
+export function memoryWebhooks(): Pick<WebhookRegistry, 'get'> {
+  return { get: async () => undefined };
 }
 
 export function memoryNotifications() {
