@@ -33,7 +33,7 @@ describe('coolingOff on the default policy, in virtual time', () => {
     vt = await startVirtualTime();
   });
   afterAll(async () => {
-    await vt?.close();
+    await vt.close();
   });
   const notificationsFor = (consentId: string) =>
     vt.notifications

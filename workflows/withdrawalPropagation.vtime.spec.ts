@@ -17,7 +17,7 @@ describe('withdrawalPropagation on the default policy, in virtual time', () => {
     vt = await startVirtualTime();
   });
   afterAll(async () => {
-    await vt?.close();
+    await vt.close();
   });
 
   it('one holder acknowledges on day 2, the other on day 45: reminders, overdue at day 30, completed only then', async () => {

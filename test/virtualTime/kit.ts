@@ -171,7 +171,7 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
     stateOf(subject: string, upTo?: string): SubjectState {
       const own = ledger.records.filter((r) => r.event.subject === subject);
       const end = upTo === undefined ? own.length : own.findIndex((r) => r.event.id === upTo) + 1;
-      if (end === 0) throw new Error(`${subject} has no event ${upTo}`);
+      if (end === 0) throw new Error(`${subject} has no event ${upTo ?? ''}`);
       return foldEvents(own.slice(0, end));
     },
     /** The one event of `type` that `subject` has (throws when there are none or several). */
@@ -242,5 +242,5 @@ function registered(user: DataUserContext, at: string): EventOf<'dataUser.regist
       jurisdiction: user.jurisdiction,
       approvals: [...user.approvals],
     },
-  } as EventOf<'dataUser.registered'>;
+  };
 }

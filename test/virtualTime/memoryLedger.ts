@@ -27,63 +27,78 @@ export interface MemoryLedger {
   readonly records: readonly PositionedEvent[];
 }
 
+/** In-memory stand-ins answer at once, but as promises that settle later (a throw becomes a rejection),
+ *  like the stores they stand in for. */
+export const answer = <T>(f: () => T): Promise<T> => Promise.resolve().then(f);
+
 export function memoryLedger(): MemoryLedger {
   const records: PositionedEvent[] = [];
   const receipts = new Map<string, { contentHash: string; written?: StoredReceipt }>();
 
   const writer = {
-    async appendAll(events: readonly LedgerEvent[]): Promise<LedgerPosition[]> {
-      return events.map((event) => {
-        const parsed = parseEvent(JSON.parse(JSON.stringify(event)));
-        if (!parsed.ok) {
-          const problems = parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; ');
-          throw ApplicationFailure.nonRetryable(`the ledger refuses ${event.type} ${event.id}: ${problems}`, 'Invalid');
-        }
-        const offset = String(records.length);
-        records.push({ event: parsed.event, position: { partition: 0, offset } });
-        const hash = createHash('sha256').update(canonicalBytes(parsed.event)).digest('hex');
-        return { eventId: event.id, topic: TOPICS.ledger, partition: 0, offset, hash, recordedAt: event.time };
-      });
+    appendAll(events: readonly LedgerEvent[]): Promise<LedgerPosition[]> {
+      return answer(() =>
+        events.map((event) => {
+          const parsed = parseEvent(JSON.parse(JSON.stringify(event)));
+          if (!parsed.ok) {
+            const problems = parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+            throw ApplicationFailure.nonRetryable(
+              `the ledger refuses ${event.type} ${event.id}: ${problems}`,
+              'Invalid',
+            );
+          }
+          const offset = String(records.length);
+          records.push({ event: parsed.event, position: { partition: 0, offset } });
+          const hash = createHash('sha256').update(canonicalBytes(parsed.event)).digest('hex');
+          return { eventId: event.id, topic: TOPICS.ledger, partition: 0, offset, hash, recordedAt: event.time };
+        }),
+      );
     },
   } satisfies Pick<LedgerWriter, 'appendAll'>;
 
   const store = {
-    async claimAll(items: readonly { eventId: string; contentHash: string }[]): Promise<Claim[]> {
-      return items.map((item): Claim => {
-        const known = receipts.get(item.eventId);
-        if (!known) {
-          receipts.set(item.eventId, { contentHash: item.contentHash });
-          return { kind: 'claimed' };
-        }
-        if (known.contentHash !== item.contentHash) return { kind: 'conflict' };
-        return known.written ? { kind: 'written', ...known.written } : { kind: 'in-flight' };
+    claimAll(items: readonly { eventId: string; contentHash: string }[]): Promise<Claim[]> {
+      return answer(() =>
+        items.map((item): Claim => {
+          const known = receipts.get(item.eventId);
+          if (!known) {
+            receipts.set(item.eventId, { contentHash: item.contentHash });
+            return { kind: 'claimed' };
+          }
+          if (known.contentHash !== item.contentHash) return { kind: 'conflict' };
+          return known.written ? { kind: 'written', ...known.written } : { kind: 'in-flight' };
+        }),
+      );
+    },
+    complete(written: readonly StoredReceipt[]): Promise<void> {
+      return answer(() => {
+        for (const w of written) receipts.set(w.event.id, { contentHash: contentHash(w.event), written: w });
       });
     },
-    async complete(written: readonly StoredReceipt[]): Promise<void> {
-      for (const w of written) receipts.set(w.event.id, { contentHash: contentHash(w.event), written: w });
+    release(eventIds: readonly string[]): Promise<void> {
+      return answer(() => {
+        for (const id of eventIds) if (!receipts.get(id)?.written) receipts.delete(id);
+      });
     },
-    async release(eventIds: readonly string[]): Promise<void> {
-      for (const id of eventIds) if (!receipts.get(id)?.written) receipts.delete(id);
-    },
-    async waitWritten(eventId: string): Promise<StoredReceipt | undefined> {
-      return receipts.get(eventId)?.written;
+    waitWritten(eventId: string): Promise<StoredReceipt | undefined> {
+      return answer(() => receipts.get(eventId)?.written);
     },
   } satisfies Pick<ReceiptStore, 'claimAll' | 'complete' | 'release' | 'waitWritten'>;
 
   const projection: MemoryLedger['projection'] = {
-    async subject(subject) {
-      const own = records.filter((r) => r.event.subject === subject && isSubjectEvent(r.event));
-      return own.length > 0 ? foldEvents(own) : undefined;
-    },
-    async dataUser(id) {
-      let state: DataUserRecord | undefined;
-      for (const { event } of records)
-        if (isDataUserEvent(event) && event.data.dataUserId === id) state = evolveDataUser(state, event);
-      return state;
-    },
-    async waitForOffset(_partition, offset) {
-      return BigInt(offset) < BigInt(records.length);
-    },
+    subject: (subject) =>
+      answer(() => {
+        const own = records.filter((r) => r.event.subject === subject && isSubjectEvent(r.event));
+        return own.length > 0 ? foldEvents(own) : undefined;
+      }),
+    dataUser: (id) =>
+      answer(() => {
+        let state: DataUserRecord | undefined;
+        for (const { event } of records)
+          if (isDataUserEvent(event) && event.data.dataUserId === id) state = evolveDataUser(state, event);
+        return state;
+      }),
+    waitForOffset: (_partition, offset) => answer(() => BigInt(offset) < BigInt(records.length)),
   };
 
   // appendOnce uses only the methods checked above; LedgerAppender names the classes, whose private

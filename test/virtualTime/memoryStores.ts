@@ -4,6 +4,7 @@
 // semantics as the MongoDB stores (revocations/notices.ts, organisationNotifications.ts), so a
 // retried activity changes nothing here either.
 import type { Producer } from '../../adapters/kafka.js';
+import { answer } from './memoryLedger.js';
 import type { NoticeDoc, NoticeStore, WithdrawalDoc } from '../../revocations/notices.js';
 import type { WebhookRegistry } from '../../revocations/webhooks.js';
 import type {
@@ -41,36 +42,39 @@ export function memoryNotices() {
   const marks = new Map<string, Partial<Record<Mark, string>>>();
   const withdrawals = new Map<string, WithdrawalDoc>();
   const attempts: DeliveryAttempt[] = [];
-  const mark = async (noticeId: string, kind: Mark, at: string) => {
-    const m = marks.get(noticeId) ?? {};
-    m[kind] ??= at;
-    marks.set(noticeId, m);
-  };
-  const get = async (noticeId: string): Promise<NoticeDoc | null> => {
-    const doc = notices.get(noticeId);
-    return doc ? structuredClone({ ...doc, ...marks.get(noticeId) }) : null;
-  };
+  const mark = (noticeId: string, kind: Mark, at: string) =>
+    answer(() => {
+      const m = marks.get(noticeId) ?? {};
+      m[kind] ??= at;
+      marks.set(noticeId, m);
+    });
+  const get = (noticeId: string): Promise<NoticeDoc | null> =>
+    answer(() => {
+      const doc = notices.get(noticeId);
+      return doc ? structuredClone({ ...doc, ...marks.get(noticeId) }) : null;
+    });
   const store: NoticeMethods = {
-    async recordHolders(w) {
-      if (!withdrawals.has(w._id)) withdrawals.set(w._id, structuredClone(w));
-    },
+    recordHolders: (w) =>
+      answer(() => {
+        if (!withdrawals.has(w._id)) withdrawals.set(w._id, structuredClone(w));
+      }),
     async issue(doc) {
       if (!notices.has(doc._id)) notices.set(doc._id, { ...doc, delivery: { attempts: 0, remindersDelivered: 0 } });
       return (await get(doc._id))!;
     },
     get,
     markPublished: (noticeId, at) => mark(noticeId, 'publishedAt', at),
-    async deliveryAttempt(noticeId, at, outcome) {
-      attempts.push({ noticeId, at, ...outcome });
-      const doc = notices.get(noticeId);
-      if (!doc) return;
-      const d = doc.delivery;
-      d.attempts += 1;
-      d.lastAttemptAt = at;
-      d.channel = outcome.channel;
-      if (outcome.delivered && outcome.reminder) d.remindersDelivered += 1;
-      if (outcome.delivered && (d.deliveredAt === undefined || at < d.deliveredAt)) d.deliveredAt = at;
-    },
+    deliveryAttempt: (noticeId, at, outcome) =>
+      answer(() => {
+        attempts.push({ noticeId, at, ...outcome });
+        const d = notices.get(noticeId)?.delivery;
+        if (!d) return;
+        d.attempts += 1;
+        d.lastAttemptAt = at;
+        d.channel = outcome.channel;
+        if (outcome.delivered && outcome.reminder) d.remindersDelivered += 1;
+        if (outcome.delivered && (d.deliveredAt === undefined || at < d.deliveredAt)) d.deliveredAt = at;
+      }),
     async receiveAcknowledgement(noticeId, at) {
       if (!notices.has(noticeId)) return null;
       await mark(noticeId, 'ackReceivedAt', at);
@@ -78,10 +82,11 @@ export function memoryNotices() {
     },
     markAcknowledged: (noticeId, at) => mark(noticeId, 'acknowledgedAt', at),
     markOverdue: (noticeId, at) => mark(noticeId, 'overdueAt', at),
-    async markCompleted(withdrawalId, at) {
-      const w = withdrawals.get(withdrawalId);
-      if (w) w.completedAt ??= at;
-    },
+    markCompleted: (withdrawalId, at) =>
+      answer(() => {
+        const w = withdrawals.get(withdrawalId);
+        if (w) w.completedAt ??= at;
+      }),
   };
   return {
     store,
@@ -96,17 +101,18 @@ export function memoryNotices() {
  *  (workflows/propagation.int.spec.ts): a receiver checks the signature's timestamp against its own
  *  wall clock, which virtual time runs months ahead of. */
 export function memoryWebhooks(): Pick<WebhookRegistry, 'get'> {
-  return { get: async () => undefined };
+  return { get: () => answer(() => undefined) };
 }
 
 export function memoryNotifications() {
   const sent = new Map<string, OrganisationNotification>();
   const store: Pick<OrganisationNotifications, 'notify'> = {
-    async notify(n) {
-      if (sent.has(n._id)) return false;
-      sent.set(n._id, structuredClone(n));
-      return true;
-    },
+    notify: (n) =>
+      answer(() => {
+        if (sent.has(n._id)) return false;
+        sent.set(n._id, structuredClone(n));
+        return true;
+      }),
   };
   /** In the order sent. */
   return { store, sent: () => [...sent.values()] };
@@ -116,11 +122,12 @@ export function memoryNotifications() {
 export function memoryRevocationsTopic() {
   const published: { key: string; value: unknown }[] = [];
   const producer: Pick<Producer, 'send'> = {
-    async send(record) {
-      for (const m of record.messages)
-        published.push({ key: String(m.key), value: JSON.parse(String(m.value)) as unknown });
-      return [];
-    },
+    send: (record) =>
+      answer(() => {
+        for (const m of record.messages)
+          published.push({ key: String(m.key), value: JSON.parse(String(m.value)) as unknown });
+        return [];
+      }),
   };
   return { producer, published: published as readonly { key: string; value: unknown }[] };
 }
