@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down status test test-unit test-faults bench credential
+.PHONY: help up down status test test-unit test-workflows test-faults bench credential
 
 help:
 	@echo "make up      install deps, start Kafka, Temporal, FerretDB and every service (idempotent)"
@@ -27,6 +27,10 @@ test:
 # Pure-core unit tests only: no server needed.
 test-unit:
 	@STACK=test infra/stack.sh run npx vitest run --project unit
+
+# Virtual-time workflow tests only (Temporal's Java test server, installed on first use): no stack needed.
+test-workflows:
+	@infra/temporal/test-server.sh install && STACK=test infra/stack.sh run npx vitest run --project workflows
 
 # Fault injection only (also part of `make test`): kills and restarts Kafka, FerretDB, Temporal and services.
 test-faults:

@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Tiers are told apart by file name: *.unit.spec.ts (pure, no servers), *.int.spec.ts (real servers,
-// started by `make test`), test/e2e/* (across services).
+// Tiers are told apart by file name: *.unit.spec.ts (pure, no servers), *.vtime.spec.ts (workflows in
+// virtual time on Temporal's test server), *.int.spec.ts (real servers, started by `make test`),
+// test/e2e/* (across services).
 export default defineConfig({
   test: {
     exclude: ['**/node_modules/**', '.state/**', 'dist/**'],
@@ -11,9 +12,20 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Virtual-time workflow tests (test/virtualTime/): each file starts Temporal's Java test server
+          // (a JVM, ~1 s) and a worker with plain-object activity dependencies; no server of the stack.
+          name: 'workflows',
+          include: ['**/*.vtime.spec.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'integration',
           include: ['**/*.int.spec.ts', 'test/**/*.spec.ts'],
-          exclude: ['**/*.unit.spec.ts', '**/node_modules/**', '.state/**', 'test/faults/**'],
+          exclude: ['**/*.unit.spec.ts', '**/*.vtime.spec.ts', '**/node_modules/**', '.state/**', 'test/faults/**'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Real servers on 2 cores: run files one after another so timeouts mean faults, not contention.

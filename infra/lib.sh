@@ -9,6 +9,8 @@ PROJECT_ROOT="$(cd "$INFRA_DIR/.." && pwd)"
 NODE_VERSION="24.21.0"
 KAFKA_VERSION="3.9.1"
 TEMPORAL_CLI_VERSION="v1.5.1"
+# Temporal's Java test server (virtual-time workflow tests); the Java SDK release it ships with.
+TEMPORAL_TEST_SERVER_VERSION="1.38.0"
 FERRETDB_VERSION="v1.24.0"
 
 # Built binaries and jars live outside the clone so a second start (or a second clone) is fast.

@@ -38,6 +38,8 @@ export_addresses() {
   export INGEST_PORT QUERY_PORT PROJECTOR_PORT DISPATCHER_PORT WORKER_PORT SEALER_PORT AUDIT_PORT STACK STATE_DIR LOG_DIR
   export TEMPORAL_CLI="$CACHE_DIR/temporal/$TEMPORAL_CLI_VERSION/temporal"
   export KAFKA_LIBS="$CACHE_DIR/kafka/$KAFKA_VERSION/libs"
+  # Temporal's Java test server for the virtual-time workflow tests (infra/temporal/test-server.sh).
+  export TEMPORAL_TEST_SERVER="$CACHE_DIR/temporal-test-server/$TEMPORAL_TEST_SERVER_VERSION/test-server"
   load_secrets
 }
 
@@ -132,6 +134,8 @@ with_test_servers() {
   local s
   STARTED=()   # global: the EXIT trap runs after this function's locals are gone
   for s in "${SERVERS[@]}"; do "$(server_script "$s")" install; done
+  # Not a server of the stack: each virtual-time test file starts its own (the `workflows` project).
+  "$INFRA_DIR/temporal/test-server.sh" install
   for s in "${SERVERS[@]}"; do
     if ! pid_alive "$s"; then
       rm -rf "${STATE_DIR:?}/$s"   # a fresh server gets fresh data: the suite never depends on leftovers
@@ -148,9 +152,10 @@ cmd_test() {
   (cd "$PROJECT_ROOT" && npx tsc --noEmit -p .) || die "type check failed"
   (cd "$PROJECT_ROOT" && npx prettier --check --log-level warn .) || die "formatting check failed (npx prettier --write .)"
   local rc=0 out="$LOG_DIR/vitest.out" whole=0
-  # The whole suite: unit, fault-injection (on its own, before the integration files: it kills
-  # servers) and integration; the tests then leave their databases for the privacy scan to read.
-  if (( $# == 0 )); then whole=1; set -- --project unit --project faults --project integration; fi
+  # The whole suite: unit, the virtual-time workflow tests (their own in-memory Temporal each),
+  # fault-injection (on its own, before the integration files: it kills servers) and integration;
+  # the tests then leave their databases for the privacy scan to read.
+  if (( $# == 0 )); then whole=1; set -- --project unit --project workflows --project faults --project integration; fi
   (cd "$PROJECT_ROOT" && KEEP_TEST_DATABASES="$whole" npx vitest run "$@" 2>&1 | tee "$out"; exit "${PIPESTATUS[0]}") || rc=$?
   (( whole )) || return "$rc"   # a chosen subset: no privacy scan, vitest's own summary stands
   # The whole suite: then search everything it left (topics, databases, logs, workflow histories)
