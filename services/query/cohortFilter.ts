@@ -18,7 +18,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { consentDecision, dataUserDenial, type Decision } from '../../contracts/consent/decide.js';
 import { EMPTY_STATE } from '../../contracts/consent/fold.js';
 import type { DataCategory, Purpose } from '../../contracts/consent/vocabulary.js';
-import { DomainError, PROBLEM_TYPES } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
+import { problemDocument, problemOf, type ProblemDocument } from '../../adapters/http/problems.js';
 import { isUnavailable } from '../../adapters/mongo.js';
 import { CohortParser, CohortSyntaxError } from './cohortParser.js';
 import { registeredDataUser, type QueryDeps } from './deps.js';
@@ -128,26 +129,10 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
   }
 }
 
-function trailerError(err: unknown): { type: string; status: number; detail: string; errors?: unknown } {
-  if (err instanceof DomainError) {
-    return {
-      type: `urn:consent-ledger:problem:${err.code}`,
-      status: PROBLEM_TYPES[err.code].status,
-      detail: err.message,
-      ...(err.problems.length > 0
-        ? { errors: err.problems.map((p) => ({ pointer: `#${p.field}`, detail: p.message })) }
-        : {}),
-    };
-  }
-  if (isUnavailable(err))
-    return {
-      type: 'urn:consent-ledger:problem:unavailable',
-      status: 503,
-      detail: 'the projection store became unavailable; discard the answers and retry',
-    };
-  return {
-    type: 'urn:consent-ledger:problem:internal',
-    status: 500,
-    detail: 'an internal error occurred; discard the answers and retry',
-  };
+/** The trailer's error: the problem the same error gets as an ordinary answer, told to discard the lines. */
+function trailerError(err: unknown): ProblemDocument {
+  if (err instanceof DomainError) return problemOf(err)!;
+  return isUnavailable(err)
+    ? problemDocument('unavailable', 'the projection store became unavailable; discard the answers and retry')
+    : problemDocument('internal', 'an internal error occurred; discard the answers and retry');
 }

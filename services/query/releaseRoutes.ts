@@ -8,7 +8,7 @@
 // them (collection query_releases): only newly written events are counted, so a retry changes nothing.
 import express, { Router } from 'express';
 import { callerOf, requireRole } from '../../access/authenticate.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import type { Collection, Db } from '../../adapters/mongo.js';
 import type { LedgerAppender } from '../../ledger/appendOnce.js';
 import type { DataCategory, Purpose } from '../../contracts/consent/vocabulary.js';

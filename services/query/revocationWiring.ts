@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { loadConfig, temporalConfig } from '../../adapters/config.js';
 import type { Db } from '../../adapters/mongo.js';
 import { connectTemporalClient } from '../../adapters/temporal.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import { recordedEvent } from '../../ledger/receipts.js';
 import { NoticeStore } from '../../revocations/notices.js';
 import { WebhookRegistry } from '../../revocations/webhooks.js';
