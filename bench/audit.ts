@@ -14,7 +14,7 @@ import type { LedgerEvent } from '../contracts/consent/events.js';
 import { projectionReader } from '../projections/reader.js';
 import { caughtUp } from '../services/projector/testSupport.js';
 import { Sealer } from '../services/sealer/sealer.js';
-import { partitionRanges, scanLegs } from '../services/audit/ledgerScan.js';
+import { partitionRanges, scanLegs } from '../ledger/scan.js';
 import { sealerKeys } from '../services/audit/testLedger.js';
 import { AUDIT_HEAP_FLAGS } from '../services/audit/heap.js';
 import { consumerPerformance } from './kafkaPerf.js';

@@ -11,7 +11,7 @@ import type { Kafka } from '../../adapters/kafka.js';
 import { parseEvent } from '../../contracts/consent/validate.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { EMPTY_STATE, evolve, isSubjectEvent, type SubjectState } from '../../contracts/consent/fold.js';
-import { partitionRanges, scanLegs, type Leg, type ScanOptions } from './ledgerScan.js';
+import { partitionRanges, scanLegs, type Leg, type ScanOptions } from '../../ledger/scan.js';
 
 export interface FoldedRecord {
   event: LedgerEvent;

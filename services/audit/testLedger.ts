@@ -6,8 +6,8 @@ import { ensureTopics, createIdempotentProducer, partitionCount, type Kafka } fr
 import { LedgerWriter } from '../../ledger/writer.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { readTopic, type ReadRecord } from '../../test/harness/ledger.js';
-import { readCheckpoints } from './verify.js';
-import { partitionRanges } from './ledgerScan.js';
+import { readCheckpoints } from '../../ledger/checkpoints.js';
+import { partitionRanges } from '../../ledger/scan.js';
 
 export function sealerKeys() {
   const k = generateKeyPairSync('ed25519');

@@ -4,7 +4,7 @@
 // before the next. kafkajs has no manual assignment, so the scanner subscribes (fresh group id, no
 // commits) and steers with pause/seek/resume; records of any other partition that arrive are ignored.
 import { randomUUID } from 'node:crypto';
-import { createConsumer, type Kafka, type IHeaders } from '../../adapters/kafka.js';
+import { createConsumer, type Kafka, type IHeaders } from '../adapters/kafka.js';
 
 export interface ScannedRecord {
   partition: number;
