@@ -4,7 +4,7 @@
 // before the next. kafkajs has no manual assignment, so the scanner subscribes (fresh group id, no
 // commits) and steers with pause/seek/resume; records of any other partition that arrive are ignored.
 import { randomUUID } from 'node:crypto';
-import { createConsumer, type Kafka, type IHeaders } from '../adapters/kafka.js';
+import { createConsumer, type Consumer, type EachBatchPayload, type Kafka, type IHeaders } from '../adapters/kafka.js';
 
 export interface ScannedRecord {
   partition: number;
@@ -64,89 +64,114 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
     maxWaitTimeInMs: 200,
   });
   await consumer.connect();
-  let handled = 0;
-  let lastProgress = Date.now();
-  let inHandler = false;
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
-    const allPartitions = [...new Set(legs.map((l) => l.partition))];
-    let index = 0;
-    let next = pending[0]!.from;
-    let finished!: () => void;
-    let failed!: (e: Error) => void;
-    const whenDone = new Promise<void>((res, rej) => {
-      finished = res;
-      failed = rej;
+    const cursor = new LegCursor(consumer, topic, pending, [...new Set(legs.map((l) => l.partition))], opts);
+    await consumer.run({ autoCommit: false, eachBatch: (payload) => cursor.onBatch(payload) });
+    cursor.activate();
+    await cursor.finished(opts.stallMs ?? 30_000);
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** Steers one consumer through the legs in order: only the current leg's partition is resumed. */
+class LegCursor {
+  private index = 0;
+  /** The next offset the current leg expects. */
+  private next: bigint;
+  private handled = 0;
+  private lastProgress = Date.now();
+  private inHandler = false;
+  private readonly done: Promise<void>;
+  private finish!: () => void;
+  private fail!: (e: Error) => void;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly topic: string,
+    private readonly legs: Leg[],
+    private readonly partitions: number[],
+    private readonly opts: ScanOptions,
+  ) {
+    this.next = legs[0]!.from;
+    this.done = new Promise<void>((res, rej) => {
+      this.finish = res;
+      this.fail = rej;
     });
-    const activate = (leg: Leg) => {
-      consumer.pause([{ topic, partitions: allPartitions.filter((p) => p !== leg.partition) }]);
-      consumer.seek({ topic, partition: leg.partition, offset: leg.from.toString() });
-      consumer.resume([{ topic, partitions: [leg.partition] }]);
-      next = leg.from;
-    };
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat }) => {
-        const leg = pending[index];
-        if (!leg || batch.partition !== leg.partition) return;
-        const records: ScannedRecord[] = [];
-        for (const m of batch.messages) {
-          const o = BigInt(m.offset);
-          if (o < next) continue; // a batch fetched before our seek
-          if (o >= leg.to) break;
-          records.push({
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key,
-            value: m.value,
-            headers: m.headers,
-          });
-          next = o + 1n;
-        }
-        // A handler may take long (replay compares with the projection at the end of a leg): keep the
-        // group membership alive meanwhile, and do not count handler time as a stalled broker.
-        const beat = setInterval(() => {
-          heartbeat().catch(() => undefined);
-        }, 2000);
-        inHandler = true;
-        try {
-          if (records.length > 0) {
-            await leg.onRecords(records);
-            handled += records.length;
-            opts.progress?.(handled);
-          }
-          // The last offset before `to` may be missing (a deleted record at the end): the batch's high watermark tells.
-          if (next >= leg.to || (records.length === 0 && BigInt(batch.highWatermark) <= next)) {
-            await leg.done?.();
-            index++;
-            if (index >= pending.length) {
-              finished();
-              return;
-            }
-            activate(pending[index]!);
-          }
-        } catch (err) {
-          failed(err as Error);
-        } finally {
-          clearInterval(beat);
-          inHandler = false;
-          lastProgress = Date.now();
-        }
-        await heartbeat();
-      },
-    });
-    activate(pending[0]!);
-    const stallMs = opts.stallMs ?? 30_000;
+  }
+
+  /** Pause every other partition and seek the current leg's to its start. */
+  activate(): void {
+    const leg = this.legs[this.index]!;
+    const { consumer, topic } = this;
+    consumer.pause([{ topic, partitions: this.partitions.filter((p) => p !== leg.partition) }]);
+    consumer.seek({ topic, partition: leg.partition, offset: leg.from.toString() });
+    consumer.resume([{ topic, partitions: [leg.partition] }]);
+    this.next = leg.from;
+  }
+
+  async onBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
+    const leg = this.legs[this.index];
+    if (!leg || batch.partition !== leg.partition) return;
+    const records = this.take(batch, leg);
+    // A handler may take long (replay compares with the projection at the end of a leg): keep the
+    // group membership alive meanwhile, and do not count handler time as a stalled broker.
+    const beat = setInterval(() => {
+      heartbeat().catch(() => undefined);
+    }, 2000);
+    this.inHandler = true;
+    try {
+      if (records.length > 0) {
+        await leg.onRecords(records);
+        this.handled += records.length;
+        this.opts.progress?.(this.handled);
+      }
+      // The last offset before `to` may be missing (a deleted record at the end): the batch's high watermark tells.
+      if (this.next >= leg.to || (records.length === 0 && BigInt(batch.highWatermark) <= this.next))
+        await this.endLeg(leg);
+    } catch (err) {
+      this.fail(err as Error);
+    } finally {
+      clearInterval(beat);
+      this.inHandler = false;
+      this.lastProgress = Date.now();
+    }
+    if (this.index < this.legs.length) await heartbeat(); // after the last leg the consumer is being disconnected
+  }
+
+  /** Resolves when the last leg is done; rejects on a handler's error or when no record came for stallMs. */
+  async finished(stallMs: number): Promise<void> {
     const watchdog = setInterval(() => {
-      if (!inHandler && Date.now() - lastProgress > stallMs)
-        failed(new Error(`no records from ${topic} partition ${pending[index]?.partition} for ${stallMs} ms`));
+      if (!this.inHandler && Date.now() - this.lastProgress > stallMs)
+        this.fail(
+          new Error(`no records from ${this.topic} partition ${this.legs[this.index]?.partition} for ${stallMs} ms`),
+        );
     }, 1000);
     try {
-      await whenDone;
+      await this.done;
     } finally {
       clearInterval(watchdog);
     }
-  } finally {
-    await consumer.disconnect();
+  }
+
+  /** The batch's records inside the leg, from the expected offset on. */
+  private take(batch: EachBatchPayload['batch'], leg: Leg): ScannedRecord[] {
+    const records: ScannedRecord[] = [];
+    for (const m of batch.messages) {
+      const o = BigInt(m.offset);
+      if (o < this.next) continue; // a batch fetched before our seek
+      if (o >= leg.to) break;
+      records.push({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers });
+      this.next = o + 1n;
+    }
+    return records;
+  }
+
+  private async endLeg(leg: Leg): Promise<void> {
+    await leg.done?.();
+    this.index++;
+    if (this.index >= this.legs.length) this.finish();
+    else this.activate();
   }
 }
