@@ -82,6 +82,7 @@ export interface WorkflowStack {
   close(): Promise<void>;
 }
 
+/** One holder's row of GET /v1/withdrawals/{id}. */
 export interface WithdrawalHolder {
   dataUserId: string;
   status: HolderProgress;
