@@ -1,6 +1,6 @@
 // Express middleware: a Bearer credential → req.caller; then per-route role checks.
 import type { Request, RequestHandler } from 'express';
-import { DomainError } from '../adapters/http/problems.js';
+import { DomainError } from '../contracts/domainError.js';
 import { isUnavailable } from '../adapters/mongo.js';
 import type { Caller, CredentialStore, Role } from './credentials.js';
 

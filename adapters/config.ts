@@ -44,6 +44,12 @@ export const temporalConfig = z.object({
   TEMPORAL_TASK_QUEUE: z.string().default('consent-ledger'),
 });
 
+/** Derives every data user's webhook secret (revocations/webhooks.ts): the query service registers
+ *  webhooks with it and the worker signs deliveries with it, so both read the same variable. */
+export const webhookSigningConfig = z.object({
+  WEBHOOK_SIGNING_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
+});
+
 export const mongoConfig = z.object({
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// URL'),
   MONGO_DB: z

@@ -3,7 +3,7 @@
 // through the LedgerWriter in one send, record where they went. A retry of an event already written
 // gets the stored position and writes nothing; the same id with other content is a conflict.
 import type { LedgerEvent } from '../contracts/consent/events.js';
-import { DomainError } from '../adapters/http/problems.js';
+import { DomainError } from '../contracts/domainError.js';
 import { LedgerUnavailable, type LedgerPosition, type LedgerWriter } from './writer.js';
 import { contentHash, type ReceiptStore } from './receipts.js';
 

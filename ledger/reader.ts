@@ -64,35 +64,15 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
   }
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
+  const labels = { group: o.groupId, topic };
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      const records: LedgerRecord[] = [];
-      const poison: { offset: string; key: Buffer | null; value: Buffer | null; reason: string }[] = [];
-      for (const m of batch.messages) {
-        const reason = parseRecord(m.value, (event) =>
-          records.push({ event, partition: batch.partition, offset: m.offset, headers: m.headers }),
-        );
-        if (reason) poison.push({ offset: m.offset, key: m.key, value: m.value, reason });
-      }
-      if (poison.length > 0) {
-        if (o.deadLetters)
-          await sendDeadLetters(
-            o.deadLetters,
-            o.deadLetterTopic ?? TOPICS.deadLetter,
-            topic,
-            batch.partition,
-            poison,
-            o.log,
-          );
-        else
-          o.log.warn(
-            { topic, partition: batch.partition, poison: poison.length },
-            'poison records skipped (no dead-letter producer)',
-          );
-      }
+      const { records, poison } = splitBatch(batch);
+      if (poison.length > 0) await divertPoison(o, topic, batch.partition, poison);
+      ledgerConsumerMetrics.records.inc({ ...labels, outcome: 'poison' }, poison.length);
       const last = batch.messages[batch.messages.length - 1]!.offset;
       const next = (BigInt(last) + 1n).toString();
       const info: LedgerBatch = {
@@ -100,21 +80,10 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
         nextOffset: next,
         highWatermark: batch.highWatermark,
       };
-      const labels = { group: o.groupId, topic };
-      ledgerConsumerMetrics.records.inc({ ...labels, outcome: 'poison' }, poison.length);
-      let outcome: LedgerHandleOutcome = undefined;
-      if (records.length > 0 || o.handleEmptyBatches) {
-        const spans = startBatchSpans(topic, o.groupId, batch.partition, records);
-        const timer = ledgerConsumerMetrics.batchSeconds.startTimer(labels);
-        try {
-          outcome = await context.with(spans.context, () => o.handle(records, batch.partition, info));
-        } catch (err) {
-          spans.end(err);
-          throw err;
-        }
-        spans.end();
-        timer();
-      }
+      const outcome =
+        records.length > 0 || o.handleEmptyBatches
+          ? await handleTraced(o, topic, records, batch.partition, info)
+          : undefined;
       if (outcome) {
         consumer.seek({ topic, partition: batch.partition, offset: outcome.seekTo });
         return;
@@ -133,6 +102,54 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
     },
   });
   return consumer;
+}
+
+interface PoisonRecord {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  reason: string;
+}
+
+/** The batch's valid ledger events and its poison records (with why), each in offset order. */
+function splitBatch(batch: EachBatchPayload['batch']): { records: LedgerRecord[]; poison: PoisonRecord[] } {
+  const records: LedgerRecord[] = [];
+  const poison: PoisonRecord[] = [];
+  for (const m of batch.messages) {
+    const reason = parseRecord(m.value, (event) =>
+      records.push({ event, partition: batch.partition, offset: m.offset, headers: m.headers }),
+    );
+    if (reason) poison.push({ offset: m.offset, key: m.key, value: m.value, reason });
+  }
+  return { records, poison };
+}
+
+async function divertPoison(o: LedgerReaderOptions, topic: string, partition: number, poison: PoisonRecord[]) {
+  if (o.deadLetters)
+    await sendDeadLetters(o.deadLetters, o.deadLetterTopic ?? TOPICS.deadLetter, topic, partition, poison, o.log);
+  else o.log.warn({ topic, partition, poison: poison.length }, 'poison records skipped (no dead-letter producer)');
+}
+
+/** The handler inside the batch's consumer spans (each continuing its record's producer trace), timed. */
+async function handleTraced(
+  o: LedgerReaderOptions,
+  topic: string,
+  records: LedgerRecord[],
+  partition: number,
+  info: LedgerBatch,
+): Promise<LedgerHandleOutcome> {
+  const spans = startBatchSpans(topic, o.groupId, partition, records);
+  const timer = ledgerConsumerMetrics.batchSeconds.startTimer({ group: o.groupId, topic });
+  let outcome: LedgerHandleOutcome;
+  try {
+    outcome = await context.with(spans.context, () => o.handle(records, partition, info));
+  } catch (err) {
+    spans.end(err);
+    throw err;
+  }
+  spans.end();
+  timer();
+  return outcome;
 }
 
 /** undefined when valid (and `ok` was called); otherwise why the record is poison. */
@@ -159,7 +176,7 @@ async function sendDeadLetters(
   deadLetterTopic: string,
   topic: string,
   partition: number,
-  poison: { offset: string; key: Buffer | null; value: Buffer | null; reason: string }[],
+  poison: PoisonRecord[],
   log: Logger,
 ) {
   await producer.send({

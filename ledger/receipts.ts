@@ -16,7 +16,7 @@
 import { insertIgnoringDuplicates, isUnavailable, type Collection, type Db } from '../adapters/mongo.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { eventHash } from '../contracts/consent/canonical.js';
-import { DomainError } from '../adapters/http/problems.js';
+import { DomainError } from '../contracts/domainError.js';
 import { receiptMetrics } from '../adapters/metrics.js';
 import type { LedgerPosition } from './writer.js';
 import { Coalescer } from '../adapters/coalesce.js';

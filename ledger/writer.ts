@@ -18,7 +18,7 @@ import type { LedgerEvent } from '../contracts/consent/events.js';
 import { canonicalBytes } from '../contracts/consent/canonical.js';
 import { createHash } from 'node:crypto';
 import { TOPICS, cloudEventHeaders } from '../contracts/topics.js';
-import { DomainError } from '../adapters/http/problems.js';
+import { DomainError } from '../contracts/domainError.js';
 
 export interface LedgerPosition {
   eventId: string;

@@ -6,15 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import type { Scope } from '../contracts/consent/vocabulary.js';
 import { runId } from '../test/serverEnv.js';
-import { createApp, listen } from '../adapters/http/app.js';
-import { createLogger } from '../adapters/logger.js';
-import { authenticate } from '../access/authenticate.js';
-import { CredentialStore } from '../access/credentials.js';
 import { NoticeStore } from '../revocations/notices.js';
-import { revocationRoutesFor } from '../services/query/revocationWiring.js';
-import { Router } from 'express';
 import {
   eventually,
+  revocationWiring,
+  serveRevocationApi,
   startWorkflowStack,
   testPolicy,
   type Receiver,
@@ -289,20 +285,15 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
   }, 90_000);
 
   it('an acknowledgement while Temporal is unreachable → 503 with Retry-After; it is kept for the retry', async () => {
-    const app = createApp({
-      log: createLogger('revocation-api-down', 'silent'),
-      readiness: {},
-      routers: [
-        Router().use('/v1', authenticate(new CredentialStore(stack.mongo.db))),
-        revocationRoutesFor(stack.mongo.db, {
-          ...process.env,
-          ...stack.env,
-          TEMPORAL_ADDRESS: '127.0.0.1:18349',
-          TEMPORAL_SIGNAL_TIMEOUT_MS: '1000',
-        }),
-      ],
-    });
-    const server = await listen(app, 18314);
+    const server = await serveRevocationApi(
+      stack.mongo.db,
+      revocationWiring(stack.env, {
+        temporal: { address: '127.0.0.1:18349', namespace: 'default' },
+        signalTimeoutMs: 1000,
+      }),
+      18314,
+      'silent',
+    );
     try {
       const dataUserId = `du_offline_${tag}`;
       const key = await stack.key('dataUser', dataUserId);

@@ -45,36 +45,14 @@ export function createApp(opts: AppOptions): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(
-      Object.entries(opts.readiness).map(async ([name, check]) => [name, await check().catch(() => false)] as const),
-    );
-    const ok = results.every(([, r]) => r);
-    if (ok) {
-      res.json({ status: 'ready', checks: Object.fromEntries(results) });
-      return;
-    }
-    sendProblem(res, 'unavailable', 'not ready', [], { checks: Object.fromEntries(results) });
-  });
+  app.get('/readyz', readinessHandler(opts.readiness));
   if (opts.openapi) {
     const doc = opts.openapi;
     app.get('/openapi.json', (_req, res) => {
       res.json(doc());
     });
   }
-  // Any body that is not JSON is refused before a route sees it.
-  app.use((req, res, next) => {
-    const hasBody =
-      (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') ||
-      req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !req.is(['application/json', 'application/*+json'])) {
-      sendProblem(res, 'unsupported-media-type', 'send the body as application/json', [
-        { field: '', message: 'content-type must be application/json' },
-      ]);
-      return;
-    }
-    next();
-  });
+  app.use(jsonBodiesOnly);
   for (const r of opts.routers) app.use(r);
   // After the service's routers: a service that still serves its own /metrics keeps it.
   app.get('/metrics', metricsHandler(opts.metrics));
@@ -90,6 +68,33 @@ export function createApp(opts: AppOptions): Express {
   app.use(problemHandler(opts.log));
   return app;
 }
+
+function readinessHandler(checks: AppOptions['readiness']): RequestHandler {
+  return async (_req, res) => {
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => [name, await check().catch(() => false)] as const),
+    );
+    if (results.every(([, r]) => r)) {
+      res.json({ status: 'ready', checks: Object.fromEntries(results) });
+      return;
+    }
+    sendProblem(res, 'unavailable', 'not ready', [], { checks: Object.fromEntries(results) });
+  };
+}
+
+/** Any body that is not JSON is refused before a route sees it. */
+const jsonBodiesOnly: RequestHandler = (req, res, next) => {
+  const hasBody =
+    (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') ||
+    req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+    sendProblem(res, 'unsupported-media-type', 'send the body as application/json', [
+      { field: '', message: 'content-type must be application/json' },
+    ]);
+    return;
+  }
+  next();
+};
 
 export interface RunningServer {
   server: Server;

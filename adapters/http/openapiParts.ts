@@ -1,5 +1,6 @@
 // Pieces every service's OpenAPI 3.1 document shares: the problem-details response and the auth scheme.
 import * as z from 'zod';
+import { statusOf, type ProblemCode } from './problems.js';
 
 export const ProblemSchema = z
   .object({
@@ -23,16 +24,21 @@ const problem = (description: string) => ({
   content: { 'application/problem+json': { schema: ProblemSchema } },
 });
 
+// Keyed by the status problems.ts gives each code, so the documented statuses cannot drift from the answered ones.
+const documented = (code: ProblemCode, description: string) => [String(statusOf(code)), problem(description)] as const;
+
 export const PROBLEM_RESPONSES = {
-  '400': problem('Malformed request (not JSON, wrong shape)'),
-  '401': problem('No valid credential'),
-  '403': problem('The credential may not do this'),
-  '404': problem('Not found (or not visible to this caller)'),
-  '409': problem('The event id was already used for different content'),
-  '413': problem('Body too large'),
-  '415': problem('Body is not JSON'),
-  '422': problem('Content not acceptable; each bad field is named'),
-  '503': {
+  ...Object.fromEntries([
+    documented('invalid-request', 'Malformed request (not JSON, wrong shape)'),
+    documented('unauthenticated', 'No valid credential'),
+    documented('forbidden', 'The credential may not do this'),
+    documented('not-found', 'Not found (or not visible to this caller)'),
+    documented('conflict', 'The event id was already used for different content'),
+    documented('payload-too-large', 'Body too large'),
+    documented('unsupported-media-type', 'Body is not JSON'),
+    documented('unprocessable', 'Content not acceptable; each bad field is named'),
+  ]),
+  [String(statusOf('unavailable'))]: {
     ...problem('A server this depends on is down; retry after Retry-After seconds'),
     headers: { 'Retry-After': { schema: { type: 'integer' as const } } },
   },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { testEnv, runId } from '../../test/serverEnv.js';
 import { startService, type RunningService } from '../../test/harness/service.js';
-import { projectorTestBed, caughtUp, type ProjectorTestBed } from '../projector/testSupport.js';
+import { projectorTestBed, caughtUp, type ProjectorTestBed } from '../../test/harness/projector.js';
 import { CredentialStore } from '../../access/credentials.js';
 import { projectionReader } from '../../projections/reader.js';
 import { activeGenerationName, generation } from '../../projections/generation.js';
@@ -24,7 +24,7 @@ import {
   day,
 } from '../../contracts/consent/fixtures.js';
 import { replayLedger } from './replay.js';
-import { sealerKeys, waitSealed } from './testLedger.js';
+import { sealerKeys, waitSealed } from '../../test/harness/auditLedger.js';
 
 const run = promisify(execFile);
 const ports = { sealer: 18351, projector: 18352, audit: 18353, query: 18354 };

@@ -11,7 +11,7 @@ import type { Kafka } from '../../adapters/kafka.js';
 import { parseEvent } from '../../contracts/consent/validate.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { EMPTY_STATE, evolve, isSubjectEvent, type SubjectState } from '../../contracts/consent/fold.js';
-import { partitionRanges, scanLegs, type Leg, type ScanOptions } from './ledgerScan.js';
+import { partitionRanges, scanLegs, type Leg, type PartitionRange, type ScanOptions } from '../../ledger/scan.js';
 
 export interface FoldedRecord {
   event: LedgerEvent;
@@ -64,52 +64,68 @@ export async function foldLedger(kafka: Kafka, o: FoldPassOptions): Promise<Fold
     summary.partitions.push({ partition: r.partition, low: r.low.toString(), high: r.high.toString(), passes });
     for (let pass = 0; pass < passes; pass++) {
       total += count;
-      let states = new Map<string, SubjectState>();
-      legs.push({
-        partition: r.partition,
-        from: r.low,
-        to: r.high,
-        onRecords: (records) => {
-          for (const rec of records) {
-            const key = rec.key?.toString('utf8') ?? '';
-            if (o.key !== undefined && key !== o.key) continue;
-            const mine = passes === 1 || bucketOf(key, passes) === pass;
-            if (!mine && pass > 0) continue;
-            let json: unknown;
-            try {
-              json = JSON.parse(rec.value?.toString('utf8') ?? '');
-            } catch {
-              json = undefined;
-            }
-            const parsed = json === undefined ? undefined : parseEvent(json);
-            if (!parsed?.ok) {
-              if (pass === 0) {
-                summary.poison++;
-                o.onPoison?.(rec.partition, rec.offset);
-              }
-              continue;
-            }
-            const event = parsed.event;
-            if (pass === 0) {
-              summary.records++;
-              o.onEvent?.({ event, partition: rec.partition, offset: rec.offset });
-            }
-            if (!mine || !isSubjectEvent(event)) continue;
-            states.set(
-              event.subject,
-              evolve(states.get(event.subject) ?? EMPTY_STATE, event, { partition: rec.partition, offset: rec.offset }),
-            );
-          }
-        },
-        done: async () => {
-          const list = [...states.values()];
-          states = new Map();
-          await o.onSubjects(list, r.partition, r.high);
-        },
-      });
+      legs.push(foldLeg(r, { pass, passes }, o, summary));
     }
   }
   o.onTotal?.(total);
   await scanLegs(kafka, o.ledgerTopic, legs, o);
   return summary;
+}
+
+/**
+ * One pass over a partition, folding the subjects of its bucket (all of them when there is one pass).
+ * Pass 0 also counts every record and poison once and hands every event to onEvent.
+ */
+function foldLeg(
+  r: PartitionRange,
+  { pass, passes }: { pass: number; passes: number },
+  o: FoldPassOptions,
+  summary: FoldPassSummary,
+): Leg {
+  let states = new Map<string, SubjectState>();
+  return {
+    partition: r.partition,
+    from: r.low,
+    to: r.high,
+    onRecords: (records) => {
+      for (const rec of records) {
+        const key = rec.key?.toString('utf8') ?? '';
+        if (o.key !== undefined && key !== o.key) continue;
+        const mine = passes === 1 || bucketOf(key, passes) === pass;
+        if (!mine && pass > 0) continue;
+        const event = ledgerEventOf(rec.value);
+        if (!event) {
+          if (pass === 0) {
+            summary.poison++;
+            o.onPoison?.(rec.partition, rec.offset);
+          }
+          continue;
+        }
+        if (pass === 0) {
+          summary.records++;
+          o.onEvent?.({ event, partition: rec.partition, offset: rec.offset });
+        }
+        if (!mine || !isSubjectEvent(event)) continue;
+        const at = { partition: rec.partition, offset: rec.offset };
+        states.set(event.subject, evolve(states.get(event.subject) ?? EMPTY_STATE, event, at));
+      }
+    },
+    done: async () => {
+      const list = [...states.values()];
+      states = new Map();
+      await o.onSubjects(list, r.partition, r.high);
+    },
+  };
+}
+
+/** The record's ledger event, or undefined for poison (not JSON, or not a valid event). */
+function ledgerEventOf(value: Buffer | null) {
+  let json: unknown;
+  try {
+    json = JSON.parse(value?.toString('utf8') ?? '');
+  } catch {
+    return undefined;
+  }
+  const parsed = parseEvent(json);
+  return parsed.ok ? parsed.event : undefined;
 }

@@ -59,18 +59,65 @@ export async function replayLedger(
   projection: ProjectionReader,
   o: ReplayOptions,
 ): Promise<ReplayReport> {
-  const maxListed = o.maxListed ?? 1000;
-  const differences: ReplayDifference[] = [];
-  let count = 0;
-  const report = (d: ReplayDifference) => {
-    count++;
-    if (differences.length < maxListed) differences.push(d);
+  const found = differenceList(o.maxListed ?? 1000);
+  const ledger = await fingerprintLedger(kafka, await projection.progress(), o, found.report);
+  await compareProjection(projection, ledger, found.report);
+  // What is left was never matched by a projected subject.
+  for (const id of ledger.folded.keys()) {
+    found.report({
+      subject: id,
+      partition: partitionForKey(id, ledger.snapshot.size),
+      kind: 'missing-in-projection',
+      detail: 'events on the ledger, nothing projected',
+    });
+  }
+  return {
+    ok: found.count() === 0,
+    ledgerTopic: o.ledgerTopic,
+    subjects: ledger.subjects,
+    records: ledger.records,
+    poison: ledger.poison,
+    differences: found.listed,
+    differenceCount: found.count(),
   };
+}
+
+type Report = (d: ReplayDifference) => void;
+
+/** Every difference is counted; the first `maxListed` are kept. */
+function differenceList(maxListed: number) {
+  const listed: ReplayDifference[] = [];
+  let count = 0;
+  return {
+    listed,
+    count: () => count,
+    report: (d: ReplayDifference) => {
+      count++;
+      if (listed.length < maxListed) listed.push(d);
+    },
+  };
+}
+
+interface LedgerFingerprints {
+  /** Subject → fingerprint of its state folded from the ledger snapshot. */
+  folded: Map<string, Buffer>;
+  /** Partition → the end offset of the snapshot. */
+  snapshot: Map<number, bigint>;
+  subjects: number;
+  records: number;
+  poison: number;
+}
+
+/** Pass 1: fold the ledger snapshot, keeping a fingerprint per subject; a projection behind it is a difference. */
+async function fingerprintLedger(
+  kafka: Kafka,
+  progress: Awaited<ReturnType<ProjectionReader['progress']>>,
+  o: ReplayOptions,
+  report: Report,
+): Promise<LedgerFingerprints> {
   const folded = new Map<string, Buffer>();
   const snapshot = new Map<number, bigint>();
   let subjects = 0;
-  const progress = await projection.progress();
-
   const summary = await foldLedger(kafka, {
     ...o,
     onSubjects: (states, partition, high) => {
@@ -89,6 +136,12 @@ export async function replayLedger(
       }
     },
   });
+  return { folded, snapshot, subjects, records: summary.records, poison: summary.poison };
+}
+
+/** Pass 2: stream the projection, comparing each stored state (below the snapshot) with its fingerprint. */
+async function compareProjection(projection: ProjectionReader, ledger: LedgerFingerprints, report: Report) {
+  const { folded, snapshot } = ledger;
   for await (const p of projection.allSubjects()) {
     const id = p.subject;
     if (id === undefined) continue;
@@ -112,21 +165,4 @@ export async function replayLedger(
     if (fields.length > 0)
       report({ subject: id, partition, kind: 'differs', detail: `differs in: ${fields.join(', ')}` });
   }
-  for (const id of folded.keys()) {
-    report({
-      subject: id,
-      partition: partitionForKey(id, snapshot.size),
-      kind: 'missing-in-projection',
-      detail: 'events on the ledger, nothing projected',
-    });
-  }
-  return {
-    ok: count === 0,
-    ledgerTopic: o.ledgerTopic,
-    subjects,
-    records: summary.records,
-    poison: summary.poison,
-    differences,
-    differenceCount: count,
-  };
 }

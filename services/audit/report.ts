@@ -7,7 +7,7 @@ import { keyIdOf } from '../../contracts/checkpoint.js';
 import { verifyLedger, type VerifyReport } from './verify.js';
 import { summariseLedger, type LedgerSummary } from './summary.js';
 import { renderReportHtml } from './reportHtml.js';
-import type { ScanOptions } from './ledgerScan.js';
+import type { ScanOptions } from '../../ledger/scan.js';
 
 export interface AuditReport {
   generatedAt: string;

@@ -6,7 +6,7 @@ import { Router, type Request } from 'express';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import type { Kafka } from '../../adapters/kafka.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import { SubjectIdSchema, UtcTimestampSchema } from '../../contracts/consent/primitives.js';
 import { keyIdOf, publicKeyPem } from '../../contracts/checkpoint.js';
 import type { ProjectionReader } from '../../projections/reader.js';

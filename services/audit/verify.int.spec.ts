@@ -16,7 +16,7 @@ import { canonicalBytes } from '../../contracts/consent/canonical.js';
 import { CheckpointSchema, signCheckpoint } from '../../contracts/checkpoint.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { verifyLedger } from './verify.js';
-import { copyTopic, sealerKeys, waitSealed, writeEvents } from './testLedger.js';
+import { copyTopic, sealerKeys, waitSealed, writeEvents } from '../../test/harness/auditLedger.js';
 
 const run = promisify(execFile);
 const kafka = createKafka({ brokers: testEnv.KAFKA_BROKERS, clientId: `audit-verify-${runId}` });

@@ -5,8 +5,8 @@ import type { KeyObject } from 'node:crypto';
 import type { Kafka } from '../../adapters/kafka.js';
 import { headerText } from '../../adapters/kafka.js';
 import { CE_HEADERS } from '../../contracts/topics.js';
-import { CheckpointSchema, checkpointHash, type Checkpoint } from '../../contracts/checkpoint.js';
-import { partitionRanges, scanLegs, type ScanOptions } from './ledgerScan.js';
+import { readCheckpoints } from '../../ledger/checkpoints.js';
+import { partitionRanges, scanLegs, type ScanOptions } from '../../ledger/scan.js';
 import { PartitionVerifier, type PartitionResult, type VerifyProblem } from './partitionVerifier.js';
 
 export interface VerifyReport {
@@ -34,61 +34,6 @@ export interface VerifyOptions extends ScanOptions {
   trustedKey: KeyObject;
   /** Total records about to be scanned (for a progress bar). */
   onTotal?(records: number): void;
-}
-
-export interface CheckpointLog {
-  byPartition: Map<number, Checkpoint[]>;
-  /** Exact repeats of a checkpoint already read (a producer retry); ignored. */
-  duplicates: number;
-  problems: VerifyProblem[];
-}
-
-/** Every checkpoint on the checkpoints topic, per ledger partition, in the order written. */
-export async function readCheckpoints(kafka: Kafka, topic: string, sealedTopic: string): Promise<CheckpointLog> {
-  const log: CheckpointLog = { byPartition: new Map(), duplicates: 0, problems: [] };
-  const seen = new Set<string>();
-  const ranges = await partitionRanges(kafka, topic);
-  await scanLegs(
-    kafka,
-    topic,
-    ranges.map((r) => ({
-      partition: r.partition,
-      from: r.low,
-      to: r.high,
-      onRecords: (records) => {
-        for (const r of records) {
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(r.value?.toString('utf8') ?? '');
-          } catch {
-            parsed = undefined;
-          }
-          const c = CheckpointSchema.safeParse(parsed);
-          if (!c.success) {
-            const partition = Number(r.key?.toString() ?? -1);
-            log.problems.push({
-              partition,
-              offset: '0',
-              kind: 'forged-checkpoint',
-              detail: `checkpoints topic offset ${r.offset} is not a valid checkpoint`,
-            });
-            continue;
-          }
-          if (c.data.topic !== sealedTopic) continue;
-          const h = checkpointHash(c.data);
-          if (seen.has(h)) {
-            log.duplicates++;
-            continue;
-          }
-          seen.add(h);
-          const list = log.byPartition.get(c.data.partition) ?? [];
-          list.push(c.data);
-          log.byPartition.set(c.data.partition, list);
-        }
-      },
-    })),
-  );
-  return log;
 }
 
 function eventIdOf(value: Buffer | null, headers: Parameters<typeof headerText>[0]): string | undefined {

@@ -3,7 +3,7 @@
 // send, and answer with a receipt per event. A retry of an event already written gets the stored receipt.
 import { parseIncomingEvent, recordIncoming, type Problem } from '../../contracts/consent/validate.js';
 import type { IncomingEvent, LedgerEvent } from '../../contracts/consent/events.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import type { LedgerPosition, LedgerWriter } from '../../ledger/writer.js';
 import { appendOnce } from '../../ledger/appendOnce.js';
 import type { ReceiptStore } from '../../ledger/receipts.js';

@@ -2,7 +2,7 @@
 import express, { Router } from 'express';
 import { acceptEvents, type IngestDeps } from './accept.js';
 import { consentReceipt } from './consentReceipt.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import { callerOf } from '../../access/authenticate.js';
 import { EVENT_ID_PATTERN } from '../../contracts/consent/primitives.js';
 import type { ReceiptStore } from '../../ledger/receipts.js';

@@ -15,8 +15,8 @@ import {
   projectorTestBed,
   runRebuild,
   type ProjectorTestBed,
-} from './testSupport.js';
-import { sampleLedger } from './ledgerSample.js';
+} from '../../test/harness/projector.js';
+import { sampleLedger } from '../../test/harness/ledgerSample.js';
 
 const port = 18201;
 const tag = `projacc-${runId}`;

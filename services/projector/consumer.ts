@@ -52,27 +52,65 @@ export interface Projector {
 }
 
 export async function startProjector(o: ProjectorOptions): Promise<Projector> {
-  // Per generation and partition, the offset we last sought back to: if Kafka has no records there
-  // (a gap, e.g. transaction markers), seeking again would loop, so the second time we go on.
-  const sought = new Map<string, bigint>();
-  // Which ids have documents, per generation (writer.ts KnownIds): a fresh generation starts empty,
-  // any other is loaded once. Forgotten on a rebalance, as other instances may have written.
-  const known = new Map<string, Promise<KnownIds>>();
-  const knownIds = (name: string, g: Generation) => {
-    let k = known.get(name);
-    if (!k) {
-      k =
-        o.freshGeneration && name === o.generation
-          ? Promise.resolve({ subjects: new Set<string>(), dataUsers: new Set<string>() })
-          : loadKnownIds(g);
-      k.catch(() => known.delete(name));
-      known.set(name, k);
-    }
-    return k;
+  const known = knownIdsCache(o);
+  const assigned = new Set<number>();
+  const consumer = await startLedgerReader(o.kafka, {
+    groupId: o.groupId,
+    topic: o.topic,
+    deadLetterTopic: o.deadLetterTopic,
+    ...(o.deadLetters && { deadLetters: o.deadLetters }),
+    handleEmptyBatches: true,
+    fromBeginning: true,
+    log: o.log,
+    handle: batchHandler(o, generationFollower(o), known),
+    assigned: (partitions) => {
+      assigned.clear();
+      for (const p of partitions) assigned.add(p);
+      // Other instances may have written while these partitions were theirs.
+      if (!o.freshGeneration) known.clear();
+    },
+  });
+  // kafkajs disconnects and reconnects by itself after a retriable crash, so the watch ends only here.
+  const unwatch = o.generation ? () => undefined : followSwitches(o, consumer, assigned);
+  return {
+    consumer,
+    disconnect: async () => {
+      unwatch();
+      await consumer.disconnect();
+    },
   };
-  let lastGeneration: string | undefined;
+}
 
-  const targetGeneration = async (): Promise<string> => {
+interface KnownIdsCache {
+  get(name: string, g: Generation): Promise<KnownIds>;
+  clear(): void;
+}
+
+/** Which ids have documents, per generation (writer.ts KnownIds): a fresh generation starts empty,
+ *  any other is loaded once (and again after clear()). */
+function knownIdsCache(o: ProjectorOptions): KnownIdsCache {
+  const known = new Map<string, Promise<KnownIds>>();
+  return {
+    get: (name, g) => {
+      let k = known.get(name);
+      if (!k) {
+        k =
+          o.freshGeneration && name === o.generation
+            ? Promise.resolve({ subjects: new Set<string>(), dataUsers: new Set<string>() })
+            : loadKnownIds(g);
+        k.catch(() => known.delete(name));
+        known.set(name, k);
+      }
+      return k;
+    },
+    clear: () => known.clear(),
+  };
+}
+
+/** The generation a batch writes: the one given (a rebuild), else the active one. */
+function generationFollower(o: ProjectorOptions): () => Promise<string> {
+  let lastGeneration: string | undefined;
+  return async () => {
     if (o.generation) return o.generation;
     const meta = await readMeta(o.db);
     // A batch that was writing to the old generation at the switch may have recreated its
@@ -92,33 +130,36 @@ export async function startProjector(o: ProjectorOptions): Promise<Projector> {
     lastGeneration = meta.generation;
     return meta.generation;
   };
+}
 
-  const handle = async (records: LedgerRecord[], partition: number, batch: LedgerBatch) => {
+/** One partition batch: position it against the generation's progress (see the header), then apply. */
+function batchHandler(o: ProjectorOptions, targetGeneration: () => Promise<string>, known: KnownIdsCache) {
+  // Per generation and partition, the offset we last sought back to: if Kafka has no records there
+  // (a gap, e.g. transaction markers), seeking again would loop, so the second time we go on.
+  const sought = new Map<string, bigint>();
+  const seekBackOnce = (name: string, partition: number, resume: bigint, batch: LedgerBatch): boolean => {
+    const at = { generation: name, partition, from: resume.toString(), batchStart: batch.firstOffset };
+    const key = `${name}:${partition}`;
+    if (sought.get(key) === resume) {
+      o.log.warn(at, 'no ledger records between progress and batch start: continuing');
+      return false;
+    }
+    sought.set(key, resume);
+    o.log.info(at, 'projection is behind this batch: re-reading from its progress');
+    return true;
+  };
+
+  return async (records: LedgerRecord[], partition: number, batch: LedgerBatch) => {
     const started = performance.now();
     const name = await targetGeneration();
     const g = generation(o.db, name);
     const resume = BigInt(await nextOffset(g, partition));
     const first = BigInt(batch.firstOffset);
-    const next = BigInt(batch.nextOffset);
-    if (first > resume) {
-      const key = `${name}:${partition}`;
-      if (sought.get(key) !== resume) {
-        sought.set(key, resume);
-        o.log.info(
-          { generation: name, partition, from: resume.toString(), batchStart: batch.firstOffset },
-          'projection is behind this batch: re-reading from its progress',
-        );
-        return { seekTo: resume.toString() };
-      }
-      o.log.warn(
-        { generation: name, partition, from: resume.toString(), batchStart: batch.firstOffset },
-        'no ledger records between progress and batch start: continuing',
-      );
-    }
-    if (next <= resume) return; // already applied (e.g. the group offset was behind our progress)
+    if (first > resume && seekBackOnce(name, partition, resume, batch)) return { seekTo: resume.toString() };
+    if (BigInt(batch.nextOffset) <= resume) return; // already applied (e.g. the group offset was behind our progress)
     const fresh = resume > first ? records.filter((r) => BigInt(r.offset) >= resume) : records;
     const t1 = performance.now();
-    const applied = await applyRecords(g, fresh, await knownIds(name, g));
+    const applied = await applyRecords(g, fresh, await known.get(name, g));
     const t2 = performance.now();
     await recordProgress(g, partition, batch.nextOffset);
     o.log.trace(
@@ -135,35 +176,9 @@ export async function startProjector(o: ProjectorOptions): Promise<Projector> {
       partition,
       ...applied,
       nextOffset: batch.nextOffset,
-      lag: BigInt(batch.highWatermark) - next,
+      lag: BigInt(batch.highWatermark) - BigInt(batch.nextOffset),
       ms: performance.now() - started,
     });
-  };
-
-  const assigned = new Set<number>();
-  const consumer = await startLedgerReader(o.kafka, {
-    groupId: o.groupId,
-    topic: o.topic,
-    deadLetterTopic: o.deadLetterTopic,
-    ...(o.deadLetters && { deadLetters: o.deadLetters }),
-    handleEmptyBatches: true,
-    fromBeginning: true,
-    log: o.log,
-    handle,
-    assigned: (partitions) => {
-      assigned.clear();
-      for (const p of partitions) assigned.add(p);
-      if (!o.freshGeneration) known.clear();
-    },
-  });
-  // kafkajs disconnects and reconnects by itself after a retriable crash, so the watch ends only here.
-  const unwatch = o.generation ? () => undefined : followSwitches(o, consumer, assigned);
-  return {
-    consumer,
-    disconnect: async () => {
-      unwatch();
-      await consumer.disconnect();
-    },
   };
 }
 

@@ -21,7 +21,7 @@ import {
 import { projectionReader, type ProjectionReader } from '../../projections/reader.js';
 import { DEADLETTER_HEADERS } from '../../contracts/topics.js';
 import { headerText } from '../../adapters/kafka.js';
-import { caughtUp, projectorTestBed, type ProjectorTestBed } from './testSupport.js';
+import { caughtUp, projectorTestBed, type ProjectorTestBed } from '../../test/harness/projector.js';
 
 const port = 18200;
 const tag = `proj-${runId}`;

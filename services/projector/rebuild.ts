@@ -24,7 +24,7 @@ import {
 } from '../../projections/generation.js';
 import { META_TTL_MS } from '../../projections/reader.js';
 import { takeRebuildLease } from '../../projections/rebuildLease.js';
-import { startProjector } from './consumer.js';
+import { startProjector, type BatchReport } from './consumer.js';
 
 export interface RebuildOptions {
   kafka: Kafka;
@@ -61,14 +61,8 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const admin = o.kafka.admin();
   await admin.connect();
   try {
-    const done = new Map<number, bigint>();
-    let events = 0;
-    let target = await endOffsets(admin, o.topic);
-    const total = () => Number([...target.values()].reduce((a, b) => a + b, 0n));
-    const reached = () => [...target].every(([p, end]) => (done.get(p) ?? 0n) >= end);
-    const doneCount = () => Number([...target].reduce((sum, [p, end]) => sum + min(done.get(p) ?? 0n, end), 0n));
-    let wake: () => void = () => undefined;
-    o.log.info({ generation: name, records: total() }, 'rebuild started');
+    const catchUp = new CatchUp(await endOffsets(admin, o.topic), o.progress);
+    o.log.info({ generation: name, records: catchUp.total() }, 'rebuild started');
     const projector = await startProjector({
       kafka: o.kafka,
       db: o.db,
@@ -78,45 +72,27 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
       deadLetterTopic: o.deadLetterTopic,
       generation: name,
       freshGeneration: true,
-      onBatch: (r) => {
-        done.set(r.partition, BigInt(r.nextOffset));
-        events += r.events;
-        o.progress?.(doneCount(), total());
-        wake();
-      },
+      onBatch: (r) => catchUp.applied(r),
     });
-    let crashed: Error | undefined;
     projector.consumer.on(projector.consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) {
-        crashed = e.payload.error;
-        wake();
-      }
+      if (!e.payload.restart) catchUp.crashed(e.payload.error);
     });
     try {
-      const untilReached = async () => {
-        while (!reached()) {
-          if (crashed) throw crashed;
-          await new Promise<void>((r) => {
-            wake = r;
-            setTimeout(r, 1000);
-          });
-        }
-      };
-      await untilReached();
-      const records = total();
+      await catchUp.untilReached();
+      const records = catchUp.total();
       const seconds = (performance.now() - started) / 1000;
-      target = await endOffsets(admin, o.topic); // catch up with what was written meanwhile
-      o.progress?.(doneCount(), total());
-      await untilReached();
+      catchUp.retarget(await endOffsets(admin, o.topic)); // catch up with what was written meanwhile
+      await catchUp.untilReached();
       await projector.disconnect();
       const previous = await switchGeneration(o.db, name);
       o.log.info({ generation: name, previous, records, seconds }, 'rebuild caught up: switched over');
       if (!o.keepPrevious && previous !== name) {
+        // Readers cache the active generation for META_TTL_MS: give them time to move on first.
         await new Promise((r) => setTimeout(r, o.dropAfterMs ?? 4 * META_TTL_MS + 1000));
         await dropGeneration(o.db, previous);
         await markPreviousDropped(o.db, previous);
       }
-      return { generation: name, previous, records, events, seconds, droppedOrphan: lease.dropped };
+      return { generation: name, previous, records, events: catchUp.events, seconds, droppedOrphan: lease.dropped };
     } finally {
       await projector.disconnect();
     }
@@ -128,6 +104,56 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
       .catch((err: Error) =>
         o.log.warn({ err: err.message }, 'could not release the rebuild lease; the next rebuild takes it over'),
       );
+  }
+}
+
+/** How far the rebuild's consumer has got against a target of end offsets, and waiting until it is there. */
+class CatchUp {
+  private readonly done = new Map<number, bigint>();
+  events = 0;
+  private crash: Error | undefined;
+  private wake: () => void = () => undefined;
+
+  constructor(
+    private target: Map<number, bigint>,
+    private readonly progress?: (done: number, total: number) => void,
+  ) {}
+
+  total(): number {
+    return Number([...this.target.values()].reduce((a, b) => a + b, 0n));
+  }
+
+  applied(r: BatchReport): void {
+    this.done.set(r.partition, BigInt(r.nextOffset));
+    this.events += r.events;
+    this.report();
+    this.wake();
+  }
+
+  crashed(err: Error): void {
+    this.crash = err;
+    this.wake();
+  }
+
+  retarget(target: Map<number, bigint>): void {
+    this.target = target;
+    this.report();
+  }
+
+  /** Every partition at its target; rejects if the consumer crashed for good. */
+  async untilReached(): Promise<void> {
+    while (![...this.target].every(([p, end]) => (this.done.get(p) ?? 0n) >= end)) {
+      if (this.crash) throw this.crash;
+      await new Promise<void>((r) => {
+        this.wake = r;
+        setTimeout(r, 1000);
+      });
+    }
+  }
+
+  private report(): void {
+    const done = [...this.target].reduce((sum, [p, end]) => sum + min(this.done.get(p) ?? 0n, end), 0n);
+    this.progress?.(Number(done), this.total());
   }
 }
 

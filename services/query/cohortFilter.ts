@@ -18,7 +18,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { consentDecision, dataUserDenial, type Decision } from '../../contracts/consent/decide.js';
 import { EMPTY_STATE } from '../../contracts/consent/fold.js';
 import type { DataCategory, Purpose } from '../../contracts/consent/vocabulary.js';
-import { DomainError, PROBLEM_TYPES } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
+import { problemDocument, problemOf, type ProblemDocument } from '../../adapters/http/problems.js';
 import { isUnavailable } from '../../adapters/mongo.js';
 import { CohortParser, CohortSyntaxError } from './cohortParser.js';
 import { registeredDataUser, type QueryDeps } from './deps.js';
@@ -37,6 +38,63 @@ const lineTail = (d: Decision) =>
   `,"decision":"${d.decision}","reasons":${JSON.stringify(d.reasons.map((r) => r.code))}}\n`;
 
 export async function filterCohort(req: Request, res: Response, ask: FilterAsk, deps: QueryDeps): Promise<void> {
+  const cohort = await cohortAnswers(res, ask, deps);
+  const parser = new CohortParser(MAX_COHORT);
+  try {
+    const cohortSha256 = await readCohort(req, parser, (ids) => cohort.answer(ids));
+    const decisionId = randomUUID();
+    await deps.decisionLog.record({
+      kind: 'filter',
+      decisionId,
+      at: cohort.at,
+      dataUserId: ask.dataUserId,
+      purpose: ask.purpose,
+      dataCategory: ask.dataCategory,
+      cohortSize: parser.count,
+      permitted: cohort.counts.permit,
+      denied: cohort.counts.deny,
+      cohortSha256,
+      policyVersion: deps.policies.current.version,
+      ledgerMarks: Object.fromEntries(cohort.marks),
+    });
+    cohort.start();
+    res.end(
+      `${JSON.stringify({ summary: { decisionId, cohortSize: parser.count, permitted: cohort.counts.permit, denied: cohort.counts.deny, cohortSha256, logged: true } })}\n`,
+    );
+  } catch (err) {
+    const problem =
+      err instanceof CohortSyntaxError
+        ? new DomainError('invalid-request', 'the cohort is not a valid JSON array of subject ids', [err.problem])
+        : err;
+    if (!cohort.started) throw problem;
+    res.end(`${JSON.stringify({ error: trailerError(problem) })}\n`);
+  }
+}
+
+/** Stream the cohort through the parser, handing on ids CHUNK at a time; resolves to the cohort's sha256. */
+async function readCohort(req: Request, parser: CohortParser, answer: (ids: string[]) => Promise<void>) {
+  const cohortHash = createHash('sha256');
+  let batch: string[] = [];
+  for await (const chunk of req) {
+    for (const id of parser.push(chunk as Buffer)) {
+      cohortHash.update(`${id}\n`);
+      batch.push(id);
+      if (batch.length >= CHUNK) {
+        await answer(batch);
+        batch = [];
+      }
+    }
+  }
+  parser.end();
+  await answer(batch);
+  return cohortHash.digest('hex');
+}
+
+/**
+ * Everything decided once per cohort — freshness, rule 1, the default model's answer, the snapshot
+ * (started now, so the pass over the projection overlaps the upload) — and the writer of its lines.
+ */
+async function cohortAnswers(res: Response, ask: FilterAsk, deps: QueryDeps) {
   const marks = await deps.freshness.awaitAll();
   const dataUser = registeredDataUser(await deps.reader.dataUser(ask.dataUserId), ask.dataUserId);
   const at = deps.now().toISOString();
@@ -49,105 +107,51 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
   };
   const byDefault = refused ?? consentDecision(EMPTY_STATE, point, deps.policies, at);
   const noState = lineTail(byDefault);
-  const counts = { permit: 0, deny: 0 };
-  const cohortHash = createHash('sha256');
-  const parser = new CohortParser(MAX_COHORT);
-  let started = false;
-
-  // Started now, so the pass over the projection overlaps the upload of the cohort.
   const snapshot = refused ? Promise.resolve(undefined) : deps.snapshots.all(marks);
   snapshot.catch(() => undefined); // awaited (and its error reported) with the first chunk
-  const answer = async (ids: string[]) => {
-    if (ids.length === 0) return;
+
+  const counts = { permit: 0, deny: 0 };
+  const lines = async (ids: string[]): Promise<string> => {
     let text = '';
     if (refused) {
       for (const id of ids) text += `{"subject":"${id}"${noState}`;
       counts.deny += ids.length;
-    } else {
-      const states = (await snapshot) ?? (await deps.reader.subjects(ids));
-      for (const id of ids) {
-        const state = states.get(id);
-        if (!state) {
-          text += `{"subject":"${id}"${noState}`;
-          counts[byDefault.decision]++;
-          continue;
-        }
-        const d = consentDecision(state, point, deps.policies, at);
-        counts[d.decision]++;
-        text += `{"subject":"${id}"${lineTail(d)}`;
-      }
+      return text;
     }
-    if (!started) {
-      res.status(200).type('application/x-ndjson');
-      started = true;
+    const states = (await snapshot) ?? (await deps.reader.subjects(ids));
+    for (const id of ids) {
+      const state = states.get(id);
+      const d = state ? consentDecision(state, point, deps.policies, at) : byDefault;
+      counts[d.decision]++;
+      text += `{"subject":"${id}"${state ? lineTail(d) : noState}`;
     }
-    if (!res.write(text)) await once(res, 'drain');
+    return text;
   };
 
-  try {
-    let batch: string[] = [];
-    for await (const chunk of req) {
-      for (const id of parser.push(chunk as Buffer)) {
-        cohortHash.update(`${id}\n`);
-        batch.push(id);
-        if (batch.length >= CHUNK) {
-          await answer(batch);
-          batch = [];
-        }
-      }
-    }
-    parser.end();
-    await answer(batch);
-    const decisionId = randomUUID();
-    const cohortSha256 = cohortHash.digest('hex');
-    await deps.decisionLog.record({
-      kind: 'filter',
-      decisionId,
-      at,
-      dataUserId: ask.dataUserId,
-      purpose: ask.purpose,
-      dataCategory: ask.dataCategory,
-      cohortSize: parser.count,
-      permitted: counts.permit,
-      denied: counts.deny,
-      cohortSha256,
-      policyVersion: deps.policies.current.version,
-      ledgerMarks: Object.fromEntries(marks),
-    });
-    if (!started) res.status(200).type('application/x-ndjson');
-    res.end(
-      `${JSON.stringify({ summary: { decisionId, cohortSize: parser.count, permitted: counts.permit, denied: counts.deny, cohortSha256, logged: true } })}\n`,
-    );
-  } catch (err) {
-    const problem =
-      err instanceof CohortSyntaxError
-        ? new DomainError('invalid-request', 'the cohort is not a valid JSON array of subject ids', [err.problem])
-        : err;
-    if (!started) throw problem;
-    res.end(`${JSON.stringify({ error: trailerError(problem) })}\n`);
-  }
+  const cohort = {
+    marks,
+    at,
+    counts,
+    /** Once true the status (200) is sent: an error can only go in the trailer. */
+    started: false,
+    start: () => {
+      if (!cohort.started) res.status(200).type('application/x-ndjson');
+      cohort.started = true;
+    },
+    answer: async (ids: string[]) => {
+      if (ids.length === 0) return;
+      const text = await lines(ids);
+      cohort.start();
+      if (!res.write(text)) await once(res, 'drain');
+    },
+  };
+  return cohort;
 }
 
-function trailerError(err: unknown): { type: string; status: number; detail: string; errors?: unknown } {
-  if (err instanceof DomainError) {
-    return {
-      type: `urn:consent-ledger:problem:${err.code}`,
-      status: PROBLEM_TYPES[err.code].status,
-      detail: err.message,
-      ...(err.problems.length > 0
-        ? { errors: err.problems.map((p) => ({ pointer: `#${p.field}`, detail: p.message })) }
-        : {}),
-    };
-  }
-  if (isUnavailable(err))
-    return {
-      type: 'urn:consent-ledger:problem:unavailable',
-      status: 503,
-      detail: 'the projection store became unavailable; discard the answers and retry',
-    };
-  return {
-    type: 'urn:consent-ledger:problem:internal',
-    status: 500,
-    detail: 'an internal error occurred; discard the answers and retry',
-  };
+/** The trailer's error: the problem the same error gets as an ordinary answer, told to discard the lines. */
+function trailerError(err: unknown): ProblemDocument {
+  if (err instanceof DomainError) return problemOf(err)!;
+  return isUnavailable(err)
+    ? problemDocument('unavailable', 'the projection store became unavailable; discard the answers and retry')
+    : problemDocument('internal', 'an internal error occurred; discard the answers and retry');
 }

@@ -4,7 +4,7 @@
 import { Router, type Request } from 'express';
 import { stateAsOf, type SubjectState } from '../../contracts/consent/fold.js';
 import { requireRole } from '../../access/authenticate.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import { AsOfQuery, SubjectPath, parseOr400 } from './schemas.js';
 import { fhirBundle } from './fhir.js';
 import type { QueryDeps } from './deps.js';

@@ -8,7 +8,7 @@
 // Event ids: `<dataUserId>.registered.<requestId|initial>`, `<dataUserId>.approved.<requestId>`.
 import express, { Router } from 'express';
 import { callerOf, requireRole } from '../../access/authenticate.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import { DataUserIdSchema } from '../../contracts/consent/primitives.js';
 import type { LedgerAppender } from '../../ledger/appendOnce.js';
 import { ApproveDataUser, RegisterDataUser, parseOr400 } from './schemas.js';

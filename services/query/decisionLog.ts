@@ -10,7 +10,7 @@
 // Cohort filters write ONE record per call (counts and a sha256 of the cohort as streamed), not one
 // per subject: a 1,000,000-subject filter must not flood the log. The per-subject answers are
 // reproducible from the ledger (same fold, recorded up to the logged high-water marks).
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import type { Producer } from '../../adapters/kafka.js';
 import type { ReasonCode } from '../../contracts/consent/decide.js';
 

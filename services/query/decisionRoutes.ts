@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { decide } from '../../contracts/consent/decide.js';
 import { EMPTY_STATE, stateAsOf } from '../../contracts/consent/fold.js';
 import { compareUtc } from '../../contracts/consent/primitives.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import { callerOf } from '../../access/authenticate.js';
 import { DecisionRequest, FilterQuery, parseOr400 } from './schemas.js';
 import { ownDataUserId, registeredDataUser, type QueryDeps } from './deps.js';

@@ -2,7 +2,7 @@
 import type { PolicySet } from '../../contracts/consent/policy.js';
 import type { DataUserRecord } from '../../contracts/consent/dataUsers.js';
 import type { Caller } from '../../access/credentials.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 import type { LedgerFreshness } from './freshness.js';
 import type { DecisionLog } from './decisionLog.js';

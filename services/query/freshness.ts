@@ -12,7 +12,7 @@
 // MAX_IN_FLIGHT are under way.
 import { Coalescer } from '../../adapters/coalesce.js';
 import { partitionForKey, type Admin } from '../../adapters/kafka.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 
 export interface FreshnessOptions {

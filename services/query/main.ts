@@ -8,7 +8,9 @@ import {
   mongoConfig,
   policyConfig,
   runtimeConfig,
+  temporalConfig,
   topicsConfig,
+  webhookSigningConfig,
 } from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
@@ -38,6 +40,8 @@ const config = loadConfig(
     .extend(runtimeConfig.shape)
     .extend(topicsConfig.shape)
     .extend(policyConfig.shape)
+    .extend(temporalConfig.shape)
+    .extend(webhookSigningConfig.shape)
     .extend({
       QUERY_PORT: z.coerce.number().int().min(1).max(65535).default(8081),
       QUERY_HOST: z.string().default('127.0.0.1'),
@@ -48,6 +52,8 @@ const config = loadConfig(
       /** Cohort filters hold the whole projection in memory up to this many subjects (projectionSnapshot.ts); 0 = never. */
       QUERY_FILTER_SNAPSHOT_MAX: z.coerce.number().int().min(0).default(50_000),
       LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
+      /** How long an acknowledgement waits for Temporal before answering 503. */
+      TEMPORAL_SIGNAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
     }),
 );
 const log = createLogger('query', config.LOG_LEVEL);
@@ -107,7 +113,11 @@ const app = createApp({
     decisionRoutes(deps),
     dataUserRoutes({ ...deps, ledger }),
     releaseRoutes({ ...deps, ledger, db: mongo.db }),
-    revocationRoutesFor(mongo.db),
+    revocationRoutesFor(mongo.db, {
+      temporal: { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE },
+      webhookSigningKey: Buffer.from(config.WEBHOOK_SIGNING_KEY, 'base64'),
+      signalTimeoutMs: config.TEMPORAL_SIGNAL_TIMEOUT_MS,
+    }),
   ],
 });
 const server = await listen(app, config.QUERY_PORT, config.QUERY_HOST);

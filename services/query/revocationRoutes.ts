@@ -9,7 +9,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import * as z from 'zod';
 import { requireRole, callerOf } from '../../access/authenticate.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import { holderProgress, withdrawalProgress } from '../../contracts/consent/lifecycle.js';
 import { EVENT_ID_PATTERN, DATA_USER_ID_PATTERN } from '../../contracts/consent/primitives.js';
 import { toNotice, type NoticeDoc, type NoticeStore, type WithdrawalStatusDoc } from '../../revocations/notices.js';

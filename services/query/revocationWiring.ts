@@ -1,14 +1,13 @@
 // Builds the revocation routes for a service's composition root in one call: the notice store and
 // webhook registry on the service's database, and a Temporal client (connected on first use, so the
-// service starts and answers 503 for acknowledgements while Temporal is down).
+// service starts and answers 503 for acknowledgements while Temporal is down). Configuration is read
+// by main.ts and passed in; tests pass their own.
 import { Router } from 'express';
-import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import { loadConfig, temporalConfig } from '../../adapters/config.js';
 import type { Db } from '../../adapters/mongo.js';
 import { connectTemporalClient } from '../../adapters/temporal.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import { recordedEvent } from '../../ledger/receipts.js';
 import { NoticeStore } from '../../revocations/notices.js';
 import { WebhookRegistry } from '../../revocations/webhooks.js';
@@ -16,11 +15,13 @@ import { acknowledgeSignal } from '../../workflows/signals.js';
 import { workflowIds, type AcknowledgeArgs } from '../../workflows/types.js';
 import { revocationRoutes } from './revocationRoutes.js';
 
-export const revocationConfig = temporalConfig.extend({
-  WEBHOOK_SIGNING_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
+export interface RevocationWiring {
+  temporal: { address: string; namespace: string };
+  /** Derives each data user's webhook secret (WEBHOOK_SIGNING_KEY). */
+  webhookSigningKey: Buffer;
   /** How long an acknowledgement waits for Temporal before answering 503. */
-  TEMPORAL_SIGNAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
-});
+  signalTimeoutMs: number;
+}
 
 /** Signals the propagation workflow; Temporal unreachable → DomainError 'unavailable' (503). */
 export function temporalAcknowledger(client: () => Promise<Client>, timeoutMs: number) {
@@ -41,11 +42,10 @@ export function temporalAcknowledger(client: () => Promise<Client>, timeoutMs: n
   };
 }
 
-export function revocationRoutesFor(db: Db, env: NodeJS.ProcessEnv = process.env): Router {
-  const config = loadConfig(revocationConfig, env);
+export function revocationRoutesFor(db: Db, wiring: RevocationWiring): Router {
   let connecting: Promise<Client> | undefined;
   const client = () =>
-    (connecting ??= connectTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE })
+    (connecting ??= connectTemporalClient(wiring.temporal)
       .then((t) => t.client)
       .catch((err: unknown) => {
         connecting = undefined;
@@ -53,8 +53,8 @@ export function revocationRoutesFor(db: Db, env: NodeJS.ProcessEnv = process.env
       }));
   return revocationRoutes({
     notices: new NoticeStore(db),
-    webhooks: new WebhookRegistry(db, Buffer.from(config.WEBHOOK_SIGNING_KEY, 'base64')),
-    acknowledge: temporalAcknowledger(client, config.TEMPORAL_SIGNAL_TIMEOUT_MS),
+    webhooks: new WebhookRegistry(db, wiring.webhookSigningKey),
+    acknowledge: temporalAcknowledger(client, wiring.signalTimeoutMs),
     recordedWithdrawal: async (eventId) => {
       const r = await recordedEvent(db, eventId);
       if (r?.event.type !== 'consent.withdrawn') return undefined;

@@ -16,7 +16,7 @@ import {
 import { ApprovalSchema } from '../../contracts/consent/data.js';
 import { REASON_CODES } from '../../contracts/consent/decide.js';
 import { issuesToProblems } from '../../contracts/consent/problems.js';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 
 /** Parse with a schema; failures become a 400 problem naming each bad field. */
 export function parseOr400<S extends z.ZodType>(
@@ -105,7 +105,7 @@ export const FilterTrailer = z
         logged: z.literal(true),
       })
       .optional(),
-    error: z.object({ type: z.string(), status: z.number().int(), detail: z.string() }).optional(),
+    error: z.object({ type: z.string(), title: z.string(), status: z.number().int(), detail: z.string() }).optional(),
   })
   .meta({
     id: 'FilterTrailer',

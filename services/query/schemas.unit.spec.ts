@@ -2,7 +2,7 @@
 // was refused only by the ledger writer, as a 422 pointing at /data/dataCategories/<i> — a field of the
 // internal event, not of the request. The request schema now refuses it, naming the request's field.
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../adapters/http/problems.js';
+import { DomainError } from '../../contracts/domainError.js';
 import { RecordRelease, parseOr400 } from './schemas.js';
 
 const release = { releaseId: 'rel-1', dataUserId: 'du_uni', purpose: 'research', subjects: ['sub_AAAAAAAAAAAAAAAA'] };

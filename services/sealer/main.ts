@@ -9,7 +9,7 @@ import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka, createIdempotentProducer, createConsumer } from '../../adapters/kafka.js';
 import { createApp, listen } from '../../adapters/http/app.js';
 import { checkpointSignatureValid, keyIdOf, publicKeyPem, signingKeyFromBase64 } from '../../contracts/checkpoint.js';
-import { readCheckpoints } from '../audit/verify.js';
+import { readCheckpoints } from '../../ledger/checkpoints.js';
 import { Sealer } from './sealer.js';
 
 const config = loadConfig(

@@ -11,6 +11,7 @@ import {
   runtimeConfig,
   temporalConfig,
   topicsConfig,
+  webhookSigningConfig,
 } from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
@@ -29,17 +30,13 @@ import { createActivities } from '../../workflows/activities/index.js';
 import { OrganisationNotifications } from '../../workflows/activities/organisationNotifications.js';
 import { progressGate } from '../../workflows/activities/progressGate.js';
 
-export const signingKeyConfig = z.object({
-  WEBHOOK_SIGNING_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
-});
-
 const config = loadConfig(
   kafkaConfig
     .extend(mongoConfig.shape)
     .extend(runtimeConfig.shape)
     .extend(topicsConfig.shape)
     .extend(temporalConfig.shape)
-    .extend(signingKeyConfig.shape)
+    .extend(webhookSigningConfig.shape)
     .extend({
       WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(8084),
       WORKER_HOST: z.string().default('127.0.0.1'),

@@ -10,7 +10,7 @@ import { runId } from '../serverEnv.js';
 import { startService, type RunningService } from '../harness/service.js';
 import { syntheticNhsNumbers } from '../harness/nhsNumbers.js';
 import { approvals, NHS_ACADEMIC_RESEARCH, startQueryStack, type QueryStack } from '../e2e/queryKit.js';
-import { sealerKeys } from '../../services/audit/testLedger.js';
+import { sealerKeys } from '../harness/auditLedger.js';
 import { NoticeStore } from '../../revocations/notices.js';
 import { CALLERS, ENDPOINTS, expected, principalOf, type CallerName, type Endpoint, type Fixtures } from './matrix.js';
 

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Router } from 'express';
 import { createKafka, partitionCount, type Kafka } from '../../adapters/kafka.js';
-import { connectMongo, type MongoHandle } from '../../adapters/mongo.js';
+import { connectMongo, type Db, type MongoHandle } from '../../adapters/mongo.js';
 import { createApp, listen, type RunningServer } from '../../adapters/http/app.js';
 import { createLogger } from '../../adapters/logger.js';
 import { authenticate } from '../../access/authenticate.js';
@@ -17,7 +17,7 @@ import type { LedgerEvent } from '../../contracts/consent/events.js';
 import type { HolderProgress, WithdrawalProgress } from '../../contracts/consent/lifecycle.js';
 import { DAY_MS, type Policy } from '../../contracts/consent/policy.js';
 import { projectionReader, type ProjectionReader } from '../../projections/reader.js';
-import { revocationRoutesFor } from '../../services/query/revocationWiring.js';
+import { revocationRoutesFor, type RevocationWiring } from '../../services/query/revocationWiring.js';
 import { verifySignature, SIGNATURE_HEADER, IDEMPOTENCY_HEADER, DELIVERY_HEADER } from '../../revocations/webhooks.js';
 import { createTestTopics, type TestTopics } from '../harness/topics.js';
 import { startService, type RunningService } from '../harness/service.js';
@@ -26,6 +26,19 @@ import { testEnv } from '../serverEnv.js';
 import { dropTestDatabase } from '../harness/databases.js';
 
 export const seconds = (s: number) => (s * 1000) / DAY_MS;
+
+/** What the query service's main.ts passes to the revocation routes, for a test stack's environment. */
+export function revocationWiring(
+  env: Record<string, string>,
+  overrides: Partial<RevocationWiring> = {},
+): RevocationWiring {
+  return {
+    temporal: { address: env.TEMPORAL_ADDRESS ?? testEnv.TEMPORAL_ADDRESS, namespace: testEnv.TEMPORAL_NAMESPACE },
+    webhookSigningKey: Buffer.from(env.WEBHOOK_SIGNING_KEY!, 'base64'),
+    signalTimeoutMs: 5000,
+    ...overrides,
+  };
+}
 
 export function testPolicy(p: {
   coolingOffS: number;
@@ -69,6 +82,7 @@ export interface WorkflowStack {
   close(): Promise<void>;
 }
 
+/** One holder's row of GET /v1/withdrawals/{id}. */
 export interface WithdrawalHolder {
   dataUserId: string;
   status: HolderProgress;
@@ -83,6 +97,21 @@ export interface WithdrawalStatus {
   status: WithdrawalProgress;
   completedAt: string | null;
   holders: WithdrawalHolder[];
+}
+
+/** The query service's revocation routes behind its authentication, as its main.ts wires them. */
+export async function serveRevocationApi(
+  db: Db,
+  wiring: RevocationWiring,
+  port: number,
+  logLevel = 'warn',
+): Promise<RunningServer> {
+  const app = createApp({
+    log: createLogger('revocation-api-test', logLevel),
+    readiness: {},
+    routers: [Router().use('/v1', authenticate(new CredentialStore(db))), revocationRoutesFor(db, wiring)],
+  });
+  return listen(app, port);
 }
 
 export interface StackPorts {
@@ -136,15 +165,8 @@ export async function startWorkflowStack(
   ]);
   let api: WorkflowStack['api'];
   if (ports.api) {
-    const app = createApp({
-      log: createLogger('revocation-api-test', 'warn'),
-      readiness: {},
-      routers: [
-        Router().use('/v1', authenticate(new CredentialStore(mongo.db))),
-        revocationRoutesFor(mongo.db, { ...process.env, ...env }),
-      ],
-    });
-    api = { ...(await listen(app, ports.api)), url: `http://127.0.0.1:${ports.api}` };
+    const server = await serveRevocationApi(mongo.db, revocationWiring(env), ports.api);
+    api = { ...server, url: `http://127.0.0.1:${ports.api}` };
   }
   const stack: WorkflowStack = {
     kafka,

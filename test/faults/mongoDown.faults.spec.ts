@@ -9,7 +9,7 @@ import { runId } from '../serverEnv.js';
 import { createIdempotentProducer, partitionCount, type Producer } from '../../adapters/kafka.js';
 import { LedgerWriter } from '../../ledger/writer.js';
 import { projectionReader } from '../../projections/reader.js';
-import { caughtUp } from '../../services/projector/testSupport.js';
+import { caughtUp } from '../harness/projector.js';
 import { readTopic } from '../harness/ledger.js';
 import {
   approvals,

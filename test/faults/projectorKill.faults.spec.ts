@@ -14,8 +14,8 @@ import {
   projectorTestBed,
   runRebuild,
   type ProjectorTestBed,
-} from '../../services/projector/testSupport.js';
-import { sampleLedger } from '../../services/projector/ledgerSample.js';
+} from '../harness/projector.js';
+import { sampleLedger } from '../harness/ledgerSample.js';
 import { figures, secondsSince, sleep } from './faultKit.js';
 
 const port = 18430;

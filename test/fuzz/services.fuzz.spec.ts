@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { runId } from '../serverEnv.js';
 import { startService, type RunningService } from '../harness/service.js';
 import { approvals, startQueryStack, type QueryStack } from '../e2e/queryKit.js';
-import { sealerKeys } from '../../services/audit/testLedger.js';
+import { sealerKeys } from '../harness/auditLedger.js';
 import { fuzz, schemathesisBin, CHECKS, type FuzzRun } from './schemathesis.js';
 
 const PORTS = { query: 18500, projector: 18501, ingest: 18502, audit: 18503 };

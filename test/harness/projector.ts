@@ -12,10 +12,10 @@ import { promisify } from 'node:util';
 import { connectMongo, type Db, type MongoHandle } from '../../adapters/mongo.js';
 import { generation } from '../../projections/generation.js';
 import { LedgerWriter } from '../../ledger/writer.js';
-import { createTestTopics, type TestTopics } from '../../test/harness/topics.js';
-import { testEnv } from '../../test/serverEnv.js';
+import { createTestTopics, type TestTopics } from './topics.js';
+import { testEnv } from '../serverEnv.js';
 import type { ProjectionReader } from '../../projections/reader.js';
-import { dropTestDatabase } from '../../test/harness/databases.js';
+import { dropTestDatabase } from './databases.js';
 
 export interface ProjectorTestBed {
   kafka: Kafka;

@@ -1,13 +1,13 @@
 // Test support for the audit tests: write events onto a test ledger topic, wait for the sealer, and copy
 // a ledger (or checkpoints) topic into a fresh one with one deliberate change — the tampering an
-// auditor must catch. Test-only; never imported by a service.
+// auditor must catch.
 import { generateKeyPairSync } from 'node:crypto';
 import { ensureTopics, createIdempotentProducer, partitionCount, type Kafka } from '../../adapters/kafka.js';
 import { LedgerWriter } from '../../ledger/writer.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
-import { readTopic, type ReadRecord } from '../../test/harness/ledger.js';
-import { readCheckpoints } from './verify.js';
-import { partitionRanges } from './ledgerScan.js';
+import { readTopic, type ReadRecord } from './ledger.js';
+import { readCheckpoints } from '../../ledger/checkpoints.js';
+import { partitionRanges } from '../../ledger/scan.js';
 
 export function sealerKeys() {
   const k = generateKeyPairSync('ed25519');
