@@ -153,7 +153,7 @@ describe('query service: registry, decisions, consent state, filter, releases', 
         (await (await s.call('/v1/decisions', key, { body })).json()) as any;
       expect(await ask(acad, { subject: B, purpose: 'research', dataCategory: 'ehr' })).toMatchObject({
         decision: 'deny',
-        reasons: [{ code: 'consent-pending' }],
+        reasons: [{ code: 'cooling-off' }],
       });
       expect(await ask(other, { subject: A, purpose: 'research', dataCategory: 'ehr' })).toMatchObject({
         decision: 'deny',
@@ -270,7 +270,7 @@ describe('query service: registry, decisions, consent state, filter, releases', 
         .map((l) => JSON.parse(l));
       expect(lines.slice(0, 3)).toEqual([
         { subject: A, decision: 'permit', reasons: ['consent-effective'] },
-        { subject: B, decision: 'deny', reasons: ['consent-pending'] },
+        { subject: B, decision: 'deny', reasons: ['cooling-off'] },
         { subject: NONE, decision: 'deny', reasons: ['no-consent-default-opt-in'] },
       ]);
       const { summary } = lines[3];
