@@ -2,6 +2,7 @@
 // so swapping to a KafkaJS-compatible client (@confluentinc/kafka-javascript) is a change here only.
 import {
   Kafka,
+  ConfigResourceTypes,
   logLevel,
   Partitioners,
   CompressionTypes,
@@ -125,17 +126,21 @@ async function checkTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
   const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: specs.map((s) => ({ type: 2 /* TOPIC */, name: s.topic, configNames: Object.keys(s.configs) })),
+    resources: specs.map((s) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name: s.topic,
+      configNames: Object.keys(s.configs),
+    })),
   });
   const problems: string[] = [];
   for (const spec of specs) {
     const partitions = meta.topics.find((t) => t.name === spec.topic)?.partitions.length;
     if (partitions !== spec.numPartitions)
-      problems.push(`${spec.topic}: ${partitions} partitions, expected ${spec.numPartitions}`);
+      problems.push(`${spec.topic}: ${String(partitions)} partitions, expected ${spec.numPartitions}`);
     const entries = described.resources.find((r) => r.resourceName === spec.topic)?.configEntries ?? [];
     for (const [name, value] of Object.entries(spec.configs)) {
       const actual = entries.find((e) => e.configName === name)?.configValue;
-      if (actual !== value) problems.push(`${spec.topic}: ${name}=${actual}, expected ${value}`);
+      if (actual !== value) problems.push(`${spec.topic}: ${name}=${String(actual)}, expected ${value}`);
     }
   }
   if (problems.length > 0)

@@ -33,3 +33,8 @@ export function activeTraceIds(): { trace_id?: string; span_id?: string } {
   const c = trace.getActiveSpan()?.spanContext();
   return c && trace.isSpanContextValid(c) ? { trace_id: c.traceId, span_id: c.spanId } : {};
 }
+
+/** The message of whatever was thrown or rejected, for a log field (an Error's message, else its text). */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

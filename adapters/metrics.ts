@@ -85,7 +85,7 @@ export const receiptMetrics = {
 
 /** The route template a request matched (`/v1/subjects/:id/consent`), never its raw URL. */
 export function routeOf(req: Request): string {
-  const path = req.route?.path as unknown;
+  const path = (req.route as { path?: unknown } | undefined)?.path;
   return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
 }
 

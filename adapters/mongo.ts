@@ -48,7 +48,7 @@ export function openMongo(settings: MongoSettings): MongoHandle {
  */
 export function isDuplicateKey(err: unknown): boolean {
   if (!(err instanceof MongoServerError)) return false;
-  return err.code === 11000 || (err.code === 1 && /UNIQUE constraint failed/.test(err.message));
+  return err.code === 11000 || (err.code === 1 && err.message.includes('UNIQUE constraint failed'));
 }
 
 /**
@@ -66,7 +66,7 @@ export async function insertIgnoringDuplicates<T extends { _id: string }>(
   } catch (err) {
     const writeErrors = (err as { writeErrors?: { index: number; code?: number; errmsg?: string }[] }).writeErrors;
     const duplicate = (w: { code?: number; errmsg?: string }) =>
-      w.code === 11000 || /UNIQUE constraint failed/.test(w.errmsg ?? '');
+      w.code === 11000 || (w.errmsg ?? '').includes('UNIQUE constraint failed');
     if (!writeErrors?.length || !writeErrors.every(duplicate)) throw err;
     return new Set(writeErrors.map((w) => w.index));
   }
@@ -84,7 +84,7 @@ export function isUnavailable(err: unknown, depth = 0): boolean {
     return true;
   // A bulk write whose connection timed out or closed is reported as MongoBulkWriteError: the server
   // was too slow or went away, not a bad request.
-  if (/^Mongo/.test(name) && /timed out|connection .* closed|ECONNREFUSED|ECONNRESET/.test(e?.message ?? ''))
+  if (name.startsWith('Mongo') && /timed out|connection .* closed|ECONNREFUSED|ECONNRESET/.test(e?.message ?? ''))
     return true;
   return depth < 3 && e?.cause !== undefined && isUnavailable(e.cause, depth + 1);
 }

@@ -99,7 +99,8 @@ export function keyIdOf(publicKey: KeyObject): string {
 /** A private key from PKCS8 DER base64 (SEALER_SIGNING_KEY). Throws unless Ed25519. */
 export function signingKeyFromBase64(pkcs8Base64: string): KeyObject {
   const key = createPrivateKey({ key: Buffer.from(pkcs8Base64, 'base64'), format: 'der', type: 'pkcs8' });
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`expected an Ed25519 key, got ${key.asymmetricKeyType}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`expected an Ed25519 key, got ${String(key.asymmetricKeyType)}`);
   return key;
 }
 
@@ -112,7 +113,7 @@ export function publicKeyPem(key: KeyObject): string {
 export function publicKeyFromPem(pem: string): KeyObject {
   const key = createPublicKey(pem);
   if (key.asymmetricKeyType !== 'ed25519')
-    throw new Error(`expected an Ed25519 public key, got ${key.asymmetricKeyType}`);
+    throw new Error(`expected an Ed25519 public key, got ${String(key.asymmetricKeyType)}`);
   return key;
 }
 

@@ -257,7 +257,7 @@ export class ReceiptStore {
     const claimsById = new Map(claimDocs.map((d) => [d._id, d]));
     const writtenById = new Map(writtenDocs.map((d) => [d._id, d]));
     return Promise.all(
-      items.map((item, i) =>
+      items.map(async (item, i) =>
         taken.has(i)
           ? this.resolveExisting(item, claimsById.get(item.eventId), writtenById.get(item.eventId))
           : { kind: 'claimed' as const },

@@ -89,8 +89,9 @@ export async function markPreviousDropped(db: Db, previous: string): Promise<voi
 export async function dropGeneration(db: Db, name: string): Promise<void> {
   const g = generation(db, name);
   for (const c of [g.subjects, g.dataUsers, g.progress]) {
-    await c.drop().catch((err: { codeName?: string; code?: number }) => {
-      if (err.codeName !== 'NamespaceNotFound' && err.code !== 26) throw err;
+    await c.drop().catch((err: unknown) => {
+      const e = err as { codeName?: string; code?: number };
+      if (e.codeName !== 'NamespaceNotFound' && e.code !== 26) throw err;
     });
   }
 }

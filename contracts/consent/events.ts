@@ -185,7 +185,7 @@ export const EVENT_SCHEMAS = {
   'dataUser.registered': DataUserRegisteredEvent,
   'dataUser.approved': DataUserApprovedEvent,
   'release.recorded': ReleaseRecordedEvent,
-} as const satisfies { [T in EventType]: z.ZodType };
+} as const satisfies Record<EventType, z.ZodType>;
 
 /** Any recorded ledger event (current version), discriminated on `type`. */
 export const LedgerEventSchema = z.discriminatedUnion(
@@ -231,7 +231,7 @@ export function compareOccurredAt(a: LedgerEvent, b: LedgerEvent): number {
 // of `subject` (pseudonym) or `nhsNumber` (replaced by ingest with the pseudonym at once).
 // ---------------------------------------------------------------------------------------------
 
-function incoming<T extends IncomingEventType>(type: T) {
+function incoming(type: IncomingEventType) {
   return bases[type]
     .omit({ time: true, subject: true, source: true, datacontenttype: true })
     .extend({
@@ -273,7 +273,7 @@ export const INCOMING_SCHEMAS = {
   'consent.withdrawn': incoming('consent.withdrawn'),
   'optout.registered': incoming('optout.registered'),
   'optout.revoked': incoming('optout.revoked'),
-} as const satisfies { [T in IncomingEventType]: z.ZodType };
+} as const satisfies Record<IncomingEventType, z.ZodType>;
 
 type IncomingIdentity = { subject: string; nhsNumber?: undefined } | { nhsNumber: string; subject?: undefined };
 /** A validated hospital submission (payload already upcast to the current version). */

@@ -116,7 +116,7 @@ export interface DuoMapping {
   readonly note: string;
 }
 
-export const PURPOSE_DUO: { readonly [P in Purpose]: DuoMapping } = {
+export const PURPOSE_DUO: Readonly<Record<Purpose, DuoMapping>> = {
   research: { permissions: ['DUO:0000042'], note: 'general research use' },
   'ai-training': {
     permissions: ['DUO:0000042'],

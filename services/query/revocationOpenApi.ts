@@ -64,7 +64,7 @@ export const revocationPaths: ZodOpenApiPathsObject = {
             dataUserId: z.string(),
             url: z.string(),
             secret: z.string(),
-            signature: z.object({}).passthrough(),
+            signature: z.looseObject({}),
           }),
         ),
         ...PROBLEM_RESPONSES,
