@@ -2,27 +2,25 @@
 // so swapping to a KafkaJS-compatible client (@confluentinc/kafka-javascript) is a change here only.
 import {
   Kafka,
-  ConfigResourceTypes,
   logLevel,
   Partitioners,
-  CompressionTypes,
   type Producer,
   type Consumer,
   type Admin,
   type ConsumerConfig,
   type ITopicConfig,
   type LogEntry,
-  type Message,
   type RecordMetadata,
   type KafkaMessage,
   type EachBatchPayload,
   type IHeaders,
 } from 'kafkajs';
+// The enum is on module.exports but not found by Node's CommonJS export detection: read it from the default.
+import kafkajs from 'kafkajs';
 import type { Logger } from './logger.js';
 
 export type { Kafka };
-export type { Producer, Consumer, Admin, Message, RecordMetadata, KafkaMessage, EachBatchPayload, IHeaders };
-export { CompressionTypes };
+export type { Producer, Consumer, Admin, RecordMetadata, KafkaMessage, EachBatchPayload, IHeaders };
 
 export interface KafkaSettings {
   brokers: string[];
@@ -127,7 +125,7 @@ async function checkTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
   const described = await admin.describeConfigs({
     includeSynonyms: false,
     resources: specs.map((s) => ({
-      type: ConfigResourceTypes.TOPIC,
+      type: kafkajs.ConfigResourceTypes.TOPIC,
       name: s.topic,
       configNames: Object.keys(s.configs),
     })),
