@@ -1,11 +1,10 @@
 // The one module that knows the MongoDB driver. Locally the server is FerretDB (SQLite backend), so
 // code uses only what both support: no multi-document transactions, no change streams, no TTL or
 // partial indexes, no $lookup (see README "MongoDB wire compatibility").
-import { MongoClient, MongoServerError, type Db, type Collection, type Document } from 'mongodb';
+import { MongoClient, MongoServerError, type Db, type Collection } from 'mongodb';
 
-export type { Db, Collection, Document };
+export type { Db, Collection };
 export type { AnyBulkWriteOperation, Filter } from 'mongodb';
-export { MongoClient };
 
 export interface MongoSettings {
   url: string;

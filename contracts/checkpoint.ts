@@ -21,11 +21,11 @@ import { canonicalBytes } from './consent/canonical.js';
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
 const offsetString = z.string().regex(/^(0|[1-9]\d{0,18})$/, 'expected a Kafka offset (decimal string)');
 
-export const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_VERSION = 1;
 /** Bytes of each leaf kept in `leaves` (diagnosis only). */
-export const LEAF_PREFIX_BYTES = 8;
+const LEAF_PREFIX_BYTES = 8;
 
-export const CheckpointBodySchema = z.strictObject({
+const CheckpointBodySchema = z.strictObject({
   v: z.literal(CHECKPOINT_VERSION),
   /** Name of the sealed topic (tests and copies seal other topics than consent.ledger.v1). */
   topic: z.string().min(1),
@@ -72,7 +72,7 @@ export function leafHash(value: Buffer | null): Buffer {
 }
 
 /** One step of the chain. `head` and the result are raw 32-byte digests (hex only at the edges). */
-export function chainStep(head: Buffer, offset: string, leaf: Buffer): Buffer {
+function chainStep(head: Buffer, offset: string, leaf: Buffer): Buffer {
   const o = Buffer.alloc(8);
   o.writeBigUInt64BE(BigInt(offset));
   return sha256(CHAIN_TAG, head, o, leaf);

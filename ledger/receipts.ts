@@ -28,7 +28,7 @@ export function contentHash(event: LedgerEvent): string {
   return eventHash(content);
 }
 
-export const STALE_CLAIM_MS = 30_000;
+const STALE_CLAIM_MS = 30_000;
 /** After the store failed to answer, requests skip it for this long instead of each waiting out a timeout. */
 const STORE_DOWN_MS = 2_000;
 const RECORD_EVERY_MS = 1_000;

@@ -8,7 +8,7 @@ import type { Collection, Db } from '../adapters/mongo.js';
 import type { SubjectState } from '../contracts/consent/fold.js';
 import type { DataUserRecord } from '../contracts/consent/dataUsers.js';
 
-export const INITIAL_GENERATION = 'g0';
+const INITIAL_GENERATION = 'g0';
 export const META_COLLECTION = 'projection_meta';
 
 /** A subject's state as stored: the contracts' SubjectState (plain JSON) keyed by subject. */

@@ -17,10 +17,10 @@ export type JsonSchema = z.core.JSONSchema.BaseSchema;
 
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
-export function eventSchemaId(type: EventType, version: number = CURRENT_VERSION[type]): string {
+function eventSchemaId(type: EventType, version: number = CURRENT_VERSION[type]): string {
   return `urn:consent-ledger:event:${type}:v${version}`;
 }
-export function incomingSchemaId(type: IncomingEventType): string {
+function incomingSchemaId(type: IncomingEventType): string {
   return `urn:consent-ledger:incoming:${type}:v${CURRENT_VERSION[type]}`;
 }
 

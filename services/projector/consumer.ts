@@ -182,7 +182,7 @@ function batchHandler(o: ProjectorOptions, targetGeneration: () => Promise<strin
   };
 }
 
-export const SWITCH_WATCH_MS = 1000;
+const SWITCH_WATCH_MS = 1000;
 
 function followSwitches(o: ProjectorOptions, consumer: Consumer, assigned: ReadonlySet<number>): () => void {
   let seen: string | undefined;

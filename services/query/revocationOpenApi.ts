@@ -10,7 +10,7 @@ import { MAX_PAGE } from './revocationRoutes.js';
 const ts = z.string().meta({ format: 'date-time' });
 const nullableTs = ts.nullable();
 
-export const RevocationNoticeSchema = z
+const RevocationNoticeSchema = z
   .object({
     noticeId: z.string().meta({
       description:

@@ -15,9 +15,6 @@ export interface Fixtures {
   dataUserY: string;
 }
 
-export interface Cell {
-  status: number;
-}
 export interface Endpoint {
   service: Service;
   method: 'GET' | 'POST' | 'PUT';
