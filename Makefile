@@ -3,13 +3,14 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down status test test-unit test-workflows test-faults bench credential
+.PHONY: help up down status test test-unit test-workflows test-faults lint bench credential
 
 help:
 	@echo "make up      install deps, start Kafka, Temporal, FerretDB and every service (idempotent)"
 	@echo "make down    stop everything 'make up' started"
 	@echo "make status  what is running"
 	@echo "make test    the whole test suite on its own servers (ports 1xxxx, data in .state/test)"
+	@echo "make lint    type check, formatting check and lint (no servers; also run by make test)"
 	@echo "make bench   benchmarks against same-machine baselines (ONLY=\"ingest audit\" for some)"
 
 up:
@@ -31,6 +32,10 @@ test-unit:
 # Virtual-time workflow tests only (Temporal's Java test server, installed on first use): no stack needed.
 test-workflows:
 	@infra/temporal/test-server.sh install && STACK=test infra/stack.sh run npx vitest run --project workflows
+
+# The static checks only (also the first step of `make test`): tsc, prettier --check, eslint.
+lint:
+	@infra/stack.sh lint
 
 # Fault injection only (also part of `make test`): kills and restarts Kafka, FerretDB, Temporal and services.
 test-faults:

@@ -36,7 +36,6 @@ export const topicsConfig = z.object({
   CHECKPOINTS_TOPIC: topicName.default(TOPICS.checkpoints),
   DEADLETTER_TOPIC: topicName.default(TOPICS.deadLetter),
 });
-export type TopicsConfig = z.output<typeof topicsConfig>;
 
 export const temporalConfig = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port'),

@@ -4,24 +4,23 @@ import {
   Kafka,
   logLevel,
   Partitioners,
-  CompressionTypes,
   type Producer,
   type Consumer,
   type Admin,
   type ConsumerConfig,
   type ITopicConfig,
   type LogEntry,
-  type Message,
   type RecordMetadata,
   type KafkaMessage,
   type EachBatchPayload,
   type IHeaders,
 } from 'kafkajs';
+// The enum is on module.exports but not found by Node's CommonJS export detection: read it from the default.
+import kafkajs from 'kafkajs';
 import type { Logger } from './logger.js';
 
 export type { Kafka };
-export type { Producer, Consumer, Admin, Message, RecordMetadata, KafkaMessage, EachBatchPayload, IHeaders };
-export { CompressionTypes };
+export type { Producer, Consumer, Admin, RecordMetadata, KafkaMessage, EachBatchPayload, IHeaders };
 
 export interface KafkaSettings {
   brokers: string[];
@@ -125,17 +124,21 @@ async function checkTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
   const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: specs.map((s) => ({ type: 2 /* TOPIC */, name: s.topic, configNames: Object.keys(s.configs) })),
+    resources: specs.map((s) => ({
+      type: kafkajs.ConfigResourceTypes.TOPIC,
+      name: s.topic,
+      configNames: Object.keys(s.configs),
+    })),
   });
   const problems: string[] = [];
   for (const spec of specs) {
     const partitions = meta.topics.find((t) => t.name === spec.topic)?.partitions.length;
     if (partitions !== spec.numPartitions)
-      problems.push(`${spec.topic}: ${partitions} partitions, expected ${spec.numPartitions}`);
+      problems.push(`${spec.topic}: ${String(partitions)} partitions, expected ${spec.numPartitions}`);
     const entries = described.resources.find((r) => r.resourceName === spec.topic)?.configEntries ?? [];
     for (const [name, value] of Object.entries(spec.configs)) {
       const actual = entries.find((e) => e.configName === name)?.configValue;
-      if (actual !== value) problems.push(`${spec.topic}: ${name}=${actual}, expected ${value}`);
+      if (actual !== value) problems.push(`${spec.topic}: ${name}=${String(actual)}, expected ${value}`);
     }
   }
   if (problems.length > 0)

@@ -9,7 +9,7 @@ import { connectMongo } from '../adapters/mongo.js';
 import { LedgerWriter } from '../ledger/writer.js';
 import { createTestTopics } from '../test/harness/topics.js';
 import { startService } from '../test/harness/service.js';
-import { given, withdrawn, optOut, effective, day } from '../contracts/consent/fixtures.js';
+import { given, withdrawn, optOut, effective } from '../contracts/consent/fixtures.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { projectionReader } from '../projections/reader.js';
 import { caughtUp } from '../test/harness/projector.js';
@@ -19,6 +19,7 @@ import { sealerKeys } from '../test/harness/auditLedger.js';
 import { AUDIT_HEAP_FLAGS } from '../services/audit/heap.js';
 import { consumerPerformance } from './kafkaPerf.js';
 import { fmtNum, printTable, type BenchRow } from './table.js';
+import { errorMessage } from '../adapters/logger.js';
 
 const run = promisify(execFile);
 const N = Number(process.env.AUDIT_BENCH_EVENTS ?? 150_000);
@@ -106,8 +107,8 @@ export async function auditBench(): Promise<void> {
     // either way (its comparison work is the same), and a lagging projection shows as differences.
     const projected = await caughtUp(kafka, topics.names.ledger, projectionReader(mongo.db), PROJECTION_WAIT_MS).then(
       () => true,
-      (err: Error) => {
-        console.log(`projection not complete: ${err.message}`);
+      (err: unknown) => {
+        console.log(`projection not complete: ${errorMessage(err)}`);
         return false;
       },
     );
@@ -121,7 +122,7 @@ export async function auditBench(): Promise<void> {
     const fold = await auditProcess('fold', env);
     const replay = await auditProcess('replay', env);
     if (!verify.ok) throw new Error('verify of the untouched bench ledger failed');
-    if (!replay.ok) console.log(`replay found differences (projection complete: ${projected})`);
+    if (!replay.ok) console.log(`replay found differences (projection complete: ${String(projected)})`);
     const rate = (r: { records: number; ms: number }) => r.records / (r.ms / 1000);
     const row = (name: string, ours: number): BenchRow => ({
       name,

@@ -130,7 +130,7 @@ export async function decisionsBench(): Promise<void> {
     let tail = '';
     const decoder = new TextDecoder();
     for await (const chunk of res.body!) {
-      const text = decoder.decode(chunk, { stream: true });
+      const text = decoder.decode(chunk as Uint8Array, { stream: true });
       for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
       tail = (tail + text).slice(-400);
     }

@@ -14,13 +14,13 @@ describe('AsyncAPI document', () => {
     ).toEqual(Object.values(TOPICS).sort());
   });
   it("has one ledger message per event type, whose payload is the validator's own JSON Schema", () => {
-    const messages = Object.values(doc.channels.ledger.messages) as any[];
+    const messages = Object.values<any>(doc.channels.ledger.messages);
     expect(messages.map((m) => m.name).sort()).toEqual([...EVENT_TYPES].sort());
     for (const m of messages)
       expect(m.payload.schema).toBe(EVENT_JSON_SCHEMAS[m.name as keyof typeof EVENT_JSON_SCHEMAS]);
   });
   it('every operation message reference resolves', () => {
-    for (const op of Object.values(doc.operations) as any[]) {
+    for (const op of Object.values<any>(doc.operations)) {
       for (const { $ref } of op.messages) {
         const name = $ref.split('/').pop();
         expect(doc.channels.ledger.messages[name]).toBeDefined();

@@ -21,7 +21,6 @@ export const TOPICS = {
   /** Records a consumer could not process; origin in DEADLETTER_HEADERS, never the payload's meaning. */
   deadLetter: 'consent.deadletter.v1',
 } as const;
-export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 
 /** What each topic's record key is (all keys are UTF-8 strings). */
 export const TOPIC_KEYS: { readonly [K in keyof typeof TOPICS]: string } = {
@@ -46,9 +45,6 @@ export const CE_HEADERS = {
 
 /** Content type of a structured-mode CloudEvent record. */
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
-
-/** W3C trace-context headers (OpenTelemetry propagation through Kafka). */
-export const TRACE_HEADERS = { traceparent: 'traceparent', tracestate: 'tracestate' } as const;
 
 /** Dead-letter headers: where the failed record came from and why (no payload contents). */
 export const DEADLETTER_HEADERS = {

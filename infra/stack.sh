@@ -151,6 +151,7 @@ cmd_test() {
   with_test_servers
   (cd "$PROJECT_ROOT" && npx tsc --noEmit -p .) || die "type check failed"
   (cd "$PROJECT_ROOT" && npx prettier --check --log-level warn .) || die "formatting check failed (npx prettier --write .)"
+  (cd "$PROJECT_ROOT" && npx eslint .) || die "lint failed: fix the findings above (npx eslint --fix . fixes some)"
   local rc=0 out="$LOG_DIR/vitest.out" whole=0
   # The whole suite: unit, the virtual-time workflow tests (their own in-memory Temporal each),
   # fault-injection (on its own, before the integration files: it kills servers) and integration;
@@ -174,6 +175,15 @@ cmd_bench() {
   (cd "$PROJECT_ROOT" && node --import tsx bench/run.ts "$@")
 }
 
+# The static checks of `make test` without servers: types, formatting, lint.
+cmd_lint() {
+  use_node; npm_deps
+  cd "$PROJECT_ROOT"
+  npx tsc --noEmit -p . || die "type check failed"
+  npx prettier --check --log-level warn . || die "formatting check failed (npx prettier --write .)"
+  npx eslint . || die "lint failed: fix the findings above (npx eslint --fix . fixes some)"
+}
+
 cmd_run() { use_node; export_addresses; cd "$PROJECT_ROOT" && exec "$@"; }
 
 case "${1:-}" in
@@ -182,7 +192,8 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   test) shift; cmd_test "$@" ;;
+  lint) cmd_lint ;;
   bench) shift; cmd_bench "$@" ;;
   run) shift; cmd_run "$@" ;;
-  *) echo "usage: $0 up|down|status|test|run CMD…" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|test|lint|bench|run CMD…" >&2; exit 2 ;;
 esac

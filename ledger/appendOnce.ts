@@ -7,8 +7,6 @@ import { DomainError } from '../contracts/domainError.js';
 import { LedgerUnavailable, type LedgerPosition, type LedgerWriter } from './writer.js';
 import { contentHash, type ReceiptStore } from './receipts.js';
 
-export { contentHash };
-
 export interface LedgerAppender {
   writer: LedgerWriter;
   receipts: ReceiptStore;
@@ -43,7 +41,7 @@ export async function appendOnce(deps: LedgerAppender, events: readonly LedgerEv
     );
   }
   const fresh = events.filter((_, i) => claims[i]!.kind === 'claimed');
-  let positions: LedgerPosition[] = [];
+  let positions: LedgerPosition[];
   try {
     positions = await deps.writer.appendAll(fresh);
   } catch (err) {

@@ -28,7 +28,7 @@ export function contentHash(event: LedgerEvent): string {
   return eventHash(content);
 }
 
-export const STALE_CLAIM_MS = 30_000;
+const STALE_CLAIM_MS = 30_000;
 /** After the store failed to answer, requests skip it for this long instead of each waiting out a timeout. */
 const STORE_DOWN_MS = 2_000;
 const RECORD_EVERY_MS = 1_000;
@@ -257,7 +257,7 @@ export class ReceiptStore {
     const claimsById = new Map(claimDocs.map((d) => [d._id, d]));
     const writtenById = new Map(writtenDocs.map((d) => [d._id, d]));
     return Promise.all(
-      items.map((item, i) =>
+      items.map(async (item, i) =>
         taken.has(i)
           ? this.resolveExisting(item, claimsById.get(item.eventId), writtenById.get(item.eventId))
           : { kind: 'claimed' as const },

@@ -279,7 +279,10 @@ export class LedgerWriter {
           // The broker refused the records, but kafkajs also rewound the sequence numbers of any
           // partition of this batch that it did append: a fresh producer id keeps them from being reused.
           this.needsFreshProducer = true;
-          throw new Error(reason); // send(): the batch fails as refused
+          // send(): the batch fails as refused. Its text only: classifySendFailure reads a `cause`, and kafkajs'
+          // error must not be classified a second time.
+          // eslint-disable-next-line preserve-caught-error -- the cause is dropped on purpose (above)
+          throw new Error(reason);
         }
         if (failure === 'producer-state') this.needsFreshProducer = true;
         // Callers keep waiting until their deadline (then 503); a resend that lands before answers them.

@@ -208,9 +208,7 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     await eventually(
       async () => {
         const s = await status(withdrawalId);
-        return s && s.holders.length === 3 && s.holders.every((h) => h.noticeId && h.deliveryAttempts >= 1)
-          ? s
-          : undefined;
+        return s?.holders.length === 3 && s.holders.every((h) => h.noticeId && h.deliveryAttempts >= 1) ? s : undefined;
       },
       40_000,
       'notices sent',

@@ -42,7 +42,6 @@ import {
   SourceSchema,
   SubjectIdSchema,
   UtcTimestampSchema,
-  compareUtc,
   isUtcTimestamp,
   utcMillis,
 } from './primitives.js';
@@ -85,7 +84,7 @@ export type IncomingEventType = (typeof INCOMING_EVENT_TYPES)[number];
 
 /** occurredAt may lead the recording time by at most this much (clock skew between systems).
  *  Replays re-validate old events with it, so it may be loosened but never tightened. */
-export const MAX_OCCURRED_AT_LEAD_MS = 5 * 60 * 1000;
+const MAX_OCCURRED_AT_LEAD_MS = 5 * 60 * 1000;
 export const DATA_CONTENT_TYPE = 'application/json';
 
 function envelope<const T extends EventType, S extends z.ZodString, D extends z.ZodType>(type: T, subject: S, data: D) {
@@ -150,42 +149,25 @@ function recorded<S extends (typeof bases)[EventType]>(schema: S): S {
   }) as S;
 }
 
-export const ConsentGivenEvent = recorded(bases['consent.given']);
-export const ConsentEffectiveEvent = recorded(bases['consent.effective']);
-export const ConsentReconfirmedEvent = recorded(bases['consent.reconfirmed']);
-export const ConsentLapsedEvent = recorded(bases['consent.lapsed']);
-export const ConsentCancelledEvent = recorded(bases['consent.cancelled']);
-export const ConsentWithdrawnEvent = recorded(bases['consent.withdrawn']);
-export const ConsentExpiredEvent = recorded(bases['consent.expired']);
-export const OptOutRegisteredEvent = recorded(bases['optout.registered']);
-export const OptOutRevokedEvent = recorded(bases['optout.revoked']);
-export const RevocationSentEvent = recorded(bases['revocation.sent']);
-export const RevocationAcknowledgedEvent = recorded(bases['revocation.acknowledged']);
-export const RevocationOverdueEvent = recorded(bases['revocation.overdue']);
-export const WithdrawalCompletedEvent = recorded(bases['withdrawal.completed']);
-export const DataUserRegisteredEvent = recorded(bases['dataUser.registered']);
-export const DataUserApprovedEvent = recorded(bases['dataUser.approved']);
-export const ReleaseRecordedEvent = recorded(bases['release.recorded']);
-
 /** The ledger schema of each type, current version. */
 export const EVENT_SCHEMAS = {
-  'consent.given': ConsentGivenEvent,
-  'consent.effective': ConsentEffectiveEvent,
-  'consent.reconfirmed': ConsentReconfirmedEvent,
-  'consent.lapsed': ConsentLapsedEvent,
-  'consent.cancelled': ConsentCancelledEvent,
-  'consent.withdrawn': ConsentWithdrawnEvent,
-  'consent.expired': ConsentExpiredEvent,
-  'optout.registered': OptOutRegisteredEvent,
-  'optout.revoked': OptOutRevokedEvent,
-  'revocation.sent': RevocationSentEvent,
-  'revocation.acknowledged': RevocationAcknowledgedEvent,
-  'revocation.overdue': RevocationOverdueEvent,
-  'withdrawal.completed': WithdrawalCompletedEvent,
-  'dataUser.registered': DataUserRegisteredEvent,
-  'dataUser.approved': DataUserApprovedEvent,
-  'release.recorded': ReleaseRecordedEvent,
-} as const satisfies { [T in EventType]: z.ZodType };
+  'consent.given': recorded(bases['consent.given']),
+  'consent.effective': recorded(bases['consent.effective']),
+  'consent.reconfirmed': recorded(bases['consent.reconfirmed']),
+  'consent.lapsed': recorded(bases['consent.lapsed']),
+  'consent.cancelled': recorded(bases['consent.cancelled']),
+  'consent.withdrawn': recorded(bases['consent.withdrawn']),
+  'consent.expired': recorded(bases['consent.expired']),
+  'optout.registered': recorded(bases['optout.registered']),
+  'optout.revoked': recorded(bases['optout.revoked']),
+  'revocation.sent': recorded(bases['revocation.sent']),
+  'revocation.acknowledged': recorded(bases['revocation.acknowledged']),
+  'revocation.overdue': recorded(bases['revocation.overdue']),
+  'withdrawal.completed': recorded(bases['withdrawal.completed']),
+  'dataUser.registered': recorded(bases['dataUser.registered']),
+  'dataUser.approved': recorded(bases['dataUser.approved']),
+  'release.recorded': recorded(bases['release.recorded']),
+} as const satisfies Record<EventType, z.ZodType>;
 
 /** Any recorded ledger event (current version), discriminated on `type`. */
 export const LedgerEventSchema = z.discriminatedUnion(
@@ -197,21 +179,6 @@ export type EventOf<T extends EventType> = Extract<LedgerEvent, { type: T }>;
 export type DataOf<T extends EventType> = EventOf<T>['data'];
 
 export type ConsentGiven = EventOf<'consent.given'>;
-export type ConsentEffective = EventOf<'consent.effective'>;
-export type ConsentReconfirmed = EventOf<'consent.reconfirmed'>;
-export type ConsentLapsed = EventOf<'consent.lapsed'>;
-export type ConsentCancelled = EventOf<'consent.cancelled'>;
-export type ConsentWithdrawn = EventOf<'consent.withdrawn'>;
-export type ConsentExpired = EventOf<'consent.expired'>;
-export type OptOutRegistered = EventOf<'optout.registered'>;
-export type OptOutRevoked = EventOf<'optout.revoked'>;
-export type RevocationSent = EventOf<'revocation.sent'>;
-export type RevocationAcknowledged = EventOf<'revocation.acknowledged'>;
-export type RevocationOverdue = EventOf<'revocation.overdue'>;
-export type WithdrawalCompleted = EventOf<'withdrawal.completed'>;
-export type DataUserRegistered = EventOf<'dataUser.registered'>;
-export type DataUserApproved = EventOf<'dataUser.approved'>;
-export type ReleaseRecorded = EventOf<'release.recorded'>;
 
 export function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && Object.hasOwn(CURRENT_VERSION, value);
@@ -220,18 +187,13 @@ export function isIncomingEventType(value: unknown): value is IncomingEventType 
   return (INCOMING_EVENT_TYPES as readonly unknown[]).includes(value);
 }
 
-/** Ledger order of two events of one subject: occurredAt, then ledger position (caller's tiebreak). */
-export function compareOccurredAt(a: LedgerEvent, b: LedgerEvent): number {
-  return compareUtc(a.data.occurredAt, b.data.occurredAt);
-}
-
 // ---------------------------------------------------------------------------------------------
 // What hospitals POST: the same envelope minus what the server sets (`time`; `datacontenttype`
 // is optional), `source` must be an organisation, and the subject is identified by exactly one
 // of `subject` (pseudonym) or `nhsNumber` (replaced by ingest with the pseudonym at once).
 // ---------------------------------------------------------------------------------------------
 
-function incoming<T extends IncomingEventType>(type: T) {
+function incoming(type: IncomingEventType) {
   return bases[type]
     .omit({ time: true, subject: true, source: true, datacontenttype: true })
     .extend({
@@ -246,7 +208,7 @@ function incoming<T extends IncomingEventType>(type: T) {
     });
 }
 
-export const IDENTITY_MESSAGES = {
+const IDENTITY_MESSAGES = {
   missing: 'required: send subject (pseudonym) or nhsNumber',
   both: 'send subject or nhsNumber, not both',
 } as const;
@@ -273,7 +235,7 @@ export const INCOMING_SCHEMAS = {
   'consent.withdrawn': incoming('consent.withdrawn'),
   'optout.registered': incoming('optout.registered'),
   'optout.revoked': incoming('optout.revoked'),
-} as const satisfies { [T in IncomingEventType]: z.ZodType };
+} as const satisfies Record<IncomingEventType, z.ZodType>;
 
 type IncomingIdentity = { subject: string; nhsNumber?: undefined } | { nhsNumber: string; subject?: undefined };
 /** A validated hospital submission (payload already upcast to the current version). */

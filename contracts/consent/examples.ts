@@ -4,7 +4,7 @@
 import type { EventOf, EventType } from './events.js';
 
 export const EXAMPLE_SUBJECT = 'sub_Q2hhcmxvdHRlLUV4YW1wbGU';
-export const EXAMPLE_DATA_USER = 'du_uni-example';
+const EXAMPLE_DATA_USER = 'du_uni-example';
 /** A syntactically valid NHS number from the synthetic test range (999 prefix). */
 export const EXAMPLE_NHS_NUMBER = '9990000018';
 

@@ -19,7 +19,7 @@ import {
   type Scope,
 } from './vocabulary.js';
 
-export const T0 = '2026-01-01T00:00:00Z';
+const T0 = '2026-01-01T00:00:00Z';
 export const SUBJECT = EXAMPLE_SUBJECT;
 export type Time = number | string;
 

@@ -43,7 +43,7 @@ describe('parseIncomingEvent accepts', () => {
   });
 });
 
-const invalid: Array<[string, IncomingEventType, (e: Mutable) => void, string[]]> = [
+const invalid: [string, IncomingEventType, (e: Mutable) => void, string[]][] = [
   ['both subject and nhsNumber', 'consent.given', (e) => (e.nhsNumber = EXAMPLE_NHS_NUMBER), ['/nhsNumber']],
   ['neither subject nor nhsNumber', 'consent.given', (e) => delete e.subject, ['/subject']],
   [

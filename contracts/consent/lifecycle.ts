@@ -103,9 +103,9 @@ export type ConsentOutlook =
   | { readonly kind: 'needs-reconfirmation'; readonly window: ReconfirmationWindow }
   | { readonly kind: 'expires-first'; readonly at: string };
 
-export function consentOutlook<R extends { readonly eventId: string; readonly occurredAt: string }>(
+export function consentOutlook(
   terms: ConsentTerms,
-  reconfirmations: readonly R[],
+  reconfirmations: readonly { readonly eventId: string; readonly occurredAt: string }[],
   policy: Policy,
 ): ConsentOutlook {
   const endsAt = coolingOffEndsAt(terms.givenAt, terms.setting, policy);
@@ -162,7 +162,7 @@ export interface HolderSteps {
 
 export function holderProgress(h: HolderSteps, now: string): HolderProgress {
   if (h.acknowledged) return 'acknowledged';
-  if (h.overdueRecorded === true || (h.dueBy !== undefined && isOverdue(h.dueBy, now))) return 'overdue';
+  if (h.overdueRecorded || (h.dueBy !== undefined && isOverdue(h.dueBy, now))) return 'overdue';
   return 'awaiting-acknowledgement';
 }
 

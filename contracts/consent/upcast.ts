@@ -24,9 +24,9 @@ export interface UpcastStep {
 }
 
 /** type → from-version → step. */
-export type UpcastTable<T extends string = EventType> = {
-  readonly [K in T]?: { readonly [fromVersion: number]: UpcastStep };
-};
+export type UpcastTable<T extends string = EventType> = Readonly<
+  Partial<Record<T, Readonly<Record<number, UpcastStep>>>>
+>;
 
 /**
  * The production table. Every event type is still at version 1, the first version ever
@@ -42,7 +42,7 @@ export type Upcaster<T extends string> = (type: T, version: number, data: unknow
 /** Build an upcaster over a table; `version` must already be known to be 1..current. */
 export function createUpcaster<T extends string>(
   table: UpcastTable<T>,
-  current: { readonly [K in T]: number },
+  current: Readonly<Record<T, number>>,
 ): Upcaster<T> {
   return (type, version, data) => {
     let payload = data;
@@ -68,7 +68,7 @@ export const upcastData: Upcaster<EventType> = createUpcaster(UPCASTERS, CURRENT
 /** Every (type, version) below current has a step — the invariant the test suite asserts. */
 export function missingUpcasters<T extends string>(
   table: UpcastTable<T>,
-  current: { readonly [K in T]: number },
+  current: Readonly<Record<T, number>>,
 ): string[] {
   const missing: string[] = [];
   for (const type of Object.keys(current) as T[]) {

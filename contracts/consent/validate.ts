@@ -43,7 +43,7 @@ function prepare<T extends EventType>(
   accepts: (t: unknown) => t is T,
   allowed: readonly T[],
 ): { ok: true; type: T; written: number; candidate: Json } | { ok: false; problems: Problem[] } {
-  const type = raw['type'];
+  const type = raw.type;
   if (!accepts(type)) {
     const list = allowed.join(', ');
     const message =
@@ -55,7 +55,7 @@ function prepare<T extends EventType>(
     return fail([{ field: '/type', message }]);
   }
   const current = CURRENT_VERSION[type];
-  const version = raw['dataversion'];
+  const version = raw.dataversion;
   if (version === undefined) {
     return fail([{ field: '/dataversion', message: `required: the data schema version (current: ${current})` }]);
   }
@@ -66,7 +66,7 @@ function prepare<T extends EventType>(
     return fail([{ field: '/dataversion', message: `newer than this reader supports (current version: ${current})` }]);
   }
   if (version === current) return { ok: true, type, written: version, candidate: raw };
-  const up = upcastData(type, version, raw['data']);
+  const up = upcastData(type, version, raw.data);
   if (!up.ok) return fail(up.problems);
   return { ok: true, type, written: version, candidate: { ...raw, dataversion: up.version, data: up.data } };
 }
@@ -78,7 +78,7 @@ export function parseEvent(json: unknown): ParseResult<LedgerEvent> {
   if (!prepared.ok) return prepared;
   const result = EVENT_SCHEMAS[prepared.type].safeParse(prepared.candidate);
   if (!result.success) return fail(issuesToProblems(result.error.issues));
-  return { ok: true, event: result.data as LedgerEvent, writtenVersion: prepared.written };
+  return { ok: true, event: result.data, writtenVersion: prepared.written };
 }
 
 const SERVER_SET: Record<string, string> = {

@@ -7,7 +7,7 @@ import { EVENT_TYPES, type EventType } from './events.js';
 import { parseEvent } from './validate.js';
 
 type Mutable = Record<string, any>;
-const example = (t: EventType): Mutable => structuredClone(EXAMPLE_EVENTS[t]) as Mutable;
+const example = (t: EventType): Mutable => structuredClone(EXAMPLE_EVENTS[t]);
 
 describe('parseEvent accepts a valid example of every type', () => {
   it.each(EVENT_TYPES)('%s', (type) => {
@@ -16,7 +16,7 @@ describe('parseEvent accepts a valid example of every type', () => {
   });
 });
 
-const valid: Array<[string, EventType, (e: Mutable) => void]> = [
+const valid: [string, EventType, (e: Mutable) => void][] = [
   ['consent without validUntil', 'consent.given', (e) => delete e.data.validUntil],
   [
     'consent with scope * everywhere',
@@ -69,7 +69,7 @@ describe('parseEvent accepts valid variants', () => {
   });
 });
 
-const invalid: Array<[string, EventType, (e: Mutable) => void, string]> = [
+const invalid: [string, EventType, (e: Mutable) => void, string][] = [
   // envelope
   ['specversion 0.3', 'consent.given', (e) => (e.specversion = '0.3'), '/specversion'],
   ['id with a space', 'consent.given', (e) => (e.id = 'evt 1'), '/id'],
@@ -281,7 +281,7 @@ describe('parseEvent names the failing field', () => {
 });
 
 describe('problem messages never echo the submitted value', () => {
-  const fields: Array<[string, (e: Mutable, v: unknown) => void]> = [
+  const fields: [string, (e: Mutable, v: unknown) => void][] = [
     ['subject', (e, v) => (e.subject = v)],
     ['source', (e, v) => (e.source = v)],
     ['time', (e, v) => (e.time = v)],

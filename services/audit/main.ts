@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { Router } from 'express';
 import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
-import { createLogger } from '../../adapters/logger.js';
+import { createLogger, errorMessage } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka } from '../../adapters/kafka.js';
 import { openMongo } from '../../adapters/mongo.js';
@@ -47,7 +47,7 @@ const kafka = createKafka(
 const mongo = openMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
 const credentials = new CredentialStore(mongo.db);
 const admin = kafka.admin();
-await admin.connect().catch((err: Error) => log.warn({ err: err.message }, 'Kafka not reachable yet'));
+await admin.connect().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'Kafka not reachable yet'));
 
 const app = createApp({
   log,

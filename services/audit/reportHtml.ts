@@ -48,7 +48,7 @@ function stackedBars(byDay: AuditReport['summary']['byDay']): string {
           if (n === 0) return '';
           const h = (n / max) * plotH;
           y -= h;
-          return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${PALETTE[ti % PALETTE.length]}"><title>${esc(d)} ${esc(t)}: ${n}</title></rect>`;
+          return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${PALETTE[ti % PALETTE.length]!}"><title>${esc(d)} ${esc(t)}: ${n}</title></rect>`;
         })
         .join('');
       const label =
@@ -59,7 +59,7 @@ function stackedBars(byDay: AuditReport['summary']['byDay']): string {
     })
     .join('');
   const legend = types
-    .map((t, ti) => `<span class="key"><i style="background:${PALETTE[ti % PALETTE.length]}"></i>${esc(t)}</span>`)
+    .map((t, ti) => `<span class="key"><i style="background:${PALETTE[ti % PALETTE.length]!}"></i>${esc(t)}</span>`)
     .join(' ');
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="events per day by type">
   <line x1="${left}" y1="10" x2="${left}" y2="${10 + plotH}" class="axis"/><line x1="${left}" y1="${10 + plotH}" x2="${W - 10}" y2="${10 + plotH}" class="axis"/>
@@ -87,9 +87,9 @@ function histogram(hours: number[]): string {
     .map((n, i) => {
       const h = (n / max) * plotH;
       const x = left + i * step + 8;
-      return `<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(step - 16).toFixed(1)}" height="${h.toFixed(1)}" fill="${i >= 5 ? '#c0392b' : '#1b6ca8'}"><title>${labels[i]}: ${n}</title></rect>
+      return `<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(step - 16).toFixed(1)}" height="${h.toFixed(1)}" fill="${i >= 5 ? '#c0392b' : '#1b6ca8'}"><title>${labels[i]!}: ${n}</title></rect>
 <text x="${(x + (step - 16) / 2).toFixed(1)}" y="${(top - 4 + plotH - h).toFixed(1)}" class="tick" text-anchor="middle">${n}</text>
-<text x="${(x + (step - 16) / 2).toFixed(1)}" y="${H - bottom + 16}" class="tick" text-anchor="middle">${labels[i]}</text>`;
+<text x="${(x + (step - 16) / 2).toFixed(1)}" y="${H - bottom + 16}" class="tick" text-anchor="middle">${labels[i]!}</text>`;
     })
     .join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="withdrawal propagation times">

@@ -22,7 +22,7 @@ export interface AuditDeps {
   trustedKey: KeyObject;
   ledgerTopic: string;
   checkpointsTopic: string;
-  now(): Date;
+  now: () => Date;
 }
 
 export const AsOfQuery = z.strictObject({ asOf: UtcTimestampSchema.optional() });
@@ -41,7 +41,7 @@ function parseOr400<S extends z.ZodType>(schema: S, value: unknown): z.output<S>
 
 /** kafkajs' connection and retry errors → 503: an audit never answers from a guess. */
 function unavailableIfKafka(err: unknown): never {
-  const name = (err as Error)?.name ?? '';
+  const name = (err as Error | null | undefined)?.name ?? ''; // anything may be thrown
   if (name.startsWith('KafkaJS'))
     throw new DomainError('unavailable', 'the ledger (Kafka) is unavailable; nothing was audited');
   throw err;

@@ -161,7 +161,7 @@ describe('sealer and audit verify', () => {
       { env: { ...process.env, ...topics.env, LEDGER_TOPIC: target, AUDIT_PUBLIC_KEY: keys.publicKeyBase64 } },
     ).then(
       () => ({ code: 0, stdout: '' }),
-      (e: { code: number; stdout: string }) => e,
+      (e: unknown) => e as { code: number; stdout: string },
     );
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain(`partition ${P} offset ${I}: reordered`);

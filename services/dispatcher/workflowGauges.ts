@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { overdueIfStartedBefore } from '../../contracts/consent/lifecycle.js';
 import type { Policy } from '../../contracts/consent/policy.js';
 import { workflowMetrics } from '../../adapters/metrics.js';
-import type { Logger } from '../../adapters/logger.js';
+import { errorMessage, type Logger } from '../../adapters/logger.js';
 
 const WORKFLOW_TYPES = ['coolingOff', 'withdrawalPropagation'] as const;
 
@@ -39,8 +39,8 @@ export function startWorkflowGauges(d: WorkflowGaugeDeps, intervalMs = 15_000): 
       () => {
         failing = false;
       },
-      (err: Error) => {
-        if (!failing) d.log.warn({ err: err.message }, 'workflow gauges: visibility query failed');
+      (err: unknown) => {
+        if (!failing) d.log.warn({ err: errorMessage(err) }, 'workflow gauges: visibility query failed');
         failing = true;
       },
     );

@@ -88,7 +88,7 @@ export function ingestOpenApi(): object {
           responses: {
             '200': {
               description: 'The receipt',
-              content: { 'application/json': { schema: z.object({}).passthrough() } },
+              content: { 'application/json': { schema: z.looseObject({}) } },
             },
             ...PROBLEM_RESPONSES,
           },

@@ -15,7 +15,7 @@
 // half-built generation of a rebuild that was killed is dropped by the next one.
 import type { Kafka } from '../../adapters/kafka.js';
 import type { Db } from '../../adapters/mongo.js';
-import type { Logger } from '../../adapters/logger.js';
+import { errorMessage, type Logger } from '../../adapters/logger.js';
 import {
   dropGeneration,
   markPreviousDropped,
@@ -101,8 +101,8 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
     await admin.disconnect();
     await lease
       .release()
-      .catch((err: Error) =>
-        o.log.warn({ err: err.message }, 'could not release the rebuild lease; the next rebuild takes it over'),
+      .catch((err: unknown) =>
+        o.log.warn({ err: errorMessage(err) }, 'could not release the rebuild lease; the next rebuild takes it over'),
       );
   }
 }

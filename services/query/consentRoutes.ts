@@ -9,7 +9,7 @@ import { AsOfQuery, SubjectPath, parseOr400 } from './schemas.js';
 import { fhirBundle } from './fhir.js';
 import type { QueryDeps } from './deps.js';
 
-export const SUBJECT_READERS = ['hospital', 'admin', 'auditor'] as const;
+const SUBJECT_READERS = ['hospital', 'admin', 'auditor'] as const;
 
 /** The subject's state once the projection holds everything the ledger held when the call started. */
 async function knownSubject(req: Request, deps: QueryDeps): Promise<SubjectState> {

@@ -10,7 +10,7 @@ import { MAX_PAGE } from './revocationRoutes.js';
 const ts = z.string().meta({ format: 'date-time' });
 const nullableTs = ts.nullable();
 
-export const RevocationNoticeSchema = z
+const RevocationNoticeSchema = z
   .object({
     noticeId: z.string().meta({
       description:
@@ -64,7 +64,7 @@ export const revocationPaths: ZodOpenApiPathsObject = {
             dataUserId: z.string(),
             url: z.string(),
             secret: z.string(),
-            signature: z.object({}).passthrough(),
+            signature: z.looseObject({}),
           }),
         ),
         ...PROBLEM_RESPONSES,

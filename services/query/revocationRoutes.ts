@@ -48,7 +48,7 @@ function param(req: Request, name: string, pattern: RegExp, what: string): strin
 }
 
 function ownNotice(doc: NoticeDoc | null, req: Request): NoticeDoc {
-  if (!doc || doc.dataUserId !== callerOf(req).principal)
+  if (doc?.dataUserId !== callerOf(req).principal)
     throw new DomainError('not-found', 'no such notice for this data user');
   return doc;
 }
@@ -194,7 +194,7 @@ function withdrawalStatus({ withdrawal, notices }: WithdrawalStatusDoc, now: str
       overdue: progress === 'overdue',
     };
   });
-  const completed = withdrawal.completedAt !== undefined && withdrawal.completedAt !== null;
+  const completed = withdrawal.completedAt != null;
   return {
     withdrawalId: withdrawal._id,
     subject: withdrawal.subject,

@@ -118,6 +118,7 @@ export const RegisterDataUser = z
     dataUserId: DataUserIdSchema,
     name: z
       .string()
+      // eslint-disable-next-line no-control-regex -- control characters are what the name must not contain
       .regex(/^[^\x00-\x1F\x7F]{1,200}$/, { error: 'must be 1-200 characters without control characters' }),
     category: DataUserCategorySchema,
     jurisdiction: JurisdictionSchema,

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { createPublicKey } from 'node:crypto';
 import { loadConfig, kafkaConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
-import { createLogger } from '../../adapters/logger.js';
+import { createLogger, errorMessage } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka, createIdempotentProducer, createConsumer } from '../../adapters/kafka.js';
 import { createApp, listen } from '../../adapters/http/app.js';
@@ -38,8 +38,8 @@ try {
   process.exit(1);
 }
 const publicKey = createPublicKey(signingKey);
-const fatal = (err: Error, msg: string) => {
-  log.fatal({ err: err.message }, msg);
+const fatal = (err: unknown, msg: string) => {
+  log.fatal({ err: errorMessage(err) }, msg);
   process.exit(1);
 };
 
@@ -84,8 +84,9 @@ await consumer.connect();
 await consumer.subscribe({ topic: config.LEDGER_TOPIC, fromBeginning: true });
 await consumer
   .run({
-    eachBatch: async ({ batch, heartbeat, isRunning }) => {
-      if (!isRunning() || batch.messages.length === 0) return;
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      if (!payload.isRunning() || batch.messages.length === 0) return;
       const expected = sealer.expectedOffset(batch.partition);
       // The group's committed offset is only a hint; the checkpoints say where sealing resumes.
       if (BigInt(batch.messages[0]!.offset) > expected) {
@@ -99,11 +100,11 @@ await consumer
           batch.partition,
           batch.messages.map((m) => ({ offset: m.offset, value: m.value })),
         )
-        .catch((err: Error) => fatal(err, 'could not publish a checkpoint'));
-      await heartbeat();
+        .catch((err: unknown) => fatal(err, 'could not publish a checkpoint'));
+      await payload.heartbeat();
     },
   })
-  .catch((err: Error) => fatal(err, 'ledger consumer failed'));
+  .catch((err: unknown) => fatal(err, 'ledger consumer failed'));
 // Start each partition right after its last checkpoint rather than where the group left off (the
 // check in eachBatch above remains the guarantee; this only saves re-reading sealed records).
 for (const c of last)
@@ -117,7 +118,7 @@ consumer.on(consumer.events.CRASH, (e) => {
 });
 const timer = setInterval(
   () => {
-    sealer.flush().catch((err: Error) => fatal(err, 'could not publish a checkpoint'));
+    sealer.flush().catch((err: unknown) => fatal(err, 'could not publish a checkpoint'));
   },
   Math.min(1000, Math.ceil(config.SEALER_EVERY_MS / 4)),
 );
@@ -143,8 +144,8 @@ onShutdown(log, 'sealing what was read', async () => {
   await consumer.disconnect();
   await sealer
     .flush(true)
-    .catch((err: Error) =>
-      log.error({ err: err.message }, 'final checkpoint not published; the next start reseals those records'),
+    .catch((err: unknown) =>
+      log.error({ err: errorMessage(err) }, 'final checkpoint not published; the next start reseals those records'),
     );
   await producer.disconnect();
   await admin.disconnect();

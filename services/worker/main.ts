@@ -14,7 +14,7 @@ import {
   webhookSigningConfig,
 } from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
-import { createLogger } from '../../adapters/logger.js';
+import { createLogger, errorMessage } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka, createIdempotentProducer, partitionCount } from '../../adapters/kafka.js';
 import { connectMongo } from '../../adapters/mongo.js';
@@ -114,7 +114,7 @@ log.info({ port: config.WORKER_PORT, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'w
 
 const shutdown = onShutdown(log, 'finishing in-flight activities', async () => {
   worker.shutdown();
-  await running.catch((err: Error) => log.error({ err: err.message }, 'worker stopped with an error'));
+  await running.catch((err: unknown) => log.error({ err: errorMessage(err) }, 'worker stopped with an error'));
   await server.close();
   await writer.drain();
   await ledger.close();
@@ -124,7 +124,7 @@ const shutdown = onShutdown(log, 'finishing in-flight activities', async () => {
   await mongo.close();
   await telemetry.shutdown();
 });
-running.catch((err: Error) => {
-  log.error({ err: err.message }, 'worker failed');
+running.catch((err: unknown) => {
+  log.error({ err: errorMessage(err) }, 'worker failed');
   void shutdown('worker-failed', 1);
 });

@@ -70,7 +70,7 @@ export interface WorkflowStack {
   worker: RunningService;
   api?: RunningServer & { url: string };
   startWorker(): Promise<RunningService>;
-  append(events: LedgerEvent[]): Promise<void>;
+  append: (events: LedgerEvent[]) => Promise<void>;
   key(role: Role, principal: string): Promise<string>;
   /** A call to the revocation API (needs `ports.api`); a body makes it JSON. */
   call(path: string, key: string, method?: string, body?: unknown): Promise<Response>;

@@ -33,7 +33,10 @@ async function audit(
     },
   ).then(
     (x) => ({ code: 0, stdout: x.stdout }),
-    (err: { code?: number; stdout?: string }) => ({ code: err.code ?? -1, stdout: err.stdout ?? '' }),
+    (err: unknown) => {
+      const e = err as { code?: number; stdout?: string };
+      return { code: e.code ?? -1, stdout: e.stdout ?? '' };
+    },
   );
   return { code: r.code, json: JSON.parse(r.stdout) as Record<string, any> };
 }
@@ -102,7 +105,7 @@ describe('fault: poison records on the ledger topic', () => {
       occurredAt: new Date().toISOString(),
       scope: SCOPE_ALL,
     });
-    await stack.append([given as LedgerEvent]);
+    await stack.append([given]);
     await stack.append([withdrawal]);
 
     // Projector: the valid events after the poison are applied.

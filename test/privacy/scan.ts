@@ -108,7 +108,7 @@ async function scanMongo(): Promise<void> {
 }
 
 async function scanLogs(dir: string): Promise<void> {
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(dir).filter((f) => statSync(join(dir, f)).isFile());
   } catch {
