@@ -33,7 +33,7 @@ export interface LedgerBatch {
 
 /** A handler may ask to re-read the partition from an earlier offset instead of committing (e.g. its
  *  own store says it has not applied everything before this batch); the batch is then not committed. */
-export type LedgerHandleOutcome = void | { seekTo: string };
+export type LedgerHandleOutcome = undefined | { seekTo: string };
 
 export interface LedgerReaderOptions {
   groupId: string;
@@ -59,8 +59,7 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
   const topic = o.topic ?? TOPICS.ledger;
   const consumer = createConsumer(kafka, { groupId: o.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
   if (o.assigned) {
-    const assigned = o.assigned;
-    consumer.on(consumer.events.GROUP_JOIN, (e) => assigned(e.payload.memberAssignment[topic] ?? []));
+    consumer.on(consumer.events.GROUP_JOIN, (e) => o.assigned?.(e.payload.memberAssignment[topic] ?? []));
   }
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });
@@ -68,8 +67,9 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
       const { records, poison } = splitBatch(batch);
       if (poison.length > 0) await divertPoison(o, topic, batch.partition, poison);
       ledgerConsumerMetrics.records.inc({ ...labels, outcome: 'poison' }, poison.length);
@@ -90,7 +90,7 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
       }
       // kafkajs fetches from the last *resolved* offset, not the committed one: without this every
       // fetch would start again at the offset committed when the group was joined.
-      resolveOffset(last);
+      payload.resolveOffset(last);
       await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
       ledgerConsumerMetrics.records.inc({ ...labels, outcome: 'valid' }, records.length);
       ledgerConsumerMetrics.lag.set(
@@ -98,7 +98,7 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
         Number(BigInt(batch.highWatermark) - BigInt(next)),
       );
       await o.committed?.(batch.partition, next);
-      await heartbeat();
+      await payload.heartbeat();
     },
   });
   return consumer;

@@ -71,6 +71,7 @@ const consumer = await startLedgerReader(kafka, {
     inFlight++;
     try {
       await dispatchBatch(deps, records);
+      return undefined; // commit the batch
     } finally {
       inFlight--;
     }

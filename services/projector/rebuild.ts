@@ -61,7 +61,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const admin = o.kafka.admin();
   await admin.connect();
   try {
-    const catchUp = new CatchUp(await endOffsets(admin, o.topic), o.progress);
+    const catchUp = new CatchUp(await endOffsets(admin, o.topic), (done, total) => o.progress?.(done, total));
     o.log.info({ generation: name, records: catchUp.total() }, 'rebuild started');
     const projector = await startProjector({
       kafka: o.kafka,
