@@ -111,14 +111,15 @@ class LegCursor {
     this.next = leg.from;
   }
 
-  async onBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
+  async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     const leg = this.legs[this.index];
-    if (!leg || batch.partition !== leg.partition) return;
+    if (leg?.partition !== batch.partition) return;
     const records = this.take(batch, leg);
     // A handler may take long (replay compares with the projection at the end of a leg): keep the
     // group membership alive meanwhile, and do not count handler time as a stalled broker.
     const beat = setInterval(() => {
-      heartbeat().catch(() => undefined);
+      payload.heartbeat().catch(() => undefined);
     }, 2000);
     this.inHandler = true;
     try {
@@ -137,7 +138,7 @@ class LegCursor {
       this.inHandler = false;
       this.lastProgress = Date.now();
     }
-    if (this.index < this.legs.length) await heartbeat(); // after the last leg the consumer is being disconnected
+    if (this.index < this.legs.length) await payload.heartbeat(); // after the last leg the consumer is being disconnected
   }
 
   /** Resolves when the last leg is done; rejects on a handler's error or when no record came for stallMs. */
@@ -145,7 +146,9 @@ class LegCursor {
     const watchdog = setInterval(() => {
       if (!this.inHandler && Date.now() - this.lastProgress > stallMs)
         this.fail(
-          new Error(`no records from ${this.topic} partition ${this.legs[this.index]?.partition} for ${stallMs} ms`),
+          new Error(
+            `no records from ${this.topic} partition ${String(this.legs[this.index]?.partition)} for ${stallMs} ms`,
+          ),
         );
     }, 1000);
     try {
