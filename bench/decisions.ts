@@ -167,7 +167,9 @@ export async function decisionsBench(): Promise<void> {
         met: ours.errors === 0 ? 'yes' : 'no',
       },
       {
-        name: `decisions:filter, ${fmtNum(COHORT)} subjects (${fmtNum(Math.min(SUBJECTS, Math.ceil(COHORT / 500)))} with state, ${fmtNum(trailer.summary.permitted)} permitted), end to end`,
+        name:
+          `decisions:filter, ${fmtNum(COHORT)} subjects (${fmtNum(Math.min(SUBJECTS, Math.ceil(COHORT / 500)))} with ` +
+          `state, ${fmtNum(trailer.summary.permitted)} permitted), end to end`,
         ours: `${fmtNum(filterMs / 1000, 2)} s`,
         baseline: '',
         ratio: '',

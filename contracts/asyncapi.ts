@@ -29,7 +29,8 @@ export function asyncApiDocument(): Record<string, unknown> {
       title: 'consent-ledger topics',
       version: '1.0.0',
       description:
-        'The append-only consent ledger and the topics derived from it. The ledger is kept forever (retention -1, cleanup.policy=delete); readers dedupe by event id and accept every dataversion ever written.',
+        'The append-only consent ledger and the topics derived from it. The ledger is kept forever (retention -1, ' +
+        'cleanup.policy=delete); readers dedupe by event id and accept every dataversion ever written.',
     },
     defaultContentType: STRUCTURED_CONTENT_TYPE,
     servers: {

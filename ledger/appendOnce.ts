@@ -7,6 +7,8 @@ import { DomainError } from '../contracts/domainError.js';
 import { LedgerUnavailable, type LedgerPosition, type LedgerWriter } from './writer.js';
 import { contentHash, type ReceiptStore } from './receipts.js';
 
+export { contentHash };
+
 export interface LedgerAppender {
   writer: LedgerWriter;
   receipts: ReceiptStore;

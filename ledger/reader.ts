@@ -33,7 +33,8 @@ export interface LedgerBatch {
 
 /** A handler may ask to re-read the partition from an earlier offset instead of committing (e.g. its
  *  own store says it has not applied everything before this batch); the batch is then not committed. */
-export type LedgerHandleOutcome = undefined | { seekTo: string };
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a handler that only applies returns nothing
+export type LedgerHandleOutcome = void | { seekTo: string };
 
 export interface LedgerReaderOptions {
   groupId: string;
@@ -50,7 +51,7 @@ export interface LedgerReaderOptions {
   /** Called with the valid events of one partition's batch, in ledger order. */
   handle(records: LedgerRecord[], partition: number, batch: LedgerBatch): Promise<LedgerHandleOutcome>;
   /** On every (re)join of the group: this member's partitions of the topic. */
-  assigned?(partitions: number[]): void;
+  assigned?: (partitions: number[]) => void;
   /** After the batch's offsets were committed: the next offset to read on that partition. */
   committed?(partition: number, nextOffset: string): Promise<void> | void;
 }
@@ -59,7 +60,8 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
   const topic = o.topic ?? TOPICS.ledger;
   const consumer = createConsumer(kafka, { groupId: o.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
   if (o.assigned) {
-    consumer.on(consumer.events.GROUP_JOIN, (e) => o.assigned?.(e.payload.memberAssignment[topic] ?? []));
+    const assigned = o.assigned;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => assigned(e.payload.memberAssignment[topic] ?? []));
   }
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: o.fromBeginning ?? true });

@@ -79,94 +79,99 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     ).values(),
   ];
 
-  it('3 holders: one acknowledges, one is down for a while then recovers, one never answers → 2 acknowledged, 1 overdue; completed only when all acknowledged', async () => {
-    const subject = `sub_${runId}_three_holders`;
-    const withdrawalId = `${runId}-w3`;
-    const a = await dataUser('ack', 18320, 200);
-    const b = await dataUser('down', 18321, 503);
-    const c = await dataUser('silent', 18322, 200);
-    for (const h of [a, b])
-      h.receiver.onDelivery = (d) => {
-        void acknowledge(h.id, d.noticeId);
+  it(
+    '3 holders: one acknowledges, one is down for a while then recovers, one never answers → 2 acknowledged, 1 ' +
+      'overdue; completed only when all acknowledged',
+    async () => {
+      const subject = `sub_${runId}_three_holders`;
+      const withdrawalId = `${runId}-w3`;
+      const a = await dataUser('ack', 18320, 200);
+      const b = await dataUser('down', 18321, 503);
+      const c = await dataUser('silent', 18322, 200);
+      for (const h of [a, b])
+        h.receiver.onDelivery = (d) => {
+          void acknowledge(h.id, d.noticeId);
+        };
+      await stack.append([release(subject, a.id), release(subject, b.id), release(subject, c.id)]);
+      await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
+
+      // b is down (503) for a while: retried with back-off, not acknowledged meanwhile.
+      await eventually(
+        async () =>
+          ((await status(withdrawalId))?.holders.find((h) => h.dataUserId === b.id)?.deliveryAttempts ?? 0) >= 2 ||
+          undefined,
+        30_000,
+        'b retried',
+      );
+      expect((await status(withdrawalId))!.holders.find((h) => h.dataUserId === b.id)!.acknowledgedAt).toBeNull();
+      b.receiver.status = 200;
+
+      const overdue = await eventually(
+        async () => {
+          const s = await status(withdrawalId);
+          const row = (id: string) => s?.holders.find((h) => h.dataUserId === id);
+          return row(a.id)?.acknowledgedAt && row(b.id)?.acknowledgedAt && row(c.id)?.overdue ? s : undefined;
+        },
+        45_000,
+        '2 acknowledged, 1 overdue',
+      );
+      expect(overdue.completedAt).toBeNull();
+      expect(overdue.holders.map((h) => [h.dataUserId, h.acknowledgedAt !== null, h.overdue])).toEqual(
+        [
+          [a.id, true, false],
+          [b.id, true, false],
+          [c.id, false, true],
+        ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+      );
+
+      // The silent holder got the notice and a reminder before the SLA — same notice id; nothing acknowledged it but itself.
+      const cNotice = overdue.holders.find((h) => h.dataUserId === c.id)!.noticeId!;
+      expect(cNotice).toBe(`ntc.${withdrawalId}.${c.id}`);
+      expect(c.receiver.deliveries.map((d) => [d.kind, d.noticeId])).toEqual([
+        ['notice', cNotice],
+        ['reminder', cNotice],
+      ]);
+      expect(c.receiver.deliveries.every((d) => d.signatureValid)).toBe(true);
+
+      // Another data user cannot see or acknowledge it; its owner can pull it.
+      expect((await acknowledge(a.id, cNotice)).status).toBe(404);
+      const pulled = (await (await stack.call('/v1/revocations?limit=10', keys.get(c.id)!)).json()) as {
+        items: { noticeId: string }[];
       };
-    await stack.append([release(subject, a.id), release(subject, b.id), release(subject, c.id)]);
-    await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
+      expect(pulled.items.map((n) => n.noticeId)).toEqual([cNotice]);
 
-    // b is down (503) for a while: retried with back-off, not acknowledged meanwhile.
-    await eventually(
-      async () =>
-        ((await status(withdrawalId))?.holders.find((h) => h.dataUserId === b.id)?.deliveryAttempts ?? 0) >= 2 ||
-        undefined,
-      30_000,
-      'b retried',
-    );
-    expect((await status(withdrawalId))!.holders.find((h) => h.dataUserId === b.id)!.acknowledgedAt).toBeNull();
-    b.receiver.status = 200;
+      let events = await stack.ledger();
+      expect(ofType(events, 'withdrawal.completed', withdrawalId)).toHaveLength(0);
+      expect(
+        ofType(events, 'revocation.overdue', withdrawalId).map((e) => (e.data as { dataUserId: string }).dataUserId),
+      ).toEqual([c.id]);
 
-    const overdue = await eventually(
-      async () => {
-        const s = await status(withdrawalId);
-        const row = (id: string) => s?.holders.find((h) => h.dataUserId === id);
-        return row(a.id)?.acknowledgedAt && row(b.id)?.acknowledgedAt && row(c.id)?.overdue ? s : undefined;
-      },
-      45_000,
-      '2 acknowledged, 1 overdue',
-    );
-    expect(overdue.completedAt).toBeNull();
-    expect(overdue.holders.map((h) => [h.dataUserId, h.acknowledgedAt !== null, h.overdue])).toEqual(
-      [
-        [a.id, true, false],
-        [b.id, true, false],
-        [c.id, false, true],
-      ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
-    );
+      // The last one acknowledges (twice: idempotent) → completed.
+      expect((await acknowledge(c.id, cNotice)).status).toBe(202);
+      expect((await acknowledge(c.id, cNotice)).status).toBe(202);
+      const done = await eventually(
+        async () => {
+          const s = await status(withdrawalId);
+          return s?.completedAt ? s : undefined;
+        },
+        30_000,
+        'completion',
+      );
+      expect(done.holders.every((h) => h.acknowledgedAt !== null)).toBe(true);
 
-    // The silent holder got the notice and a reminder before the SLA — same notice id; nothing acknowledged it but itself.
-    const cNotice = overdue.holders.find((h) => h.dataUserId === c.id)!.noticeId!;
-    expect(cNotice).toBe(`ntc.${withdrawalId}.${c.id}`);
-    expect(c.receiver.deliveries.map((d) => [d.kind, d.noticeId])).toEqual([
-      ['notice', cNotice],
-      ['reminder', cNotice],
-    ]);
-    expect(c.receiver.deliveries.every((d) => d.signatureValid)).toBe(true);
-
-    // Another data user cannot see or acknowledge it; its owner can pull it.
-    expect((await acknowledge(a.id, cNotice)).status).toBe(404);
-    const pulled = (await (await stack.call('/v1/revocations?limit=10', keys.get(c.id)!)).json()) as {
-      items: { noticeId: string }[];
-    };
-    expect(pulled.items.map((n) => n.noticeId)).toEqual([cNotice]);
-
-    let events = await stack.ledger();
-    expect(ofType(events, 'withdrawal.completed', withdrawalId)).toHaveLength(0);
-    expect(
-      ofType(events, 'revocation.overdue', withdrawalId).map((e) => (e.data as { dataUserId: string }).dataUserId),
-    ).toEqual([c.id]);
-
-    // The last one acknowledges (twice: idempotent) → completed.
-    expect((await acknowledge(c.id, cNotice)).status).toBe(202);
-    expect((await acknowledge(c.id, cNotice)).status).toBe(202);
-    const done = await eventually(
-      async () => {
-        const s = await status(withdrawalId);
-        return s?.completedAt ? s : undefined;
-      },
-      30_000,
-      'completion',
-    );
-    expect(done.holders.every((h) => h.acknowledgedAt !== null)).toBe(true);
-
-    events = await stack.ledger();
-    const sent = ofType(events, 'revocation.sent', withdrawalId);
-    expect(sent.map((e) => (e.data as { dataUserId: string }).dataUserId).sort()).toEqual([a.id, b.id, c.id].sort());
-    expect(ofType(events, 'revocation.acknowledged', withdrawalId)).toHaveLength(3);
-    const completed = ofType(events, 'withdrawal.completed', withdrawalId);
-    expect(completed).toHaveLength(1);
-    expect((completed[0]!.data as { dataUserIds: string[] }).dataUserIds).toEqual([a.id, b.id, c.id].sort());
-    // Completion came after the last acknowledgement on the ledger.
-    const order = events.map((e) => e.id);
-    expect(order.indexOf(completed[0]!.id)).toBeGreaterThan(order.indexOf(`wf.${withdrawalId}.ack.${c.id}`));
-  }, 150_000);
+      events = await stack.ledger();
+      const sent = ofType(events, 'revocation.sent', withdrawalId);
+      expect(sent.map((e) => (e.data as { dataUserId: string }).dataUserId).sort()).toEqual([a.id, b.id, c.id].sort());
+      expect(ofType(events, 'revocation.acknowledged', withdrawalId)).toHaveLength(3);
+      const completed = ofType(events, 'withdrawal.completed', withdrawalId);
+      expect(completed).toHaveLength(1);
+      expect((completed[0]!.data as { dataUserIds: string[] }).dataUserIds).toEqual([a.id, b.id, c.id].sort());
+      // Completion came after the last acknowledgement on the ledger.
+      const order = events.map((e) => e.id);
+      expect(order.indexOf(completed[0]!.id)).toBeGreaterThan(order.indexOf(`wf.${withdrawalId}.ack.${c.id}`));
+    },
+    150_000,
+  );
 
   it('no holders → withdrawal.completed at once with an empty list; hospitals see only their own withdrawals', async () => {
     const subject = `sub_${runId}_no_holders`;

@@ -67,7 +67,7 @@ export function problemOf(err: unknown): ProblemDocument | undefined {
   // body-parser's failures, before any route ran.
   const e = err as { type?: string; limit?: number } | undefined;
   if (e?.type === 'entity.too.large')
-    return problemDocument('payload-too-large', `the body exceeds ${String(e.limit ?? 'the allowed')} bytes`, [
+    return problemDocument('payload-too-large', `the body exceeds ${String(e.limit)} bytes`, [
       { field: '', message: 'body too large' },
     ]);
   if (e?.type === 'entity.parse.failed')
@@ -110,8 +110,8 @@ export function problemHandler(log: { error(obj: object, msg: string): void }): 
       sendProblemDocument(res, known);
       return;
     }
-    const e = err as Partial<Error> | undefined;
-    log.error({ err: { name: e?.name, message: e?.message } }, 'unhandled error');
+    const thrown = err as Error | null | undefined; // anything may be thrown, null included
+    log.error({ err: { name: thrown?.name, message: thrown?.message } }, 'unhandled error');
     sendProblem(res, 'internal', 'an internal error occurred; it has been logged');
   };
 }

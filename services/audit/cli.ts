@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { loadConfig, kafkaConfig, mongoConfig, topicsConfig, ConfigError } from '../../adapters/config.js';
 import { createKafka } from '../../adapters/kafka.js';
 import { connectMongo } from '../../adapters/mongo.js';
+import type { Fact } from '../../contracts/consent/fold.js';
 import { UtcTimestampSchema } from '../../contracts/consent/primitives.js';
 import { projectionReader } from '../../projections/reader.js';
 import { loadTrustedKey } from './trust.js';
@@ -60,10 +61,19 @@ const print = (json: boolean, value: unknown, human: () => string) => {
 export function describeVerify(r: VerifyReport): string {
   const t = r.totals;
   const lines = [
-    `${r.ok ? 'VERIFIED' : 'PROBLEM FOUND'}: ${t.records} records on ${r.ledgerTopic}, ${t.sealedRecords} sealed by ${t.checkpoints} checkpoints, ${t.unsealed} not yet sealed, ${t.duplicates} physical duplicates`,
+    `${r.ok ? 'VERIFIED' : 'PROBLEM FOUND'}: ${t.records} records on ${r.ledgerTopic}, ` +
+      `${t.sealedRecords} sealed by ${t.checkpoints} checkpoints, ${t.unsealed} not yet sealed, ` +
+      `${t.duplicates} physical duplicates`,
   ];
   for (const p of r.problems) lines.push(`  partition ${p.partition} offset ${p.offset}: ${p.kind} — ${p.detail}`);
   return lines.join('\n');
+}
+
+/** What the state line of a fact adds: a consent's status, an opt-out's revocation or national reach. */
+function factNote(f: Fact): string {
+  if (f.kind === 'consent') return ` status ${f.status}`;
+  if (f.kind === 'opt-out') return f.revoked ? ' (revoked)' : f.national ? ' (national)' : '';
+  return '';
 }
 
 const program = new Command('audit')
@@ -108,7 +118,8 @@ program
       }).finally(() => bar.stop?.());
       print(globals().json ?? false, report, () =>
         [
-          `${report.ok ? 'MATCHES' : 'DIFFERS'}: ${report.subjects} subjects from ${report.records} events (${report.poison} poison) compared with the projection; ${report.differenceCount} difference(s)`,
+          `${report.ok ? 'MATCHES' : 'DIFFERS'}: ${report.subjects} subjects from ${report.records} events ` +
+            `(${report.poison} poison) compared with the projection; ${report.differenceCount} difference(s)`,
           ...report.differences.map(
             (d) => `  ${d.kind} partition ${d.partition}${d.subject ? ` subject ${d.subject}` : ''}: ${d.detail}`,
           ),
@@ -131,10 +142,7 @@ program
     print(globals().json ?? false, report, () =>
       [
         `${subject} as of ${asOf}: ${report.state.facts.length} fact(s) from ${report.events.length} event(s)`,
-        ...report.state.facts.map(
-          (f) =>
-            `  ${f.kind} ${f.eventId} occurred ${f.occurredAt}${f.kind === 'consent' ? ` status ${f.status}` : ''}${f.kind === 'opt-out' ? (f.revoked ? ' (revoked)' : f.national ? ' (national)' : '') : ''}`,
-        ),
+        ...report.state.facts.map((f) => `  ${f.kind} ${f.eventId} occurred ${f.occurredAt}${factNote(f)}`),
         'events:',
         ...report.events.map(
           (e) => `  ${e.recordedAt} ${e.type} ${e.id} (partition ${e.partition} offset ${e.offset})`,

@@ -21,7 +21,8 @@ export function auditOpenApi(): object {
       title: 'consent-ledger audit API',
       version: '1.0.0',
       description:
-        'Read-only audit endpoints for auditors and data guardians (auditor credential). Nothing here can write. One audit run at a time; others get 503 with Retry-After.',
+        'Read-only audit endpoints for auditors and data guardians (auditor credential). Nothing here can write. One ' +
+        'audit run at a time; others get 503 with Retry-After.',
     },
     ...SECURITY,
     paths: {
@@ -36,7 +37,8 @@ export function auditOpenApi(): object {
       '/v1/audit/verify': op(
         'Verify the ledger against its signed checkpoints',
         'auditVerify',
-        'Recomputes every checkpoint, checks signatures and the chain; names the first bad partition/offset per partition (modified, deleted, inserted, reordered, forged-checkpoint, …).',
+        'Recomputes every checkpoint, checks signatures and the chain; names the first bad partition/offset per ' +
+          'partition (modified, deleted, inserted, reordered, forged-checkpoint, …).',
       ),
       '/v1/audit/replay': op(
         'Rebuild every subject with the shared fold and compare with the projection',
@@ -52,7 +54,8 @@ export function auditOpenApi(): object {
       '/v1/audit/withdrawals': op(
         'Every withdrawal, its holders and their status',
         'auditWithdrawals',
-        'awaiting-acknowledgement / overdue / acknowledged per holder; determining-holders / propagating / overdue / completed per withdrawal (contracts lifecycle, judged at the time of the request).',
+        'awaiting-acknowledgement / overdue / acknowledged per holder; determining-holders / propagating / overdue / ' +
+          'completed per withdrawal (contracts lifecycle, judged at the time of the request).',
         { requestParams: { query: SinceQuery } },
       ),
       '/v1/audit/report': op(

@@ -48,7 +48,10 @@ function stackedBars(byDay: AuditReport['summary']['byDay']): string {
           if (n === 0) return '';
           const h = (n / max) * plotH;
           y -= h;
-          return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${PALETTE[ti % PALETTE.length]!}"><title>${esc(d)} ${esc(t)}: ${n}</title></rect>`;
+          return (
+            `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" ` +
+            `fill="${PALETTE[ti % PALETTE.length]!}"><title>${esc(d)} ${esc(t)}: ${n}</title></rect>`
+          );
         })
         .join('');
       const label =
@@ -61,10 +64,13 @@ function stackedBars(byDay: AuditReport['summary']['byDay']): string {
   const legend = types
     .map((t, ti) => `<span class="key"><i style="background:${PALETTE[ti % PALETTE.length]!}"></i>${esc(t)}</span>`)
     .join(' ');
-  return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="events per day by type">
-  <line x1="${left}" y1="10" x2="${left}" y2="${10 + plotH}" class="axis"/><line x1="${left}" y1="${10 + plotH}" x2="${W - 10}" y2="${10 + plotH}" class="axis"/>
+  return (
+    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="events per day by type">
+  <line x1="${left}" y1="10" x2="${left}" y2="${10 + plotH}" class="axis"/><line x1="${left}" y1="${10 + plotH}" ` +
+    `x2="${W - 10}" y2="${10 + plotH}" class="axis"/>
   <text x="${left - 6}" y="16" class="tick" text-anchor="end">${max}</text><text x="${left - 6}" y="${10 + plotH}" class="tick" text-anchor="end">0</text>
-  ${bars}</svg><div class="legend">${legend}</div>`;
+  ${bars}</svg><div class="legend">${legend}</div>`
+  );
 }
 
 function histogram(hours: number[]): string {
@@ -87,13 +93,22 @@ function histogram(hours: number[]): string {
     .map((n, i) => {
       const h = (n / max) * plotH;
       const x = left + i * step + 8;
-      return `<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(step - 16).toFixed(1)}" height="${h.toFixed(1)}" fill="${i >= 5 ? '#c0392b' : '#1b6ca8'}"><title>${labels[i]!}: ${n}</title></rect>
+      return (
+        `<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(step - 16).toFixed(1)}" ` +
+        `height="${h.toFixed(1)}" fill="${i >= 5 ? '#c0392b' : '#1b6ca8'}"><title>${labels[i]!}: ${n}</title></rect>
 <text x="${(x + (step - 16) / 2).toFixed(1)}" y="${(top - 4 + plotH - h).toFixed(1)}" class="tick" text-anchor="middle">${n}</text>
-<text x="${(x + (step - 16) / 2).toFixed(1)}" y="${H - bottom + 16}" class="tick" text-anchor="middle">${labels[i]!}</text>`;
+<text x="${(x + (step - 16) / 2).toFixed(1)}" y="${H - bottom + 16}" class="tick" text-anchor="middle">${labels[i]!}</text>`
+      );
     })
     .join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="withdrawal propagation times">
   <line x1="${left}" y1="${top + plotH}" x2="${W - 10}" y2="${top + plotH}" class="axis"/>${bars}</svg>`;
+}
+
+/** A table of header names and rows of already escaped cells. */
+function table(headers: string[], rows: string[][]): string {
+  const cells = (tag: string, row: string[]) => row.map((c) => `<${tag}>${c}</${tag}>`).join('');
+  return `<table><tr>${cells('th', headers)}</tr>${rows.map((r) => `<tr>${cells('td', r)}</tr>`).join('')}</table>`;
 }
 
 export function renderReportHtml(r: AuditReport): string {
@@ -107,9 +122,22 @@ export function renderReportHtml(r: AuditReport): string {
   const hours = s.withdrawals.flatMap((w) => (w.propagationHours === undefined ? [] : [w.propagationHours]));
   const median = hours.length ? [...hours].sort((a, b) => a - b)[Math.floor(hours.length / 2)]! : undefined;
   const verdict = v.ok
-    ? `<p class="ok">✔ Verified: ${v.totals.sealedRecords} of ${v.totals.records} records are sealed by ${v.totals.checkpoints} checkpoints signed with the trusted key; nothing was changed, inserted, reordered or removed.</p>`
-    : `<p class="bad">✘ Verification FAILED: ${v.problems.length} problem(s).</p><table><tr><th>partition</th><th>offset</th><th>kind</th><th>detail</th></tr>${v.problems.map((p) => `<tr><td>${p.partition}</td><td>${esc(p.offset)}</td><td>${esc(p.kind)}</td><td>${esc(p.detail)}</td></tr>`).join('')}</table>`;
-  return `<!doctype html>
+    ? `<p class="ok">✔ Verified: ${v.totals.sealedRecords} of ${v.totals.records} records are sealed by ` +
+      `${v.totals.checkpoints} checkpoints signed with the trusted key; nothing was changed, inserted, reordered or removed.</p>`
+    : `<p class="bad">✘ Verification FAILED: ${v.problems.length} problem(s).</p>` +
+      table(
+        ['partition', 'offset', 'kind', 'detail'],
+        v.problems.map((p) => [String(p.partition), esc(p.offset), esc(p.kind), esc(p.detail)]),
+      );
+  const overdueTable =
+    overdue.length === 0
+      ? '<p class="ok">None.</p>'
+      : table(
+          ['withdrawal', 'subject', 'data user', 'withdrawn at'],
+          overdue.map(({ w, h }) => [esc(w.withdrawalId), esc(w.subject), esc(h.dataUserId), esc(w.occurredAt)]),
+        );
+  return (
+    `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Consent ledger audit report</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
@@ -121,23 +149,27 @@ table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #d5d8dc;paddi
 .key i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 </style></head><body>
 <h1>Consent ledger — audit report</h1>
-<p class="muted">Generated ${esc(r.generatedAt)} · ledger topic <code>${esc(v.ledgerTopic)}</code> · checkpoints <code>${esc(v.checkpointsTopic)}</code> · trusted key <code>${esc(r.trustedKeyId.slice(0, 16))}…</code></p>
+<p class="muted">Generated ${esc(r.generatedAt)} · ledger topic <code>${esc(v.ledgerTopic)}</code> · checkpoints ` +
+    `<code>${esc(v.checkpointsTopic)}</code> · trusted key <code>${esc(r.trustedKeyId.slice(0, 16))}…</code></p>
 <h2>Verification</h2>${verdict}
 <table><tr><th>records</th><th>sealed</th><th>not yet sealed</th><th>checkpoints</th><th>physical duplicates</th><th>poison records</th></tr>
-<tr><td>${v.totals.records}</td><td>${v.totals.sealedRecords}</td><td>${v.totals.unsealed}</td><td>${v.totals.checkpoints}</td><td>${v.totals.duplicates}</td><td>${s.poison}</td></tr></table>
+<tr><td>${v.totals.records}</td><td>${v.totals.sealedRecords}</td><td>${v.totals.unsealed}</td>` +
+    `<td>${v.totals.checkpoints}</td><td>${v.totals.duplicates}</td><td>${s.poison}</td></tr></table>
 <h2>Events by type over time</h2>${stackedBars(s.byDay)}
 <h2>Opt-out and withdrawal rates</h2>
 <table><tr><th>subjects</th><th>with an opt-out</th><th>with a withdrawal</th></tr>
-<tr><td>${s.subjects}</td><td>${s.subjectsWithOptOut} (${pct(s.subjectsWithOptOut, s.subjects)})</td><td>${s.subjectsWithWithdrawal} (${pct(s.subjectsWithWithdrawal, s.subjects)})</td></tr></table>
+<tr><td>${s.subjects}</td><td>${s.subjectsWithOptOut} (${pct(s.subjectsWithOptOut, s.subjects)})</td>` +
+    `<td>${s.subjectsWithWithdrawal} (${pct(s.subjectsWithWithdrawal, s.subjects)})</td></tr></table>
 <h2>Withdrawal propagation</h2>
 <p>${s.withdrawals.length} withdrawal(s): ${
-    Object.entries(byStatus)
-      .map(([k, n]) => `${esc(k)} ${n}`)
-      .join(' · ') || 'none'
-  }${median !== undefined ? ` · median time to complete ${median.toFixed(1)} h` : ''}</p>
+      Object.entries(byStatus)
+        .map(([k, n]) => `${esc(k)} ${n}`)
+        .join(' · ') || 'none'
+    }${median !== undefined ? ` · median time to complete ${median.toFixed(1)} h` : ''}</p>
 ${histogram(hours)}
 <h2>Overdue holders</h2>
-${overdue.length === 0 ? '<p class="ok">None.</p>' : `<table><tr><th>withdrawal</th><th>subject</th><th>data user</th><th>withdrawn at</th></tr>${overdue.map(({ w, h }) => `<tr><td>${esc(w.withdrawalId)}</td><td>${esc(w.subject)}</td><td>${esc(h.dataUserId)}</td><td>${esc(w.occurredAt)}</td></tr>`).join('')}</table>`}
+${overdueTable}
 </body></html>
-`;
+`
+  );
 }

@@ -62,7 +62,8 @@ export function ingestOpenApi(): object {
           summary: `Record up to ${MAX_BATCH} events, all or nothing`,
           operationId: 'recordEvents',
           description:
-            'Every item is validated first; if any is bad nothing is written and every bad item is reported by index. If the ledger fails mid-write the answer is 503 and the whole batch may be retried: items already recorded are not written again.',
+            'Every item is validated first; if any is bad nothing is written and every bad item is reported by index. ' +
+            'If the ledger fails mid-write the answer is 503 and the whole batch may be retried: items already recorded are not written again.',
           requestBody: {
             required: true,
             content: {

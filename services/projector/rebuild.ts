@@ -35,7 +35,7 @@ export interface RebuildOptions {
   groupId: string;
   keepPrevious?: boolean;
   /** Called as records are applied: done and total ledger offsets of the current target. */
-  progress?(done: number, total: number): void;
+  progress?: (done: number, total: number) => void;
   /** Grace before dropping the old generation (default: several reader cache periods). */
   dropAfterMs?: number;
 }

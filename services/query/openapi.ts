@@ -36,7 +36,10 @@ const ok = (description: string, schema: z.ZodType, type = 'application/json') =
 });
 
 const FRESHNESS =
-  'Freshness: before answering, the service reads the ledger high-water mark of the partitions involved and waits until the projection has applied everything below it; a decision asked after the ingest receipt of a withdrawal was returned therefore never permits on the strength of the withdrawn consent. If the projection does not catch up within QUERY_FRESHNESS_MS (default 2 s) the answer is 503 with Retry-After, never a possibly stale answer.';
+  'Freshness: before answering, the service reads the ledger high-water mark of the partitions involved and waits ' +
+  'until the projection has applied everything below it; a decision asked after the ingest receipt of a withdrawal ' +
+  'was returned therefore never permits on the strength of the withdrawn consent. If the projection does not catch ' +
+  'up within QUERY_FRESHNESS_MS (default 2 s) the answer is 503 with Retry-After, never a possibly stale answer.';
 
 let cached: object | undefined;
 export function queryOpenApi(): object {
@@ -45,7 +48,14 @@ export function queryOpenApi(): object {
     info: {
       title: 'consent-ledger query and decision API',
       version: '1.0.0',
-      description: `Consent state, decisions for data users, the data-user registry and release records.\n\nRoles: data users (their credential's principal is their du_ id) ask decisions, as themselves only, and list their own releases; hospitals, admins and auditors read subjects' consent, timeline and FHIR export; admins register data users and grant approvals; hospitals and admins record releases.\n\n${FRESHNESS}\n\nEvery answered decision is first written (acks=all) to the decision log topic (consent.decisions.v1): who asked, about whom, for what, the answer and the ledger event ids it rests on; a cohort filter writes one record with counts and a sha256 of the cohort. If the log write fails the answer is 503.`,
+      description:
+        `Consent state, decisions for data users, the data-user registry and release records.\n\nRoles: ` +
+        `data users (their credential's principal is their du_ id) ask decisions, as themselves only, and list their ` +
+        `own releases; hospitals, admins and auditors read subjects' consent, timeline and FHIR export; admins ` +
+        `register data users and grant approvals; hospitals and admins record releases.\n\n${FRESHNESS}\n\nEvery ` +
+        `answered decision is first written (acks=all) to the decision log topic (consent.decisions.v1): who ` +
+        `asked, about whom, for what, the answer and the ledger event ids it rests on; a cohort filter writes ` +
+        `one record with counts and a sha256 of the cohort. If the log write fails the answer is 503.`,
     },
     ...SECURITY,
     paths: {
@@ -55,7 +65,8 @@ export function queryOpenApi(): object {
           summary: "A subject's consent state, now or as of a past instant",
           operationId: 'subjectConsent',
           description:
-            'Roles: hospital, admin, auditor. `asOf`: the same fold over the events recorded (ledger time) up to then. 404 when the ledger holds nothing for the subject.',
+            'Roles: hospital, admin, auditor. `asOf`: the same fold over the events recorded (ledger time) up to then. ' +
+            '404 when the ledger holds nothing for the subject.',
           requestParams: { ...subjectPath, query: z.object({ asOf: UtcTimestampSchema.optional() }) },
           responses: {
             '200': ok('The folded state: facts (consents, withdrawals, opt-outs), releases', anyObject),
@@ -77,7 +88,8 @@ export function queryOpenApi(): object {
           summary: "The subject's consents and opt-outs as HL7 FHIR R4 Consent resources (a collection Bundle)",
           operationId: 'subjectFhir',
           description:
-            'Roles: hospital, admin, auditor. Consent facts → Consent (scope research, permit provision, nested deny provisions for withdrawals); opt-outs → Consent (scope patient-privacy, deny).',
+            'Roles: hospital, admin, auditor. Consent facts → Consent (scope research, permit provision, nested deny ' +
+            'provisions for withdrawals); opt-outs → Consent (scope patient-privacy, deny).',
           requestParams: subjectPath,
           responses: { '200': ok('FHIR R4 Bundle', anyObject, 'application/fhir+json'), ...PROBLEM_RESPONSES },
         },
@@ -98,7 +110,12 @@ export function queryOpenApi(): object {
         post: {
           summary: 'Filter a cohort before a data release',
           operationId: 'decideCohort',
-          description: `Role: dataUser, as itself. Body: a JSON array of subject ids (at most ${MAX_COHORT}), read as a stream. Answer: NDJSON, one FilterLine per subject in the order sent (answered in chunks of up to ${CHUNK} ids), then one FilterTrailer line. Only a trailer with summary.logged=true means the answers are valid; an error found after the first line was written arrives as a trailer with error (discard every line). One decision-log record per call.`,
+          description:
+            `Role: dataUser, as itself. Body: a JSON array of subject ids (at most ${MAX_COHORT}), read as ` +
+            `a stream. Answer: NDJSON, one FilterLine per subject in the order sent (answered in chunks of ` +
+            `up to ${CHUNK} ids), then one FilterTrailer line. Only a trailer with summary.logged=true means the ` +
+            `answers are valid; an error found after the first line was written arrives as a trailer with error ` +
+            `(discard every line). One decision-log record per call.`,
           requestParams: { query: FilterQuery },
           requestBody: {
             required: true,
@@ -147,7 +164,8 @@ export function queryOpenApi(): object {
           summary: 'Grant approvals for purposes (recorded as dataUser.approved)',
           operationId: 'approveDataUser',
           description:
-            'Role: admin. Each approval names the purpose, the approval reference (e.g. a data access committee or algorithmic impact assessment id) and its expiry.',
+            'Role: admin. Each approval names the purpose, the approval reference (e.g. a data access committee or ' +
+            'algorithmic impact assessment id) and its expiry.',
           requestParams: dataUserPath,
           requestBody: { required: true, content: { 'application/json': { schema: ApproveDataUser } } },
           responses: { '202': ok('Recorded on the ledger', Ledgered), ...PROBLEM_RESPONSES },
@@ -157,7 +175,9 @@ export function queryOpenApi(): object {
         post: {
           summary: "Record a release of subjects' data to a data user",
           operationId: 'recordRelease',
-          description: `Roles: hospital (source = its organisation), admin (source sys:registry). One release.recorded per subject (id <releaseId>.<subject>), at most ${MAX_RELEASE_SUBJECTS} subjects per call; a retry records nothing new.`,
+          description:
+            `Roles: hospital (source = its organisation), admin (source sys:registry). One release.recorded ` +
+            `per subject (id <releaseId>.<subject>), at most ${MAX_RELEASE_SUBJECTS} subjects per call; a retry records nothing new.`,
           requestBody: { required: true, content: { 'application/json': { schema: RecordRelease } } },
           responses: {
             '202': ok(

@@ -306,35 +306,43 @@ describe('query service: registry, decisions, consent state, filter, releases', 
   });
 
   describe('releases', () => {
-    it("a hospital records a release: one release.recorded per subject in the subject's fold; retry writes nothing; data users see only their own", async () => {
-      const body = {
-        releaseId: `rel-${runId}`,
-        dataUserId: DU_ACAD,
-        purpose: 'research',
-        dataCategories: ['ehr'],
-        subjects: [A, B],
-      };
-      const first = await s.call('/v1/releases', hospital, { body });
-      expect(first.status).toBe(202);
-      expect(await first.json()).toEqual({ releaseId: body.releaseId, recorded: 2, replayed: 0 });
-      const again = await s.call('/v1/releases', hospital, { body });
-      expect(await again.json()).toEqual({ releaseId: body.releaseId, recorded: 0, replayed: 2 });
-      const state = (await (await s.call(`/v1/subjects/${A}/consent`, auditor)).json()) as any;
-      expect(state.releases).toEqual([
-        expect.objectContaining({ releaseId: body.releaseId, dataUserId: DU_ACAD, eventId: `${body.releaseId}.${A}` }),
-      ]);
-      const own = (await (await s.call('/v1/releases', acad)).json()) as any;
-      expect(own.releases).toEqual([
-        expect.objectContaining({ releaseId: body.releaseId, subjects: 2, source: 'org:rxh' }),
-      ]);
-      expect(((await (await s.call('/v1/releases', other)).json()) as any).releases).toEqual([]);
-      expect((await s.call(`/v1/releases?dataUserId=${DU_ACAD}`, other)).status).toBe(403);
-      expect((await s.call('/v1/releases', acad, { body })).status).toBe(403);
-      const unknownUser = await s.call('/v1/releases', hospital, {
-        body: { ...body, releaseId: `rel2-${runId}`, dataUserId: `du_nobody_${runId}` },
-      });
-      expect(unknownUser.status).toBe(422);
-    });
+    it(
+      "a hospital records a release: one release.recorded per subject in the subject's fold; retry writes nothing; " +
+        'data users see only their own',
+      async () => {
+        const body = {
+          releaseId: `rel-${runId}`,
+          dataUserId: DU_ACAD,
+          purpose: 'research',
+          dataCategories: ['ehr'],
+          subjects: [A, B],
+        };
+        const first = await s.call('/v1/releases', hospital, { body });
+        expect(first.status).toBe(202);
+        expect(await first.json()).toEqual({ releaseId: body.releaseId, recorded: 2, replayed: 0 });
+        const again = await s.call('/v1/releases', hospital, { body });
+        expect(await again.json()).toEqual({ releaseId: body.releaseId, recorded: 0, replayed: 2 });
+        const state = (await (await s.call(`/v1/subjects/${A}/consent`, auditor)).json()) as any;
+        expect(state.releases).toEqual([
+          expect.objectContaining({
+            releaseId: body.releaseId,
+            dataUserId: DU_ACAD,
+            eventId: `${body.releaseId}.${A}`,
+          }),
+        ]);
+        const own = (await (await s.call('/v1/releases', acad)).json()) as any;
+        expect(own.releases).toEqual([
+          expect.objectContaining({ releaseId: body.releaseId, subjects: 2, source: 'org:rxh' }),
+        ]);
+        expect(((await (await s.call('/v1/releases', other)).json()) as any).releases).toEqual([]);
+        expect((await s.call(`/v1/releases?dataUserId=${DU_ACAD}`, other)).status).toBe(403);
+        expect((await s.call('/v1/releases', acad, { body })).status).toBe(403);
+        const unknownUser = await s.call('/v1/releases', hospital, {
+          body: { ...body, releaseId: `rel2-${runId}`, dataUserId: `du_nobody_${runId}` },
+        });
+        expect(unknownUser.status).toBe(422);
+      },
+    );
   });
 
   it('serves a valid OpenAPI 3.1 document', async () => {

@@ -28,7 +28,8 @@ const RevocationNoticeSchema = z
   .meta({
     id: 'RevocationNotice',
     description:
-      'Also the body of the signed webhook ({type: "revocation.notice" | "revocation.reminder", notice}) and the consent.revocations.v1 record value (keyed by data user).',
+      'Also the body of the signed webhook ({type: "revocation.notice" | "revocation.reminder", notice}) and the ' +
+      'consent.revocations.v1 record value (keyed by data user).',
   });
 
 const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
@@ -41,7 +42,10 @@ export const revocationPaths: ZodOpenApiPathsObject = {
       summary: "Register (or replace) the data user's revocation webhook",
       operationId: 'registerWebhook',
       description:
-        'Roles: admin, or the data user itself. Returns the signing secret ONCE (re-register to rotate). Deliveries: POST JSON with `Consent-Ledger-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))` and `Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential back-off, indefinitely. A delivery never counts as an acknowledgement.',
+        'Roles: admin, or the data user itself. Returns the signing secret ONCE (re-register to rotate). Deliveries: ' +
+        'POST JSON with `Consent-Ledger-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))` and ' +
+        '`Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential back-off, indefinitely. A ' +
+        'delivery never counts as an acknowledgement.',
       requestParams: { path: z.object({ id: DataUserIdSchema }) },
       requestBody: {
         required: true,
@@ -111,7 +115,8 @@ export const revocationPaths: ZodOpenApiPathsObject = {
       operationId: 'acknowledgeRevocation',
       requestParams: noticePath,
       description:
-        'Idempotent. 202: kept and passed to the propagation, which writes revocation.acknowledged (acknowledgedAt). 503 when the workflow service is down: retry.',
+        'Idempotent. 202: kept and passed to the propagation, which writes revocation.acknowledged (acknowledgedAt). ' +
+        '503 when the workflow service is down: retry.',
       responses: {
         '202': json(
           'Accepted',

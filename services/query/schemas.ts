@@ -44,7 +44,8 @@ export const DecisionRequest = z
     dataUserId: DataUserIdSchema.optional().meta({ description: 'Must be the caller itself (default).' }),
     asOf: UtcTimestampSchema.optional().meta({
       description:
-        "Decide as of a past instant: the same fold over the events recorded up to then, with expiry judged at that instant. The data user's registration is taken as it is now.",
+        'Decide as of a past instant: the same fold over the events recorded up to then, with expiry judged at that ' +
+        "instant. The data user's registration is taken as it is now.",
     }),
   })
   .meta({ id: 'DecisionRequest' });

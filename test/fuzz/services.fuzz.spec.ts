@@ -95,7 +95,8 @@ describe('schemathesis against every service', () => {
         .slice(-12)
         .join('\n');
       console.log(
-        `${name}: exit ${String(run.exitCode)}, ${run.operations} operations, ${run.cases} cases, ${run.failures.length} failures, ${run.errors.length} errors\n${summary}`,
+        `${name}: exit ${String(run.exitCode)}, ${run.operations} operations, ${run.cases} cases, ` +
+          `${run.failures.length} failures, ${run.errors.length} errors\n${summary}`,
       );
       if (run.failures.length > 0 || run.exitCode !== 0) console.log(run.output.slice(-12_000));
       expect(run.errors).toEqual([]);
