@@ -7,6 +7,7 @@
 #   infra/stack.sh test [vitest args]   STACK=test: own ports and data; stops what it started
 #   infra/stack.sh bench [names]      the benchmarks, on the test stack
 #   infra/stack.sh run CMD…             run CMD on the project's Node with the stack's addresses
+#   infra/stack.sh chart-check         helm lint + kubeconform of deploy/helm/consent-ledger
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SERVERS=(kafka temporal ferretdb)
@@ -62,14 +63,21 @@ load_secrets() {
   set -a; source "$f"; set +a
 }
 
-# Build/fetch every server first (the slow part on a new machine), then start them.
-servers_up() {
-  local s
-  for s in "${SERVERS[@]}"; do "$(server_script "$s")" install; done
-  for s in "${SERVERS[@]}"; do "$(server_script "$s")" start; done
+# Everything a first start fetches or builds, at once (lib.sh in_parallel): the npm packages, Kafka's
+# jars, the Temporal CLI, FerretDB's build, plus any EXTRA steps given. With ACTION=start each server
+# starts as soon as its own install is done, while the others still build.
+setup_in_parallel() {
+  local action="$1" s steps=(npm=npm_deps); shift
+  for s in "${SERVERS[@]}"; do steps+=("$s=$(printf %q "$(server_script "$s")") $action"); done
+  in_parallel "${steps[@]}" "$@"
+}
+
+create_topics() {
   log "creating topics"
   (cd "$PROJECT_ROOT" && node --import tsx infra/kafka/topics.ts) || die "topic creation failed"
 }
+
+servers_up() { setup_in_parallel start; create_topics; }
 
 # Every folder services/<name>/ with a main.ts is a deployable service.
 service_names() { local f; for f in "$PROJECT_ROOT"/services/*/main.ts; do [[ -f "$f" ]] && basename "$(dirname "$f")"; done; }
@@ -105,11 +113,11 @@ consent-ledger ($STACK stack) is up:
 TXT
 }
 
-cmd_up() { use_node; npm_deps; export_addresses; servers_up; services_up; summary; }
+cmd_up() { use_node; export_addresses; servers_up; services_up; summary; }
 
 # Only the three servers (no services): for running single test files against a long-lived stack,
 # e.g. STACK=test infra/stack.sh servers; STACK=test infra/stack.sh test path/to.int.spec.ts
-cmd_servers() { use_node; npm_deps; export_addresses; servers_up; }
+cmd_servers() { use_node; export_addresses; servers_up; }
 
 cmd_down() {
   services_down
@@ -125,13 +133,13 @@ cmd_status() {
 }
 
 # make test / make bench: start only what is not already running, with fresh data, and stop exactly
-# that afterwards.
+# that afterwards. Extra set-up steps given (NAME=COMMAND) run alongside the servers' installs.
 with_test_servers() {
   [[ "$STACK" == test ]] || die "tests and benchmarks run on STACK=test, never on the dev stack"
-  use_node; npm_deps; export_addresses
+  use_node; export_addresses
   local s
   STARTED=()   # global: the EXIT trap runs after this function's locals are gone
-  for s in "${SERVERS[@]}"; do "$(server_script "$s")" install; done
+  setup_in_parallel install "$@"
   for s in "${SERVERS[@]}"; do
     if ! pid_alive "$s"; then
       rm -rf "${STATE_DIR:?}/$s"   # a fresh server gets fresh data: the suite never depends on leftovers
@@ -140,12 +148,13 @@ with_test_servers() {
   done
   trap 'for s in "${STARTED[@]}"; do "$(server_script "$s")" stop; done' EXIT
   for s in "${STARTED[@]}"; do "$(server_script "$s")" start; done
-  (cd "$PROJECT_ROOT" && node --import tsx infra/kafka/topics.ts) || die "topic creation failed"
+  create_topics
 }
 
 cmd_test() {
-  with_test_servers
+  with_test_servers "chart-tools=$INFRA_DIR/chart.sh install"
   (cd "$PROJECT_ROOT" && npx tsc --noEmit -p .) || die "type check failed"
+  "$INFRA_DIR/chart.sh" check || die "Helm chart check failed (make chart-check)"
   (cd "$PROJECT_ROOT" && npx prettier --check --log-level warn .) || die "formatting check failed (npx prettier --write .)"
   local rc=0 out="$LOG_DIR/vitest.out" whole=0
   # The whole suite: unit, fault-injection (on its own, before the integration files: it kills
@@ -179,5 +188,6 @@ case "${1:-}" in
   test) shift; cmd_test "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   run) shift; cmd_run "$@" ;;
-  *) echo "usage: $0 up|down|status|test|run CMD…" >&2; exit 2 ;;
+  chart-check) "$INFRA_DIR/chart.sh" check ;;
+  *) echo "usage: $0 up|servers|down|status|test|bench|run CMD…|chart-check" >&2; exit 2 ;;
 esac
