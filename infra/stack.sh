@@ -18,6 +18,9 @@ use_node() {
   local bin; bin="$("$INFRA_DIR/node.sh")"; export PATH="$bin:$PATH"
   # kafkajs 2.2.4 sets a negative timer on Node >= 24; harmless, and not worth a warning per process.
   export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning"
+  # V8's code cache for every module loaded (Node's on-disk compile cache, keyed by content): a warm
+  # start of the seven services loads their dependency trees with about a third less CPU.
+  export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$CACHE_DIR/node-compile-cache}"
 }
 
 # npm ci only when package-lock.json changed since the last install.
