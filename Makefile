@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down status test test-unit test-workflows test-faults lint bench credential
+.PHONY: help up down status test test-unit test-workflows test-faults lint bench credential chart-check
 
 help:
 	@echo "make up      install deps, start Kafka, Temporal, FerretDB and every service (idempotent)"
@@ -12,6 +12,7 @@ help:
 	@echo "make test    the whole test suite on its own servers (ports 1xxxx, data in .state/test)"
 	@echo "make lint    type check, formatting check and lint (no servers; also run by make test)"
 	@echo "make bench   benchmarks against same-machine baselines (ONLY=\"ingest audit\" for some)"
+	@echo "make chart-check  helm lint + kubeconform -strict of the Helm chart (also part of make test)"
 
 up:
 	@infra/stack.sh up
@@ -40,6 +41,10 @@ lint:
 # Fault injection only (also part of `make test`): kills and restarts Kafka, FerretDB, Temporal and services.
 test-faults:
 	@STACK=test infra/stack.sh test --project faults
+
+# The Helm chart (deploy/helm/consent-ledger): helm lint --strict, then kubeconform -strict of every rendering.
+chart-check:
+	@infra/stack.sh chart-check
 
 # All benchmarks, or some: make bench ONLY="ingest decisions"
 bench:

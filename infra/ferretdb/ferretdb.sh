@@ -30,8 +30,9 @@ install() {
   mkdir -p "$BIN_DIR"
   local t0=$SECONDS tmp
   tmp="$(mktemp "$BIN_DIR/.ferretdb.XXXXXX")"
-  # GOMODCACHE/GOCACHE/GOPROXY are taken from the environment as they are; go.sum pins every module.
-  if ! (cd "$SRC_DIR" && go build -trimpath -o "$tmp" .); then
+  # The project's shared Go caches (lib.sh go_env); go.sum pins every module.
+  go_env
+  if ! (cd "$SRC_DIR" && go build -o "$tmp" .); then
     rm -f "$tmp"
     die "go build of infra/ferretdb failed"
   fi
