@@ -1,7 +1,7 @@
 // Activities of withdrawal propagation: who holds the data, notices, webhook deliveries, and the
 // ledger events of each step (revocation.sent / acknowledged / overdue, withdrawal.completed).
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { holdersWithin, type HolderProfile } from '../../contracts/consent/fold.js';
+import { holdersWithin, type HolderProfile } from '../../contracts/consent/holders.js';
 import type { EventPosition } from '../../contracts/consent/order.js';
 import type { Scope } from '../../contracts/consent/vocabulary.js';
 import { deliverWebhook, DeliveryFailed } from '../../revocations/delivery.js';
@@ -18,9 +18,11 @@ export interface WithdrawalRef {
 export function propagationActivities(deps: ActivityDeps) {
   return {
     /**
-     * Every data user that received the subject's data within the withdrawn scope before the
-     * withdrawal (contracts holdersWithin), read from the projection once it has applied the
-     * withdrawal's own ledger position (so every earlier release of the subject is in it).
+     * Every data user with a release of the subject within the withdrawn scope recorded before the
+     * withdrawal on the ledger, whatever the release's occurredAt (contracts holdersWithin); read
+     * from the projection once it has applied the withdrawal's own ledger position (so every earlier
+     * release of the subject is in it). A release recorded after it is answered on its own (the
+     * dispatcher's release-after-refusal check), so none is missed and none told twice.
      */
     async findHolders(
       w: WithdrawalRef & { organisation: string; occurredAt: string; scope: Scope; position: EventPosition },
@@ -37,7 +39,7 @@ export function propagationActivities(deps: ActivityDeps) {
       for (const r of state?.releases ?? []) {
         if (!profiles.has(r.dataUserId)) profiles.set(r.dataUserId, await deps.projection.dataUser(r.dataUserId));
       }
-      const holders = state ? holdersWithin(state, w.scope, (id) => profiles.get(id), w.occurredAt) : [];
+      const holders = state ? holdersWithin(state, w.scope, (id) => profiles.get(id), w.position) : [];
       await deps.notices.recordHolders({
         _id: w.withdrawalId,
         subject: w.subject,
