@@ -7,13 +7,18 @@ import type { Scope } from '../../contracts/consent/vocabulary.js';
 import { deliverWebhook, DeliveryFailed } from '../../revocations/delivery.js';
 import { toNotice } from '../../revocations/notices.js';
 import type { ActivityDeps } from './index.js';
-import { noticeIdFor, systemEventId } from './ids.js';
+import { noticeIdFor, releaseNoticeIdFor, systemEventId } from './ids.js';
 import { appendSystemEvent, systemEvent } from './ledgerEvents.js';
 
 export interface WithdrawalRef {
   withdrawalId: string;
   subject: string;
+  /** A release recorded after the refusal: its notice and ledger ids derive from this event. */
+  releaseEventId?: string;
 }
+
+/** The event the ids of a notice's steps derive from: the release after refusal, else the withdrawal. */
+const dutyKey = (w: WithdrawalRef) => w.releaseEventId ?? w.withdrawalId;
 
 export function propagationActivities(deps: ActivityDeps) {
   return {
@@ -63,12 +68,15 @@ export function propagationActivities(deps: ActivityDeps) {
         policyVersion: string;
       },
     ): Promise<string> {
-      const noticeId = noticeIdFor(a.withdrawalId, a.dataUserId);
+      const noticeId =
+        a.releaseEventId !== undefined
+          ? releaseNoticeIdFor(a.releaseEventId, a.dataUserId)
+          : noticeIdFor(a.withdrawalId, a.dataUserId);
       await appendSystemEvent(
         deps.ledger,
         systemEvent(
           'revocation.sent',
-          systemEventId(a.withdrawalId, 'sent', a.dataUserId),
+          systemEventId(dutyKey(a), 'sent', a.dataUserId),
           a.subject,
           {
             occurredAt: a.sentAt,
@@ -90,6 +98,7 @@ export function propagationActivities(deps: ActivityDeps) {
         withdrawnAt: a.withdrawnAt,
         sentAt: a.sentAt,
         dueBy: a.dueBy,
+        ...(a.releaseEventId !== undefined && { releaseEventId: a.releaseEventId }),
       });
       if (!doc.publishedAt) {
         // A crash between the send and markPublished re-publishes once; topic readers dedupe by noticeId.
@@ -142,7 +151,7 @@ export function propagationActivities(deps: ActivityDeps) {
         deps.ledger,
         systemEvent(
           'revocation.acknowledged',
-          systemEventId(a.withdrawalId, 'ack', a.dataUserId),
+          systemEventId(dutyKey(a), 'ack', a.dataUserId),
           a.subject,
           {
             occurredAt: a.at,
@@ -161,7 +170,7 @@ export function propagationActivities(deps: ActivityDeps) {
         deps.ledger,
         systemEvent(
           'revocation.overdue',
-          systemEventId(a.withdrawalId, 'overdue', a.dataUserId),
+          systemEventId(dutyKey(a), 'overdue', a.dataUserId),
           a.subject,
           {
             occurredAt: a.dueBy,
