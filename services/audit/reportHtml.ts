@@ -96,6 +96,19 @@ function histogram(hours: number[]): string {
   <line x1="${left}" y1="${top + plotH}" x2="${W - 10}" y2="${top + plotH}" class="axis"/>${bars}</svg>`;
 }
 
+/** Each a violation by the releasing organisation: the data was released while a refusal covering it stood. */
+function releasesAfterRefusalTable(list: AuditReport['summary']['releasesAfterRefusal']): string {
+  if (list.length === 0) return '<p class="ok">None.</p>';
+  const rows = list
+    .map(
+      (v) =>
+        `<tr><td>${esc(v.releasedBy)}</td><td>${esc(v.dataUserId)}</td><td>${esc(v.subject)}</td><td>${esc(v.releaseEventId)}</td><td>${esc(v.releaseRecordedAt)}</td><td>${esc(v.refusalKind)} ${esc(v.refusalId)} (${esc(v.refusalOccurredAt)})</td><td class="${v.notice === 'acknowledged' ? 'ok' : 'bad'}">${esc(v.notice)}</td></tr>`,
+    )
+    .join('');
+  return `<p class="bad">${list.length} release(s) recorded after a withdrawal or national opt-out that covered them. Each data user was sent its own revocation notice.</p>
+<table><tr><th>released by</th><th>to data user</th><th>subject</th><th>release event</th><th>recorded at</th><th>refusal</th><th>notice</th></tr>${rows}</table>`;
+}
+
 export function renderReportHtml(r: AuditReport): string {
   const v = r.verification;
   const s = r.summary;
@@ -136,6 +149,8 @@ table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #d5d8dc;paddi
       .join(' · ') || 'none'
   }${median !== undefined ? ` · median time to complete ${median.toFixed(1)} h` : ''}</p>
 ${histogram(hours)}
+<h2>Releases after refusal</h2>
+${releasesAfterRefusalTable(s.releasesAfterRefusal)}
 <h2>Overdue holders</h2>
 ${overdue.length === 0 ? '<p class="ok">None.</p>' : `<table><tr><th>withdrawal</th><th>subject</th><th>data user</th><th>withdrawn at</th></tr>${overdue.map(({ w, h }) => `<tr><td>${esc(w.withdrawalId)}</td><td>${esc(w.subject)}</td><td>${esc(h.dataUserId)}</td><td>${esc(w.occurredAt)}</td></tr>`).join('')}</table>`}
 </body></html>
