@@ -21,6 +21,8 @@ export interface NoticeDoc {
   withdrawnAt: string;
   sentAt: string;
   dueBy: string;
+  /** Set on the notice of a release recorded after the refusal (contracts releaseAfterRefusal). */
+  releaseEventId?: string;
   /** When the data user POSTed its acknowledgement (before the workflow recorded it). */
   ackReceivedAt?: string;
   /** When revocation.acknowledged was written. */
@@ -57,7 +59,7 @@ export interface WithdrawalStatusDoc {
 
 export type RevocationNotice = Pick<
   NoticeDoc,
-  'withdrawalId' | 'subject' | 'dataUserId' | 'scope' | 'withdrawnAt' | 'sentAt' | 'dueBy'
+  'withdrawalId' | 'subject' | 'dataUserId' | 'scope' | 'withdrawnAt' | 'sentAt' | 'dueBy' | 'releaseEventId'
 > & { noticeId: string; acknowledgePath: string };
 
 export function toNotice(d: NoticeDoc): RevocationNotice {
@@ -70,6 +72,7 @@ export function toNotice(d: NoticeDoc): RevocationNotice {
     withdrawnAt: d.withdrawnAt,
     sentAt: d.sentAt,
     dueBy: d.dueBy,
+    ...(d.releaseEventId !== undefined && { releaseEventId: d.releaseEventId }),
     acknowledgePath: `/v1/revocations/${d._id}/acknowledgement`,
   };
 }

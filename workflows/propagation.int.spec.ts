@@ -257,7 +257,7 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     const withdrawalId = `${runId}-wsig`;
     const h = await dataUser('sig', 18323, 200);
     const right = h.receiver.secret!;
-    h.receiver.secret = Buffer.alloc(32, 1); // the receiver checks against the wrong secret → 401
+    h.receiver.secret = 'not-the-secret-that-was-returned'; // the receiver checks against the wrong secret → 401
     h.receiver.onDelivery = (d) => {
       void acknowledge(h.id, d.noticeId);
     };

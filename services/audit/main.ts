@@ -2,7 +2,14 @@
 // has read access to Kafka and MongoDB, the sealer's PUBLIC key, and no write path at all.
 import { z } from 'zod';
 import { Router } from 'express';
-import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
+import {
+  loadConfig,
+  kafkaConfig,
+  mongoConfig,
+  policyConfig,
+  runtimeConfig,
+  topicsConfig,
+} from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger, errorMessage } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
@@ -21,6 +28,7 @@ const config = loadConfig(
     .extend(mongoConfig.shape)
     .extend(runtimeConfig.shape)
     .extend(topicsConfig.shape)
+    .extend(policyConfig.shape)
     .extend({
       AUDIT_PORT: z.coerce.number().int().min(1).max(65535).default(8086),
       AUDIT_HOST: z.string().default('127.0.0.1'),
@@ -65,6 +73,7 @@ const app = createApp({
       trustedKey,
       ledgerTopic: config.LEDGER_TOPIC,
       checkpointsTopic: config.CHECKPOINTS_TOPIC,
+      policies: config.CONSENT_POLICIES,
       now: () => new Date(),
     }),
   ],

@@ -52,16 +52,18 @@ export function auditOpenApi(): object {
         { requestParams: { path: z.object({ subject: SubjectIdSchema }), query: AsOfQuery } },
       ),
       '/v1/audit/withdrawals': op(
-        'Every withdrawal, its holders and their status',
+        'Every withdrawal, its holders and their status; every release after refusal',
         'auditWithdrawals',
         'awaiting-acknowledgement / overdue / acknowledged per holder; determining-holders / propagating / overdue / ' +
-          'completed per withdrawal (contracts lifecycle, judged at the time of the request).',
+          'completed per withdrawal (contracts lifecycle, judged at the time of the request). releasesAfterRefusal: ' +
+          'each release recorded after a withdrawal or national opt-out that covered it, the releasing organisation ' +
+          '(releasedBy), and its own notice (not-sent / sent / overdue / acknowledged).',
         { requestParams: { query: SinceQuery } },
       ),
       '/v1/audit/report': op(
         'The audit report (JSON, or self-contained HTML with format=html)',
         'auditReport',
-        'Verification, counts by event type over time, opt-out and withdrawal rates, propagation times, overdue holders.',
+        'Verification, counts by event type over time, opt-out and withdrawal rates, propagation times, releases after refusal, overdue holders.',
         { requestParams: { query: ReportQuery } },
       ),
     },

@@ -111,6 +111,26 @@ function table(headers: string[], rows: string[][]): string {
   return `<table><tr>${cells('th', headers)}</tr>${rows.map((r) => `<tr>${cells('td', r)}</tr>`).join('')}</table>`;
 }
 
+/** Each a violation by the releasing organisation: the data was released while a refusal covering it stood. */
+function releasesAfterRefusalTable(list: AuditReport['summary']['releasesAfterRefusal']): string {
+  if (list.length === 0) return '<p class="ok">None.</p>';
+  const rows = list.map((v) => [
+    esc(v.releasedBy),
+    esc(v.dataUserId),
+    esc(v.subject),
+    esc(v.releaseEventId),
+    esc(v.releaseRecordedAt),
+    `${esc(v.refusalKind)} ${esc(v.refusalId)} (${esc(v.refusalOccurredAt)})`,
+    esc(v.notice),
+  ]);
+  const headers = ['released by', 'to data user', 'subject', 'release event', 'recorded at', 'refusal', 'notice'];
+  return (
+    `<p class="bad">${String(list.length)} release(s) recorded after a withdrawal or national opt-out that covered ` +
+    'them. Each data user was sent its own revocation notice.</p>\n' +
+    table(headers, rows)
+  );
+}
+
 export function renderReportHtml(r: AuditReport): string {
   const v = r.verification;
   const s = r.summary;
@@ -167,6 +187,8 @@ table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #d5d8dc;paddi
         .join(' · ') || 'none'
     }${median !== undefined ? ` · median time to complete ${median.toFixed(1)} h` : ''}</p>
 ${histogram(hours)}
+<h2>Releases after refusal</h2>
+${releasesAfterRefusalTable(s.releasesAfterRefusal)}
 <h2>Overdue holders</h2>
 ${overdueTable}
 </body></html>

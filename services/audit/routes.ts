@@ -9,6 +9,7 @@ import type { Kafka } from '../../adapters/kafka.js';
 import { DomainError } from '../../contracts/domainError.js';
 import { SubjectIdSchema, UtcTimestampSchema } from '../../contracts/consent/primitives.js';
 import { keyIdOf, publicKeyPem } from '../../contracts/checkpoint.js';
+import type { PolicySet } from '../../contracts/consent/policy.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 import { verifyLedger } from './verify.js';
 import { replayLedger } from './replay.js';
@@ -22,6 +23,8 @@ export interface AuditDeps {
   trustedKey: KeyObject;
   ledgerTopic: string;
   checkpointsTopic: string;
+  /** Every policy version the deployment applied (the release-after-refusal rule asks decide). */
+  policies: PolicySet;
   now: () => Date;
 }
 
@@ -94,15 +97,18 @@ export function auditRoutes(deps: AuditDeps): Router {
     const s = await exclusive(() =>
       summariseLedger(deps.kafka, {
         ledgerTopic: deps.ledgerTopic,
+        policies: deps.policies,
         ...(since ? { since } : {}),
         now: new Date().toISOString(),
       }),
     );
-    res.json({ withdrawals: s.withdrawals });
+    res.json({ withdrawals: s.withdrawals, releasesAfterRefusal: s.releasesAfterRefusal });
   });
   r.get('/v1/audit/report', async (req, res) => {
     const { format } = parseOr400(ReportQuery, req.query);
-    const report = await exclusive(() => buildReport(deps.kafka, { ...topics, now: deps.now }));
+    const report = await exclusive(() =>
+      buildReport(deps.kafka, { ...topics, policies: deps.policies, now: deps.now }),
+    );
     if (format === 'html') res.type('text/html; charset=utf-8').send(renderReportHtml(report));
     else res.json(report);
   });

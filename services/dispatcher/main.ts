@@ -20,6 +20,7 @@ import { connectTemporalClient } from '../../adapters/temporal.js';
 import { createApp, listen } from '../../adapters/http/app.js';
 import { startLedgerReader } from '../../ledger/reader.js';
 import { projectionReader } from '../../projections/reader.js';
+import { progressGate } from '../../workflows/activities/progressGate.js';
 import { dispatchBatch } from './dispatch.js';
 import { startWorkflowGauges } from './workflowGauges.js';
 
@@ -50,10 +51,13 @@ const temporal = await connectTemporalClient({
   address: config.TEMPORAL_ADDRESS,
   namespace: config.TEMPORAL_NAMESPACE,
 });
+const projection = projectionReader(mongo.db);
 const deps = {
   client: temporal.client,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  projection: projectionReader(mongo.db),
+  propagationTaskQueue: config.TEMPORAL_PROPAGATION_TASK_QUEUE,
+  // One shared poll of the projection's progress for every record waiting on it (a burst of releases).
+  projection: { ...projection, waitForOffset: progressGate(projection).waitForOffset },
   policies: config.CONSENT_POLICIES,
   log,
   projectionWaitMs: config.PROJECTION_WAIT_MS,
@@ -80,7 +84,7 @@ const consumer = await startLedgerReader(kafka, {
 let consuming = true;
 const stopGauges = startWorkflowGauges({
   client: temporal.client,
-  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  taskQueues: { coolingOff: config.TEMPORAL_TASK_QUEUE, withdrawalPropagation: config.TEMPORAL_PROPAGATION_TASK_QUEUE },
   log,
   policy: config.CONSENT_POLICIES.current,
 });

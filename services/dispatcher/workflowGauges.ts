@@ -12,22 +12,22 @@ const WORKFLOW_TYPES = ['coolingOff', 'withdrawalPropagation'] as const;
 
 export interface WorkflowGaugeDeps {
   client: Client;
-  taskQueue: string;
+  /** The task queue each workflow type runs on. */
+  taskQueues: Record<(typeof WORKFLOW_TYPES)[number], string>;
   /** The policy applied to new withdrawals (its acknowledgement period). */
   policy: Policy;
   log: Logger;
 }
 
 export async function refreshWorkflowGauges(d: WorkflowGaugeDeps, now = new Date()): Promise<void> {
-  const open = `TaskQueue = '${d.taskQueue}' AND ExecutionStatus = 'Running'`;
+  const open = (type: (typeof WORKFLOW_TYPES)[number]) =>
+    `TaskQueue = '${d.taskQueues[type]}' AND ExecutionStatus = 'Running' AND WorkflowType = '${type}'`;
   for (const type of WORKFLOW_TYPES) {
-    const { count } = await d.client.workflow.count(`${open} AND WorkflowType = '${type}'`);
+    const { count } = await d.client.workflow.count(open(type));
     workflowMetrics.running.set({ workflow: type }, count);
   }
   const before = overdueIfStartedBefore(now.toISOString(), d.policy);
-  const { count } = await d.client.workflow.count(
-    `${open} AND WorkflowType = 'withdrawalPropagation' AND StartTime < '${before}'`,
-  );
+  const { count } = await d.client.workflow.count(`${open('withdrawalPropagation')} AND StartTime < '${before}'`);
   workflowMetrics.overdue.set({ workflow: 'withdrawalPropagation' }, count);
 }
 

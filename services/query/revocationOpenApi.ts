@@ -14,15 +14,22 @@ const RevocationNoticeSchema = z
   .object({
     noticeId: z.string().meta({
       description:
-        'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>); the idempotency key of every delivery',
+        'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>), and one per release recorded after the refusal (ntr.<releaseEventId>.<dataUserId>); the idempotency key of every delivery',
     }),
-    withdrawalId: z.string(),
+    withdrawalId: z.string().meta({
+      description:
+        'The refusal the notice carries: the consent.withdrawn event, or for a release recorded after a national opt-out, the optout.registered event',
+    }),
     subject: z.string().meta({ description: 'Pseudonymous subject id' }),
     dataUserId: z.string(),
     scope: ScopeSchema,
     withdrawnAt: ts,
     sentAt: ts,
     dueBy: ts.meta({ description: 'Acknowledge by (propagation SLA)' }),
+    releaseEventId: z.string().optional().meta({
+      description:
+        'Only on the notice of a release recorded after the refusal (ntr.<releaseEventId>.<dataUserId>): the release.recorded event. Delete that data too.',
+    }),
     acknowledgePath: z.string(),
   })
   .meta({
@@ -43,9 +50,10 @@ export const revocationPaths: ZodOpenApiPathsObject = {
       operationId: 'registerWebhook',
       description:
         'Roles: admin, or the data user itself. Returns the signing secret ONCE (re-register to rotate). Deliveries: ' +
-        'POST JSON with `Consent-Ledger-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))` and ' +
-        '`Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential back-off, indefinitely. A ' +
-        'delivery never counts as an acknowledgement.',
+        'POST JSON with `Consent-Ledger-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))` — the HMAC ' +
+        'key is the returned `secret` string exactly as given (its UTF-8 bytes, not decoded), `<body>` the raw ' +
+        'request body — and `Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential back-off, ' +
+        'indefinitely. A delivery never counts as an acknowledgement.',
       requestParams: { path: z.object({ id: DataUserIdSchema }) },
       requestBody: {
         required: true,
@@ -67,7 +75,9 @@ export const revocationPaths: ZodOpenApiPathsObject = {
           z.object({
             dataUserId: z.string(),
             url: z.string(),
-            secret: z.string(),
+            secret: z.string().meta({
+              description: 'The signing secret, shown once: the HMAC-SHA256 key as it stands (do not decode it)',
+            }),
             signature: z.looseObject({}),
           }),
         ),

@@ -101,6 +101,7 @@ function registerWebhook(deps: RevocationDeps): Handler {
       signature: {
         header: SIGNATURE_HEADER,
         scheme: 't=<unix seconds>,v1=hex(HMAC-SHA256(secret, "<t>.<raw body>"))',
+        key: 'the secret string exactly as returned here (its UTF-8 bytes; do not decode it)',
         idempotencyHeader: 'Idempotency-Key (the notice id)',
       },
     });
