@@ -55,6 +55,11 @@ const config = loadConfig(
       WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
       PROPAGATION_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(50),
       PROPAGATION_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(20),
+      // Cached workflows keep their sandbox in memory (~1.5 MB each); SDK's default sizes the cache from the
+      // heap limit (thousands here: 4 GB RSS with 2,441 consents asleep in cooling-off). Consents sleep for
+      // weeks: an evicted one is replayed from its short history when its timer fires.
+      WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(150),
+      PROPAGATION_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
     }),
 );
 const log = createLogger('worker', config.LOG_LEVEL);
@@ -105,7 +110,7 @@ const workflowBundle = await bundleWorkflowCode({
   plugins: [tracing],
   logger: new DefaultLogger('WARN'),
 });
-const workerFor = (taskQueue: string, slots: { workflowTasks: number; activities: number }) =>
+const workerFor = (taskQueue: string, slots: { workflowTasks: number; activities: number; cached: number }) =>
   Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -116,6 +121,7 @@ const workerFor = (taskQueue: string, slots: { workflowTasks: number; activities
     interceptors: { activity: [activityMetricsInterceptor] },
     maxConcurrentWorkflowTaskExecutions: slots.workflowTasks,
     maxConcurrentActivityTaskExecutions: slots.activities,
+    maxCachedWorkflows: slots.cached,
     // Let in-flight activities finish on SIGTERM (graceful shutdown); a SIGKILL is covered by Temporal's retries.
     shutdownGraceTime: '20s',
   });
@@ -123,10 +129,12 @@ const workers = [
   await workerFor(config.TEMPORAL_TASK_QUEUE, {
     workflowTasks: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     activities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    cached: config.WORKER_MAX_CACHED_WORKFLOWS,
   }),
   await workerFor(config.TEMPORAL_PROPAGATION_TASK_QUEUE, {
     workflowTasks: config.PROPAGATION_MAX_CONCURRENT_WORKFLOW_TASKS,
     activities: config.PROPAGATION_MAX_CONCURRENT_ACTIVITIES,
+    cached: config.PROPAGATION_MAX_CACHED_WORKFLOWS,
   }),
 ];
 // Both run until one fails or shutdown is asked; either failing stops the service (no half-served queue).
