@@ -90,6 +90,11 @@ with zipfile.ZipFile(whl) as z:
 PY
 }
 
+# maven ARGS… : mvn, one at a time per project cache. Set-up steps run in parallel (in_parallel), and
+# Maven 3.8 does not lock its local repository: two runs fetching one artifact (both Kafka and the Temporal
+# test server need slf4j-api) could leave it half-written.
+maven() { mkdir -p "$CACHE_DIR"; flock "$CACHE_DIR/.maven.lock" mvn "$@"; }
+
 # in_parallel NAME=COMMAND… : run the COMMANDs (functions or scripts) at once, each one's output in
 # $LOG_DIR/setup-NAME.log; say when each ends; fail, with the failed step's log tail, if any failed.
 # The first `make up` on a new machine is mostly waiting on downloads and one compile: overlapping them
