@@ -274,30 +274,35 @@ function permittedWhenRecorded(state: SubjectState, releaseEventId: string, s: S
 }
 
 describe('property: no subject released to a data user within a withdrawn scope ends without a notice to it', () => {
-  it('each such release is answered: by the withdrawal (recorded before it) or as a release after refusal — unless the ledger permitted it when it was recorded', () => {
-    fc.assert(
-      fc.property(arbLedgerWithReleases, (records) => {
-        const state = foldEvents(records);
-        const flagged = new Map(releasesAfterRefusal(state, profile, policies).map((v) => [v.release.eventId, v]));
-        for (const w of state.facts) {
-          if (w.kind !== 'withdrawal') continue;
-          const holders = holdersWithin(state, w.scope, profile, w.position);
-          for (const r of state.records) {
-            if (r.event.type !== 'release.recorded') continue;
-            if (!releaseWithin({ ...r, event: r.event }, w.scope, profile)) continue;
-            const du = r.event.data.dataUserId;
-            const before = comparePosition(r.position, w.position) < 0;
-            const answered = before
-              ? holders.includes(du)
-              : flagged.get(r.event.id)?.release.dataUserId === du || permittedWhenRecorded(state, r.event.id, w.scope);
-            if (!answered) return false;
+  it(
+    'each such release is answered: by the withdrawal (recorded before it) or as a release after refusal — unless the ' +
+      'ledger permitted it when it was recorded',
+    () => {
+      fc.assert(
+        fc.property(arbLedgerWithReleases, (records) => {
+          const state = foldEvents(records);
+          const flagged = new Map(releasesAfterRefusal(state, profile, policies).map((v) => [v.release.eventId, v]));
+          for (const w of state.facts) {
+            if (w.kind !== 'withdrawal') continue;
+            const holders = holdersWithin(state, w.scope, profile, w.position);
+            for (const r of state.records) {
+              if (r.event.type !== 'release.recorded') continue;
+              if (!releaseWithin({ ...r, event: r.event }, w.scope, profile)) continue;
+              const du = r.event.data.dataUserId;
+              const before = comparePosition(r.position, w.position) < 0;
+              const answered = before
+                ? holders.includes(du)
+                : flagged.get(r.event.id)?.release.dataUserId === du ||
+                  permittedWhenRecorded(state, r.event.id, w.scope);
+              if (!answered) return false;
+            }
           }
-        }
-        return true;
-      }),
-      { numRuns: 400 },
-    );
-  });
+          return true;
+        }),
+        { numRuns: 400 },
+      );
+    },
+  );
 
   it('a release is flagged only after a covering refusal recorded before it, and never when the ledger permitted it', () => {
     fc.assert(

@@ -14,7 +14,8 @@ const RevocationNoticeSchema = z
   .object({
     noticeId: z.string().meta({
       description:
-        'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>), and one per release recorded after the refusal (ntr.<releaseEventId>.<dataUserId>); the idempotency key of every delivery',
+        'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>), and one per release recorded after the ' +
+        'refusal (ntr.<releaseEventId>.<dataUserId>); the idempotency key of every delivery',
     }),
     withdrawalId: z.string().meta({
       description:
