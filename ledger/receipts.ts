@@ -22,9 +22,11 @@ import type { LedgerPosition } from './writer.js';
 import { Coalescer } from '../adapters/coalesce.js';
 import { UnrecordedReceipts, type ClaimItem } from './unrecordedReceipts.js';
 
-/** Identity of a submission for idempotency: everything but the server-set recording time. */
+/** Identity of a submission for idempotency: everything but what the ledger derives or sets (the
+ *  recording time; `time` and `dataschema` follow from data.occurredAt and type/dataversion). Left
+ *  out so that claims stored before those attributes existed still match their retries. */
 export function contentHash(event: LedgerEvent): string {
-  const { time: _t, ...content } = event;
+  const { time: _t, recordedtime: _r, dataschema: _s, ...content } = event;
   return eventHash(content);
 }
 

@@ -33,7 +33,7 @@ export function consentReceipt(event: LedgerEvent, position: LedgerPosition, wit
     consentReceiptID: `cr:${event.id}`,
     jurisdiction: scope ? expand(scope.jurisdictions, JURISDICTIONS).join(',') : 'uk',
     consentTimestamp: Math.floor(Date.parse(event.data.occurredAt) / 1000),
-    recordedAt: event.time,
+    recordedAt: event.recordedtime,
     collectionMethod: data.capture
       ? `${data.capture.channel} (${data.capture.setting})`
       : (data.channel ?? 'unspecified'),

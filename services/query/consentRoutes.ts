@@ -54,7 +54,7 @@ export function consentRoutes(deps: QueryDeps): Router {
         type: event.type,
         source: event.source,
         occurredAt: event.data.occurredAt,
-        recordedAt: event.time,
+        recordedAt: event.recordedtime,
         ledger: { partition: position.partition, offset: position.offset },
         data: event.data,
       })),

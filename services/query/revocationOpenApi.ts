@@ -3,41 +3,14 @@ import { HOLDER_PROGRESS, WITHDRAWAL_PROGRESS } from '../../contracts/consent/li
 import * as z from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
 import { PROBLEM_RESPONSES } from '../../adapters/http/openapiParts.js';
-import { ScopeSchema } from '../../contracts/consent/vocabulary.js';
+import { RevocationNoticeSchema } from '../../contracts/topicEvents.js';
 import { DataUserIdSchema, EventIdSchema } from '../../contracts/consent/primitives.js';
 import { MAX_PAGE } from './revocationRoutes.js';
 
 const ts = z.string().meta({ format: 'date-time' });
 const nullableTs = ts.nullable();
 
-const RevocationNoticeSchema = z
-  .object({
-    noticeId: z.string().meta({
-      description:
-        'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>), and one per release recorded after the refusal (ntr.<releaseEventId>.<dataUserId>); the idempotency key of every delivery',
-    }),
-    withdrawalId: z.string().meta({
-      description:
-        'The refusal the notice carries: the consent.withdrawn event, or for a release recorded after a national opt-out, the optout.registered event',
-    }),
-    subject: z.string().meta({ description: 'Pseudonymous subject id' }),
-    dataUserId: z.string(),
-    scope: ScopeSchema,
-    withdrawnAt: ts,
-    sentAt: ts,
-    dueBy: ts.meta({ description: 'Acknowledge by (propagation SLA)' }),
-    releaseEventId: z.string().optional().meta({
-      description:
-        'Only on the notice of a release recorded after the refusal (ntr.<releaseEventId>.<dataUserId>): the release.recorded event. Delete that data too.',
-    }),
-    acknowledgePath: z.string(),
-  })
-  .meta({
-    id: 'RevocationNotice',
-    description:
-      'Also the body of the signed webhook ({type: "revocation.notice" | "revocation.reminder", notice}) and the ' +
-      'consent.revocations.v1 record value (keyed by data user).',
-  });
+export { RevocationNoticeSchema };
 
 const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 // Parameters carry the patterns the routes enforce, so a client (or a fuzzer) sees what is accepted.
