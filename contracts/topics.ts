@@ -45,6 +45,9 @@ export const CONTENT_TYPE_HEADER = 'content-type';
 /** Content type of a structured-mode CloudEvent record. */
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
 
+/** W3C trace-context headers (OpenTelemetry propagation through Kafka), as the AsyncAPI document names them. */
+export const TRACE_HEADERS = { traceparent: 'traceparent', tracestate: 'tracestate' } as const;
+
 /** Dead-letter headers: where the failed record came from and why (no payload contents). */
 export const DEADLETTER_HEADERS = {
   topic: 'dl_topic',

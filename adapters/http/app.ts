@@ -42,6 +42,8 @@ export function createApp(opts: AppOptions): Express {
       customSuccessMessage: (req, res) => `${req.method} ${res.statusCode}`,
     }),
   );
+  // Before every route, the operational ones too: one rule for the whole interface (documented as 415).
+  app.use(jsonBodiesOnly);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -52,7 +54,6 @@ export function createApp(opts: AppOptions): Express {
       res.json(doc());
     });
   }
-  app.use(jsonBodiesOnly);
   for (const r of opts.routers) app.use(r);
   // After the service's routers: a service that still serves its own /metrics keeps it.
   app.get('/metrics', metricsHandler(opts.metrics));
