@@ -6,14 +6,14 @@ import { EVENT_JSON_SCHEMAS } from './consent/jsonSchema.js';
 import { TOPICS } from './topics.js';
 import { TOPIC_EVENT_TYPES, topicDataSchemaId } from './topicEvents.js';
 
-type Doc = {
+interface Doc {
   channels: Record<
     string,
     { address: string; messages: Record<string, { name: string; headers?: object; payload: { schema: unknown } }> }
   >;
   operations: Record<string, { action: string; messages: { $ref: string }[]; 'x-services': string[] }>;
   components: { schemas: Record<string, { schema: { $id: string } }> };
-};
+}
 
 describe('AsyncAPI document', () => {
   const doc = asyncApiDocument() as unknown as Doc;
@@ -22,7 +22,9 @@ describe('AsyncAPI document', () => {
     const { document, diagnostics } = await new Parser().parse(JSON.stringify(doc));
     expect(document).toBeDefined();
     expect(
-      diagnostics.map((d) => `${DiagnosticSeverity[d.severity]} ${d.code} ${d.path.join('.')}: ${d.message}`),
+      diagnostics.map(
+        (d) => `${String(DiagnosticSeverity[d.severity])} ${String(d.code)} ${d.path.join('.')}: ${d.message}`,
+      ),
     ).toEqual([]);
   });
 

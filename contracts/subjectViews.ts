@@ -172,7 +172,7 @@ export function subjectTimeline(state: SubjectState): SubjectTimeline {
       occurredAt: event.data.occurredAt,
       recordedAt: event.recordedtime,
       ledger: { partition: position.partition, offset: position.offset },
-      data: event.data as Record<string, unknown>,
+      data: event.data,
     })),
   };
 }

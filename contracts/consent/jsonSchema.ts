@@ -73,7 +73,7 @@ export const LEDGER_EVENT_JSON_SCHEMA: JsonSchema = {
 };
 
 /** The JSON Schema of each type's `data` (current version), with the `$id` every event's `dataschema` names. */
-export const DATA_JSON_SCHEMAS: { readonly [T in EventType]: JsonSchema } = build(EVENT_TYPES, (type) =>
+export const DATA_JSON_SCHEMAS: Readonly<Record<EventType, JsonSchema>> = build(EVENT_TYPES, (type) =>
   generate(
     EVENT_SCHEMAS[type].shape.data,
     dataSchemaId(type),

@@ -95,11 +95,11 @@ export function upcastEnvelope(
   writtenVersion: number,
   raw: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
-  const legacy = raw['recordedtime'] === undefined && raw['dataschema'] === undefined;
+  const legacy = raw.recordedtime === undefined && raw.dataschema === undefined;
   if (legacy) {
-    const data = raw['data'] as { occurredAt?: unknown } | undefined;
-    return { ...raw, recordedtime: raw['time'], time: data?.occurredAt, dataschema: dataSchemaId(type) };
+    const data = raw.data as { occurredAt?: unknown } | undefined;
+    return { ...raw, recordedtime: raw.time, time: data?.occurredAt, dataschema: dataSchemaId(type) };
   }
-  if (raw['dataschema'] === dataSchemaId(type, writtenVersion)) return { ...raw, dataschema: dataSchemaId(type) };
+  if (raw.dataschema === dataSchemaId(type, writtenVersion)) return { ...raw, dataschema: dataSchemaId(type) };
   return { ...raw };
 }

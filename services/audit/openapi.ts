@@ -91,8 +91,8 @@ export function auditOpenApi(): object {
           'Every withdrawal, its holders and their status; every release after refusal',
           'auditWithdrawals',
           'awaiting-acknowledgement / overdue / acknowledged per holder; determining-holders / propagating / overdue / completed per withdrawal (contracts lifecycle, judged at the time of the request). releasesAfterRefusal: ' +
-          'each release recorded after a withdrawal or national opt-out that covered it, the releasing organisation ' +
-          '(releasedBy), and its own notice (not-sent / sent / overdue / acknowledged).',
+            'each release recorded after a withdrawal or national opt-out that covered it, the releasing organisation ' +
+            '(releasedBy), and its own notice (not-sent / sent / overdue / acknowledged).',
           AuditWithdrawals,
           { requestParams: { query: SinceQuery } },
         ),

@@ -141,7 +141,7 @@ export function publicStateAsOf(r: StateAsOfReport): z.infer<typeof AuditStateAs
 
 // Each built report fits its public model (a change on either side fails the type check).
 type Fits<Built, Model extends z.ZodType> = Built extends z.input<Model> ? true : never;
-const _fits: [
+export const BUILT_REPORTS_FIT_THEIR_MODELS: [
   Fits<VerifyReport, typeof AuditVerification>,
   Fits<ReplayReport, typeof AuditReplay>,
   Fits<WithdrawalReport, typeof AuditWithdrawal>,
@@ -149,4 +149,3 @@ const _fits: [
   Fits<LedgerSummary, typeof LedgerSummarySchema>,
   Fits<BuiltReport, typeof AuditReport>,
 ] = [true, true, true, true, true, true];
-void _fits;
