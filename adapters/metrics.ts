@@ -86,7 +86,8 @@ export const receiptMetrics = {
 /** The route template a request matched (`/v1/subjects/:id/consent`), never its raw URL. */
 export function routeOf(req: Request): string {
   const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
+  // Express route strings escape a literal ':' (`/v1/events\\:batch`); the label is the path as documented.
+  return typeof path === 'string' ? `${req.baseUrl}${path}`.replaceAll('\\', '') : 'unmatched';
 }
 
 /** Counts and times every request once it finished (labels from the matched route template). */

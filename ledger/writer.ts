@@ -17,7 +17,7 @@ import { parseEvent } from '../contracts/consent/validate.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { canonicalBytes } from '../contracts/consent/canonical.js';
 import { createHash } from 'node:crypto';
-import { TOPICS, cloudEventHeaders } from '../contracts/topics.js';
+import { TOPICS, structuredModeHeaders } from '../contracts/topics.js';
 import { DomainError } from '../contracts/domainError.js';
 
 export interface LedgerPosition {
@@ -155,7 +155,9 @@ export class LedgerWriter {
       throw new DomainError('unprocessable', `not a valid ledger event`, checked.problems);
     }
     const bytes = canonicalBytes(checked.event);
-    const headers = cloudEventHeaders(checked.event);
+    // CloudEvents Kafka binding, structured mode: the value is the event; content-type is the one
+    // binding header (contracts/topics.ts says why there are no ce_* headers).
+    const headers = structuredModeHeaders();
     const span = tracer.startSpan(`${this.topic} publish`, {
       kind: SpanKind.PRODUCER,
       attributes: {
@@ -236,7 +238,7 @@ export class LedgerWriter {
           partition,
           offset: offset.toString(),
           hash: p.hash,
-          recordedAt: p.event.time,
+          recordedAt: p.event.recordedtime,
         };
         if (p.settled) this.opts.onLateWrite?.(position, p.event);
         else {

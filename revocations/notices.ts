@@ -11,6 +11,7 @@
 // merge the marks back into the notice (NoticeDoc's fields below).
 import { isDuplicateKey, type Collection, type Db } from '../adapters/mongo.js';
 import type { Scope } from '../contracts/consent/vocabulary.js';
+import type { RevocationNotice } from '../contracts/topicEvents.js';
 
 export interface NoticeDoc {
   _id: string; // noticeId
@@ -57,10 +58,7 @@ export interface WithdrawalStatusDoc {
   notices: NoticeDoc[];
 }
 
-export type RevocationNotice = Pick<
-  NoticeDoc,
-  'withdrawalId' | 'subject' | 'dataUserId' | 'scope' | 'withdrawnAt' | 'sentAt' | 'dueBy' | 'releaseEventId'
-> & { noticeId: string; acknowledgePath: string };
+export type { RevocationNotice } from '../contracts/topicEvents.js';
 
 export function toNotice(d: NoticeDoc): RevocationNotice {
   return {

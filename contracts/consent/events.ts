@@ -8,12 +8,17 @@
 //   source           emitting organisation: org:<slug> (hospitals…) or sys:<component> (the ledger)
 //   type             one of EVENT_TYPES
 //   subject          the pseudonymous subject id (sub_…); for dataUser.* the data user id (du_…)
-//   time             when the ledger recorded the event (UTC, set by the server, never by a caller)
+//   time             when the occurrence happened: equal to data.occurredAt (CloudEvents defines `time`
+//                    as the occurrence; README "Time on the ledger")
+//   recordedtime     extension attribute: when the ledger recorded the event (UTC, set by the server,
+//                    never by a caller). Point-in-time queries ("what was known at T") read this.
 //   datacontenttype  "application/json"
+//   dataschema       URI of the JSON Schema of `data` at this dataversion (dataSchemaId)
 //   dataversion      extension attribute: version of this type's `data` schema (CURRENT_VERSION)
 //   data             the payload, always with `occurredAt` (see data.ts for why it lives there)
 //
-// `dataversion` versions the payload only; the envelope is CloudEvents 1.0 and does not change.
+// `dataversion` versions the payload only. Records written before `recordedtime` and `dataschema`
+// existed carried the recording time in `time`; upcast.ts#upcastEnvelope reads them into this shape.
 import * as z from 'zod';
 import {
   ConsentCancelledData,
@@ -42,6 +47,7 @@ import {
   SourceSchema,
   SubjectIdSchema,
   UtcTimestampSchema,
+  compareUtc,
   isUtcTimestamp,
   utcMillis,
 } from './primitives.js';
@@ -87,6 +93,12 @@ export type IncomingEventType = (typeof INCOMING_EVENT_TYPES)[number];
 const MAX_OCCURRED_AT_LEAD_MS = 5 * 60 * 1000;
 export const DATA_CONTENT_TYPE = 'application/json';
 
+/** The CloudEvents `dataschema` of a type's payload at a version: the `$id` of that JSON Schema
+ *  (jsonSchema.ts publishes it in the AsyncAPI document). */
+export function dataSchemaId(type: EventType, version: number = CURRENT_VERSION[type]): string {
+  return `urn:consent-ledger:data:${type}:v${version}`;
+}
+
 function envelope<const T extends EventType, S extends z.ZodString, D extends z.ZodType>(type: T, subject: S, data: D) {
   return z.strictObject({
     specversion: z.literal('1.0'),
@@ -96,8 +108,12 @@ function envelope<const T extends EventType, S extends z.ZodString, D extends z.
     subject: subject.meta({
       description: type.startsWith('dataUser.') ? 'The data user id.' : 'Pseudonymous subject id.',
     }),
-    time: UtcTimestampSchema.meta({ description: 'When the ledger recorded the event (UTC, server-set).' }),
+    time: UtcTimestampSchema.meta({ description: 'When it happened (CloudEvents occurrence time): data.occurredAt.' }),
+    recordedtime: UtcTimestampSchema.meta({
+      description: 'When the ledger recorded the event (UTC, server-set; CloudEvents extension).',
+    }),
     datacontenttype: z.literal(DATA_CONTENT_TYPE),
+    dataschema: z.literal(dataSchemaId(type)).meta({ format: 'uri', description: 'The JSON Schema of data.' }),
     dataversion: z
       .literal(CURRENT_VERSION[type])
       .meta({ type: 'integer', description: 'Version of the data schema (CloudEvents extension).' }),
@@ -124,21 +140,24 @@ const bases = {
   'release.recorded': envelope('release.recorded', SubjectIdSchema, ReleaseRecordedData),
 } as const;
 
-/** Cross-field rules of a recorded event (the envelope `time` only exists once recorded). */
+/** Cross-field rules of a recorded event (`recordedtime` only exists once recorded). */
 function recorded<S extends (typeof bases)[EventType]>(schema: S): S {
   // zod runs these even when a field already failed, so each rule only looks at valid fields.
   return schema.superRefine((e, ctx) => {
     const { occurredAt } = e.data as { occurredAt: unknown };
     if (
       isUtcTimestamp(occurredAt) &&
-      isUtcTimestamp(e.time) &&
-      utcMillis(occurredAt) - utcMillis(e.time) > MAX_OCCURRED_AT_LEAD_MS
+      isUtcTimestamp(e.recordedtime) &&
+      utcMillis(occurredAt) - utcMillis(e.recordedtime) > MAX_OCCURRED_AT_LEAD_MS
     ) {
       ctx.addIssue({
         code: 'custom',
-        message: 'must not be later than the recording time (time)',
+        message: 'must not be later than the recording time (recordedtime)',
         path: ['data', 'occurredAt'],
       });
+    }
+    if (isUtcTimestamp(occurredAt) && isUtcTimestamp(e.time) && compareUtc(occurredAt, e.time) !== 0) {
+      ctx.addIssue({ code: 'custom', message: 'must equal data.occurredAt (the occurrence)', path: ['time'] });
     }
     if (e.type === 'dataUser.registered' || e.type === 'dataUser.approved') {
       const d = e.data as { dataUserId: unknown };
@@ -188,19 +207,20 @@ export function isIncomingEventType(value: unknown): value is IncomingEventType 
 }
 
 // ---------------------------------------------------------------------------------------------
-// What hospitals POST: the same envelope minus what the server sets (`time`; `datacontenttype`
-// is optional), `source` must be an organisation, and the subject is identified by exactly one
+// What hospitals POST: the same envelope minus what the server sets (`time`, `recordedtime`;
+// `datacontenttype` and `dataschema` are optional), `source` must be an organisation, and the subject is identified by exactly one
 // of `subject` (pseudonym) or `nhsNumber` (replaced by ingest with the pseudonym at once).
 // ---------------------------------------------------------------------------------------------
 
 function incoming(type: IncomingEventType) {
   return bases[type]
-    .omit({ time: true, subject: true, source: true, datacontenttype: true })
+    .omit({ time: true, recordedtime: true, subject: true, source: true, datacontenttype: true, dataschema: true })
     .extend({
       source: OrgSourceSchema,
       subject: SubjectIdSchema.optional(),
       nhsNumber: NhsNumberSchema.optional(),
       datacontenttype: z.literal(DATA_CONTENT_TYPE).optional(),
+      dataschema: z.literal(dataSchemaId(type)).optional(),
     })
     .superRefine((e, ctx) => {
       const problem = identityProblem(e);

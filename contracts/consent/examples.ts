@@ -1,7 +1,7 @@
 // One valid example per event type, type-checked against the schemas. Used by the unit tests, and
 // fit to use as examples in the OpenAPI / AsyncAPI documents and in other services' tests.
 // (Synthetic ids only: no real person or NHS number appears here.)
-import type { EventOf, EventType } from './events.js';
+import { dataSchemaId, type EventOf, type EventType } from './events.js';
 
 export const EXAMPLE_SUBJECT = 'sub_Q2hhcmxvdHRlLUV4YW1wbGU';
 const EXAMPLE_DATA_USER = 'du_uni-example';
@@ -14,14 +14,25 @@ const envelope = (id: string, source = 'org:rxh') =>
     id,
     source,
     subject: EXAMPLE_SUBJECT,
-    time: '2026-03-01T10:00:00Z',
+    recordedtime: '2026-03-01T10:00:00Z',
     datacontenttype: 'application/json',
     dataversion: 1,
   }) as const;
 
+/** `time` is the occurrence (data.occurredAt) and `dataschema` follows from the type: filled in here. */
+type Authored = { readonly [T in EventType]: Omit<EventOf<T>, 'time' | 'dataschema'> };
+function withDerived(events: Authored): { readonly [T in EventType]: EventOf<T> } {
+  return Object.fromEntries(
+    Object.entries(events).map(([type, e]) => [
+      type,
+      { ...e, time: e.data.occurredAt, dataschema: dataSchemaId(e.type) },
+    ]),
+  ) as unknown as { readonly [T in EventType]: EventOf<T> };
+}
+
 const sys = (id: string) => envelope(id, 'sys:dispatcher');
 
-export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = {
+export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = withDerived({
   'consent.given': {
     ...envelope('evt-given-1'),
     type: 'consent.given',
@@ -163,4 +174,4 @@ export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = {
       dataCategories: ['ehr', 'lab-results'],
     },
   },
-};
+});

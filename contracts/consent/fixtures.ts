@@ -4,7 +4,7 @@
 // recorded when it occurred unless `recordedAt` says otherwise (a late paper form).
 // Synthetic ids only.
 import type { DataUserContext } from './decide.js';
-import type { EventOf, EventType, LedgerEvent } from './events.js';
+import { dataSchemaId, type EventOf, type EventType, type LedgerEvent } from './events.js';
 import { EXAMPLE_SUBJECT } from './examples.js';
 import type { PositionedEvent } from './order.js';
 import { addDays } from './policy.js';
@@ -52,8 +52,10 @@ function event<T extends EventType>(type: T, id: string, at: Time, data: object,
     source: system ? 'sys:worker' : 'org:rxh',
     type,
     subject: o.subject ?? SUBJECT,
-    time: ts(o.recordedAt ?? at),
+    time: ts(at),
+    recordedtime: ts(o.recordedAt ?? at),
     datacontenttype: 'application/json',
+    dataschema: dataSchemaId(type),
     dataversion: 1,
     data: { occurredAt: ts(at), ...data },
   } as unknown as EventOf<T>;

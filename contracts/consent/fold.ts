@@ -189,11 +189,11 @@ export function foldEvents(records: Iterable<PositionedEvent>, initial: SubjectS
   return state;
 }
 
-/** Point in time: the state from the events the ledger had RECORDED (envelope `time`) up to and
+/** Point in time: the state from the events the ledger had RECORDED (envelope `recordedtime`) up to and
  *  including `recordedUpTo` — what the system knew then. */
 export function stateAsOf(records: Iterable<PositionedEvent>, recordedUpTo: string): SubjectState {
   const known: PositionedEvent[] = [];
-  for (const r of records) if (compareUtc(r.event.time, recordedUpTo) <= 0) known.push(r);
+  for (const r of records) if (compareUtc(r.event.recordedtime, recordedUpTo) <= 0) known.push(r);
   return foldEvents(known);
 }
 
@@ -226,7 +226,7 @@ function createFact(r: PositionedEvent<FactEvent>): Draft {
   const base = {
     eventId: e.id,
     occurredAt: e.data.occurredAt,
-    recordedAt: e.time,
+    recordedAt: e.recordedtime,
     position: r.position,
     scope: e.data.scope,
   };

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import {
   CURRENT_VERSION,
   EVENT_SCHEMAS,
+  dataSchemaId,
   EVENT_TYPES,
   INCOMING_EVENT_TYPES,
   INCOMING_SCHEMAS,
@@ -70,3 +71,13 @@ export const LEDGER_EVENT_JSON_SCHEMA: JsonSchema = {
   description: 'Any event on consent.ledger.v1 (current versions).',
   oneOf: EVENT_TYPES.map((t) => omitDialect(EVENT_JSON_SCHEMAS[t])),
 };
+
+/** The JSON Schema of each type's `data` (current version), with the `$id` every event's `dataschema` names. */
+export const DATA_JSON_SCHEMAS: Readonly<Record<EventType, JsonSchema>> = build(EVENT_TYPES, (type) =>
+  generate(
+    EVENT_SCHEMAS[type].shape.data,
+    dataSchemaId(type),
+    `${type} data`,
+    `The data of "${type}" at dataversion ${CURRENT_VERSION[type]}.`,
+  ),
+);

@@ -13,7 +13,7 @@
 // Upcasting is a read-time view: the ledger keeps the bytes as written, and hashes / signatures
 // (canonical.ts) are always computed over the event as written, never over its upcast form.
 import type * as z from 'zod';
-import { CURRENT_VERSION, type EventType } from './events.js';
+import { CURRENT_VERSION, dataSchemaId, type EventType } from './events.js';
 import { issuesToProblems, type Problem } from './problems.js';
 
 export interface UpcastStep {
@@ -75,4 +75,31 @@ export function missingUpcasters<T extends string>(
     for (let v = 1; v < current[type]; v++) if (!table[type]?.[v]) missing.push(`${type}@${v}`);
   }
   return missing;
+}
+
+/**
+ * The envelope as it is read today, from a ledger record of any age (after its payload was upcast
+ * from `writtenVersion`).
+ *
+ * Envelope history (never edited, only read forward):
+ *   - first records: `time` = when the ledger recorded the event; no `recordedtime`, no `dataschema`.
+ *   - since the CloudEvents alignment: `time` = the occurrence (data.occurredAt), `recordedtime` =
+ *     the recording time, `dataschema` = the schema id of the payload as written.
+ * A record with neither `recordedtime` nor `dataschema` is of the first kind (the strict schema of
+ * that time allowed neither, so the test is unambiguous): its `time` moves to `recordedtime`. A
+ * payload upcast to a newer version gets that version's `dataschema`; any other value is left for
+ * the schema to refuse.
+ */
+export function upcastEnvelope(
+  type: EventType,
+  writtenVersion: number,
+  raw: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const legacy = raw.recordedtime === undefined && raw.dataschema === undefined;
+  if (legacy) {
+    const data = raw.data as { occurredAt?: unknown } | undefined;
+    return { ...raw, recordedtime: raw.time, time: data?.occurredAt, dataschema: dataSchemaId(type) };
+  }
+  if (raw.dataschema === dataSchemaId(type, writtenVersion)) return { ...raw, dataschema: dataSchemaId(type) };
+  return { ...raw };
 }

@@ -73,3 +73,29 @@ describe('production upcast table', () => {
     expect(parseEvent(structuredClone(e))).toMatchObject({ ok: true, writtenVersion: 1 });
   });
 });
+
+describe('upcastEnvelope: records written before time meant the occurrence', () => {
+  // What the first build wrote: `time` was the recording time; no recordedtime, no dataschema.
+  const legacy = () => {
+    const { recordedtime, dataschema: _s, ...rest } = structuredClone(EXAMPLE_EVENTS['consent.given']);
+    return { ...rest, time: recordedtime };
+  };
+  it('reads the old time as recordedtime and the occurrence as time', () => {
+    expect(parseEvent(legacy())).toEqual({ ok: true, event: EXAMPLE_EVENTS['consent.given'], writtenVersion: 1 });
+  });
+  it('keeps every type of old record readable', () => {
+    for (const type of EVENT_TYPES) {
+      const { recordedtime, dataschema: _s, ...rest } = structuredClone(EXAMPLE_EVENTS[type]);
+      expect(parseEvent({ ...rest, time: recordedtime })).toEqual({
+        ok: true,
+        event: EXAMPLE_EVENTS[type],
+        writtenVersion: 1,
+      });
+    }
+  });
+  it('does not take a current record with a missing recordedtime for an old one', () => {
+    const { recordedtime: _r, ...rest } = structuredClone(EXAMPLE_EVENTS['consent.given']);
+    const r = parseEvent(rest);
+    expect(r.ok ? [] : r.problems.map((p) => p.field)).toEqual(['/recordedtime']);
+  });
+});

@@ -30,12 +30,16 @@ const valid: [string, EventType, (e: Mutable) => void][] = [
     'consent.given',
     (e) => (e.data.capture = { channel: 'paper', setting: 'emergency' }),
   ],
-  ['nanosecond timestamps', 'consent.given', (e) => (e.data.occurredAt = '2026-03-01T09:30:00.123456789Z')],
-  ['occurredAt within clock skew after time', 'consent.given', (e) => (e.data.occurredAt = '2026-03-01T10:04:59Z')],
+  ['nanosecond timestamps', 'consent.given', (e) => (e.time = e.data.occurredAt = '2026-03-01T09:30:00.123456789Z')],
+  [
+    'occurredAt within clock skew after time',
+    'consent.given',
+    (e) => (e.time = e.data.occurredAt = '2026-03-01T10:04:59Z'),
+  ],
   [
     'occurredAt long before time (paper form recorded late)',
     'consent.withdrawn',
-    (e) => (e.data.occurredAt = '2025-11-02T00:00:00Z'),
+    (e) => (e.time = e.data.occurredAt = '2025-11-02T00:00:00Z'),
   ],
   [
     'withdrawal without consentId or channel',
@@ -143,9 +147,12 @@ const invalid: [string, EventType, (e: Mutable) => void, string][] = [
   [
     'occurredAt after recording time',
     'consent.given',
-    (e) => (e.data.occurredAt = '2026-03-01T10:05:01Z'),
+    (e) => (e.time = e.data.occurredAt = '2026-03-01T10:05:01Z'),
     '/data/occurredAt',
   ],
+  ['time other than the occurrence', 'consent.given', (e) => (e.time = '2026-03-01T09:31:00Z'), '/time'],
+  ['recordedtime missing in a record with dataschema', 'consent.given', (e) => delete e.recordedtime, '/recordedtime'],
+  ['dataschema of another type', 'consent.given', (e) => (e.dataschema = 'urn:x'), '/dataschema'],
   ['occurredAt missing', 'consent.given', (e) => delete e.data.occurredAt, '/data/occurredAt'],
   ['policyVersion empty', 'consent.given', (e) => (e.data.policyVersion = ''), '/data/policyVersion'],
   // the other types

@@ -17,6 +17,8 @@ import { subjectAsOf, summariseLedger } from './summary.js';
 import { buildReport } from './report.js';
 import { renderReportHtml } from './reportHtml.js';
 
+import { publicStateAsOf } from './responses.js';
+
 export interface AuditDeps {
   kafka: Kafka;
   projection: ProjectionReader;
@@ -86,11 +88,10 @@ export function auditRoutes(deps: AuditDeps): Router {
       throw new DomainError('invalid-request', 'asOf must not be in the future', [
         { field: '/asOf', message: 'must be a past instant' },
       ]);
-    res.json(
-      await exclusive(() =>
-        subjectAsOf(deps.kafka, { ledgerTopic: deps.ledgerTopic, subject: subject.data, asOf: at }),
-      ),
+    const report = await exclusive(() =>
+      subjectAsOf(deps.kafka, { ledgerTopic: deps.ledgerTopic, subject: subject.data, asOf: at }),
     );
+    res.json(publicStateAsOf(report));
   });
   r.get('/v1/audit/withdrawals', async (req, res) => {
     const { since } = parseOr400(SinceQuery, req.query);

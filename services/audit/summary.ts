@@ -59,7 +59,7 @@ export async function subjectAsOf(
       type: r.event.type,
       source: r.event.source,
       occurredAt: r.event.data.occurredAt,
-      recordedAt: r.event.time,
+      recordedAt: r.event.recordedtime,
       partition: r.position.partition,
       offset: r.position.offset,
     })),
@@ -225,7 +225,7 @@ export async function summariseLedger(
     onEvent: ({ event }) => {
       if (event.type === 'dataUser.registered')
         profiles.set(event.data.dataUserId, { category: event.data.category, jurisdiction: event.data.jurisdiction });
-      const day = event.time.slice(0, 10);
+      const day = event.recordedtime.slice(0, 10);
       const counts = (byDay[day] ??= {});
       counts[event.type] = (counts[event.type] ?? 0) + 1;
     },

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { runId } from '../../test/serverEnv.js';
 import { readTopic } from '../../test/harness/ledger.js';
+import { SubjectConsent, SubjectTimeline } from '../../contracts/subjectViews.js';
 import {
   approvals,
   consentEffective,
@@ -223,17 +224,18 @@ describe('query service: registry, decisions, consent state, filter, releases', 
 
   describe('subject state', () => {
     it('consent now and asOf a past instant; timeline; 404 unknown; 400 malformed; data users may not read', async () => {
-      const now = (await (await s.call(`/v1/subjects/${A}/consent`, hospital)).json()) as any;
-      expect(now.facts).toEqual([
+      // Every answer is checked against the public model the OpenAPI document publishes.
+      const now = SubjectConsent.parse(await (await s.call(`/v1/subjects/${A}/consent`, hospital)).json());
+      expect(now.choices).toEqual([
         expect.objectContaining({ kind: 'consent', eventId: `c-${runId}-a`, status: 'effective' }),
       ]);
-      const before = (await (
-        await s.call(`/v1/subjects/${A}/consent?asOf=2020-01-01T00:00:00Z`, auditor)
-      ).json()) as any;
-      expect(before.facts).toEqual([]);
-      const tl = (await (await s.call(`/v1/subjects/${A}/timeline`, admin)).json()) as any;
-      expect(tl.events.map((e: any) => e.type)).toEqual(['consent.given', 'consent.effective']);
-      expect(tl.events[0].ledger).toEqual({ partition: expect.any(Number), offset: expect.any(String) });
+      const before = SubjectConsent.parse(
+        await (await s.call(`/v1/subjects/${A}/consent?asOf=2020-01-01T00:00:00Z`, auditor)).json(),
+      );
+      expect(before.choices).toEqual([]);
+      const tl = SubjectTimeline.parse(await (await s.call(`/v1/subjects/${A}/timeline`, admin)).json());
+      expect(tl.events.map((e) => e.type)).toEqual(['consent.given', 'consent.effective']);
+      expect(tl.events[0]?.ledger).toEqual({ partition: expect.any(Number), offset: expect.any(String) });
       const unknown = await s.call(`/v1/subjects/${NONE}/consent`, auditor);
       expect(unknown.status).toBe(404);
       expect(unknown.headers.get('content-type')).toContain('application/problem+json');

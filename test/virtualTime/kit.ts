@@ -26,7 +26,7 @@ import { loadConfig } from '../../adapters/config.js';
 import type { Producer } from '../../adapters/kafka.js';
 import { createLogger } from '../../adapters/logger.js';
 import type { DataUserContext } from '../../contracts/consent/decide.js';
-import type { EventOf, EventType, LedgerEvent } from '../../contracts/consent/events.js';
+import { dataSchemaId, type EventOf, type EventType, type LedgerEvent } from '../../contracts/consent/events.js';
 import { foldEvents, type SubjectState } from '../../contracts/consent/fold.js';
 import { DEFAULT_POLICY_SET, type PolicySet } from '../../contracts/consent/policy.js';
 import { TOPICS } from '../../contracts/topics.js';
@@ -240,7 +240,9 @@ function registered(user: DataUserContext, at: string): EventOf<'dataUser.regist
     type: 'dataUser.registered',
     subject: user.id,
     time: at,
+    recordedtime: at,
     datacontenttype: 'application/json',
+    dataschema: dataSchemaId('dataUser.registered'),
     dataversion: 1,
     data: {
       occurredAt: at,

@@ -50,7 +50,14 @@ export function memoryLedger(): MemoryLedger {
           const offset = String(records.length);
           records.push({ event: parsed.event, position: { partition: 0, offset } });
           const hash = createHash('sha256').update(canonicalBytes(parsed.event)).digest('hex');
-          return { eventId: event.id, topic: TOPICS.ledger, partition: 0, offset, hash, recordedAt: event.time };
+          return {
+            eventId: event.id,
+            topic: TOPICS.ledger,
+            partition: 0,
+            offset,
+            hash,
+            recordedAt: event.recordedtime,
+          };
         }),
       );
     },

@@ -6,6 +6,8 @@ import type { EventPosition } from '../../contracts/consent/order.js';
 import type { Scope } from '../../contracts/consent/vocabulary.js';
 import { deliverWebhook, DeliveryFailed } from '../../revocations/delivery.js';
 import { toNotice } from '../../revocations/notices.js';
+import { revocationNoticeEvent } from '../../contracts/topicEvents.js';
+import { structuredModeHeaders } from '../../contracts/topics.js';
 import type { ActivityDeps } from './index.js';
 import { noticeIdFor, releaseNoticeIdFor, systemEventId } from './ids.js';
 import { appendSystemEvent, systemEvent } from './ledgerEvents.js';
@@ -105,7 +107,13 @@ export function propagationActivities(deps: ActivityDeps) {
         await deps.revocations.producer.send({
           topic: deps.revocations.topic,
           acks: -1,
-          messages: [{ key: a.dataUserId, value: JSON.stringify(toNotice(doc)), headers: { notice_id: noticeId } }],
+          messages: [
+            {
+              key: a.dataUserId,
+              value: JSON.stringify(revocationNoticeEvent(toNotice(doc))),
+              headers: structuredModeHeaders(),
+            },
+          ],
         });
         await deps.notices.markPublished(noticeId, deps.now().toISOString());
       }
