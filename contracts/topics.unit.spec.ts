@@ -24,7 +24,7 @@ describe('topics', () => {
       ce_specversion: '1.0',
       ce_subject: e.subject,
       ce_time: e.time,
-      ce_dataversion: '1',
+      ce_dataversion: '2',
       [CE_HEADERS.contentType]: STRUCTURED_CONTENT_TYPE,
     });
   });

@@ -91,7 +91,15 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
       await condition(acked);
     }
     deliveries.cancel();
-    await steps.recordAcknowledged({ withdrawalId, subject, dataUserId, noticeId, at: ackOf()!.at });
+    const { at, attestation } = ackOf()!;
+    await steps.recordAcknowledged({
+      withdrawalId,
+      subject,
+      dataUserId,
+      noticeId,
+      at,
+      ...(attestation && { attestation }),
+    });
     h.acknowledged = true;
     await Promise.allSettled(background);
   };

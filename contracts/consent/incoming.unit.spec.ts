@@ -77,7 +77,7 @@ const invalid: Array<[string, IncomingEventType, (e: Mutable) => void, string[]]
   ['source of a ledger component', 'consent.given', (e) => (e.source = 'sys:dispatcher'), ['/source']],
   ['a type only the ledger writes', 'consent.given', (e) => (e.type = 'consent.effective'), ['/type']],
   ['an unknown type', 'consent.given', (e) => (e.type = 'consent.perhaps'), ['/type']],
-  ['a newer dataversion', 'optout.revoked', (e) => (e.dataversion = 2), ['/dataversion']],
+  ['a newer dataversion', 'optout.revoked', (e) => (e.dataversion = 3), ['/dataversion']],
   [
     'a bad scope and no identity: both reported',
     'consent.given',
@@ -168,7 +168,7 @@ describe('recordIncoming', () => {
     const r = parseIncomingEvent(submission('consent.given', 'nhsNumber'));
     if (!r.ok) throw new Error('fixture invalid');
     const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, time: '2026-03-01T10:00:00Z' });
-    expect(recorded).toEqual({ ok: true, event: EXAMPLE_EVENTS['consent.given'], writtenVersion: 1 });
+    expect(recorded).toEqual({ ok: true, event: EXAMPLE_EVENTS['consent.given'], writtenVersion: 2 });
     if (recorded.ok) expect(canonicalJson(recorded.event)).not.toContain(EXAMPLE_NHS_NUMBER);
   });
 

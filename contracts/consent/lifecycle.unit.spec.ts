@@ -131,16 +131,18 @@ describe('the propagation duty', () => {
     expect(holderProgress(h, day(2))).toBe('awaiting-acknowledgement');
     expect(holderProgress(h, day(31))).toBe('overdue');
     expect(holderProgress({ ...h, overdueRecorded: true }, day(2))).toBe('overdue');
-    expect(holderProgress({ ...h, acknowledged: true }, day(45))).toBe('acknowledged');
+    expect(holderProgress({ ...h, acknowledged: true }, day(45))).toBe('acknowledged-without-attestation');
   });
 
   it('a withdrawal: determining holders, propagating, overdue, completed', () => {
     expect(withdrawalProgress({ holdersKnown: false, completed: false }, [])).toBe('determining-holders');
     expect(
-      withdrawalProgress({ holdersKnown: true, completed: false }, ['acknowledged', 'awaiting-acknowledgement']),
+      withdrawalProgress({ holdersKnown: true, completed: false }, ['attested-deleted', 'awaiting-acknowledgement']),
     ).toBe('propagating');
-    expect(withdrawalProgress({ holdersKnown: true, completed: false }, ['acknowledged', 'overdue'])).toBe('overdue');
-    expect(withdrawalProgress({ holdersKnown: true, completed: true }, ['acknowledged'])).toBe('completed');
+    expect(
+      withdrawalProgress({ holdersKnown: true, completed: false }, ['acknowledged-without-attestation', 'overdue']),
+    ).toBe('overdue');
+    expect(withdrawalProgress({ holdersKnown: true, completed: true }, ['retained-with-basis'])).toBe('completed');
   });
 
   it('the gauge counts withdrawals started more than 30 days ago', () => {
