@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { loadConfig } from '../../adapters/config.js';
 import type { Producer } from '../../adapters/kafka.js';
 import { createLogger } from '../../adapters/logger.js';
+import type { Attestation } from '../../contracts/consent/attestation.js';
 import type { DataUserContext } from '../../contracts/consent/decide.js';
 import type { EventOf, EventType, LedgerEvent } from '../../contracts/consent/events.js';
 import { foldEvents, type SubjectState } from '../../contracts/consent/fold.js';
@@ -143,13 +144,16 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
     /** A data user in the registry (dataUser.registered on the ledger), as the registry route writes it. */
     registerDataUser: (user: DataUserContext, at: string) => appendOnce(ledger.appender, [registered(user, at)]),
     /** What the acknowledgement route does: keep the acknowledgement, then signal the workflow. */
-    async acknowledge(withdrawalId: string, dataUserId: string): Promise<string> {
+    async acknowledge(withdrawalId: string, dataUserId: string, attestation?: Attestation): Promise<string> {
       const noticeId = noticeIdFor(withdrawalId, dataUserId);
-      const doc = await notices.store.receiveAcknowledgement(noticeId, await now());
+      const doc = await notices.store.receiveAcknowledgement(noticeId, await now(), attestation);
       if (!doc) throw new Error(`no notice ${noticeId} has been issued`);
-      await client.workflow
-        .getHandle(workflowIds.withdrawal(withdrawalId))
-        .signal(acknowledgeSignal, { dataUserId, noticeId, at: doc.ackReceivedAt! });
+      await client.workflow.getHandle(workflowIds.withdrawal(withdrawalId)).signal(acknowledgeSignal, {
+        dataUserId,
+        noticeId,
+        at: doc.ackReceivedAt!,
+        ...(doc.attestation && { attestation: doc.attestation }),
+      });
       return doc.ackReceivedAt!;
     },
     handle: (workflowId: string): WorkflowHandle => client.workflow.getHandle(workflowId),
