@@ -10,6 +10,7 @@
 // delivery records race the data user's acknowledgement. An insert cannot be lost that way; readers
 // merge the marks back into the notice (NoticeDoc's fields below).
 import { isDuplicateKey, type Collection, type Db } from '../adapters/mongo.js';
+import type { Attestation } from '../contracts/consent/attestation.js';
 import type { Scope } from '../contracts/consent/vocabulary.js';
 import type { RevocationNotice } from '../contracts/topicEvents.js';
 
@@ -26,6 +27,9 @@ export interface NoticeDoc {
   releaseEventId?: string;
   /** When the data user POSTed its acknowledgement (before the workflow recorded it). */
   ackReceivedAt?: string;
+  /** What that acknowledgement attested (absent: acknowledged without attestation); kept with the
+   *  first acknowledgement, as the workflow carries it into revocation.acknowledged. */
+  attestation?: Attestation;
   /** When revocation.acknowledged was written. */
   acknowledgedAt?: string;
   overdueAt?: string;
@@ -81,6 +85,8 @@ interface MarkDoc {
   noticeId: string;
   kind: MarkKind;
   at: string;
+  /** ackReceivedAt only: what the acknowledgement attested. */
+  attestation?: Attestation;
 }
 
 export class NoticeStore {
@@ -101,9 +107,15 @@ export class NoticeStore {
   }
 
   /** First mark of a kind wins; a retry or a second acknowledgement changes nothing. */
-  private async mark(noticeId: string, kind: MarkKind, at: string): Promise<void> {
+  private async mark(noticeId: string, kind: MarkKind, at: string, attestation?: Attestation): Promise<void> {
     try {
-      await this.marks.insertOne({ _id: `${noticeId}/${kind}`, noticeId, kind, at });
+      await this.marks.insertOne({
+        _id: `${noticeId}/${kind}`,
+        noticeId,
+        kind,
+        at,
+        ...(attestation && { attestation }),
+      });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
@@ -113,8 +125,13 @@ export class NoticeStore {
   private async withMarks(docs: NoticeDoc[]): Promise<NoticeDoc[]> {
     if (docs.length === 0) return docs;
     const found = await this.marks.find({ noticeId: { $in: docs.map((d) => d._id) } }).toArray();
-    const byNotice = new Map<string, Partial<Record<MarkKind, string>>>();
-    for (const m of found) byNotice.set(m.noticeId, { ...byNotice.get(m.noticeId), [m.kind]: m.at });
+    const byNotice = new Map<string, Partial<Record<MarkKind, string>> & { attestation?: Attestation }>();
+    for (const m of found)
+      byNotice.set(m.noticeId, {
+        ...byNotice.get(m.noticeId),
+        [m.kind]: m.at,
+        ...(m.attestation && { attestation: m.attestation }),
+      });
     return docs.map((d) => ({ ...d, ...byNotice.get(d._id) }));
   }
 
@@ -168,10 +185,10 @@ export class NoticeStore {
     );
   }
 
-  /** The data user's acknowledgement arrived (first time wins); returns the stored notice. */
-  async receiveAcknowledgement(noticeId: string, at: string): Promise<NoticeDoc | null> {
+  /** The data user's acknowledgement arrived, with what it attests (first time wins); returns the stored notice. */
+  async receiveAcknowledgement(noticeId: string, at: string, attestation?: Attestation): Promise<NoticeDoc | null> {
     if (!(await this.notices.findOne({ _id: noticeId }, { projection: { _id: 1 } }))) return null;
-    await this.mark(noticeId, 'ackReceivedAt', at);
+    await this.mark(noticeId, 'ackReceivedAt', at, attestation);
     return this.get(noticeId);
   }
 

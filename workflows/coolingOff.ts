@@ -5,7 +5,11 @@
 //   acute/emergency capture: then wait for a reconfirmation that counts (made after the cooling-off,
 //   within the window), reminding the emitting organisation before the window closes — none →
 //   consent.lapsed (consent.expired when validUntil closes the window first);
-//   otherwise consent.effective; with validUntil, later a re-consent prompt and consent.expired.
+//   otherwise consent.effective; given by someone acting for the person whose authority ends (a
+//   parent's, at the child's 16th birthday): from then (or from effective, if later) the person's own
+//   reconfirmation within the policy's personReconfirmation window, the organisation told as it opens
+//   and reminded before it closes — none → consent.lapsed at its end;
+//   with validUntil, later a re-consent prompt and consent.expired.
 // Before writing consent.effective the projection is asked once more whether a refusal cancels the
 // consent (contracts cancellationOf), so a refusal the dispatcher could not attribute still wins.
 // Deterministic: times come from the input and the workflow clock; the ledger writes are activities
@@ -15,11 +19,16 @@ import type { ConsentOutcome, ConsentStatus } from '../contracts/consent/fold.js
 import {
   coolingOffEndsAt,
   countedReconfirmation,
+  personReconfirmation,
+  personReconfirmationReminderTimes,
+  personReconfirmationWindow,
   reconfirmationReminderTimes,
   reconfirmationWindow,
   requiresReconfirmation,
   type ConsentTerms,
+  type PersonReconfirmationWindow,
 } from '../contracts/consent/lifecycle.js';
+import type { ExpressedBy } from '../contracts/consent/expressedBy.js';
 import { compareUtc } from '../contracts/consent/primitives.js';
 import type { Activities } from './activities/index.js';
 import { waitUntil } from './clock.js';
@@ -35,7 +44,12 @@ const { recordConsentOutcome, checkConsent, notifyOrganisation } = proxyActiviti
 
 export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
   const { consentId, subject, policy } = input;
-  const terms: ConsentTerms = { givenAt: input.occurredAt, setting: input.setting, validUntil: input.validUntil };
+  const terms: ConsentTerms = {
+    givenAt: input.occurredAt,
+    setting: input.setting,
+    validUntil: input.validUntil,
+    authorityEndsAt: input.authorityEndsAt,
+  };
   let phase: ConsentStatus = requiresReconfirmation(input.setting) ? 'awaiting-reconfirmation' : 'cooling-off';
   let cancel: CancelArgs | undefined;
   const reconfirmations: ReconfirmArgs[] = []; // in the order received: ledger order
@@ -47,7 +61,7 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
   });
   setHandler(phaseQuery, () => phase);
 
-  const outcome = async (kind: ConsentOutcome, occurredAt: string): Promise<ConsentOutcome> => {
+  const outcome = async (kind: ConsentOutcome, occurredAt: string, by?: ExpressedBy): Promise<ConsentOutcome> => {
     await recordConsentOutcome({
       kind,
       consentId,
@@ -55,6 +69,7 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
       occurredAt,
       policyVersion: input.policyVersion,
       ...(input.validUntil !== undefined && { validUntil: input.validUntil }),
+      ...(by && { expressedBy: by }),
     });
     phase = kind;
     return kind;
@@ -62,7 +77,7 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
   /** The projection's last word before acting: a refusal it knows of cancels; an ended consent stays ended. */
   const settled = async (): Promise<ConsentOutcome | undefined> => {
     const check = await checkConsent({ consentId, subject, position: input.position });
-    if (check.cancellation) return outcome('cancelled', check.cancellation.occurredAt);
+    if (check.cancellation) return outcome('cancelled', check.cancellation.occurredAt, check.cancellation.expressedBy);
     if (check.status === 'cancelled' || check.status === 'lapsed' || check.status === 'expired') {
       phase = check.status;
       return check.status;
@@ -75,7 +90,7 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
   const expiresFirst = input.validUntil !== undefined && compareUtc(input.validUntil, endsAt) <= 0;
   const cancelled = () => cancel !== undefined;
   if (await waitUntil(expiresFirst ? input.validUntil! : endsAt, cancelled)) {
-    return outcome('cancelled', cancel!.occurredAt);
+    return outcome('cancelled', cancel!.occurredAt, cancel!.expressedBy);
   }
   if (expiresFirst) return outcome('expired', input.validUntil!);
   const early = await settled();
@@ -85,20 +100,50 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
   let effectiveAt = endsAt;
   if (requiresReconfirmation(input.setting)) {
     const reconfirmed = await awaitReconfirmation(input, terms, reconfirmations, cancelled);
-    if (cancel) return outcome('cancelled', cancel.occurredAt);
+    if (cancel) return outcome('cancelled', cancel.occurredAt, cancel.expressedBy);
     if (reconfirmed.kind === 'closed') return outcome(reconfirmed.then, reconfirmed.at);
     effectiveAt = reconfirmed.at;
     const late = await settled();
     if (late) return late;
   }
 
-  // 3. Effective; 4. expiry.
+  // 3. Effective; 4. a proxy's authority ends: the person's own reconfirmation; 5. expiry.
   await outcome('effective', effectiveAt);
   phase = 'effective';
+  const personWindow = personReconfirmationWindow(terms, effectiveAt, policy);
+  if (personWindow && !(await awaitPersonReconfirmation(input, personWindow, reconfirmations))) {
+    return outcome('lapsed', personWindow.by);
+  }
   if (input.validUntil === undefined) return 'effective';
   const expired = await awaitExpiry({ ...input, validUntil: input.validUntil }, effectiveAt);
   phase = expired;
   return expired;
+}
+
+/**
+ * A consent a proxy gave, once that proxy's authority has ended: waits for the person's own
+ * reconfirmation within the window, telling the organisation as it opens and reminding it before it
+ * closes. true: the person reconfirmed it (it stays in force); false: the window closed without.
+ */
+async function awaitPersonReconfirmation(
+  input: ConsentInput,
+  window: PersonReconfirmationWindow,
+  reconfirmations: readonly ReconfirmArgs[],
+): Promise<boolean> {
+  const reconfirmed = () => personReconfirmation(window, reconfirmations) !== undefined;
+  let n = 0;
+  for (const at of personReconfirmationReminderTimes(window, input.policy)) {
+    if (await waitUntil(at, reconfirmed)) return true;
+    await notifyOrganisation({
+      consentId: input.consentId,
+      subject: input.subject,
+      organisation: input.organisation,
+      kind: 'person-reconfirmation-reminder',
+      dueBy: window.by,
+      n: ++n,
+    });
+  }
+  return waitUntil(window.by, reconfirmed);
 }
 
 type Reconfirmed = { kind: 'counted'; at: string } | { kind: 'closed'; then: 'lapsed' | 'expired'; at: string };

@@ -6,7 +6,7 @@
 // the workflow's internal phases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide, type Decision } from '../contracts/consent/decide.js';
-import { dataUser, given, reconfirmed, withdrawn } from '../contracts/consent/fixtures.js';
+import { dataUser, given, parent, reconfirmed, withdrawn } from '../contracts/consent/fixtures.js';
 import type { SubjectState } from '../contracts/consent/fold.js';
 import { addDays, DEFAULT_POLICY, DEFAULT_POLICY_SET } from '../contracts/consent/policy.js';
 import { startVirtualTime, subjectFor, workflowIds, type VirtualTime } from '../test/virtualTime/kit.js';
@@ -113,6 +113,74 @@ describe('coolingOff on the default policy, in virtual time', () => {
     // Effective on day 14 with 26 days left: prompted 13 days before validUntil, on day 27.
     expect(notificationsFor('vt-expiry-short').map((n) => n.createdAt)).toEqual([near(addDays(givenAt, 27))]);
     expect(vt.only(subject, 'consent.expired').data.occurredAt).toBe(validUntil);
+  });
+
+  // A parent's consent for a child. The parent's authority ends on day 100 (the child's 16th birthday,
+  // given by the hospital); from then the person has 90 days to reconfirm it themselves (the default
+  // policy's personReconfirmation), the organisation told on day 100 and reminded on days 160 and 183.
+  describe('a parent’s consent for a child', () => {
+    it('without the person’s own reconfirmation: in force until day 190, consent.lapsed then', async () => {
+      const subject = subjectFor('child_lapse');
+      const givenAt = await vt.now();
+      const birthday = addDays(givenAt, 100);
+      await vt.record(given('vt-child-lapse', givenAt, { subject, by: parent(birthday) }));
+
+      await vt.sleepUntil(addDays(givenAt, 99));
+      expect(vt.only(subject, 'consent.effective').data.occurredAt).toBe(addDays(givenAt, 14));
+      expect(notificationsFor('vt-child-lapse')).toEqual([]);
+      await vt.sleepUntil(addDays(givenAt, 150));
+      expect(research(vt.stateOf(subject), await vt.now()).decision).toBe('permit'); // still in force
+      await vt.sleepUntil(addDays(givenAt, 189.9));
+      expect(vt.events(subject, 'consent.lapsed')).toEqual([]);
+      expect(research(vt.stateOf(subject), await vt.now()).decision).toBe('permit');
+
+      await vt.sleepUntil(addDays(givenAt, 190));
+      await expect(vt.result(workflowIds.coolingOff('vt-child-lapse'))).resolves.toBe('lapsed');
+      const lapsed = vt.only(subject, 'consent.lapsed');
+      expect(lapsed.data).toMatchObject({ consentId: 'vt-child-lapse', occurredAt: addDays(givenAt, 190) });
+      expect(lapsed.time).toEqual(near(addDays(givenAt, 190)));
+      expect(research(vt.stateOf(subject), await vt.now())).toMatchObject({
+        decision: 'deny',
+        reasons: [{ code: 'lapsed' }],
+      });
+      const told = notificationsFor('vt-child-lapse');
+      expect(told.map((n) => n.kind)).toEqual(Array(3).fill('person-reconfirmation-reminder'));
+      expect(told.map((n) => n.createdAt)).toEqual([100, 160, 183].map((d) => near(addDays(givenAt, d))));
+      expect(told.map((n) => n.dueBy)).toEqual(Array(3).fill(addDays(givenAt, 190)));
+    });
+
+    it('the person reconfirms it on day 120: it stays effective (no lapse, no more reminders)', async () => {
+      const subject = subjectFor('child_keep');
+      const givenAt = await vt.now();
+      await vt.record(given('vt-child-keep', givenAt, { subject, by: parent(addDays(givenAt, 100)) }));
+      await vt.sleepUntil(addDays(givenAt, 120));
+      await vt.record(reconfirmed('vt-child-keep', await vt.now(), { subject }));
+
+      await vt.sleepUntil(addDays(givenAt, 300));
+      await expect(vt.result(workflowIds.coolingOff('vt-child-keep'))).resolves.toBe('effective');
+      expect(vt.events(subject).map((e) => e.type)).toEqual([
+        'consent.given',
+        'consent.effective',
+        'consent.reconfirmed',
+      ]);
+      expect(research(vt.stateOf(subject), await vt.now())).toMatchObject({
+        decision: 'permit',
+        reasons: [{ code: 'consent-effective' }],
+      });
+      expect(notificationsFor('vt-child-keep').map((n) => n.createdAt)).toEqual([near(addDays(givenAt, 100))]);
+    });
+
+    it('the parent reconfirming before the birthday does not count: lapsed on day 190', async () => {
+      const subject = subjectFor('child_parent');
+      const givenAt = await vt.now();
+      const by = parent(addDays(givenAt, 100));
+      await vt.record(given('vt-child-parent', givenAt, { subject, by }));
+      await vt.sleepUntil(addDays(givenAt, 95));
+      await vt.record(reconfirmed('vt-child-parent', await vt.now(), { subject, by }));
+      await vt.sleepUntil(addDays(givenAt, 190));
+      await expect(vt.result(workflowIds.coolingOff('vt-child-parent'))).resolves.toBe('lapsed');
+      expect(vt.only(subject, 'consent.lapsed').data.occurredAt).toBe(addDays(givenAt, 190));
+    });
   });
 
   // Acute / emergency capture. Only a reconfirmation made after the 28-day cooling-off counts.

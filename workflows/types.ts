@@ -1,5 +1,7 @@
 // Inputs, signals and results shared by the workflows, the dispatcher that starts them and the routes
 // that signal them. Types and constants only (safe inside the workflow sandbox).
+import type { Attestation } from '../contracts/consent/attestation.js';
+import type { ExpressedBy } from '../contracts/consent/expressedBy.js';
 import type { Policy } from '../contracts/consent/policy.js';
 import type { EventPosition } from '../contracts/consent/order.js';
 import type { CaptureSetting, Scope } from '../contracts/consent/vocabulary.js';
@@ -35,6 +37,8 @@ export interface ConsentInput {
   setting: CaptureSetting;
   policyVersion: string;
   validUntil?: string;
+  /** Given by someone acting for the person whose authority ends then: the person must reconfirm it. */
+  authorityEndsAt?: string;
   /** Where the consent.given sits on the ledger: the projection is read once it has applied it. */
   position: EventPosition;
   /** The deployment's policy when the dispatcher started the workflow (durations). */
@@ -64,17 +68,23 @@ export interface WithdrawalInput {
 export interface CancelArgs {
   byEventId: string;
   occurredAt: string;
+  /** Who refused (absent from signals sent before proxies were recorded: the person). */
+  expressedBy?: ExpressedBy;
 }
 /** consent.reconfirmed (dispatcher → coolingOff). */
 export interface ReconfirmArgs {
   eventId: string;
   occurredAt: string;
+  /** Who reconfirmed (absent from signals sent before proxies were recorded: the person). */
+  expressedBy?: ExpressedBy;
 }
 /** A data user acknowledged its notice (acknowledgement route → withdrawalPropagation). */
 export interface AcknowledgeArgs {
   dataUserId: string;
   noticeId: string;
   at: string;
+  /** What the data user attests it did (absent: acknowledged without attestation). */
+  attestation?: Attestation;
 }
 
 export interface HolderStatus {

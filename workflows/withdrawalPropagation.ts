@@ -100,13 +100,15 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
       await condition(acked);
     }
     deliveries.cancel();
+    const { at, attestation } = ackOf()!;
     await steps.recordAcknowledged({
       withdrawalId,
       ...releaseEventId,
       subject,
       dataUserId,
       noticeId,
-      at: ackOf()!.at,
+      at,
+      ...(attestation && { attestation }),
     });
     h.acknowledged = true;
     await Promise.allSettled(background);

@@ -8,6 +8,7 @@
 // covers the WHOLE scope of the consent. A narrower one does not cancel it: consent.cancelled has no
 // scope, so cancelling would also take away the uses the person did not refuse; the narrower refusal
 // already wins over the consent for its own part in decide() (it is newer), now and once effective.
+import { BY_THE_PERSON, type ExpressedBy } from './expressedBy.js';
 import type { ConsentFact, Fact, SubjectState } from './fold.js';
 import { ANY, SCOPE_DIMENSIONS, type Scope } from './vocabulary.js';
 
@@ -18,6 +19,8 @@ export interface Cancellation {
   readonly byEventId: string;
   /** When the person refused (the cancellation's occurredAt). */
   readonly occurredAt: string;
+  /** Who refused (the cancellation says the same). */
+  readonly expressedBy: ExpressedBy;
 }
 
 /** True when every use `inner` allows is within `outer`. */
@@ -47,7 +50,9 @@ export function cancellationOf(state: SubjectState, consentId: string): Cancella
   const consent = state.facts[at] as ConsentFact;
   if (!stillPending(consent)) return undefined;
   const by = state.facts.slice(at + 1).find((f) => isRefusal(f) && scopeWithin(consent.scope, f.scope));
-  return by ? { consentId, byEventId: by.eventId, occurredAt: by.occurredAt } : undefined;
+  return by
+    ? { consentId, byEventId: by.eventId, occurredAt: by.occurredAt, expressedBy: by.expressedBy ?? BY_THE_PERSON }
+    : undefined;
 }
 
 /** The pending consents that the withdrawal / opt-out `refusalId` cancels (each cancelled by its FIRST

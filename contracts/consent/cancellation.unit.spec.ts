@@ -23,7 +23,12 @@ describe('scopeWithin', () => {
 describe('cancellationOf / consentsCancelledBy', () => {
   it('a later withdrawal covering the whole consent cancels it while pending', () => {
     const s = foldEvents(ledger(given('c1', 0, { scope: research }), withdrawn('w1', 3)));
-    expect(cancellationOf(s, 'c1')).toEqual({ consentId: 'c1', byEventId: 'w1', occurredAt: '2026-01-04T00:00:00Z' });
+    expect(cancellationOf(s, 'c1')).toEqual({
+      consentId: 'c1',
+      byEventId: 'w1',
+      occurredAt: '2026-01-04T00:00:00Z',
+      expressedBy: { role: 'person' },
+    });
     expect(consentsCancelledBy(s, 'w1')).toEqual([cancellationOf(s, 'c1')]);
   });
 

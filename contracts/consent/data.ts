@@ -29,6 +29,8 @@ import {
   compareUtc,
   isUtcTimestamp,
 } from './primitives.js';
+import { AttestationSchema } from './attestation.js';
+import { ExpressedBySchema, ROLE_WORDS } from './expressedBy.js';
 
 const occurredAt = UtcTimestampSchema.meta({
   description: 'When it happened (person expressed it / workflow established it), UTC.',
@@ -37,6 +39,25 @@ const consentId = EventIdSchema.meta({ description: 'Event id of the consent.giv
 const withdrawalId = EventIdSchema.meta({ description: 'Event id of the consent.withdrawn.' });
 const noticeId = EventIdSchema.meta({ description: 'Revocation notice id (idempotency key for deliveries).' });
 const channel = CaptureChannelSchema.optional();
+const expressedBy = ExpressedBySchema;
+
+/**
+ * A proxy acts only while its authority lasts: an event it expressed at or after the end of its own
+ * authority is refused (at ingest, naming the field). The person's own choices have no such limit.
+ */
+function withinAuthority(
+  d: { occurredAt: unknown; expressedBy?: { role: string; authorityEndsAt?: unknown } },
+  ctx: z.RefinementCtx,
+): void {
+  const end = d.expressedBy?.authorityEndsAt;
+  if (!isUtcTimestamp(end) || !isUtcTimestamp(d.occurredAt) || compareUtc(d.occurredAt, end) < 0) return;
+  const who = ROLE_WORDS[d.expressedBy!.role as keyof typeof ROLE_WORDS];
+  ctx.addIssue({
+    code: 'custom',
+    message: `the authority of ${who} to act for the person ended at or before occurredAt; only the person can now`,
+    path: ['expressedBy', 'authorityEndsAt'],
+  });
+}
 
 function uniqueList<T extends z.ZodType>(item: T) {
   return z
@@ -58,8 +79,10 @@ export const ConsentGivenData = z
     capture: CaptureSchema,
     policyVersion: PolicyVersionSchema,
     validUntil: UtcTimestampSchema.optional(),
+    expressedBy,
   })
   .superRefine((d, ctx) => {
+    withinAuthority(d, ctx);
     // zod runs refinements even when a field already failed: compare only valid timestamps.
     if (isUtcTimestamp(d.validUntil) && isUtcTimestamp(d.occurredAt) && compareUtc(d.validUntil, d.occurredAt) <= 0) {
       ctx.addIssue({ code: 'custom', message: 'must be later than occurredAt', path: ['validUntil'] });
@@ -72,7 +95,8 @@ export const ConsentEffectiveData = z
   .meta({ description: 'Written by the cooling-off workflow when the consent takes effect.' });
 
 export const ConsentReconfirmedData = z
-  .strictObject({ occurredAt, consentId, capture: CaptureSchema })
+  .strictObject({ occurredAt, consentId, capture: CaptureSchema, expressedBy })
+  .superRefine(withinAuthority)
   .meta({ description: 'The person reconfirmed an acute/emergency-captured consent after cooling-off.' });
 
 export const ConsentLapsedData = z
@@ -80,7 +104,8 @@ export const ConsentLapsedData = z
   .meta({ description: 'No reconfirmation within the window; the consent never takes effect.' });
 
 export const ConsentCancelledData = z
-  .strictObject({ occurredAt, consentId, channel })
+  .strictObject({ occurredAt, consentId, channel, expressedBy })
+  .superRefine(withinAuthority)
   .meta({ description: 'Consent withdrawn while still in cooling-off; it never became effective.' });
 
 export const ConsentWithdrawnData = z
@@ -89,7 +114,9 @@ export const ConsentWithdrawnData = z
     scope: ScopeSchema,
     consentId: consentId.optional(),
     channel,
+    expressedBy,
   })
+  .superRefine(withinAuthority)
   .meta({
     description:
       'Prospective and retrospective: blocks future use at once and starts propagation to every ' +
@@ -102,9 +129,10 @@ export const ConsentWithdrawnData = z
  * have scope "*" in every dimension.
  */
 export const OptOutRegisteredData = z
-  .strictObject({ occurredAt, scope: ScopeSchema, national: z.boolean(), channel })
+  .strictObject({ occurredAt, scope: ScopeSchema, national: z.boolean(), channel, expressedBy })
   .superRefine((d, ctx) => {
-    if (!d.national || isFullScope(d.scope)) return;
+    withinAuthority(d, ctx);
+    if (d.national !== true || typeof d.scope !== 'object' || d.scope === null || isFullScope(d.scope)) return;
     for (const dim of SCOPE_DIMENSIONS) {
       if (d.scope[dim] !== '*') {
         ctx.addIssue({ code: 'custom', message: 'a national opt-out must be "*"', path: ['scope', dim] });
@@ -118,7 +146,9 @@ export const OptOutRevokedData = z
     occurredAt,
     optOutId: EventIdSchema.meta({ description: 'Event id of the optout.registered it revokes.' }),
     channel,
+    expressedBy,
   })
+  .superRefine(withinAuthority)
   .meta({ description: 'The person lifted an opt-out.' });
 
 export const ConsentExpiredData = z
@@ -137,8 +167,16 @@ export const RevocationSentData = z
   .meta({ description: 'A revocation notice was delivered to a data user holding the subject’s data.' });
 
 export const RevocationAcknowledgedData = z
-  .strictObject({ occurredAt, withdrawalId, dataUserId: DataUserIdSchema, noticeId })
-  .meta({ description: 'The data user acknowledged deletion.' });
+  .strictObject({
+    occurredAt,
+    withdrawalId,
+    dataUserId: DataUserIdSchema,
+    noticeId,
+    attestation: AttestationSchema.nullable().meta({
+      description: 'What the data user attests it did; null: acknowledged without attestation.',
+    }),
+  })
+  .meta({ description: 'The data user acknowledged the revocation notice, with its attestation.' });
 
 export const RevocationOverdueData = z
   .strictObject({ occurredAt, withdrawalId, dataUserId: DataUserIdSchema, noticeId, dueBy: UtcTimestampSchema })

@@ -28,7 +28,15 @@
 // current policy decides only the default model (rule 4) and names the decision's policyVersion.
 import type { Approval } from './data.js';
 import type { ConsentFact, Fact, SubjectState } from './fold.js';
-import { consentOutlook, countedReconfirmation, reconfirmationCounts } from './lifecycle.js';
+import {
+  consentOutlook,
+  countedReconfirmation,
+  personStanding,
+  reconfirmationCounts,
+  supersededByPerson,
+  type ConsentTerms,
+} from './lifecycle.js';
+import { ROLE_WORDS } from './expressedBy.js';
 import { policyOf, type Policy, type PolicySet } from './policy.js';
 import { compareUtc } from './primitives.js';
 import { covers, type ScopePoint } from './scope.js';
@@ -47,6 +55,7 @@ export const REASON_CODES = [
   'withdrawn',
   'cancelled',
   'lapsed',
+  'superseded-by-person',
   'expired',
   'no-consent-default-opt-in',
   'default-opt-out-model',
@@ -134,10 +143,11 @@ export function consentDecision(state: SubjectState, point: ScopePoint, policies
     );
   }
   let passedOver: NotInForce | undefined; // the newest covering consent that is not in force
+  const superseded = supersededConsents(state.facts);
   for (let i = state.facts.length - 1; i >= 0; i--) {
     const fact = state.facts[i]!;
     if (!covers(fact.scope, point)) continue;
-    const j = judge(fact, policies, now);
+    const j = superseded.has(fact.eventId) ? supersededJudgement(fact) : judge(fact, policies, now);
     switch (j.kind) {
       case 'silent':
         continue;
@@ -169,6 +179,42 @@ export function consentDecision(state: SubjectState, point: ScopePoint, policies
 }
 
 // --- one fact ---------------------------------------------------------------------------------
+
+/** The lifecycle's terms of a consent (its consent.given, and a proxy's authority). */
+export function termsOf(c: ConsentFact): ConsentTerms {
+  return {
+    givenAt: c.occurredAt,
+    setting: c.capture.setting,
+    validUntil: c.validUntil,
+    authorityEndsAt: c.expressedBy?.role === 'person' ? undefined : c.expressedBy?.authorityEndsAt,
+  };
+}
+
+/** Proxies' consents the person's own later consent replaced (lifecycle supersededByPerson). */
+function supersededConsents(facts: readonly Fact[]): Set<string> {
+  const consents = facts.flatMap((f) =>
+    f.kind === 'consent'
+      ? [
+          {
+            eventId: f.eventId,
+            givenAt: f.occurredAt,
+            byProxy: f.expressedBy !== undefined && f.expressedBy.role !== 'person',
+            authorityEndsAt: termsOf(f).authorityEndsAt,
+            tookEffect: f.effective !== undefined && f.ended?.status !== 'cancelled',
+            reconfirmations: f.reconfirmations,
+          },
+        ]
+      : [],
+  );
+  return new Set(supersededByPerson(consents));
+}
+
+function supersededJudgement(fact: Fact): Judgement {
+  if (fact.kind !== 'consent') return { kind: 'silent' };
+  const who = ROLE_WORDS[fact.expressedBy?.role ?? 'person'];
+  const message = `consent ${fact.eventId} was given by ${who} for the person; the person's own later consent replaced it`;
+  return notInForce('superseded-by-person', message, [fact.eventId]);
+}
 
 type Dates = Pick<Decision, 'effectiveFrom' | 'reconfirmFrom' | 'reconfirmBy'>;
 type NotInForce = { kind: 'not-in-force'; reason: Reason } & Dates;
@@ -206,14 +252,7 @@ function judgeConsent(c: ConsentFact, policies: PolicySet, now: string): Judgeme
     case 'effective':
       if (pastValidUntil)
         return notInForce('expired', `consent ${id} was valid until ${c.validUntil}`, ids(c.effective));
-      return {
-        kind: 'permit',
-        reason: reason(
-          'consent-effective',
-          `consent ${id} is effective and covers this use`,
-          ids(countedOf(c, policies), c.effective),
-        ),
-      };
+      return judgeEffective(c, policies, now);
     case 'cooling-off':
     case 'awaiting-reconfirmation': {
       if (pastValidUntil) return notInForce('expired', `consent ${id} was valid until ${c.validUntil}`, ids());
@@ -231,18 +270,58 @@ function judgeConsent(c: ConsentFact, policies: PolicySet, now: string): Judgeme
   }
 }
 
+/** An effective consent in force — unless a proxy gave it and the person did not reconfirm it in time. */
+function judgeEffective(c: ConsentFact, policies: PolicySet, now: string): Judgement {
+  const id = c.eventId;
+  const policy = policyOf(policies, c.policyVersion);
+  const rests = [id, ...[countedOf(c, policies), c.effective].flatMap((r) => (r ? [r.eventId] : []))];
+  const standing = policy
+    ? personStanding(termsOf(c), c.effective!.occurredAt, c.reconfirmations, policy, now)
+    : ({ kind: 'not-needed' } as const);
+  const who = ROLE_WORDS[c.expressedBy?.role ?? 'person'];
+  switch (standing.kind) {
+    case 'lapsed':
+      return notInForce(
+        'lapsed',
+        `consent ${id} was given by ${who} whose authority to act for the person has ended; the person did not ` +
+          `reconfirm it by ${standing.window.by}`,
+        rests,
+      );
+    case 'awaiting-person':
+      return permit(
+        `consent ${id} is effective and covers this use; it was given by ${who}, whose authority has ended or ends, ` +
+          `and lapses at ${standing.window.by} unless the person reconfirms it from ${standing.window.from}`,
+        rests,
+      );
+    case 'reconfirmed':
+      return permit(
+        `consent ${id} is effective and covers this use (the person reconfirmed it: ${standing.by.eventId})`,
+        [...rests, standing.by.eventId],
+      );
+    case 'not-needed':
+      return permit(`consent ${id} is effective and covers this use`, rests);
+    default: {
+      const _never: never = standing;
+      return _never;
+    }
+  }
+}
+
+function permit(message: string, eventIds: string[]): Judgement {
+  return { kind: 'permit', reason: reason('consent-effective', message, [...new Set(eventIds)]) };
+}
+
 /** The reconfirmation that made an acute consent effective (none for routine capture). */
 function countedOf(c: ConsentFact, policies: PolicySet) {
   const policy = policyOf(policies, c.policyVersion);
   if (!policy || c.reconfirmations.length === 0) return undefined;
-  const terms = { givenAt: c.occurredAt, setting: c.capture.setting, validUntil: c.validUntil };
-  return countedReconfirmation(terms, c.reconfirmations, policy);
+  return countedReconfirmation(termsOf(c), c.reconfirmations, policy);
 }
 
 /** A consent waiting for its consent.effective: what the lifecycle says will happen, and when. */
 function judgeNotYetEffective(c: ConsentFact, policy: Policy): NotInForce {
   const id = c.eventId;
-  const terms = { givenAt: c.occurredAt, setting: c.capture.setting, validUntil: c.validUntil };
+  const terms = termsOf(c);
   const outlook = consentOutlook(terms, c.reconfirmations, policy);
   switch (outlook.kind) {
     case 'expires-first':

@@ -21,6 +21,7 @@ import {
   given,
   lapsed,
   ledger,
+  parent,
   optOut,
   optOutRevoked,
   reconfirmed,
@@ -525,6 +526,103 @@ table('rule 4: no covering fact → the default model', [
     given: [revocationSent('w-elsewhere', 'du_uni-uk', 1), withdrawalCompleted('w-elsewhere', ['du_uni-uk'], 2)],
     policy: OPT_OUT_MODEL,
     then: { decision: 'permit', reasons: ['default-opt-out-model'], eventIds: [] },
+  },
+]);
+
+// A parent consents for a child on day 0 (effective day 14); the parent's authority ends on day 100, the
+// child's 16th birthday. The person then has 90 days (default policy) to reconfirm it themselves.
+const PARENT = parent(100);
+const ATTORNEY = { role: 'lasting-power-of-attorney', authorityReference: 'LPA-2026-7' } as const;
+const childConsent = [given('c1', 0, { by: PARENT }), effective('c1', 14)];
+table('consent given by someone acting for the person; the person’s own later choice wins', [
+  {
+    name: 'a parent’s consent for a child, before the 16th birthday: permit',
+    given: childConsent,
+    now: 60,
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: '… after it, inside the window without the person’s reconfirmation: still permit',
+    given: childConsent,
+    now: 189,
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
+  {
+    name: '… at the window’s end without it: deny lapsed, before the workflow wrote consent.lapsed (fail closed)',
+    given: childConsent,
+    now: 190,
+    then: { decision: 'deny', reasons: ['lapsed'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: '… and once consent.lapsed is recorded',
+    given: [...childConsent, lapsed('c1', 190)],
+    now: 300,
+    then: { decision: 'deny', reasons: ['lapsed'], eventIds: ['c1', 'c1.lapsed'] },
+  },
+  {
+    name: 'the person reconfirmed it on day 120: stays effective',
+    given: [...childConsent, reconfirmed('c1', 120)],
+    now: 300,
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective', 'c1.reconfirmed'] },
+  },
+  {
+    name: 'the person’s reconfirmation before the birthday does not count: lapsed',
+    given: [...childConsent, reconfirmed('c1', 90)],
+    now: 300,
+    then: { decision: 'deny', reasons: ['lapsed'] },
+  },
+  {
+    name: 'the parent’s own reconfirmation does not count: lapsed',
+    given: [...childConsent, reconfirmed('c1', 99, { by: PARENT })],
+    now: 300,
+    then: { decision: 'deny', reasons: ['lapsed'] },
+  },
+  {
+    name: 'the person’s own later, narrower consent replaces the parent’s (outside it: deny)',
+    given: [...childConsent, ...consented('o1', 110, { scope: RESEARCH })],
+    when: { purpose: 'ai-training' },
+    now: 150,
+    then: { decision: 'deny', reasons: ['superseded-by-person'], eventIds: ['c1'] },
+  },
+  {
+    name: '… and within it the person’s own consent permits',
+    given: [...childConsent, ...consented('o1', 110, { scope: RESEARCH })],
+    now: 150,
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['o1', 'o1.effective'] },
+  },
+  {
+    name: 'the person’s own later consent still in cooling-off: the parent’s keeps permitting meanwhile',
+    given: [...childConsent, given('o1', 110, { scope: RESEARCH })],
+    when: { purpose: 'ai-training' },
+    now: 115,
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['c1', 'c1.effective'] },
+  },
+  {
+    name: 'the person’s own withdrawal after the parent’s consent: deny',
+    given: [...childConsent, withdrawn('w1', 30)],
+    now: 40,
+    then: { decision: 'deny', reasons: ['withdrawn'] },
+  },
+  {
+    name: 'an attorney’s consent (no end date) stays in force',
+    given: [given('a1', 0, { by: ATTORNEY }), effective('a1', 14)],
+    now: 3000,
+    when: { dataUser: dataUser('du_uni-long', 'academic', 'uk', PURPOSES, '2040-01-01T00:00:00Z') },
+    then: { decision: 'permit', reasons: ['consent-effective'] },
+  },
+  {
+    name: '… until the person’s own later consent takes effect (then outside it: deny)',
+    given: [given('a1', 0, { by: ATTORNEY }), effective('a1', 14), ...consented('o1', 200, { scope: RESEARCH })],
+    when: { purpose: 'ai-training' },
+    now: 300,
+    then: { decision: 'deny', reasons: ['superseded-by-person'] },
+  },
+  {
+    name: 'the person’s own consent given before an attorney’s: the attorney’s later choice counts',
+    given: [...consented('o1', 0, { scope: RESEARCH }), given('a1', 100, { by: ATTORNEY }), effective('a1', 114)],
+    when: { purpose: 'ai-training' },
+    now: 300,
+    then: { decision: 'permit', reasons: ['consent-effective'], eventIds: ['a1', 'a1.effective'] },
   },
 ]);
 

@@ -52,19 +52,21 @@ import {
   utcMillis,
 } from './primitives.js';
 
-/** Current `dataversion` of each event type. Readers accept every version ≤ this (upcast.ts). */
+/** Current `dataversion` of each event type. Readers accept every version ≤ this (upcast.ts).
+ *  2: the choices a hospital records say who expressed them (expressedBy); revocation.acknowledged
+ *  carries the data user's attestation. */
 export const CURRENT_VERSION = {
-  'consent.given': 1,
+  'consent.given': 2,
   'consent.effective': 1,
-  'consent.reconfirmed': 1,
+  'consent.reconfirmed': 2,
   'consent.lapsed': 1,
-  'consent.cancelled': 1,
-  'consent.withdrawn': 1,
+  'consent.cancelled': 2,
+  'consent.withdrawn': 2,
   'consent.expired': 1,
-  'optout.registered': 1,
-  'optout.revoked': 1,
+  'optout.registered': 2,
+  'optout.revoked': 2,
   'revocation.sent': 1,
-  'revocation.acknowledged': 1,
+  'revocation.acknowledged': 2,
   'revocation.overdue': 1,
   'withdrawal.completed': 1,
   'dataUser.registered': 1,

@@ -52,7 +52,7 @@ describe('event union', () => {
     expect(EVENT_TYPES.map((t) => describeEvent(EXAMPLE_EVENTS[t]))).toHaveLength(EVENT_TYPES.length);
     expectTypeOf<LedgerEvent['type']>().toEqualTypeOf<EventType>();
     expectTypeOf<ConsentGiven['data']['validUntil']>().toEqualTypeOf<string | undefined>();
-    expectTypeOf<ConsentGiven['dataversion']>().toEqualTypeOf<1>();
+    expectTypeOf<ConsentGiven['dataversion']>().toEqualTypeOf<2>();
     expectTypeOf<IncomingEvent['type']>().toEqualTypeOf<(typeof INCOMING_EVENT_TYPES)[number]>();
   });
 

@@ -8,7 +8,7 @@ const EXAMPLE_DATA_USER = 'du_uni-example';
 /** A syntactically valid NHS number from the synthetic test range (999 prefix). */
 export const EXAMPLE_NHS_NUMBER = '9990000018';
 
-const envelope = (id: string, source = 'org:rxh') =>
+const base = (id: string, source: string) =>
   ({
     specversion: '1.0',
     id,
@@ -16,21 +16,23 @@ const envelope = (id: string, source = 'org:rxh') =>
     subject: EXAMPLE_SUBJECT,
     recordedtime: '2026-03-01T10:00:00Z',
     datacontenttype: 'application/json',
-    dataversion: 1,
   }) as const;
+/** A choice a hospital recorded (dataversion 2: says who expressed it). */
+const envelope = (id: string, source = 'org:rxh') => ({ ...base(id, source), dataversion: 2 }) as const;
+const person = { expressedBy: { role: 'person' } } as const;
 
-/** `time` is the occurrence (data.occurredAt) and `dataschema` follows from the type: filled in here. */
+/** `time` is the occurrence (data.occurredAt) and `dataschema` follows from type and version: filled in here. */
 type Authored = { readonly [T in EventType]: Omit<EventOf<T>, 'time' | 'dataschema'> };
 function withDerived(events: Authored): { readonly [T in EventType]: EventOf<T> } {
   return Object.fromEntries(
     Object.entries(events).map(([type, e]) => [
       type,
-      { ...e, time: e.data.occurredAt, dataschema: dataSchemaId(e.type) },
+      { ...e, time: e.data.occurredAt, dataschema: dataSchemaId(e.type, e.dataversion) },
     ]),
   ) as unknown as { readonly [T in EventType]: EventOf<T> };
 }
 
-const sys = (id: string) => envelope(id, 'sys:dispatcher');
+const sys = (id: string) => ({ ...base(id, 'sys:dispatcher'), dataversion: 1 }) as const;
 
 export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = withDerived({
   'consent.given': {
@@ -47,6 +49,7 @@ export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = withDer
       capture: { channel: 'in-person', setting: 'routine' },
       policyVersion: '2026-01',
       validUntil: '2031-03-01T00:00:00Z',
+      ...person,
     },
   },
   'consent.effective': {
@@ -61,6 +64,7 @@ export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = withDer
       occurredAt: '2026-03-01T09:40:00Z',
       consentId: 'evt-given-1',
       capture: { channel: 'app', setting: 'remote' },
+      ...person,
     },
   },
   'consent.lapsed': {
@@ -71,7 +75,7 @@ export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = withDer
   'consent.cancelled': {
     ...envelope('evt-cancel-1'),
     type: 'consent.cancelled',
-    data: { occurredAt: '2026-03-01T09:35:00Z', consentId: 'evt-given-1', channel: 'phone' },
+    data: { occurredAt: '2026-03-01T09:35:00Z', consentId: 'evt-given-1', channel: 'phone', ...person },
   },
   'consent.withdrawn': {
     ...envelope('evt-withdraw-1'),
@@ -81,6 +85,7 @@ export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = withDer
       scope: { purposes: '*', dataCategories: '*', dataUserCategories: ['commercial'], jurisdictions: '*' },
       consentId: 'evt-given-1',
       channel: 'paper',
+      ...person,
     },
   },
   'consent.expired': {
@@ -95,12 +100,13 @@ export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = withDer
       occurredAt: '2026-03-01T08:00:00Z',
       scope: { purposes: '*', dataCategories: '*', dataUserCategories: '*', jurisdictions: '*' },
       national: true,
+      ...person,
     },
   },
   'optout.revoked': {
     ...envelope('evt-optout-revoke-1', 'org:nhs-england'),
     type: 'optout.revoked',
-    data: { occurredAt: '2026-03-01T08:30:00Z', optOutId: 'evt-optout-1', channel: 'web' },
+    data: { occurredAt: '2026-03-01T08:30:00Z', optOutId: 'evt-optout-1', channel: 'web', ...person },
   },
   'revocation.sent': {
     ...sys('wf:evt-withdraw-1:sent:du_uni-example'),
@@ -116,12 +122,19 @@ export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = withDer
   },
   'revocation.acknowledged': {
     ...sys('wf:evt-withdraw-1:ack:du_uni-example'),
+    dataversion: 2,
     type: 'revocation.acknowledged',
     data: {
       occurredAt: '2026-03-01T09:57:00Z',
       withdrawalId: 'evt-withdraw-1',
       dataUserId: EXAMPLE_DATA_USER,
       noticeId: 'ntc-evt-withdraw-1-du_uni-example',
+      attestation: {
+        action: 'derived-data-deleted',
+        performedAt: '2026-03-01T09:50:00Z',
+        performedBy: { role: 'data-custodian' },
+        evidenceSha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+      },
     },
   },
   'revocation.overdue': {
@@ -164,7 +177,8 @@ export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = withDer
     },
   },
   'release.recorded': {
-    ...envelope('rel-2026-0007.sub-1'),
+    ...base('rel-2026-0007.sub-1', 'org:rxh'),
+    dataversion: 1,
     type: 'release.recorded',
     data: {
       occurredAt: '2026-03-01T09:40:00Z',

@@ -3,8 +3,17 @@
 // Times are day numbers from T0 (day(14) = 2026-01-15T00:00:00Z) or UTC timestamps. An event is
 // recorded when it occurred unless `recordedAt` says otherwise (a late paper form).
 // Synthetic ids only.
+import type { Attestation } from './attestation.js';
 import type { DataUserContext } from './decide.js';
-import { dataSchemaId, type EventOf, type EventType, type LedgerEvent } from './events.js';
+import {
+  CURRENT_VERSION,
+  dataSchemaId,
+  isIncomingEventType,
+  type EventOf,
+  type EventType,
+  type LedgerEvent,
+} from './events.js';
+import { BY_THE_PERSON, type ExpressedBy } from './expressedBy.js';
 import { EXAMPLE_SUBJECT } from './examples.js';
 import type { PositionedEvent } from './order.js';
 import { addDays } from './policy.js';
@@ -35,17 +44,12 @@ export function scope(s: Partial<Scope> = {}): Scope {
 interface Common {
   recordedAt?: Time;
   subject?: string;
+  /** Who expressed a hospital-recorded choice (default: the person). */
+  by?: ExpressedBy;
 }
 
 function event<T extends EventType>(type: T, id: string, at: Time, data: object, o: Common = {}): EventOf<T> {
-  const system = ![
-    'consent.given',
-    'consent.reconfirmed',
-    'consent.cancelled',
-    'consent.withdrawn',
-    'optout.registered',
-    'optout.revoked',
-  ].includes(type);
+  const system = !isIncomingEventType(type);
   return {
     specversion: '1.0',
     id,
@@ -55,9 +59,9 @@ function event<T extends EventType>(type: T, id: string, at: Time, data: object,
     time: ts(at),
     recordedtime: ts(o.recordedAt ?? at),
     datacontenttype: 'application/json',
-    dataschema: dataSchemaId(type),
-    dataversion: 1,
-    data: { occurredAt: ts(at), ...data },
+    dataschema: dataSchemaId(type, CURRENT_VERSION[type]),
+    dataversion: CURRENT_VERSION[type],
+    data: { occurredAt: ts(at), ...data, ...(!system && { expressedBy: o.by ?? BY_THE_PERSON }) },
   } as unknown as EventOf<T>;
 }
 
@@ -127,14 +131,26 @@ export const revocationSent = (withdrawalId: string, dataUserId: string, at: Tim
     },
     o,
   );
-export const revocationAcknowledged = (withdrawalId: string, dataUserId: string, at: Time, o: Common = {}) =>
+export const revocationAcknowledged = (
+  withdrawalId: string,
+  dataUserId: string,
+  at: Time,
+  o: Common & { attestation?: Attestation | null } = {},
+) =>
   event(
     'revocation.acknowledged',
     `${withdrawalId}.ack.${dataUserId}`,
     at,
-    { withdrawalId, dataUserId, noticeId: `ntc.${withdrawalId}.${dataUserId}` },
+    { withdrawalId, dataUserId, noticeId: `ntc.${withdrawalId}.${dataUserId}`, attestation: o.attestation ?? null },
     o,
   );
+
+/** A parent acting for a child until `endsAt` (the child's 16th birthday). */
+export const parent = (endsAt: Time, authorityReference = 'PR-2026-0001'): ExpressedBy => ({
+  role: 'parent',
+  authorityReference,
+  authorityEndsAt: ts(endsAt),
+});
 export const revocationOverdue = (withdrawalId: string, dataUserId: string, at: Time, o: Common = {}) =>
   event(
     'revocation.overdue',

@@ -19,7 +19,9 @@
 // release.recorded → a release of the subject's data to a data user (who holds it, and whether it
 //   broke a refusal: holders.ts; decisions ignore releases).
 // dataUser.* events belong to a data user, not a subject: evolve ignores them.
+import type { Attestation } from './attestation.js';
 import type { EventOf, LedgerEvent } from './events.js';
+import type { ExpressedBy } from './expressedBy.js';
 import { compareRecords, comparePosition, type EventPosition, type PositionedEvent } from './order.js';
 import { requiresReconfirmation } from './lifecycle.js';
 import { compareUtc } from './primitives.js';
@@ -46,6 +48,9 @@ interface FactBase {
   readonly recordedAt: string;
   readonly position: EventPosition;
   readonly scope: Scope;
+  /** Set when someone acting for the person expressed it (absent: the person themselves, as every
+   *  version-1 event was — so projections folded before proxies were recorded read the same). */
+  readonly expressedBy?: ExpressedBy;
 }
 
 /**
@@ -70,6 +75,8 @@ export type ConsentOutcome = Exclude<ConsentStatus, 'cooling-off' | 'awaiting-re
 /** A consent.reconfirmed, with its ledger position: the workflow counts them in ledger order. */
 export interface ReconfirmationRef extends EventRef {
   readonly position: EventPosition;
+  /** Set when a proxy reconfirmed (absent: the person). */
+  readonly expressedBy?: ExpressedBy;
 }
 
 export interface ConsentFact extends FactBase {
@@ -93,6 +100,9 @@ export interface Propagation {
   /** Data user → when its notice must be acknowledged (revocation.sent's dueBy). */
   readonly dueBy: Readonly<Record<string, string>>;
   readonly acknowledged: readonly string[];
+  /** Data user → what it attested when acknowledging (absent: acknowledged without attestation, or
+   *  not yet; optional so that projections folded before attestations were recorded read the same). */
+  readonly attestations?: Readonly<Record<string, Attestation>>;
   /** Data users that were overdue at some point (they may have acknowledged since). */
   readonly overdue: readonly string[];
   readonly completed?: EventRef;
@@ -209,6 +219,7 @@ type WithdrawalDraft = Mutable<Omit<WithdrawalFact, 'propagation'>> & {
     notified: string[];
     dueBy: Record<string, string>;
     acknowledged: string[];
+    attestations: Record<string, Attestation>;
     overdue: string[];
     completed?: EventRef;
   };
@@ -217,6 +228,8 @@ type OptOutDraft = Mutable<OptOutFact>;
 type Draft = ConsentDraft | WithdrawalDraft | OptOutDraft;
 
 const ref = (e: SubjectEvent): EventRef => ({ eventId: e.id, occurredAt: e.data.occurredAt });
+/** The proxy who expressed it, kept only when it is not the person. */
+const byProxy = (by: ExpressedBy): { expressedBy?: ExpressedBy } => (by.role === 'person' ? {} : { expressedBy: by });
 const addOnce = (list: string[], value: string) => {
   if (!list.includes(value)) list.push(value);
 };
@@ -229,6 +242,7 @@ function createFact(r: PositionedEvent<FactEvent>): Draft {
     recordedAt: e.recordedtime,
     position: r.position,
     scope: e.data.scope,
+    ...byProxy(e.data.expressedBy),
   };
   switch (e.type) {
     case 'consent.given':
@@ -247,7 +261,7 @@ function createFact(r: PositionedEvent<FactEvent>): Draft {
         ...base,
         kind: 'withdrawal',
         ...(e.data.consentId !== undefined && { consentId: e.data.consentId }),
-        propagation: { notified: [], dueBy: {}, acknowledged: [], overdue: [] },
+        propagation: { notified: [], dueBy: {}, acknowledged: [], attestations: {}, overdue: [] },
       };
     case 'optout.registered':
       return { ...base, kind: 'opt-out', national: e.data.national };
@@ -278,7 +292,8 @@ function applyStatus(r: PositionedEvent<StatusEvent>, byId: ReadonlyMap<string, 
       const c = target(e.data.consentId, 'consent');
       if (!c) return false;
       if (e.type === 'consent.effective') c.effective ??= ref(e);
-      else if (e.type === 'consent.reconfirmed') c.reconfirmations.push({ ...ref(e), position: r.position });
+      else if (e.type === 'consent.reconfirmed')
+        c.reconfirmations.push({ ...ref(e), position: r.position, ...byProxy(e.data.expressedBy) });
       else
         c.ended ??= {
           ...ref(e),
@@ -303,8 +318,12 @@ function applyStatus(r: PositionedEvent<StatusEvent>, byId: ReadonlyMap<string, 
       if (e.type === 'revocation.sent') {
         addOnce(p.notified, e.data.dataUserId);
         p.dueBy[e.data.dataUserId] ??= e.data.dueBy;
-      } else if (e.type === 'revocation.acknowledged') addOnce(p.acknowledged, e.data.dataUserId);
-      else if (e.type === 'revocation.overdue') addOnce(p.overdue, e.data.dataUserId);
+      } else if (e.type === 'revocation.acknowledged') {
+        // The first acknowledgement of a data user is the one recorded (the workflow writes one per notice).
+        if (!p.acknowledged.includes(e.data.dataUserId) && e.data.attestation !== null)
+          p.attestations[e.data.dataUserId] = e.data.attestation;
+        addOnce(p.acknowledged, e.data.dataUserId);
+      } else if (e.type === 'revocation.overdue') addOnce(p.overdue, e.data.dataUserId);
       else p.completed ??= ref(e);
       return true;
     }

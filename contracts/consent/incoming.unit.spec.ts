@@ -79,7 +79,7 @@ const invalid: [string, IncomingEventType, (e: Mutable) => void, string[]][] = [
   ['source of a ledger component', 'consent.given', (e) => (e.source = 'sys:dispatcher'), ['/source']],
   ['a type only the ledger writes', 'consent.given', (e) => (e.type = 'consent.effective'), ['/type']],
   ['an unknown type', 'consent.given', (e) => (e.type = 'consent.perhaps'), ['/type']],
-  ['a newer dataversion', 'optout.revoked', (e) => (e.dataversion = 2), ['/dataversion']],
+  ['a newer dataversion', 'optout.revoked', (e) => (e.dataversion = 3), ['/dataversion']],
   [
     'a bad scope and no identity: both reported',
     'consent.given',
@@ -102,7 +102,81 @@ const invalid: [string, IncomingEventType, (e: Mutable) => void, string[]][] = [
     ['/data/scope/purposes'],
   ],
   ['cancellation without consentId', 'consent.cancelled', (e) => delete e.data.consentId, ['/data/consentId']],
+  // Who expressed it (dataversion 2).
+  ['no expressedBy in a version-2 event', 'consent.given', (e) => delete e.data.expressedBy, ['/data/expressedBy']],
+  [
+    'a parent without the date the authority ends',
+    'consent.given',
+    (e) => (e.data.expressedBy = { role: 'parent', authorityReference: 'PR-1' }),
+    ['/data/expressedBy/authorityEndsAt'],
+  ],
+  [
+    'a parent acting after the child’s 16th birthday',
+    'consent.withdrawn',
+    (e) =>
+      (e.data.expressedBy = { role: 'parent', authorityReference: 'PR-1', authorityEndsAt: '2026-03-01T00:00:00Z' }),
+    ['/data/expressedBy/authorityEndsAt'],
+  ],
+  [
+    'a deputy acting at the very instant the order ends',
+    'optout.revoked',
+    (e) =>
+      (e.data.expressedBy = {
+        role: 'court-appointed-deputy',
+        authorityReference: 'COP order 17',
+        authorityEndsAt: e.data.occurredAt,
+      }),
+    ['/data/expressedBy/authorityEndsAt'],
+  ],
+  [
+    'an authority reference holding an NHS number (spaced)',
+    'consent.reconfirmed',
+    (e) => (e.data.expressedBy = { role: 'guardian', authorityReference: 'ref 999 000 0018' }),
+    ['/data/expressedBy/authorityReference'],
+  ],
+  [
+    'a proxy without a reference to its authority',
+    'consent.cancelled',
+    (e) => (e.data.expressedBy = { role: 'lasting-power-of-attorney' }),
+    ['/data/expressedBy/authorityReference'],
+  ],
+  [
+    'an authority end on the person’s own choice',
+    'consent.given',
+    (e) => (e.data.expressedBy = { role: 'person', authorityEndsAt: '2030-01-01T00:00:00Z' }),
+    ['/data/expressedBy/authorityEndsAt'],
+  ],
 ];
+
+describe('who expressed it', () => {
+  it('a parent’s consent for a child, before the 16th birthday, and an attorney’s without an end date', () => {
+    const child = submission('consent.given');
+    child.data.expressedBy = {
+      role: 'parent',
+      authorityReference: 'PR-2026-0001',
+      authorityEndsAt: '2031-06-01T00:00:00Z',
+    };
+    expect(fieldsOf(child)).toEqual([]);
+    const attorney = submission('optout.registered');
+    attorney.data.expressedBy = { role: 'lasting-power-of-attorney', authorityReference: 'LPA file 2026/77' };
+    expect(fieldsOf(attorney)).toEqual([]);
+  });
+
+  it('an unknown role is refused, naming the field', () => {
+    const e = submission('consent.given');
+    e.data.expressedBy = { role: 'neighbour', authorityReference: 'x' };
+    expect(fieldsOf(e)).toEqual(['/data/expressedBy/role']);
+  });
+
+  it('a version-1 submission (no expressedBy) is still accepted, as the person’s own', () => {
+    const e = submission('consent.withdrawn');
+    delete e.data.expressedBy;
+    e.dataversion = 1;
+    const r = parseIncomingEvent(e);
+    expect(r.ok && r.event.data.expressedBy).toEqual({ role: 'person' });
+    expect(r.ok && r.event.dataversion).toBe(2);
+  });
+});
 
 describe('parseIncomingEvent names the failing field', () => {
   it.each(invalid)('%s (%s)', (_name, type, mutate, fields) => {
@@ -170,7 +244,7 @@ describe('recordIncoming', () => {
     const r = parseIncomingEvent(submission('consent.given', 'nhsNumber'));
     if (!r.ok) throw new Error('fixture invalid');
     const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, recordedtime: '2026-03-01T10:00:00Z' });
-    expect(recorded).toEqual({ ok: true, event: EXAMPLE_EVENTS['consent.given'], writtenVersion: 1 });
+    expect(recorded).toEqual({ ok: true, event: EXAMPLE_EVENTS['consent.given'], writtenVersion: 2 });
     if (recorded.ok) expect(canonicalJson(recorded.event)).not.toContain(EXAMPLE_NHS_NUMBER);
   });
 

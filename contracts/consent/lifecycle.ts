@@ -11,7 +11,18 @@
 // the reconfirmation window (nor at or after the consent's validUntil). A reconfirmation made during the
 // cooling-off is kept on the ledger (the person said it) and never counts.
 //
+// Product rule for consent given by someone acting for the person (a parent, guardian, attorney or
+// deputy, expressedBy.ts): once that person's authority ends (a parent's at the child's 16th birthday) —
+// or the consent takes effect, if that is later — the consent needs the person's OWN reconfirmation,
+// made from then on and within the policy's personReconfirmation window; without one it lapses at the
+// window's end. Until then it stays in force. And the person's own later choice always wins over a
+// proxy's: besides the fold's order (the later choice is the newer one), a proxy's consent the person
+// never reconfirmed stops counting once the person's own, later consent takes effect — the person now
+// decides what they allow (supersededByPerson). A proxy cannot act once its authority ended (data.ts
+// refuses such an event at ingest).
+//
 // Durations are days of 24 hours of UTC (policy.ts). Pure: no clock read; `now` is passed in.
+import type { AttestedAction } from './attestation.js';
 import { addDays, DAY_MS, type Policy } from './policy.js';
 import { compareUtc, utcMillis } from './primitives.js';
 import type { CaptureSetting } from './vocabulary.js';
@@ -42,7 +53,17 @@ export interface ConsentTerms {
   readonly givenAt: string;
   readonly setting: CaptureSetting;
   readonly validUntil?: string | undefined;
+  /** Given by someone acting for the person whose authority ends at this instant (expressedBy). */
+  readonly authorityEndsAt?: string | undefined;
 }
+
+/** Who made a reconfirmation, as the lifecycle needs it: `expressedBy` absent or the person's own. */
+export interface ReconfirmationBy {
+  readonly occurredAt: string;
+  readonly expressedBy?: { readonly role: string } | undefined;
+}
+
+const byThePerson = (r: ReconfirmationBy): boolean => r.expressedBy === undefined || r.expressedBy.role === 'person';
 
 /** Acute/emergency capture: a reconfirmation counts when made from `from` up to `by`. */
 export interface ReconfirmationWindow {
@@ -131,6 +152,104 @@ export function reconsentPromptAt(validUntil: string, effectiveAt: string, polic
   return addDays(validUntil, -Math.max(0, lead));
 }
 
+// --- consent given by someone acting for the person ---------------------------------------------
+
+/** After a proxy's authority ends: when the person's own reconfirmation counts, and when it lapses without. */
+export interface PersonReconfirmationWindow {
+  /** The later of the end of the authority and the moment the consent took effect. */
+  readonly from: string;
+  /** The end of the window: the consent lapses then without the person's reconfirmation. */
+  readonly by: string;
+}
+
+/**
+ * The window for the person's own reconfirmation of a consent that became effective at `effectiveAt`;
+ * undefined when none is needed: the person gave it, the proxy's authority does not end, or the consent
+ * expires (validUntil) no later than the window would close.
+ */
+export function personReconfirmationWindow(
+  terms: ConsentTerms,
+  effectiveAt: string,
+  policy: Policy,
+): PersonReconfirmationWindow | undefined {
+  if (terms.authorityEndsAt === undefined) return undefined;
+  const from = compareUtc(terms.authorityEndsAt, effectiveAt) >= 0 ? terms.authorityEndsAt : effectiveAt;
+  const by = addDays(from, policy.personReconfirmation.windowDays);
+  if (terms.validUntil !== undefined && compareUtc(terms.validUntil, by) <= 0) return undefined;
+  return { from, by };
+}
+
+/** The person's own reconfirmation that keeps the consent in force: the first one made within the window. */
+export function personReconfirmation<R extends ReconfirmationBy>(
+  window: PersonReconfirmationWindow,
+  reconfirmations: readonly R[],
+): R | undefined {
+  return reconfirmations.find(
+    (r) => byThePerson(r) && compareUtc(r.occurredAt, window.from) >= 0 && compareUtc(r.occurredAt, window.by) <= 0,
+  );
+}
+
+/**
+ * An effective consent's standing under the rule above, at `now`:
+ * - `not-needed`: no proxy authority ends before the consent does;
+ * - `reconfirmed`: the person reconfirmed it within the window — it stays in force;
+ * - `awaiting-person`: in force until `window.by`; `lapsed` from then on (before the workflow has
+ *   written consent.lapsed too: fail closed).
+ */
+export type PersonStanding<R> =
+  | { readonly kind: 'not-needed' }
+  | { readonly kind: 'reconfirmed'; readonly by: R; readonly window: PersonReconfirmationWindow }
+  | { readonly kind: 'awaiting-person' | 'lapsed'; readonly window: PersonReconfirmationWindow };
+
+export function personStanding<R extends ReconfirmationBy>(
+  terms: ConsentTerms,
+  effectiveAt: string,
+  reconfirmations: readonly R[],
+  policy: Policy,
+  now: string,
+): PersonStanding<R> {
+  const window = personReconfirmationWindow(terms, effectiveAt, policy);
+  if (!window) return { kind: 'not-needed' };
+  const by = personReconfirmation(window, reconfirmations);
+  if (by) return { kind: 'reconfirmed', by, window };
+  return { kind: compareUtc(now, window.by) >= 0 ? 'lapsed' : 'awaiting-person', window };
+}
+
+/** When to tell the emitting organisation the person must reconfirm: as the window opens, then the
+ *  policy's days before it closes. */
+export function personReconfirmationReminderTimes(window: PersonReconfirmationWindow, policy: Policy): string[] {
+  return [window.from, ...remindersBefore(window.by, policy.personReconfirmation.reminderDaysBefore, window.from)];
+}
+
+/** A consent as the supersession rule needs it. */
+export interface ConsentChoice {
+  readonly eventId: string;
+  readonly givenAt: string;
+  /** Given by someone acting for the person. */
+  readonly byProxy: boolean;
+  /** For a proxy's consent: when its authority ends, if it does. */
+  readonly authorityEndsAt?: string | undefined;
+  /** consent.effective recorded and not undone by a cancellation. */
+  readonly tookEffect: boolean;
+  readonly reconfirmations: readonly ReconfirmationBy[];
+}
+
+/**
+ * The proxies' consents that the person's own later choice has replaced: each one the person never made
+ * their own (no reconfirmation by the person once the proxy's authority had ended — at any time, when it
+ * does not end), given before a consent of the person's own that has taken effect. Ids, in input order.
+ */
+export function supersededByPerson(consents: readonly ConsentChoice[]): string[] {
+  const own = consents.filter((c) => !c.byProxy && c.tookEffect);
+  const adopted = (c: ConsentChoice) =>
+    c.reconfirmations.some(
+      (r) => byThePerson(r) && (c.authorityEndsAt === undefined || compareUtc(r.occurredAt, c.authorityEndsAt) >= 0),
+    );
+  return consents
+    .filter((c) => c.byProxy && !adopted(c) && own.some((p) => compareUtc(p.givenAt, c.givenAt) > 0))
+    .map((c) => c.eventId);
+}
+
 // --- the propagation duty -----------------------------------------------------------------------
 
 /** When a revocation notice sent at `sentAt` must have been acknowledged. */
@@ -149,21 +268,60 @@ export function isOverdue(dueBy: string, now: string, acknowledgedAt?: string): 
   return compareUtc(now, dueBy) >= 0;
 }
 
-/** One holder's part of a withdrawal, from the recorded steps. */
-export const HOLDER_PROGRESS = ['awaiting-acknowledgement', 'overdue', 'acknowledged'] as const;
+/**
+ * One holder's part of a withdrawal, from the recorded steps. Acknowledged, it is what the data user
+ * attested: `attested-deleted` (the data, or the data and what was derived from it, deleted),
+ * `retained-with-basis` (kept under a named legal basis, e.g. a trained model that cannot unlearn), or
+ * `acknowledged-without-attestation` (an acknowledgement that attests nothing — every one written
+ * before attestations were recorded). Each of the three ends the holder's duty.
+ */
+export const HOLDER_PROGRESS = [
+  'awaiting-acknowledgement',
+  'overdue',
+  'attested-deleted',
+  'retained-with-basis',
+  'acknowledged-without-attestation',
+] as const;
 export type HolderProgress = (typeof HOLDER_PROGRESS)[number];
+export const ACKNOWLEDGED_PROGRESS = [
+  'attested-deleted',
+  'retained-with-basis',
+  'acknowledged-without-attestation',
+] as const satisfies readonly HolderProgress[];
+
+export function isAcknowledged(p: HolderProgress): boolean {
+  return (ACKNOWLEDGED_PROGRESS as readonly HolderProgress[]).includes(p);
+}
 
 export interface HolderSteps {
   readonly dueBy?: string | undefined;
   readonly acknowledged: boolean;
+  /** What the acknowledgement attested (`action`); absent or null: nothing. */
+  readonly attestation?: { readonly action: AttestedAction } | null | undefined;
   /** revocation.overdue recorded (the workflow's own finding). */
   readonly overdueRecorded: boolean;
 }
 
 export function holderProgress(h: HolderSteps, now: string): HolderProgress {
-  if (h.acknowledged) return 'acknowledged';
+  if (h.acknowledged) return attested(h.attestation?.action);
   if (h.overdueRecorded || (h.dueBy !== undefined && isOverdue(h.dueBy, now))) return 'overdue';
   return 'awaiting-acknowledgement';
+}
+
+function attested(action: AttestedAction | undefined): HolderProgress {
+  switch (action) {
+    case undefined:
+      return 'acknowledged-without-attestation';
+    case 'deleted':
+    case 'derived-data-deleted':
+      return 'attested-deleted';
+    case 'retained':
+      return 'retained-with-basis';
+    default: {
+      const _never: never = action;
+      return _never;
+    }
+  }
 }
 
 /**

@@ -12,7 +12,13 @@ import {
   consentOutlook,
   coolingOffEndsAt,
   holderProgress,
+  isAcknowledged,
   isOverdue,
+  personReconfirmationReminderTimes,
+  personReconfirmationWindow,
+  personStanding,
+  supersededByPerson,
+  type ConsentChoice,
   overdueIfStartedBefore,
   reconfirmationCounts,
   reconfirmationReminderTimes,
@@ -131,16 +137,18 @@ describe('the propagation duty', () => {
     expect(holderProgress(h, day(2))).toBe('awaiting-acknowledgement');
     expect(holderProgress(h, day(31))).toBe('overdue');
     expect(holderProgress({ ...h, overdueRecorded: true }, day(2))).toBe('overdue');
-    expect(holderProgress({ ...h, acknowledged: true }, day(45))).toBe('acknowledged');
+    expect(holderProgress({ ...h, acknowledged: true }, day(45))).toBe('acknowledged-without-attestation');
   });
 
   it('a withdrawal: determining holders, propagating, overdue, completed', () => {
     expect(withdrawalProgress({ holdersKnown: false, completed: false }, [])).toBe('determining-holders');
     expect(
-      withdrawalProgress({ holdersKnown: true, completed: false }, ['acknowledged', 'awaiting-acknowledgement']),
+      withdrawalProgress({ holdersKnown: true, completed: false }, ['attested-deleted', 'awaiting-acknowledgement']),
     ).toBe('propagating');
-    expect(withdrawalProgress({ holdersKnown: true, completed: false }, ['acknowledged', 'overdue'])).toBe('overdue');
-    expect(withdrawalProgress({ holdersKnown: true, completed: true }, ['acknowledged'])).toBe('completed');
+    expect(
+      withdrawalProgress({ holdersKnown: true, completed: false }, ['acknowledged-without-attestation', 'overdue']),
+    ).toBe('overdue');
+    expect(withdrawalProgress({ holdersKnown: true, completed: true }, ['retained-with-basis'])).toBe('completed');
   });
 
   it('the gauge counts withdrawals started more than 30 days ago', () => {
@@ -186,5 +194,130 @@ describe('property: a denial promises a date only when the workflow will write i
         },
       ),
     );
+  });
+});
+
+// A parent's consent for a child: given on day 0, effective on day 14, the parent's authority ends on
+// day 100 (the child's 16th birthday); the person has 90 days from then to reconfirm it themselves.
+describe('consent given by someone acting for the person (default policy: 90 days, reminders 30 and 7 before)', () => {
+  const child: ConsentTerms = { ...routine, authorityEndsAt: day(100) };
+  const own = (at: number) => ({ eventId: `r${at}`, occurredAt: day(at) });
+  const parents = (at: number) => ({ ...own(at), expressedBy: { role: 'parent' } });
+
+  it('the window opens when the authority ends (or the consent takes effect, if later) and lasts 90 days', () => {
+    expect(personReconfirmationWindow(child, day(14), P)).toEqual({ from: day(100), by: day(190) });
+    const endsDuringCoolingOff = { ...routine, authorityEndsAt: day(5) };
+    expect(personReconfirmationWindow(endsDuringCoolingOff, day(14), P)).toEqual({ from: day(14), by: day(104) });
+  });
+
+  it('no window for the person’s own consent, a proxy whose authority does not end, or one that expires first', () => {
+    expect(personReconfirmationWindow(routine, day(14), P)).toBeUndefined();
+    expect(personReconfirmationWindow({ ...child, validUntil: day(190) }, day(14), P)).toBeUndefined();
+    expect(personReconfirmationWindow({ ...child, validUntil: day(191) }, day(14), P)).toEqual({
+      from: day(100),
+      by: day(190),
+    });
+  });
+
+  const standing: { name: string; reconfirmations: ReturnType<typeof own>[]; now: number; then: string }[] = [
+    { name: 'before the authority ends', reconfirmations: [], now: 60, then: 'awaiting-person' },
+    { name: 'in the window, not reconfirmed', reconfirmations: [], now: 189, then: 'awaiting-person' },
+    { name: 'at the window’s end, not reconfirmed', reconfirmations: [], now: 190, then: 'lapsed' },
+    { name: 'reconfirmed by the person on day 120', reconfirmations: [own(120)], now: 400, then: 'reconfirmed' },
+    { name: 'reconfirmed on the last day (190)', reconfirmations: [own(190)], now: 400, then: 'reconfirmed' },
+    {
+      name: 'the person’s reconfirmation before the authority ended does not count',
+      reconfirmations: [own(90)],
+      now: 200,
+      then: 'lapsed',
+    },
+    { name: 'a reconfirmation after the window does not count', reconfirmations: [own(191)], now: 200, then: 'lapsed' },
+    { name: 'the parent’s reconfirmation does not count', reconfirmations: [parents(99)], now: 200, then: 'lapsed' },
+  ];
+  it.each(standing)('$name → $then', ({ reconfirmations, now, then }) => {
+    expect(personStanding(child, day(14), reconfirmations, P, day(now)).kind).toBe(then);
+  });
+  it('the person’s own reconfirmation is named; the default policy is not changed for the person’s own consent', () => {
+    expect(personStanding(child, day(14), [parents(50), own(130), own(150)], P, day(300))).toEqual({
+      kind: 'reconfirmed',
+      by: own(130),
+      window: { from: day(100), by: day(190) },
+    });
+    expect(personStanding(routine, day(14), [], P, day(3000)).kind).toBe('not-needed');
+  });
+
+  it('the organisation is told as the window opens and reminded 30 and 7 days before it closes', () => {
+    expect(personReconfirmationReminderTimes({ from: day(100), by: day(190) }, P)).toEqual([
+      day(100),
+      day(160),
+      day(183),
+    ]);
+  });
+
+  describe('the person’s own later consent replaces a proxy’s they never reconfirmed', () => {
+    const choice = (c: Partial<ConsentChoice> & { eventId: string; givenAt: string }): ConsentChoice => ({
+      byProxy: false,
+      tookEffect: true,
+      reconfirmations: [],
+      ...c,
+    });
+    const parentsConsent = choice({ eventId: 'p', givenAt: day(0), byProxy: true, authorityEndsAt: day(100) });
+    it.each([
+      { name: 'own consent later, in effect', own: choice({ eventId: 'o', givenAt: day(120) }), then: ['p'] },
+      {
+        name: 'own consent later, not (yet) in effect',
+        own: choice({ eventId: 'o', givenAt: day(120), tookEffect: false }),
+        then: [],
+      },
+      {
+        name: 'own consent earlier (the proxy’s is the later choice)',
+        own: choice({ eventId: 'o', givenAt: day(-5) }),
+        then: [],
+      },
+    ])('$name → superseded $then', ({ own: o, then }) => {
+      expect(supersededByPerson([parentsConsent, o])).toEqual(then);
+    });
+    it('a proxy’s consent the person reconfirmed once the authority ended is theirs: not superseded', () => {
+      const adopted = { ...parentsConsent, reconfirmations: [own(110)] };
+      expect(supersededByPerson([adopted, choice({ eventId: 'o', givenAt: day(120) })])).toEqual([]);
+      const tooEarly = { ...parentsConsent, reconfirmations: [own(90)] };
+      expect(supersededByPerson([tooEarly, choice({ eventId: 'o', givenAt: day(120) })])).toEqual(['p']);
+    });
+    it('an attorney’s consent without an end date: any reconfirmation by the person adopts it', () => {
+      const attorney = choice({ eventId: 'a', givenAt: day(0), byProxy: true, reconfirmations: [own(3)] });
+      expect(supersededByPerson([attorney, choice({ eventId: 'o', givenAt: day(20) })])).toEqual([]);
+      expect(
+        supersededByPerson([{ ...attorney, reconfirmations: [] }, choice({ eventId: 'o', givenAt: day(20) })]),
+      ).toEqual(['a']);
+    });
+  });
+});
+
+describe('a holder’s acknowledgement, by what it attests', () => {
+  const acked = { dueBy: day(30), acknowledged: true, overdueRecorded: true };
+  const by = { performedAt: day(40), performedBy: { role: 'data-custodian' as const } };
+  it.each([
+    { attestation: { action: 'deleted' as const, ...by }, then: 'attested-deleted' },
+    { attestation: { action: 'derived-data-deleted' as const, ...by }, then: 'attested-deleted' },
+    {
+      attestation: {
+        action: 'retained' as const,
+        retained: 'trained-model' as const,
+        legalBasis: 'research-impossible-without' as const,
+        ...by,
+      },
+      then: 'retained-with-basis',
+    },
+    { attestation: null, then: 'acknowledged-without-attestation' },
+    { attestation: undefined, then: 'acknowledged-without-attestation' },
+  ])('$attestation.action → $then (even after being overdue)', ({ attestation, then }) => {
+    const p = holderProgress({ ...acked, attestation }, day(45));
+    expect(p).toBe(then);
+    expect(isAcknowledged(p)).toBe(true);
+  });
+  it('not yet acknowledged: awaiting or overdue, neither acknowledged', () => {
+    expect(
+      isAcknowledged(holderProgress({ dueBy: day(30), acknowledged: false, overdueRecorded: false }, day(45))),
+    ).toBe(false);
   });
 });

@@ -37,6 +37,20 @@ export const PolicySchema = z
     reconsentLeadDays: positiveDays(
       'Prompt the emitting organisation this many days before a consent’s validUntil (half way, if it is valid for less).',
     ),
+    personReconfirmation: z
+      .strictObject({
+        windowDays: positiveDays(
+          'When the authority of someone who consented for the person ends (a parent’s, at the child’s 16th ' +
+            'birthday) — or the consent takes effect, if later — how long the person has to reconfirm it ' +
+            'themselves before it lapses.',
+        ),
+        reminderDaysBefore: z
+          .array(positiveDays('Remind the emitting organisation this many days before that window closes.'))
+          .meta({ uniqueItems: true }),
+      })
+      // A version written before proxies were recorded gets these; they change nothing for the consents
+      // it governed (every one of them the person's own), so the version keeps its meaning.
+      .default({ windowDays: 90, reminderDaysBefore: [30, 7] }),
     propagation: z.strictObject({
       ackWithinDays: positiveDays('A data user must acknowledge a revocation notice within this many days.'),
       reminderDaysBefore: z
@@ -61,6 +75,10 @@ export const PolicySchema = z
     ]);
     checkReminders(ctx, p.reconfirmationReminderDaysBefore, p.reconfirmationWindowDays, [
       'reconfirmationReminderDaysBefore',
+    ]);
+    checkReminders(ctx, p.personReconfirmation.reminderDaysBefore, p.personReconfirmation.windowDays, [
+      'personReconfirmation',
+      'reminderDaysBefore',
     ]);
   })
   .meta({ title: 'Policy', description: 'Consent policy (configuration), versioned and recorded on events.' });
@@ -91,6 +109,13 @@ function checkReminders(ctx: z.RefinementCtx, daysBefore: readonly number[], per
  *   otherwise the consent lapses (so an unreconfirmed acute consent lapses 58 days after capture).
  *   The emitting organisation is reminded half way (15 days before the window closes) and a day before.
  * - reconsentLeadDays 30: a consent with validUntil prompts a new consent 30 days before it ends.
+ * - personReconfirmation 90 days, reminders 30 and 7 days before: a consent given by a parent for a
+ *   child needs the person's own reconfirmation once the parent's authority ends (the child's 16th
+ *   birthday). The organisation is told on that day and reminded twice; three months leave time to reach
+ *   a young person (often at a routine appointment) without the consent lapsing meanwhile, and the data
+ *   keep being used on the parent's consent only for that long. Added after 2026-01 was first applied,
+ *   with these same values as the default, which cannot change 2026-01's meaning: under it no consent
+ *   had been recorded as given by someone else.
  * - propagation: acknowledge a revocation notice within 30 days, reminders 7 days and 1 day before.
  * - defaultModel opt-in: with no covering consent, research use of health data is denied.
  */
@@ -101,6 +126,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   reconfirmationWindowDays: 30,
   reconfirmationReminderDaysBefore: Object.freeze([15, 1]) as number[],
   reconsentLeadDays: 30,
+  personReconfirmation: Object.freeze({ windowDays: 90, reminderDaysBefore: Object.freeze([30, 7]) as number[] }),
   propagation: Object.freeze({ ackWithinDays: 30, reminderDaysBefore: Object.freeze([7, 1]) as number[] }),
   defaultModel: 'opt-in',
 });

@@ -14,6 +14,12 @@ describe('PolicySchema', () => {
     expect(Object.isFrozen(DEFAULT_POLICY.propagation.reminderDaysBefore)).toBe(true);
   });
 
+  it('a version written before personReconfirmation existed gets the default, the same as 2026-01’s', () => {
+    const { personReconfirmation: _added, ...asConfiguredIn2026 } = DEFAULT_POLICY;
+    expect(PolicySchema.parse(asConfiguredIn2026)).toEqual(DEFAULT_POLICY);
+    expect(DEFAULT_POLICY.personReconfirmation).toEqual({ windowDays: 90, reminderDaysBefore: [30, 7] });
+  });
+
   it('accepts fractions of a day (short periods for real-time workflow tests)', () => {
     expect(problems({ ...DEFAULT_POLICY, coolingOffDays: 0.0001, acuteCoolingOffDays: 0.0002 })).toEqual([]);
   });
@@ -37,6 +43,16 @@ describe('PolicySchema', () => {
       field: '/reconfirmationReminderDaysBefore/0',
     },
     { name: 'no re-consent lead time', change: { reconsentLeadDays: 0 }, field: '/reconsentLeadDays' },
+    {
+      name: 'no window for the person’s own reconfirmation',
+      change: { personReconfirmation: { windowDays: 0, reminderDaysBefore: [] } },
+      field: '/personReconfirmation/windowDays',
+    },
+    {
+      name: 'a person-reconfirmation reminder outside its window',
+      change: { personReconfirmation: { windowDays: 30, reminderDaysBefore: [30] } },
+      field: '/personReconfirmation/reminderDaysBefore/0',
+    },
     {
       name: 'duplicate reminder',
       change: { propagation: { ackWithinDays: 30, reminderDaysBefore: [7, 7] } },

@@ -12,9 +12,19 @@
 //
 // Upcasting is a read-time view: the ledger keeps the bytes as written, and hashes / signatures
 // (canonical.ts) are always computed over the event as written, never over its upcast form.
-import type * as z from 'zod';
+import * as z from 'zod';
 import { CURRENT_VERSION, dataSchemaId, type EventType } from './events.js';
+import { BY_THE_PERSON } from './expressedBy.js';
+import {
+  DataUserIdSchema,
+  EventIdSchema,
+  PolicyVersionSchema,
+  UtcTimestampSchema,
+  compareUtc,
+  isUtcTimestamp,
+} from './primitives.js';
 import { issuesToProblems, type Problem } from './problems.js';
+import { CaptureChannelSchema, CaptureSchema, SCOPE_DIMENSIONS, ScopeSchema, isFullScope } from './vocabulary.js';
 
 export interface UpcastStep {
   /** The frozen schema of the `data` payload at the step's `from` version. */
@@ -28,12 +38,73 @@ export type UpcastTable<T extends string = EventType> = Readonly<
   Partial<Record<T, Readonly<Record<number, UpcastStep>>>>
 >;
 
+// --- frozen version-1 payloads (as written before dataversion 2; never edit) --------------------
+
+const occurredAt = UtcTimestampSchema;
+const channel = CaptureChannelSchema.optional();
+
+const ConsentGivenDataV1 = z
+  .strictObject({
+    occurredAt,
+    scope: ScopeSchema,
+    capture: CaptureSchema,
+    policyVersion: PolicyVersionSchema,
+    validUntil: UtcTimestampSchema.optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (isUtcTimestamp(d.validUntil) && isUtcTimestamp(d.occurredAt) && compareUtc(d.validUntil, d.occurredAt) <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be later than occurredAt', path: ['validUntil'] });
+    }
+  });
+const ConsentReconfirmedDataV1 = z.strictObject({ occurredAt, consentId: EventIdSchema, capture: CaptureSchema });
+const ConsentCancelledDataV1 = z.strictObject({ occurredAt, consentId: EventIdSchema, channel });
+const ConsentWithdrawnDataV1 = z.strictObject({
+  occurredAt,
+  scope: ScopeSchema,
+  consentId: EventIdSchema.optional(),
+  channel,
+});
+const OptOutRegisteredDataV1 = z
+  .strictObject({ occurredAt, scope: ScopeSchema, national: z.boolean(), channel })
+  .superRefine((d, ctx) => {
+    if (d.national !== true || typeof d.scope !== 'object' || d.scope === null || isFullScope(d.scope)) return;
+    for (const dim of SCOPE_DIMENSIONS) {
+      if (d.scope[dim] !== '*') {
+        ctx.addIssue({ code: 'custom', message: 'a national opt-out must be "*"', path: ['scope', dim] });
+      }
+    }
+  });
+const OptOutRevokedDataV1 = z.strictObject({ occurredAt, optOutId: EventIdSchema, channel });
+const RevocationAcknowledgedDataV1 = z.strictObject({
+  occurredAt,
+  withdrawalId: EventIdSchema,
+  dataUserId: DataUserIdSchema,
+  noticeId: EventIdSchema,
+});
+
+/** v1 → v2 of a hospital's choice: before v2 only the person's own choices were recorded. */
+const byThePerson = <D extends object>(d: D) => ({ ...d, expressedBy: BY_THE_PERSON });
+
 /**
- * The production table. Every event type is still at version 1, the first version ever
- * written, so there is nothing to upcast yet — deliberately empty rather than padded with
- * invented history. upcast.unit.spec.ts exercises the mechanism with a synthetic table.
+ * The production table.
+ * - v1 → v2 of the six choices a hospital records: `expressedBy` added; a v1 event is the person's own.
+ * - v1 → v2 of revocation.acknowledged: `attestation` added; a v1 acknowledgement confirmed receipt
+ *   only, so it is "acknowledged, not attested" (null).
  */
-export const UPCASTERS: UpcastTable = {};
+export const UPCASTERS: UpcastTable = {
+  'consent.given': { 1: { data: ConsentGivenDataV1, up: byThePerson } },
+  'consent.reconfirmed': { 1: { data: ConsentReconfirmedDataV1, up: byThePerson } },
+  'consent.cancelled': { 1: { data: ConsentCancelledDataV1, up: byThePerson } },
+  'consent.withdrawn': { 1: { data: ConsentWithdrawnDataV1, up: byThePerson } },
+  'optout.registered': { 1: { data: OptOutRegisteredDataV1, up: byThePerson } },
+  'optout.revoked': { 1: { data: OptOutRevokedDataV1, up: byThePerson } },
+  'revocation.acknowledged': {
+    1: {
+      data: RevocationAcknowledgedDataV1,
+      up: (d: z.infer<typeof RevocationAcknowledgedDataV1>) => ({ ...d, attestation: null }),
+    },
+  },
+};
 
 export type UpcastResult = { ok: true; data: unknown; version: number } | { ok: false; problems: Problem[] };
 

@@ -2,7 +2,7 @@
 // a synthetic, test-only event type ("demo.noted"); no production version is invented.
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
-import { CURRENT_VERSION, EVENT_TYPES } from './events.js';
+import { CURRENT_VERSION, EVENT_TYPES, type EventType } from './events.js';
 import { EXAMPLE_EVENTS } from './examples.js';
 import { UPCASTERS, createUpcaster, missingUpcasters, upcastData, type UpcastTable } from './upcast.js';
 import { parseEvent } from './validate.js';
@@ -63,14 +63,54 @@ describe('production upcast table', () => {
     expect(missingUpcasters(UPCASTERS, CURRENT_VERSION)).toEqual([]);
   });
 
-  it('every type is at version 1, the first version ever written', () => {
-    expect(EVENT_TYPES.map((t) => CURRENT_VERSION[t])).toEqual(EVENT_TYPES.map(() => 1));
+  it('version 2 of the choices a hospital records (expressedBy) and of revocation.acknowledged (attestation)', () => {
+    const at2 = EVENT_TYPES.filter((t) => CURRENT_VERSION[t] === 2);
+    expect(at2).toEqual([
+      'consent.given',
+      'consent.reconfirmed',
+      'consent.cancelled',
+      'consent.withdrawn',
+      'optout.registered',
+      'optout.revoked',
+      'revocation.acknowledged',
+    ]);
+    expect(EVENT_TYPES.filter((t) => !at2.includes(t)).every((t) => CURRENT_VERSION[t] === 1)).toBe(true);
   });
 
   it('passes current payloads through, and parseEvent reports the written version', () => {
     const e = EXAMPLE_EVENTS['consent.given'];
-    expect(upcastData('consent.given', 1, e.data)).toEqual({ ok: true, version: 1, data: e.data });
-    expect(parseEvent(structuredClone(e))).toMatchObject({ ok: true, writtenVersion: 1 });
+    expect(upcastData('consent.given', 2, e.data)).toEqual({ ok: true, version: 2, data: e.data });
+    expect(parseEvent(structuredClone(e))).toMatchObject({ ok: true, writtenVersion: 2 });
+  });
+
+  /** A version-1 event as it was written before dataversion 2: `data` without the new field. */
+  const v1 = <T extends EventType>(type: T, drop: string) => {
+    const { [drop]: _dropped, ...data } = structuredClone(EXAMPLE_EVENTS[type]).data as Record<string, unknown>;
+    return { ...structuredClone(EXAMPLE_EVENTS[type]), dataversion: 1, data };
+  };
+
+  it.each([
+    'consent.given',
+    'consent.reconfirmed',
+    'consent.cancelled',
+    'consent.withdrawn',
+    'optout.registered',
+    'optout.revoked',
+  ] as const)('a version-1 %s is read as the person’s own choice', (type) => {
+    const parsed = parseEvent(v1(type, 'expressedBy'));
+    expect(parsed).toMatchObject({ ok: true, writtenVersion: 1, event: { dataversion: 2 } });
+    if (parsed.ok) expect(parsed.event.data).toEqual(EXAMPLE_EVENTS[type].data); // the example is the person's
+  });
+
+  it('a version-1 revocation.acknowledged is read as acknowledged, not attested (attestation null)', () => {
+    const parsed = parseEvent(v1('revocation.acknowledged', 'attestation'));
+    expect(parsed).toMatchObject({ ok: true, writtenVersion: 1, event: { dataversion: 2 } });
+    if (parsed.ok) expect(parsed.event.data).toMatchObject({ attestation: null });
+  });
+
+  it('a version-1 payload is checked against its frozen schema: v1 had no expressedBy', () => {
+    const e = { ...structuredClone(EXAMPLE_EVENTS['consent.given']), dataversion: 1 };
+    expect(parseEvent(e)).toMatchObject({ ok: false, problems: [{ field: '/data/expressedBy' }] });
   });
 });
 
@@ -81,7 +121,11 @@ describe('upcastEnvelope: records written before time meant the occurrence', () 
     return { ...rest, time: recordedtime };
   };
   it('reads the old time as recordedtime and the occurrence as time', () => {
-    expect(parseEvent(legacy())).toEqual({ ok: true, event: EXAMPLE_EVENTS['consent.given'], writtenVersion: 1 });
+    expect(parseEvent(legacy())).toEqual({
+      ok: true,
+      event: EXAMPLE_EVENTS['consent.given'],
+      writtenVersion: EXAMPLE_EVENTS['consent.given'].dataversion,
+    });
   });
   it('keeps every type of old record readable', () => {
     for (const type of EVENT_TYPES) {
@@ -89,7 +133,7 @@ describe('upcastEnvelope: records written before time meant the occurrence', () 
       expect(parseEvent({ ...rest, time: recordedtime })).toEqual({
         ok: true,
         event: EXAMPLE_EVENTS[type],
-        writtenVersion: 1,
+        writtenVersion: EXAMPLE_EVENTS[type].dataversion,
       });
     }
   });

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_EVENTS } from './examples.js';
-import { EVENT_TYPES, type EventType } from './events.js';
+import { CURRENT_VERSION, EVENT_TYPES, type EventType } from './events.js';
 import { parseEvent } from './validate.js';
 
 type Mutable = Record<string, any>;
@@ -12,7 +12,7 @@ const example = (t: EventType): Mutable => structuredClone(EXAMPLE_EVENTS[t]);
 describe('parseEvent accepts a valid example of every type', () => {
   it.each(EVENT_TYPES)('%s', (type) => {
     const result = parseEvent(example(type));
-    expect(result).toEqual({ ok: true, event: EXAMPLE_EVENTS[type], writtenVersion: 1 });
+    expect(result).toEqual({ ok: true, event: EXAMPLE_EVENTS[type], writtenVersion: CURRENT_VERSION[type] });
   });
 });
 
@@ -91,7 +91,7 @@ const invalid: [string, EventType, (e: Mutable) => void, string][] = [
   ['nhsNumber on a ledger event', 'consent.given', (e) => (e.nhsNumber = '9434765919'), '/nhsNumber'],
   ['unknown extension attribute', 'consent.given', (e) => (e.partitionkey = 'x'), '/partitionkey'],
   ['dataversion as a string', 'consent.given', (e) => (e.dataversion = '1'), '/dataversion'],
-  ['dataversion newer than known', 'consent.given', (e) => (e.dataversion = 2), '/dataversion'],
+  ['dataversion newer than known', 'consent.given', (e) => (e.dataversion = 3), '/dataversion'],
   ['dataversion 0', 'consent.given', (e) => (e.dataversion = 0), '/dataversion'],
   ['dataversion missing', 'consent.given', (e) => delete e.dataversion, '/dataversion'],
   ['type missing', 'consent.given', (e) => delete e.type, '/type'],

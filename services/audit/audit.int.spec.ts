@@ -176,7 +176,7 @@ describe('audit API, replay, state as of and report', () => {
         subject: S1,
         status: 'overdue',
         holders: [
-          expect.objectContaining({ dataUserId: 'du_alpha', status: 'acknowledged' }),
+          expect.objectContaining({ dataUserId: 'du_alpha', status: 'acknowledged-without-attestation' }),
           expect.objectContaining({ dataUserId: 'du_beta', status: 'overdue' }),
         ],
       }),
@@ -184,7 +184,7 @@ describe('audit API, replay, state as of and report', () => {
         withdrawalId: w2,
         subject: S2,
         status: 'completed',
-        holders: [expect.objectContaining({ dataUserId: 'du_alpha', status: 'acknowledged' })],
+        holders: [expect.objectContaining({ dataUserId: 'du_alpha', status: 'acknowledged-without-attestation' })],
         propagationHours: 60,
       }),
     ]);

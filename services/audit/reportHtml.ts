@@ -1,5 +1,6 @@
 // The audit report as ONE self-contained HTML file: inline CSS and inline SVG charts, no script, no
 // network (it must open on an air-gapped auditor's machine and print as it looks).
+import { HOLDER_PROGRESS } from '../../contracts/consent/lifecycle.js';
 import type { AuditReport } from './report.js';
 
 const esc = (s: unknown) =>
@@ -131,6 +132,26 @@ function releasesAfterRefusalTable(list: AuditReport['summary']['releasesAfterRe
   );
 }
 
+/** Every holder by what it attested (lifecycle HOLDER_PROGRESS), and each acknowledgement's attestation. */
+function attestations(withdrawals: AuditReport['summary']['withdrawals']): string {
+  const rows = withdrawals.flatMap((w) => w.holders.map((h) => ({ w, h })));
+  if (rows.length === 0) return '<p class="muted">No data user held a withdrawn subject’s data.</p>';
+  const count = (s: string) => rows.filter(({ h }) => h.status === s).length;
+  const what = (h: (typeof rows)[number]['h']) => {
+    const a = h.attestation;
+    if (!a) return '';
+    const basis =
+      a.action === 'retained'
+        ? ` ${esc(a.retained)} under ${esc(a.legalBasis)}${a.basisReference ? ` (${esc(a.basisReference)})` : ''}`
+        : '';
+    return `${esc(a.action)}${basis} at ${esc(a.performedAt)} by ${esc(a.performedBy.role)}${a.evidenceSha256 ? ` · evidence sha256 ${esc(a.evidenceSha256.slice(0, 16))}…` : ''}`;
+  };
+  const acknowledged = rows.filter(({ h }) => h.status !== 'awaiting-acknowledgement' && h.status !== 'overdue');
+  return `<table><tr>${HOLDER_PROGRESS.map((s) => `<th>${esc(s)}</th>`).join('')}</tr>
+<tr>${HOLDER_PROGRESS.map((s) => `<td>${count(s)}</td>`).join('')}</tr></table>
+${acknowledged.length === 0 ? '' : `<table><tr><th>withdrawal</th><th>data user</th><th>outcome</th><th>attested</th></tr>${acknowledged.map(({ w, h }) => `<tr><td>${esc(w.withdrawalId)}</td><td>${esc(h.dataUserId)}</td><td class="${h.status === 'attested-deleted' ? 'ok' : h.status === 'retained-with-basis' ? 'warn' : 'bad'}">${esc(h.status)}</td><td>${what(h)}</td></tr>`).join('')}</table>`}`;
+}
+
 export function renderReportHtml(r: AuditReport): string {
   const v = r.verification;
   const s = r.summary;
@@ -164,7 +185,7 @@ export function renderReportHtml(r: AuditReport): string {
 body{font:14px/1.45 system-ui,"DejaVu Sans",sans-serif;margin:24px auto;max-width:860px;color:#1c2833}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d5d8dc;padding-bottom:4px}
 table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #d5d8dc;padding:3px 8px;text-align:left}th{background:#f4f6f7}
-.ok{color:#1e8449;font-weight:600}.bad{color:#c0392b;font-weight:600}.muted{color:#7f8c8d}
+.ok{color:#1e8449;font-weight:600}.bad{color:#c0392b;font-weight:600}.warn{color:#8a5a00;font-weight:600}.muted{color:#7f8c8d}
 .axis{stroke:#566573}.tick{font-size:11px;fill:#566573}.legend{font-size:12px}.key{margin-right:10px;white-space:nowrap}
 .key i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 </style></head><body>
@@ -189,6 +210,8 @@ table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #d5d8dc;paddi
 ${histogram(hours)}
 <h2>Releases after refusal</h2>
 ${releasesAfterRefusalTable(s.releasesAfterRefusal)}
+<h2>What data users attested</h2>
+${attestations(s.withdrawals)}
 <h2>Overdue holders</h2>
 ${overdueTable}
 </body></html>

@@ -1,6 +1,7 @@
 // audit state / withdrawals and the numbers behind the report — all read from the ledger with the
 // shared fold (contracts/consent/fold.ts); nothing here interprets an event by itself.
 import type { Kafka } from '../../adapters/kafka.js';
+import type { Attestation } from '../../contracts/consent/attestation.js';
 import { stateAsOf, type SubjectState, type WithdrawalFact } from '../../contracts/consent/fold.js';
 import { releasesAfterRefusal, type HolderProfile, type ReleaseAfterRefusal } from '../../contracts/consent/holders.js';
 import { comparePosition, type PositionedEvent } from '../../contracts/consent/order.js';
@@ -73,7 +74,8 @@ export interface WithdrawalReport {
   recordedAt: string;
   /** As of the audit (lifecycle withdrawalProgress): holders not yet known, propagating, overdue, completed. */
   status: WithdrawalProgress;
-  holders: { dataUserId: string; status: HolderProgress; dueBy?: string }[];
+  /** status: awaiting, overdue, or what the acknowledgement attested (attestation, when it attested one). */
+  holders: { dataUserId: string; status: HolderProgress; dueBy?: string; attestation?: Attestation }[];
   completedAt?: string;
   /** From the withdrawal (occurredAt) to withdrawal.completed, in hours. */
   propagationHours?: number;
@@ -84,12 +86,19 @@ export function withdrawalReport(subject: string, w: WithdrawalFact, now: string
   const p = w.propagation;
   const holders = p.notified.map((dataUserId) => {
     const dueBy = p.dueBy[dataUserId];
+    const attestation = p.attestations?.[dataUserId];
     const steps = {
       dueBy,
       acknowledged: p.acknowledged.includes(dataUserId),
+      attestation,
       overdueRecorded: p.overdue.includes(dataUserId),
     };
-    return { dataUserId, status: holderProgress(steps, now), ...(dueBy !== undefined && { dueBy }) };
+    return {
+      dataUserId,
+      status: holderProgress(steps, now),
+      ...(dueBy !== undefined && { dueBy }),
+      ...(attestation && { attestation }),
+    };
   });
   // The ledger knows the holders once the first notice is sent (or the withdrawal completed without any).
   const holdersKnown = holders.length > 0 || p.completed !== undefined;

@@ -131,7 +131,7 @@ export async function dispatchLifecycle(deps: DispatchDeps, r: LedgerRecord): Pr
       return signal(deps, workflowIds.coolingOff(e.data.consentId), () =>
         deps.client.workflow
           .getHandle(workflowIds.coolingOff(e.data.consentId))
-          .signal(reconfirmSignal, { eventId: e.id, occurredAt: e.data.occurredAt }),
+          .signal(reconfirmSignal, { eventId: e.id, occurredAt: e.data.occurredAt, expressedBy: e.data.expressedBy }),
       );
     default:
       return;
@@ -187,6 +187,8 @@ function startConsent(deps: DispatchDeps, r: LedgerRecord, e: EventOf<'consent.g
     setting: e.data.capture.setting,
     policyVersion: e.data.policyVersion,
     ...(e.data.validUntil !== undefined && { validUntil: e.data.validUntil }),
+    ...(e.data.expressedBy.role !== 'person' &&
+      e.data.expressedBy.authorityEndsAt !== undefined && { authorityEndsAt: e.data.expressedBy.authorityEndsAt }),
     position: { partition: r.partition, offset: r.offset },
     policy,
   };
@@ -285,7 +287,7 @@ async function cancelPending(deps: DispatchDeps, r: LedgerRecord): Promise<void>
     await signal(deps, workflowId, () =>
       deps.client.workflow
         .getHandle(workflowId)
-        .signal(cancelSignal, { byEventId: c.byEventId, occurredAt: c.occurredAt }),
+        .signal(cancelSignal, { byEventId: c.byEventId, occurredAt: c.occurredAt, expressedBy: c.expressedBy }),
     );
     deps.log.info({ workflowId, by: c.byEventId }, 'cancellation signalled');
   }

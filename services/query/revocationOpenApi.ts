@@ -6,6 +6,12 @@ import { AUTHENTICATED, JSON_BODY, errors } from '../../adapters/http/openapiPar
 import { RevocationNoticeSchema } from '../../contracts/topicEvents.js';
 import { DataUserIdSchema, EventIdSchema } from '../../contracts/consent/primitives.js';
 import { MAX_PAGE } from './revocationRoutes.js';
+import { AttestationSchema } from '../../contracts/consent/attestation.js';
+import { AcknowledgementBodySchema } from './acknowledgement.js';
+
+const attestation = AttestationSchema.nullable().meta({
+  description: 'What the data user attested when acknowledging; null: acknowledged without attestation (or not yet).',
+});
 
 const ts = z.string().meta({ format: 'date-time' });
 const nullableTs = ts.nullable();
@@ -30,6 +36,7 @@ export const WithdrawalStatus = z
         deliveryAttempts: z.number().int(),
         acknowledgedAt: nullableTs,
         overdue: z.boolean(),
+        attestation,
       }),
     ),
   })
@@ -114,6 +121,8 @@ export const revocationPaths: ZodOpenApiPathsObject = {
             acknowledgementReceivedAt: nullableTs,
             acknowledgedAt: nullableTs,
             overdue: z.boolean(),
+            status: z.enum(HOLDER_PROGRESS),
+            attestation,
           }),
         ),
         ...errors('invalid-request', 'not-found', ...AUTHENTICATED),
@@ -127,11 +136,15 @@ export const revocationPaths: ZodOpenApiPathsObject = {
       tags: ['revocations'],
       requestParams: noticePath,
       description:
-        'Idempotent. 202: kept and passed to the propagation, which writes revocation.acknowledged (acknowledgedAt). 503 when the workflow service is down: retry.',
+        'Idempotent. 202: kept and passed to the propagation, which writes revocation.acknowledged (acknowledgedAt) with the attestation. ' +
+        'The body attests what was done: deleted, derived-data-deleted, or retained under a named legal basis (e.g. a trained model that cannot unlearn), ' +
+        'when, by whom (role) and optionally the SHA-256 of the evidence. Without a body the acknowledgement is recorded as acknowledged without attestation. ' +
+        'A repeat with another attestation than the first is 409 (the first stands). 503 when the workflow service is down: retry.',
+      requestBody: { required: false, content: { 'application/json': { schema: AcknowledgementBodySchema } } },
       responses: {
         '202': json(
           'Accepted',
-          z.object({ noticeId: z.string(), acknowledgementReceivedAt: ts, acknowledgedAt: nullableTs }),
+          z.object({ noticeId: z.string(), acknowledgementReceivedAt: ts, acknowledgedAt: nullableTs, attestation }),
         ),
         ...errors('invalid-request', 'not-found', ...AUTHENTICATED),
       },

@@ -15,6 +15,7 @@ import { EVENT_ID_PATTERN, DATA_USER_ID_PATTERN } from '../../contracts/consent/
 import { toNotice, type NoticeDoc, type NoticeStore, type WithdrawalStatusDoc } from '../../revocations/notices.js';
 import { SIGNATURE_HEADER, type WebhookRegistry } from '../../revocations/webhooks.js';
 import type { AcknowledgeArgs } from '../../workflows/types.js';
+import { attestationOf, checkSameAttestation } from './acknowledgement.js';
 
 export interface RevocationDeps {
   notices: NoticeStore;
@@ -55,7 +56,12 @@ function ownNotice(doc: NoticeDoc | null, req: Request): NoticeDoc {
 
 const progressOf = (d: NoticeDoc | undefined, now: string) =>
   holderProgress(
-    { dueBy: d?.dueBy, acknowledged: d?.acknowledgedAt != null, overdueRecorded: d?.overdueAt != null },
+    {
+      dueBy: d?.dueBy,
+      acknowledged: d?.acknowledgedAt != null,
+      attestation: d?.attestation,
+      overdueRecorded: d?.overdueAt != null,
+    },
     now,
   );
 
@@ -64,6 +70,8 @@ const noticeStatus = (d: NoticeDoc, now: string) => ({
   acknowledgementReceivedAt: d.ackReceivedAt ?? null,
   acknowledgedAt: d.acknowledgedAt ?? null,
   overdue: progressOf(d, now) === 'overdue',
+  status: progressOf(d, now),
+  attestation: d.attestation ?? null,
 });
 
 export function revocationRoutes(deps: RevocationDeps): Router {
@@ -72,7 +80,12 @@ export function revocationRoutes(deps: RevocationDeps): Router {
   r.put('/v1/data-users/:id/webhook', requireRole('admin', 'dataUser'), webhookBody, registerWebhook(deps));
   r.get('/v1/revocations', requireRole('dataUser'), pendingNotices(deps));
   r.get('/v1/revocations/:noticeId', requireRole('dataUser'), oneNotice(deps));
-  r.post('/v1/revocations/:noticeId/acknowledgement', requireRole('dataUser'), acknowledgeNotice(deps));
+  r.post(
+    '/v1/revocations/:noticeId/acknowledgement',
+    requireRole('dataUser'),
+    express.json({ limit: '8kb' }),
+    acknowledgeNotice(deps),
+  );
   r.get('/v1/withdrawals/:eventId', requireRole('auditor', 'admin', 'hospital'), withdrawalStatusRoute(deps));
   return r;
 }
@@ -135,17 +148,28 @@ function oneNotice(deps: RevocationDeps): Handler {
   };
 }
 
-/** "Deleted": recorded, then signalled to the propagation workflow. */
+/** The acknowledgement and its attestation: recorded (the first one stands), then signalled to the workflow. */
 function acknowledgeNotice(deps: RevocationDeps): Handler {
   return async (req, res) => {
     const noticeId = param(req, 'noticeId', EVENT_ID_PATTERN, 'notice id');
-    ownNotice(await deps.notices.get(noticeId), req);
-    const doc = (await deps.notices.receiveAcknowledgement(noticeId, deps.now().toISOString()))!;
+    const before = ownNotice(await deps.notices.get(noticeId), req);
+    const attestation = attestationOf(req.body, deps.now());
+    if (before.ackReceivedAt !== undefined) checkSameAttestation(before.attestation, attestation);
+    const doc = (await deps.notices.receiveAcknowledgement(noticeId, deps.now().toISOString(), attestation))!;
+    if (before.ackReceivedAt === undefined) checkSameAttestation(doc.attestation, attestation); // a concurrent first
     // Signalled on every POST (idempotent in the workflow), so a retry after a 503 gets it through.
-    await deps.acknowledge(doc.withdrawalId, { dataUserId: doc.dataUserId, noticeId, at: doc.ackReceivedAt! });
-    res
-      .status(202)
-      .json({ noticeId, acknowledgementReceivedAt: doc.ackReceivedAt, acknowledgedAt: doc.acknowledgedAt ?? null });
+    await deps.acknowledge(doc.withdrawalId, {
+      dataUserId: doc.dataUserId,
+      noticeId,
+      at: doc.ackReceivedAt!,
+      ...(doc.attestation && { attestation: doc.attestation }),
+    });
+    res.status(202).json({
+      noticeId,
+      acknowledgementReceivedAt: doc.ackReceivedAt,
+      acknowledgedAt: doc.acknowledgedAt ?? null,
+      attestation: doc.attestation ?? null,
+    });
   };
 }
 
@@ -193,6 +217,7 @@ function withdrawalStatus({ withdrawal, notices }: WithdrawalStatusDoc, now: str
       deliveryAttempts: n?.delivery.attempts ?? 0,
       acknowledgedAt: n?.acknowledgedAt ?? null,
       overdue: progress === 'overdue',
+      attestation: n?.attestation ?? null,
     };
   });
   const completed = withdrawal.completedAt != null;

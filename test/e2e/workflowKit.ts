@@ -55,6 +55,7 @@ export function testPolicy(p: {
     reconfirmationWindowDays: seconds(p.windowS ?? 30),
     reconfirmationReminderDaysBefore: [seconds((p.windowS ?? 30) / 2)],
     reconsentLeadDays: seconds(p.windowS ?? 30),
+    personReconfirmation: { windowDays: seconds(p.windowS ?? 30), reminderDaysBefore: [] },
     defaultModel: 'opt-in',
     propagation: { ackWithinDays: seconds(p.ackS ?? 60), reminderDaysBefore: (p.remindS ?? []).map(seconds) },
   };

@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { loadConfig } from '../../adapters/config.js';
 import type { Producer } from '../../adapters/kafka.js';
 import { createLogger } from '../../adapters/logger.js';
+import type { Attestation } from '../../contracts/consent/attestation.js';
 import type { DataUserContext } from '../../contracts/consent/decide.js';
 import { dataSchemaId, type EventOf, type EventType, type LedgerEvent } from '../../contracts/consent/events.js';
 import { foldEvents, type SubjectState } from '../../contracts/consent/fold.js';
@@ -148,14 +149,22 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
     },
     /** A data user in the registry (dataUser.registered on the ledger), as the registry route writes it. */
     registerDataUser: (user: DataUserContext, at: string) => appendOnce(ledger.appender, [registered(user, at)]),
-    /** What the acknowledgement route does: keep the acknowledgement, then signal the workflow waiting
-     *  for it (the withdrawal's notice to `dataUserId`, or the notice `noticeId` when given). */
-    async acknowledge(withdrawalId: string, dataUserId: string, noticeId = noticeIdFor(withdrawalId, dataUserId)) {
-      const doc = await notices.store.receiveAcknowledgement(noticeId, await now());
+    /** What the acknowledgement route does: keep the acknowledgement (with its attestation, if any), then
+     *  signal the workflow waiting for it (the withdrawal's notice to `dataUserId`, or the notice `noticeId`). */
+    async acknowledge(
+      withdrawalId: string,
+      dataUserId: string,
+      o: { noticeId?: string; attestation?: Attestation } = {},
+    ): Promise<string> {
+      const noticeId = o.noticeId ?? noticeIdFor(withdrawalId, dataUserId);
+      const doc = await notices.store.receiveAcknowledgement(noticeId, await now(), o.attestation);
       if (!doc) throw new Error(`no notice ${noticeId} has been issued`);
-      await client.workflow
-        .getHandle(propagationWorkflowId(withdrawalId, noticeId))
-        .signal(acknowledgeSignal, { dataUserId, noticeId, at: doc.ackReceivedAt! });
+      await client.workflow.getHandle(propagationWorkflowId(withdrawalId, noticeId)).signal(acknowledgeSignal, {
+        dataUserId,
+        noticeId,
+        at: doc.ackReceivedAt!,
+        ...(doc.attestation && { attestation: doc.attestation }),
+      });
       return doc.ackReceivedAt!;
     },
     handle: (workflowId: string): WorkflowHandle => client.workflow.getHandle(workflowId),

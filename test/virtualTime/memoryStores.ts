@@ -39,7 +39,7 @@ export type NoticeMethods = Pick<
 
 export function memoryNotices() {
   const notices = new Map<string, Omit<NoticeDoc, Mark>>();
-  const marks = new Map<string, Partial<Record<Mark, string>>>();
+  const marks = new Map<string, Partial<Record<Mark, string>> & { attestation?: NoticeDoc['attestation'] }>();
   const withdrawals = new Map<string, WithdrawalDoc>();
   const attempts: DeliveryAttempt[] = [];
   const mark = (noticeId: string, kind: Mark, at: string) =>
@@ -75,9 +75,11 @@ export function memoryNotices() {
         if (outcome.delivered && outcome.reminder) d.remindersDelivered += 1;
         if (outcome.delivered && (d.deliveredAt === undefined || at < d.deliveredAt)) d.deliveredAt = at;
       }),
-    async receiveAcknowledgement(noticeId, at) {
+    async receiveAcknowledgement(noticeId, at, attestation) {
       if (!notices.has(noticeId)) return null;
+      const first = marks.get(noticeId)?.ackReceivedAt === undefined;
       await mark(noticeId, 'ackReceivedAt', at);
+      if (first && attestation) marks.get(noticeId)!.attestation = structuredClone(attestation);
       return get(noticeId);
     },
     markAcknowledged: (noticeId, at) => mark(noticeId, 'acknowledgedAt', at),

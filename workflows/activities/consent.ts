@@ -1,6 +1,7 @@
 // Activities of the consent lifecycle (cooling-off, reconfirmation, expiry).
 import { ApplicationFailure } from '@temporalio/activity';
 import { cancellationOf, type Cancellation } from '../../contracts/consent/cancellation.js';
+import { BY_THE_PERSON, type ExpressedBy } from '../../contracts/consent/expressedBy.js';
 import type { ConsentOutcome, ConsentStatus } from '../../contracts/consent/fold.js';
 import type { EventPosition } from '../../contracts/consent/order.js';
 import type { ActivityDeps } from './index.js';
@@ -15,6 +16,8 @@ export interface OutcomeArgs {
   occurredAt: string;
   policyVersion: string;
   validUntil?: string;
+  /** consent.cancelled: who refused (default: the person). */
+  expressedBy?: ExpressedBy;
 }
 
 export interface ConsentCheck {
@@ -51,7 +54,7 @@ export function consentActivities(deps: ActivityDeps) {
               'consent.cancelled',
               id,
               a.subject,
-              { occurredAt: a.occurredAt, consentId: a.consentId },
+              { occurredAt: a.occurredAt, consentId: a.consentId, expressedBy: a.expressedBy ?? BY_THE_PERSON },
               now,
             );
           case 'expired':

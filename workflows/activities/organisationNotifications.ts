@@ -3,7 +3,7 @@
 // notification id, so a retried activity never sends one twice. Pseudonym only, no personal data.
 import type { Collection, Db } from '../../adapters/mongo.js';
 
-export type NotificationKind = 'reconfirmation-reminder' | 're-consent-prompt';
+export type NotificationKind = 'reconfirmation-reminder' | 're-consent-prompt' | 'person-reconfirmation-reminder';
 
 export interface OrganisationNotification {
   _id: string;

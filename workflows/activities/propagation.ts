@@ -2,6 +2,7 @@
 // ledger events of each step (revocation.sent / acknowledged / overdue, withdrawal.completed).
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { holdersWithin, type HolderProfile } from '../../contracts/consent/holders.js';
+import type { Attestation } from '../../contracts/consent/attestation.js';
 import type { EventPosition } from '../../contracts/consent/order.js';
 import type { Scope } from '../../contracts/consent/vocabulary.js';
 import { deliverWebhook, DeliveryFailed } from '../../revocations/delivery.js';
@@ -154,7 +155,9 @@ export function propagationActivities(deps: ActivityDeps) {
       return 'delivered';
     },
 
-    async recordAcknowledged(a: WithdrawalRef & { dataUserId: string; noticeId: string; at: string }): Promise<void> {
+    async recordAcknowledged(
+      a: WithdrawalRef & { dataUserId: string; noticeId: string; at: string; attestation?: Attestation },
+    ): Promise<void> {
       await appendSystemEvent(
         deps.ledger,
         systemEvent(
@@ -166,6 +169,7 @@ export function propagationActivities(deps: ActivityDeps) {
             withdrawalId: a.withdrawalId,
             dataUserId: a.dataUserId,
             noticeId: a.noticeId,
+            attestation: a.attestation ?? null,
           },
           deps.now(),
         ),
