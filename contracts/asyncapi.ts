@@ -105,14 +105,19 @@ function channels() {
       address: TOPICS.ledger,
       title: 'Consent ledger',
       description:
-        'Every consent, opt-out, withdrawal, workflow outcome, data-user registration and release, in order per subject. Append-only, kept forever; readers dedupe by event id and accept every dataversion ever written.',
+        'Every consent, opt-out, withdrawal, workflow outcome, data-user registration and release, in order ' +
+        'per subject. Append-only, kept forever; readers dedupe by event id and accept every dataversion ' +
+        'ever written.',
       messages: ledgerMessages(),
       bindings: topicBinding(TOPICS.ledger, 12),
     },
     revocations: {
       address: TOPICS.revocations,
       title: 'Revocation notices',
-      description: `A notice per withdrawal and data user that holds the subject's data; key: ${TOPIC_KEYS.revocations}. The same notice is pushed as a signed webhook and listed by GET /v1/revocations; acknowledge it with POST /v1/revocations/{noticeId}/acknowledgement.`,
+      description:
+        `A notice per withdrawal and data user that holds the subject's data; key: ` +
+        `${TOPIC_KEYS.revocations}. The same notice is pushed as a signed webhook and listed by GET ` +
+        `/v1/revocations; acknowledge it with POST /v1/revocations/{noticeId}/acknowledgement.`,
       messages: {
         RevocationNotice: cloudEventMessage(
           TOPIC_EVENT_TYPES.revocationNotice,
@@ -127,7 +132,9 @@ function channels() {
       address: TOPICS.decisions,
       title: 'Decision log',
       description:
-        'Every answered decision (who asked, about whom, for what, the answer, reason codes, the ledger events it rests on) and one record per cohort filter. Written with acks=all before the answer is given.',
+        'Every answered decision (who asked, about whom, for what, the answer, reason codes, the ledger ' +
+        'events it rests on) and one record per cohort filter. Written with acks=all before the answer is ' +
+        'given.',
       messages: {
         DecisionRecorded: cloudEventMessage(
           TOPIC_EVENT_TYPES.decision,
@@ -148,7 +155,9 @@ function channels() {
       address: TOPICS.checkpoints,
       title: 'Signed checkpoints',
       description:
-        'Ed25519-signed checkpoints over ledger ranges (tamper evidence; contracts/checkpoint.ts). Plain JSON, not a CloudEvent: the record is the signed object itself, so an auditor verifies exactly the bytes it reads.',
+        'Ed25519-signed checkpoints over ledger ranges (tamper evidence; contracts/checkpoint.ts). Plain ' +
+        'JSON, not a CloudEvent: the record is the signed object itself, so an auditor verifies exactly the ' +
+        'bytes it reads.',
       messages: {
         Checkpoint: {
           name: 'checkpoint',
@@ -311,7 +320,11 @@ export function asyncApiDocument(): Record<string, unknown> {
       title: 'consent-ledger topics',
       version: '1.0.0',
       description:
-        "The append-only consent ledger and the topics derived from it. Ledger, revocation and decision records are CloudEvents 1.0 in the Kafka binding's structured content mode (the value is the event; content-type application/cloudevents+json). CloudEvents `time` is when the occurrence happened; the ledger's recording time is the `recordedtime` extension; `dataschema` names the JSON Schema of `data` (components.schemas, by $id).",
+        'The append-only consent ledger and the topics derived from it. Ledger, revocation and decision ' +
+        "records are CloudEvents 1.0 in the Kafka binding's structured content mode (the value is the event; " +
+        'content-type application/cloudevents+json). CloudEvents `time` is when the occurrence happened; the ' +
+        "ledger's recording time is the `recordedtime` extension; `dataschema` names the JSON Schema of " +
+        '`data` (components.schemas, by $id).',
       contact: { name: 'consent-ledger maintainers' },
       license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       tags: ['ingest', 'worker', 'query', 'projector', 'dispatcher', 'sealer', 'audit'].map((name) => ({

@@ -15,7 +15,8 @@ export const RevocationNoticeSchema = z
   .object({
     noticeId: z.string().meta({
       description:
-        'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>), and one per release recorded after the refusal (ntr.<releaseEventId>.<dataUserId>); the idempotency key of every delivery',
+        'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>), and one per release recorded ' +
+        'after the refusal (ntr.<releaseEventId>.<dataUserId>); the idempotency key of every delivery',
     }),
     withdrawalId: z.string().meta({
       description:
@@ -36,7 +37,9 @@ export const RevocationNoticeSchema = z
   .meta({
     id: 'RevocationNotice',
     description:
-      'A request to delete a withdrawn subject\'s data. The body of the signed webhook ({type: "revocation.notice" | "revocation.reminder", notice}), an item of GET /v1/revocations, and the data of the consent.revocations.v1 CloudEvent.',
+      "A request to delete a withdrawn subject's data. The body of the signed webhook ({type: " +
+      '"revocation.notice" | "revocation.reminder", notice}), an item of GET /v1/revocations, and the data ' +
+      'of the consent.revocations.v1 CloudEvent.',
   });
 export type RevocationNotice = z.infer<typeof RevocationNoticeSchema>;
 

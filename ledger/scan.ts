@@ -132,11 +132,13 @@ class LegCursor {
   onSkipped(partition: number, firstOffset: string | null, lastOffset: string): void {
     void this.inOrder(async () => {
       const leg = this.legs[this.index];
-      if (!leg || partition !== leg.partition) return;
+      if (leg?.partition !== partition) return;
       this.lastProgress = Date.now();
       this.passed(firstOffset, lastOffset);
       if (this.next >= leg.to) await this.endLeg(leg);
-    }).catch((err: Error) => this.fail(err));
+    }).catch((err: unknown) => {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    });
   }
 
   private inOrder(f: () => Promise<void>): Promise<void> {
@@ -154,15 +156,16 @@ class LegCursor {
     if (after > this.next) this.next = after;
   }
 
-  private async handleBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     const leg = this.legs[this.index];
-    if (!leg || batch.partition !== leg.partition) return;
+    if (leg?.partition !== batch.partition) return;
     const records = this.take(batch, leg);
     this.passed(batch.firstOffset(), batch.lastOffset()); // past a trailing commit marker or aborted records too (see the header)
     // A handler may take long (replay compares with the projection at the end of a leg): keep the
     // group membership alive meanwhile, and do not count handler time as a stalled broker.
     const beat = setInterval(() => {
-      heartbeat().catch(() => undefined);
+      payload.heartbeat().catch(() => undefined);
     }, 2000);
     this.inHandler = true;
     try {
@@ -181,7 +184,7 @@ class LegCursor {
       this.inHandler = false;
       this.lastProgress = Date.now();
     }
-    if (this.index < this.legs.length) await heartbeat(); // after the last leg the consumer is being disconnected
+    if (this.index < this.legs.length) await payload.heartbeat(); // after the last leg the consumer is being disconnected
   }
 
   /** Resolves when the last leg is done; rejects on a handler's error or when no record came for stallMs. */
@@ -189,7 +192,9 @@ class LegCursor {
     const watchdog = setInterval(() => {
       if (!this.inHandler && Date.now() - this.lastProgress > stallMs)
         this.fail(
-          new Error(`no records from ${this.topic} partition ${this.legs[this.index]?.partition} for ${stallMs} ms`),
+          new Error(
+            `no records from ${this.topic} partition ${String(this.legs[this.index]?.partition)} for ${stallMs} ms`,
+          ),
         );
     }, 1000);
     try {

@@ -209,7 +209,11 @@ describe('attested deletion (real Kafka, Temporal, worker, revocation and audit 
 
   it('the audit API reads each back from the ledger, and the version-1 acknowledgement as not attested', async () => {
     const get = (path: string) => fetch(`${audit.url}${path}`, { headers: { authorization: `Bearer ${auditor}` } });
-    type Report = { withdrawalId: string; status: string; holders: (Holder & { attestation?: Attestation })[] };
+    interface Report {
+      withdrawalId: string;
+      status: string;
+      holders: (Holder & { attestation?: Attestation })[];
+    }
     const withdrawals = await eventually(
       async () => {
         const res = await get('/v1/audit/withdrawals');

@@ -371,94 +371,103 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     expect((completed[0]!.data as { dataUserIds: string[] }).dataUserIds).toEqual([h.id]);
   }, 60_000);
 
-  it('a release recorded after a withdrawal (and after a national opt-out) gets its own notice, and the audit lists it with the releasing organisation', async () => {
-    const subject = `sub_${runId}_release_after`;
-    const optedOut = `sub_${runId}_release_after_optout`;
-    const withdrawalId = `${runId}-wlate`;
-    const optOutId = `${runId}-onat`;
-    const before = await acknowledging('before', 18325);
-    const after = await acknowledging('after', 18326);
-    const afterOptOut = await acknowledging('afteropt', 18327);
-    await stack.append([release(subject, before.id)]);
-    await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
-    await completion(withdrawalId);
-    // The violations: released by org:uclh after the refusals were on record.
-    const late = release(subject, after.id, iso(), 'org:uclh');
-    await stack.append([late]);
-    await stack.append([envelope('optout.registered', optOutId, optedOut, { scope: ALL, national: true })]);
-    const lateOptOut = release(optedOut, afterOptOut.id, iso(), 'org:uclh');
-    await stack.append([lateOptOut]);
+  it(
+    'a release recorded after a withdrawal (and after a national opt-out) gets its own notice, and the ' +
+      'audit lists it with the releasing organisation',
+    async () => {
+      const subject = `sub_${runId}_release_after`;
+      const optedOut = `sub_${runId}_release_after_optout`;
+      const withdrawalId = `${runId}-wlate`;
+      const optOutId = `${runId}-onat`;
+      const before = await acknowledging('before', 18325);
+      const after = await acknowledging('after', 18326);
+      const afterOptOut = await acknowledging('afteropt', 18327);
+      await stack.append([release(subject, before.id)]);
+      await stack.append([envelope('consent.withdrawn', withdrawalId, subject, { scope: ALL })]);
+      await completion(withdrawalId);
+      // The violations: released by org:uclh after the refusals were on record.
+      const late = release(subject, after.id, iso(), 'org:uclh');
+      await stack.append([late]);
+      await stack.append([envelope('optout.registered', optOutId, optedOut, { scope: ALL, national: true })]);
+      const lateOptOut = release(optedOut, afterOptOut.id, iso(), 'org:uclh');
+      await stack.append([lateOptOut]);
 
-    const noticeId = `ntr.${late.id}.${after.id}`;
-    const optOutNoticeId = `ntr.${lateOptOut.id}.${afterOptOut.id}`;
-    const acknowledged = (id: string) =>
-      eventually(
-        async () => (await stack.ledger()).find((e) => e.type === 'revocation.acknowledged' && e.data.noticeId === id),
-        45_000,
-        `acknowledgement of ${id}`,
-      );
-    const [ack, ackOptOut] = await Promise.all([acknowledged(noticeId), acknowledged(optOutNoticeId)]);
-    expect(ack.data).toMatchObject({ withdrawalId, dataUserId: after.id });
-    expect(ackOptOut.data).toMatchObject({ withdrawalId: optOutId, dataUserId: afterOptOut.id });
-    // Its own notice, naming the release; the holder recorded before the withdrawal got only the withdrawal's.
-    expect(
-      after.receiver.deliveries.map((d) => [d.noticeId, (d.body.notice as { releaseEventId?: string }).releaseEventId]),
-    ).toEqual([[noticeId, late.id]]);
-    expect(afterOptOut.receiver.deliveries.map((d) => d.noticeId)).toEqual([optOutNoticeId]);
-    expect(before.receiver.deliveries.map((d) => d.noticeId)).toEqual([`ntc.${withdrawalId}.${before.id}`]);
-    const events = await stack.ledger();
-    const sent = events.filter((e) => e.type === 'revocation.sent' && e.data.noticeId === noticeId);
-    expect([...new Set(sent.map((e) => e.id))]).toEqual([`wf.${late.id}.sent.${after.id}`]);
-    // The withdrawal's own completion stays the one written when its holders acknowledged.
-    expect(ofType(events, 'withdrawal.completed', withdrawalId)).toHaveLength(1);
+      const noticeId = `ntr.${late.id}.${after.id}`;
+      const optOutNoticeId = `ntr.${lateOptOut.id}.${afterOptOut.id}`;
+      const acknowledged = (id: string) =>
+        eventually(
+          async () =>
+            (await stack.ledger()).find((e) => e.type === 'revocation.acknowledged' && e.data.noticeId === id),
+          45_000,
+          `acknowledgement of ${id}`,
+        );
+      const [ack, ackOptOut] = await Promise.all([acknowledged(noticeId), acknowledged(optOutNoticeId)]);
+      expect(ack.data).toMatchObject({ withdrawalId, dataUserId: after.id });
+      expect(ackOptOut.data).toMatchObject({ withdrawalId: optOutId, dataUserId: afterOptOut.id });
+      // Its own notice, naming the release; the holder recorded before the withdrawal got only the withdrawal's.
+      expect(
+        after.receiver.deliveries.map((d) => [
+          d.noticeId,
+          (d.body.notice as { releaseEventId?: string }).releaseEventId,
+        ]),
+      ).toEqual([[noticeId, late.id]]);
+      expect(afterOptOut.receiver.deliveries.map((d) => d.noticeId)).toEqual([optOutNoticeId]);
+      expect(before.receiver.deliveries.map((d) => d.noticeId)).toEqual([`ntc.${withdrawalId}.${before.id}`]);
+      const events = await stack.ledger();
+      const sent = events.filter((e) => e.type === 'revocation.sent' && e.data.noticeId === noticeId);
+      expect([...new Set(sent.map((e) => e.id))]).toEqual([`wf.${late.id}.sent.${after.id}`]);
+      // The withdrawal's own completion stays the one written when its holders acknowledged.
+      expect(ofType(events, 'withdrawal.completed', withdrawalId)).toHaveLength(1);
 
-    // The auditor sees both, through the audit service.
-    const sealer = generateKeyPairSync('ed25519');
-    const publicKey = sealer.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
-    const audit = await startService(
-      'audit',
-      { ...stack.env, AUDIT_PUBLIC_KEY: publicKey, AUDIT_PORT: '18315' },
-      18315,
-      `audit-${tag}`,
-    );
-    try {
-      const get = (path: string) => fetch(`${audit.url}${path}`, { headers: { authorization: `Bearer ${auditor}` } });
-      const body = (await (await get('/v1/audit/withdrawals')).json()) as {
-        releasesAfterRefusal: { releaseEventId: string }[];
-      };
-      const listed = body.releasesAfterRefusal.filter((v) => [late.id, lateOptOut.id].includes(v.releaseEventId));
-      expect(listed).toEqual([
-        expect.objectContaining({
-          releaseEventId: late.id,
-          releasedBy: 'org:uclh',
-          dataUserId: after.id,
-          subject,
-          refusalId: withdrawalId,
-          refusalKind: 'withdrawal',
-          notice: 'acknowledged',
-        }),
-        expect.objectContaining({
-          releaseEventId: lateOptOut.id,
-          releasedBy: 'org:uclh',
-          dataUserId: afterOptOut.id,
-          refusalId: optOutId,
-          refusalKind: 'national-opt-out',
-          notice: 'acknowledged',
-        }),
-      ]);
-      // The release recorded before the withdrawal is no violation.
-      expect(body.releasesAfterRefusal.map((v) => v.releaseEventId)).not.toContain(release(subject, before.id).id);
-      const html = await (await get('/v1/audit/report?format=html')).text();
-      const section = html.slice(
-        html.indexOf('<h2>Releases after refusal</h2>'),
-        html.indexOf('<h2>Overdue holders</h2>'),
+      // The auditor sees both, through the audit service.
+      const sealer = generateKeyPairSync('ed25519');
+      const publicKey = sealer.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+      const audit = await startService(
+        'audit',
+        { ...stack.env, AUDIT_PUBLIC_KEY: publicKey, AUDIT_PORT: '18315' },
+        18315,
+        `audit-${tag}`,
       );
-      expect(section).toContain(late.id);
-      expect(section).toContain('org:uclh');
-    } finally {
-      await audit.stop();
-    }
-  }, 150_000);
+      try {
+        const get = (path: string) => fetch(`${audit.url}${path}`, { headers: { authorization: `Bearer ${auditor}` } });
+        const body = (await (await get('/v1/audit/withdrawals')).json()) as {
+          releasesAfterRefusal: { releaseEventId: string }[];
+        };
+        const listed = body.releasesAfterRefusal.filter((v) => [late.id, lateOptOut.id].includes(v.releaseEventId));
+        expect(listed).toEqual([
+          expect.objectContaining({
+            releaseEventId: late.id,
+            releasedBy: 'org:uclh',
+            dataUserId: after.id,
+            subject,
+            refusalId: withdrawalId,
+            refusalKind: 'withdrawal',
+            notice: 'acknowledged',
+          }),
+          expect.objectContaining({
+            releaseEventId: lateOptOut.id,
+            releasedBy: 'org:uclh',
+            dataUserId: afterOptOut.id,
+            refusalId: optOutId,
+            refusalKind: 'national-opt-out',
+            notice: 'acknowledged',
+          }),
+        ]);
+        // The release recorded before the withdrawal is no violation.
+        expect(body.releasesAfterRefusal.map((v) => v.releaseEventId)).not.toContain(release(subject, before.id).id);
+        const html = await (await get('/v1/audit/report?format=html')).text();
+        const section = html.slice(
+          html.indexOf('<h2>Releases after refusal</h2>'),
+          html.indexOf('<h2>Overdue holders</h2>'),
+        );
+        expect(section).toContain(late.id);
+        expect(section).toContain('org:uclh');
+      } finally {
+        await audit.stop();
+      }
+    },
+    150_000,
+  );
 
   it('a withdrawal reaches its holders while a burst of consents is pending, from its own task queue', async () => {
     const burst = 300;

@@ -67,7 +67,7 @@ const ConsentWithdrawnDataV1 = z.strictObject({
 const OptOutRegisteredDataV1 = z
   .strictObject({ occurredAt, scope: ScopeSchema, national: z.boolean(), channel })
   .superRefine((d, ctx) => {
-    if (d.national !== true || typeof d.scope !== 'object' || d.scope === null || isFullScope(d.scope)) return;
+    if (!d.national || isFullScope(d.scope)) return;
     for (const dim of SCOPE_DIMENSIONS) {
       if (d.scope[dim] !== '*') {
         ctx.addIssue({ code: 'custom', message: 'a national opt-out must be "*"', path: ['scope', dim] });

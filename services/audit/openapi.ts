@@ -51,7 +51,8 @@ export function auditOpenApi(): object {
     serviceDocument({
       title: 'consent-ledger audit API',
       description:
-        'Read-only audit endpoints for auditors and data guardians (auditor credential). Nothing here can write. One audit run at a time; others get 503 with Retry-After.',
+        'Read-only audit endpoints for auditors and data guardians (auditor credential). Nothing here can ' +
+        'write. One audit run at a time; others get 503 with Retry-After.',
       port: 8086,
       tags: [
         { name: 'audit', description: 'Verification, replay, state as of an instant, withdrawals, the report' },
@@ -71,7 +72,8 @@ export function auditOpenApi(): object {
         '/v1/audit/verify': op(
           'Verify the ledger against its signed checkpoints',
           'auditVerify',
-          'Recomputes every checkpoint, checks signatures and the chain; names the first bad partition/offset per partition (modified, deleted, inserted, reordered, forged-checkpoint, …).',
+          'Recomputes every checkpoint, checks signatures and the chain; names the first bad partition/offset ' +
+            'per partition (modified, deleted, inserted, reordered, forged-checkpoint, …).',
           AuditVerification,
         ),
         '/v1/audit/replay': op(
@@ -90,7 +92,9 @@ export function auditOpenApi(): object {
         '/v1/audit/withdrawals': op(
           'Every withdrawal, its holders and their status; every release after refusal',
           'auditWithdrawals',
-          'awaiting-acknowledgement / overdue / acknowledged per holder; determining-holders / propagating / overdue / completed per withdrawal (contracts lifecycle, judged at the time of the request). releasesAfterRefusal: ' +
+          'awaiting-acknowledgement / overdue / acknowledged per holder; determining-holders / propagating / ' +
+            'overdue / completed per withdrawal (contracts lifecycle, judged at the time of the request). ' +
+            'releasesAfterRefusal: ' +
             'each release recorded after a withdrawal or national opt-out that covered it, the releasing organisation ' +
             '(releasedBy), and its own notice (not-sent / sent / overdue / acknowledged).',
           AuditWithdrawals,

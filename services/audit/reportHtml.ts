@@ -144,12 +144,23 @@ function attestations(withdrawals: AuditReport['summary']['withdrawals']): strin
       a.action === 'retained'
         ? ` ${esc(a.retained)} under ${esc(a.legalBasis)}${a.basisReference ? ` (${esc(a.basisReference)})` : ''}`
         : '';
-    return `${esc(a.action)}${basis} at ${esc(a.performedAt)} by ${esc(a.performedBy.role)}${a.evidenceSha256 ? ` · evidence sha256 ${esc(a.evidenceSha256.slice(0, 16))}…` : ''}`;
+    const evidence = a.evidenceSha256 ? ` · evidence sha256 ${esc(a.evidenceSha256.slice(0, 16))}…` : '';
+    return `${esc(a.action)}${basis} at ${esc(a.performedAt)} by ${esc(a.performedBy.role)}${evidence}`;
   };
   const acknowledged = rows.filter(({ h }) => h.status !== 'awaiting-acknowledgement' && h.status !== 'overdue');
+  const tone = (status: string) =>
+    status === 'attested-deleted' ? 'ok' : status === 'retained-with-basis' ? 'warn' : 'bad';
+  const outcomeRows = acknowledged.map(
+    ({ w, h }) =>
+      `<tr><td>${esc(w.withdrawalId)}</td><td>${esc(h.dataUserId)}</td>` +
+      `<td class="${tone(h.status)}">${esc(h.status)}</td><td>${what(h)}</td></tr>`,
+  );
+  const outcomes =
+    '<table><tr><th>withdrawal</th><th>data user</th><th>outcome</th><th>attested</th></tr>' +
+    `${outcomeRows.join('')}</table>`;
   return `<table><tr>${HOLDER_PROGRESS.map((s) => `<th>${esc(s)}</th>`).join('')}</tr>
 <tr>${HOLDER_PROGRESS.map((s) => `<td>${count(s)}</td>`).join('')}</tr></table>
-${acknowledged.length === 0 ? '' : `<table><tr><th>withdrawal</th><th>data user</th><th>outcome</th><th>attested</th></tr>${acknowledged.map(({ w, h }) => `<tr><td>${esc(w.withdrawalId)}</td><td>${esc(h.dataUserId)}</td><td class="${h.status === 'attested-deleted' ? 'ok' : h.status === 'retained-with-basis' ? 'warn' : 'bad'}">${esc(h.status)}</td><td>${what(h)}</td></tr>`).join('')}</table>`}`;
+${acknowledged.length === 0 ? '' : outcomes}`;
 }
 
 export function renderReportHtml(r: AuditReport): string {

@@ -54,7 +54,8 @@ export function ingestOpenApi(): object {
             operationId: 'recordEvent',
             tags: ['events'],
             description:
-              "Role: hospital; `source` must be the caller's own organisation. The same event id again returns the same receipt (Idempotent-Replayed: true) and writes nothing; the same id with other content is 409.",
+              "Role: hospital; `source` must be the caller's own organisation. The same event id again returns the " +
+              'same receipt (Idempotent-Replayed: true) and writes nothing; the same id with other content is 409.',
             requestBody: { required: true, content: { 'application/json': { schema: IncomingEvent } } },
             responses: {
               '202': {
@@ -72,7 +73,9 @@ export function ingestOpenApi(): object {
             operationId: 'recordEvents',
             tags: ['events'],
             description:
-              'Every item is validated first; if any is bad nothing is written and every bad item is reported by index. If the ledger fails mid-write the answer is 503 and the whole batch may be retried: items already recorded are not written again.',
+              'Every item is validated first; if any is bad nothing is written and every bad item is reported by ' +
+              'index. If the ledger fails mid-write the answer is 503 and the whole batch may be retried: items ' +
+              'already recorded are not written again.',
             requestBody: {
               required: true,
               content: {

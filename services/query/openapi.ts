@@ -37,7 +37,11 @@ const ok = (description: string, schema: z.ZodType, type = 'application/json') =
 });
 
 const FRESHNESS =
-  'Freshness: before answering, the service reads the ledger high-water mark of the partitions involved and waits until the projection has applied everything below it; a decision asked after the ingest receipt of a withdrawal was returned therefore never permits on the strength of the withdrawn consent. If the projection does not catch up within QUERY_FRESHNESS_MS (default 2 s) the answer is 503 with Retry-After, never a possibly stale answer.';
+  'Freshness: before answering, the service reads the ledger high-water mark of the partitions ' +
+  'involved and waits until the projection has applied everything below it; a decision asked after the ' +
+  'ingest receipt of a withdrawal was returned therefore never permits on the strength of the ' +
+  'withdrawn consent. If the projection does not catch up within QUERY_FRESHNESS_MS (default 2 s) the ' +
+  'answer is 503 with Retry-After, never a possibly stale answer.';
 
 let cached: object | undefined;
 export function queryOpenApi(): object {
@@ -53,7 +57,15 @@ export function queryOpenApi(): object {
         { name: 'revocations', description: 'Revocation notices for data users: pull, webhook, acknowledgement' },
         { name: 'withdrawals', description: 'Propagation status of a withdrawal' },
       ],
-      description: `Consent state, decisions for data users, the data-user registry and release records.\n\nRoles: data users (their credential's principal is their du_ id) ask decisions, as themselves only, and list their own releases; hospitals, admins and auditors read subjects' consent, timeline and FHIR export; admins register data users and grant approvals; hospitals and admins record releases.\n\n${FRESHNESS}\n\nEvery answered decision is first written (acks=all) to the decision log topic (consent.decisions.v1): who asked, about whom, for what, the answer and the ledger event ids it rests on; a cohort filter writes one record with counts and a sha256 of the cohort. If the log write fails the answer is 503.`,
+      description:
+        `Consent state, decisions for data users, the data-user registry and release records.\n\nRoles: data ` +
+        `users (their credential's principal is their du_ id) ask decisions, as themselves only, and list ` +
+        `their own releases; hospitals, admins and auditors read subjects' consent, timeline and FHIR ` +
+        `export; admins register data users and grant approvals; hospitals and admins record ` +
+        `releases.\n\n${FRESHNESS}\n\nEvery answered decision is first written (acks=all) to the decision ` +
+        `log topic (consent.decisions.v1): who asked, about whom, for what, the answer and the ledger event ` +
+        `ids it rests on; a cohort filter writes one record with counts and a sha256 of the cohort. If the ` +
+        `log write fails the answer is 503.`,
       paths: {
         ...revocationPaths,
         '/v1/subjects/{id}/consent': {
@@ -62,7 +74,8 @@ export function queryOpenApi(): object {
             operationId: 'subjectConsent',
             tags: ['subjects'],
             description:
-              'Roles: hospital, admin, auditor. `asOf`: the same fold over the events recorded (ledger time) up to then. 404 when the ledger holds nothing for the subject.',
+              'Roles: hospital, admin, auditor. `asOf`: the same fold over the events recorded (ledger time) up to ' +
+              'then. 404 when the ledger holds nothing for the subject.',
             requestParams: { ...subjectPath, query: z.object({ asOf: UtcTimestampSchema.optional() }) },
             responses: {
               '200': ok('The consent choices and releases', SubjectConsent),
@@ -89,7 +102,8 @@ export function queryOpenApi(): object {
             operationId: 'subjectFhir',
             tags: ['subjects'],
             description:
-              'Roles: hospital, admin, auditor. Consent facts → Consent (scope research, permit provision, nested deny provisions for withdrawals); opt-outs → Consent (scope patient-privacy, deny).',
+              'Roles: hospital, admin, auditor. Consent facts → Consent (scope research, permit provision, nested ' +
+              'deny provisions for withdrawals); opt-outs → Consent (scope patient-privacy, deny).',
             requestParams: subjectPath,
             responses: {
               '200': ok('FHIR R4 Bundle', FhirBundle, 'application/fhir+json'),
@@ -115,7 +129,12 @@ export function queryOpenApi(): object {
             summary: 'Filter a cohort before a data release',
             operationId: 'decideCohort',
             tags: ['decisions'],
-            description: `Role: dataUser, as itself. Body: a JSON array of subject ids (at most ${MAX_COHORT}), read as a stream. Answer: NDJSON, one FilterLine per subject in the order sent (answered in chunks of up to ${CHUNK} ids), then one FilterTrailer line. Only a trailer with summary.logged=true means the answers are valid; an error found after the first line was written arrives as a trailer with error (discard every line). One decision-log record per call.`,
+            description:
+              `Role: dataUser, as itself. Body: a JSON array of subject ids (at most ${MAX_COHORT}), read as a ` +
+              `stream. Answer: NDJSON, one FilterLine per subject in the order sent (answered in chunks of up to ` +
+              `${CHUNK} ids), then one FilterTrailer line. Only a trailer with summary.logged=true means the ` +
+              `answers are valid; an error found after the first line was written arrives as a trailer with error ` +
+              `(discard every line). One decision-log record per call.`,
             requestParams: { query: FilterQuery },
             requestBody: {
               required: true,
@@ -174,7 +193,8 @@ export function queryOpenApi(): object {
             operationId: 'approveDataUser',
             tags: ['data users'],
             description:
-              'Role: admin. Each approval names the purpose, the approval reference (e.g. a data access committee or algorithmic impact assessment id) and its expiry.',
+              'Role: admin. Each approval names the purpose, the approval reference (e.g. a data access committee ' +
+              'or algorithmic impact assessment id) and its expiry.',
             requestParams: dataUserPath,
             requestBody: { required: true, content: { 'application/json': { schema: ApproveDataUser } } },
             responses: {
@@ -188,7 +208,10 @@ export function queryOpenApi(): object {
             summary: "Record a release of subjects' data to a data user",
             operationId: 'recordRelease',
             tags: ['releases'],
-            description: `Roles: hospital (source = its organisation), admin (source sys:registry). One release.recorded per subject (id <releaseId>.<subject>), at most ${MAX_RELEASE_SUBJECTS} subjects per call; a retry records nothing new.`,
+            description:
+              `Roles: hospital (source = its organisation), admin (source sys:registry). One release.recorded per ` +
+              `subject (id <releaseId>.<subject>), at most ${MAX_RELEASE_SUBJECTS} subjects per call; a retry ` +
+              `records nothing new.`,
             requestBody: { required: true, content: { 'application/json': { schema: RecordRelease } } },
             responses: {
               '202': ok(

@@ -8,7 +8,7 @@
 // two groups) then take turns instead of fencing each other at every checkpoint.
 import type { Consumer, Kafka, EachBatchPayload } from '../../adapters/kafka.js';
 import { createConsumer, isFenced } from '../../adapters/kafka.js';
-import type { Logger } from '../../adapters/logger.js';
+import { errorMessage, type Logger } from '../../adapters/logger.js';
 import type { Checkpoint } from '../../contracts/checkpoint.js';
 import type { PartitionClaims } from './claims.js';
 import { PartitionLost, type Sealer } from './sealer.js';
@@ -55,7 +55,7 @@ export class LedgerFollower {
       if (isFenced(l.cause)) {
         this.o.log.warn(at, 'another sealer claimed this partition: its chain is theirs now');
         this.fencedUntil.set(l.partition, Date.now() + FENCED_BACKOFF_MS);
-      } else this.o.log.error({ ...at, err: (l.cause as Error)?.message }, 'checkpoint not published: claiming again');
+      } else this.o.log.error({ ...at, err: errorMessage(l.cause) }, 'checkpoint not published: claiming again');
       void this.o.claims.release(l.partition);
       // Read its unsealed records again; if it is still ours, the next batch claims it afresh.
       if (this.assigned.has(l.partition))
@@ -101,14 +101,18 @@ export class LedgerFollower {
     );
   }
 
-  private async onBatch({ batch, heartbeat, isRunning }: EachBatchPayload): Promise<void> {
-    if (!isRunning() || batch.messages.length === 0) return;
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (!payload.isRunning() || batch.messages.length === 0) return;
     const p = batch.partition;
     if (!this.o.sealer.isClaimed(p)) {
       const wait = this.backingOff(p);
-      if (wait > 0) return this.later(p, batch.messages[0]!.offset, wait);
+      if (wait > 0) {
+        this.later(p, batch.messages[0]!.offset, wait);
+        return;
+      }
       // A claim may wait for another sealer's open transaction to settle: stay in the group meanwhile.
-      const beat = setInterval(() => void heartbeat().catch(() => undefined), 3000);
+      const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 3000);
       try {
         await this.claim(p);
       } finally {
@@ -131,6 +135,6 @@ export class LedgerFollower {
       this.lost([err]);
       return;
     }
-    await heartbeat();
+    await payload.heartbeat();
   }
 }

@@ -5,7 +5,7 @@ import { Router } from 'express';
 import { createPublicKey } from 'node:crypto';
 import { loadConfig, kafkaConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
-import { createLogger } from '../../adapters/logger.js';
+import { createLogger, errorMessage } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka } from '../../adapters/kafka.js';
 import { createApp, listen } from '../../adapters/http/app.js';
@@ -41,8 +41,8 @@ try {
   process.exit(1);
 }
 const publicKey = createPublicKey(signingKey);
-const fatal = (err: Error, msg: string): never => {
-  log.fatal({ err: err.message }, msg);
+const fatal = (err: unknown, msg: string): never => {
+  log.fatal({ err: errorMessage(err) }, msg);
   process.exit(1);
 };
 
@@ -83,7 +83,7 @@ const follower = new LedgerFollower({
       'the last checkpoint is not signed by SEALER_SIGNING_KEY; refusing to extend it',
     ),
 });
-await follower.start().catch((err: Error) => fatal(err, 'ledger consumer failed'));
+await follower.start().catch((err: unknown) => fatal(err, 'ledger consumer failed'));
 follower.consumer.on(follower.consumer.events.CRASH, (e) => {
   if (!e.payload.restart) fatal(e.payload.error, 'ledger consumer crashed');
 });
@@ -91,7 +91,7 @@ const timer = setInterval(
   () => {
     sealer.flush().then(
       ({ lost }) => follower.lost(lost),
-      (err: Error) => fatal(err, 'could not cut a checkpoint'),
+      (err: unknown) => fatal(err, 'could not cut a checkpoint'),
     );
   },
   Math.min(1000, Math.ceil(config.SEALER_EVERY_MS / 4)),

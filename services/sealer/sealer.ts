@@ -7,6 +7,7 @@
 // A record is "sealed" once its checkpoint's transaction committed. Any publish failure loses the
 // partition: its state here is dropped (a fenced sealer's chain head is stale; after an unknown
 // outcome only the topic knows), and the next claim reads what is really there.
+import { errorMessage } from '../../adapters/logger.js';
 import type { KeyObject } from 'node:crypto';
 import {
   ChainSegment,
@@ -39,7 +40,7 @@ export class PartitionLost extends Error {
     readonly resumeFrom: bigint,
     override readonly cause: unknown,
   ) {
-    super(`partition ${partition}: checkpoint not published (${(cause as Error)?.message ?? String(cause)})`);
+    super(`partition ${partition}: checkpoint not published (${errorMessage(cause)})`);
   }
 }
 
