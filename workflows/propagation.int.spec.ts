@@ -371,7 +371,7 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
     expect((completed[0]!.data as { dataUserIds: string[] }).dataUserIds).toEqual([h.id]);
   }, 60_000);
 
-  it('a release recorded after a withdrawal (and after a national opt-out) gets its own notice, and the audit lists it with the releasing organisation', async () => {
+  it('a release recorded after a withdrawal (or a national opt-out) gets its own notice; the audit names the releasing organisation', async () => {
     const subject = `sub_${runId}_release_after`;
     const optedOut = `sub_${runId}_release_after_optout`;
     const withdrawalId = `${runId}-wlate`;

@@ -90,9 +90,10 @@ export function auditOpenApi(): object {
         '/v1/audit/withdrawals': op(
           'Every withdrawal, its holders and their status; every release after refusal',
           'auditWithdrawals',
-          'awaiting-acknowledgement / overdue / acknowledged per holder; determining-holders / propagating / overdue / completed per withdrawal (contracts lifecycle, judged at the time of the request). releasesAfterRefusal: ' +
+          'awaiting-acknowledgement / overdue / acknowledged per holder; determining-holders / propagating / overdue / ' +
+            'completed per withdrawal (contracts lifecycle, judged at the time of the request). releasesAfterRefusal: ' +
             'each release recorded after a withdrawal or national opt-out that covered it, the releasing organisation ' +
-            '(releasedBy), and its own notice (not-sent / sent / overdue / acknowledged).',
+            '(releasedBy), and its own notice (not-sent / awaiting-acknowledgement / overdue / acknowledged).',
           AuditWithdrawals,
           { requestParams: { query: SinceQuery } },
         ),
