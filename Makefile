@@ -3,14 +3,16 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down status test test-unit test-workflows test-faults bench credential
+.PHONY: help up down status test test-unit test-workflows test-faults lint bench credential chart-check
 
 help:
 	@echo "make up      install deps, start Kafka, Temporal, FerretDB and every service (idempotent)"
 	@echo "make down    stop everything 'make up' started"
 	@echo "make status  what is running"
 	@echo "make test    the whole test suite on its own servers (ports 1xxxx, data in .state/test)"
+	@echo "make lint    type check, formatting check and lint (no servers; also run by make test)"
 	@echo "make bench   benchmarks against same-machine baselines (ONLY=\"ingest audit\" for some)"
+	@echo "make chart-check  helm lint + kubeconform -strict of the Helm chart (also part of make test)"
 
 up:
 	@infra/stack.sh up
@@ -32,9 +34,17 @@ test-unit:
 test-workflows:
 	@infra/temporal/test-server.sh install && STACK=test infra/stack.sh run npx vitest run --project workflows
 
+# The static checks only (also the first step of `make test`): tsc, prettier --check, eslint.
+lint:
+	@infra/stack.sh lint
+
 # Fault injection only (also part of `make test`): kills and restarts Kafka, FerretDB, Temporal and services.
 test-faults:
 	@STACK=test infra/stack.sh test --project faults
+
+# The Helm chart (deploy/helm/consent-ledger): helm lint --strict, then kubeconform -strict of every rendering.
+chart-check:
+	@infra/stack.sh chart-check
 
 # All benchmarks, or some: make bench ONLY="ingest decisions"
 bench:

@@ -14,10 +14,16 @@ export function authenticate(store: CredentialStore): RequestHandler {
   return async (req, _res, next) => {
     const header = req.headers.authorization ?? '';
     const key = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!key) return next(new DomainError('unauthenticated', 'send an API key as "Authorization: Bearer <key>"'));
+    if (!key) {
+      next(new DomainError('unauthenticated', 'send an API key as "Authorization: Bearer <key>"'));
+      return;
+    }
     try {
       const caller = await store.authenticate(key);
-      if (!caller) return next(new DomainError('unauthenticated', 'the API key is unknown or revoked'));
+      if (!caller) {
+        next(new DomainError('unauthenticated', 'the API key is unknown or revoked'));
+        return;
+      }
       req.caller = caller;
       next();
     } catch (err) {
@@ -29,9 +35,14 @@ export function authenticate(store: CredentialStore): RequestHandler {
 export function requireRole(...roles: Role[]): RequestHandler {
   return (req, _res, next) => {
     const caller = req.caller;
-    if (!caller) return next(new DomainError('unauthenticated', 'no credential'));
-    if (!roles.includes(caller.role))
-      return next(new DomainError('forbidden', `this endpoint is for: ${roles.join(', ')}`));
+    if (!caller) {
+      next(new DomainError('unauthenticated', 'no credential'));
+      return;
+    }
+    if (!roles.includes(caller.role)) {
+      next(new DomainError('forbidden', `this endpoint is for: ${roles.join(', ')}`));
+      return;
+    }
     next();
   };
 }

@@ -1,5 +1,5 @@
-// Admin CLI for credentials:  npm run credentials -- create --role hospital --principal org:rxh
-//                             npm run credentials -- revoke <keyId> | list
+// Admin CLI for credentials:  make credential ROLE=hospital PRINCIPAL=org:rxh   (create, on the dev stack)
+//   infra/stack.sh run node --import tsx access/cli.ts revoke <keyId> | list
 import { Command, Option } from 'commander';
 import { loadConfig, mongoConfig } from '../adapters/config.js';
 import { connectMongo } from '../adapters/mongo.js';

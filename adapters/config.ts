@@ -36,12 +36,14 @@ export const topicsConfig = z.object({
   CHECKPOINTS_TOPIC: topicName.default(TOPICS.checkpoints),
   DEADLETTER_TOPIC: topicName.default(TOPICS.deadLetter),
 });
-export type TopicsConfig = z.output<typeof topicsConfig>;
 
 export const temporalConfig = z.object({
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().default('consent-ledger'),
+  /** The consent lifecycle (cooling-off, reconfirmation, expiry). */
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('consent-ledger'),
+  /** Withdrawal propagation, on its own queue and worker slots so it never waits behind the lifecycle. */
+  TEMPORAL_PROPAGATION_TASK_QUEUE: z.string().min(1).default('consent-propagation'),
 });
 
 /** Derives every data user's webhook secret (revocations/webhooks.ts): the query service registers

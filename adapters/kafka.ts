@@ -4,24 +4,24 @@ import {
   Kafka,
   logLevel,
   Partitioners,
-  CompressionTypes,
   type Producer,
   type Consumer,
   type Admin,
   type ConsumerConfig,
   type ITopicConfig,
   type LogEntry,
-  type Message,
   type RecordMetadata,
   type KafkaMessage,
   type EachBatchPayload,
   type IHeaders,
+  type Message,
 } from 'kafkajs';
+// The enum is on module.exports but not found by Node's CommonJS export detection: read it from the default.
+import kafkajs from 'kafkajs';
 import type { Logger } from './logger.js';
 
 export type { Kafka };
-export type { Producer, Consumer, Admin, Message, RecordMetadata, KafkaMessage, EachBatchPayload, IHeaders };
-export { CompressionTypes };
+export type { Producer, Consumer, Admin, RecordMetadata, KafkaMessage, EachBatchPayload, IHeaders };
 
 export interface KafkaSettings {
   brokers: string[];
@@ -82,6 +82,74 @@ export function createLogProducer(kafka: Kafka): Producer {
   return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
 }
 
+/**
+ * A transactional producer, for a log only one writer may extend (the sealer: one id per ledger
+ * partition). Kafka fences by transactional id: a producer that initialises with the id gets a new
+ * epoch, the broker aborts the older producer's open transaction (or completes a commit already
+ * under way) and refuses everything that producer sends afterwards. Its records are visible to
+ * read_committed readers (kafkajs' consumer default) only once committed; each transaction leaves a
+ * commit or abort marker that takes an offset (ledger/scan.ts reads past them).
+ */
+export function createTransactionalProducer(kafka: Kafka, transactionalId: string, transactionTimeoutMs: number) {
+  return kafka.producer({
+    transactionalId,
+    transactionTimeout: transactionTimeoutMs,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+  });
+}
+
+/**
+ * Take over the producer's transactional id now (kafkajs does it at the first transaction, not at
+ * connect): from here on no earlier producer with the id can write, and whatever it had committed is
+ * on the log. Then commits `mark` (a record readers skip): its offset is a point on that partition
+ * after everything the earlier producers did. A read_committed reader that has passed the mark has
+ * seen every transaction begun before it settle, including those of other writers of the partition.
+ * (Committed rather than aborted: kafkajs' filter of aborted records mishandles several aborted
+ * transactions that overlap on a partition — it takes the broker's list in its order, one per record —
+ * so aborted transactions are kept to the rare fenced zombie.)
+ */
+export async function fenceAndMark(
+  producer: Producer,
+  topic: string,
+  mark: Message,
+): Promise<{ partition: number; offset: bigint }> {
+  const txn = await producer.transaction();
+  try {
+    const [meta] = await txn.send({ topic, acks: -1, messages: [mark] });
+    await txn.commit();
+    const offset = meta?.baseOffset ?? meta?.offset;
+    if (meta === undefined || offset === undefined) throw new Error(`no offset for the mark on ${topic}`);
+    return { partition: meta.partition, offset: BigInt(offset) };
+  } catch (err) {
+    if (txn.isActive()) await txn.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Send `messages` in one transaction and commit it; on any failure the transaction is aborted if it can be. */
+export async function sendCommitted(producer: Producer, topic: string, messages: Message[]): Promise<void> {
+  const txn = await producer.transaction();
+  try {
+    await txn.send({ topic, acks: -1, messages });
+    await txn.commit();
+  } catch (err) {
+    if (txn.isActive()) await txn.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+const FENCED_ERRORS = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+
+/** Whether a transactional producer's failure means another producer took its transactional id over. */
+export function isFenced(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as never, i++)
+    if (e.type && FENCED_ERRORS.has(e.type)) return true;
+  return false;
+}
+
 export function createConsumer(kafka: Kafka, config: ConsumerConfig): Consumer {
   return kafka.consumer({ allowAutoTopicCreation: false, ...config });
 }
@@ -125,17 +193,21 @@ async function checkTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
   const meta = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: specs.map((s) => ({ type: 2 /* TOPIC */, name: s.topic, configNames: Object.keys(s.configs) })),
+    resources: specs.map((s) => ({
+      type: kafkajs.ConfigResourceTypes.TOPIC,
+      name: s.topic,
+      configNames: Object.keys(s.configs),
+    })),
   });
   const problems: string[] = [];
   for (const spec of specs) {
     const partitions = meta.topics.find((t) => t.name === spec.topic)?.partitions.length;
     if (partitions !== spec.numPartitions)
-      problems.push(`${spec.topic}: ${partitions} partitions, expected ${spec.numPartitions}`);
+      problems.push(`${spec.topic}: ${String(partitions)} partitions, expected ${spec.numPartitions}`);
     const entries = described.resources.find((r) => r.resourceName === spec.topic)?.configEntries ?? [];
     for (const [name, value] of Object.entries(spec.configs)) {
       const actual = entries.find((e) => e.configName === name)?.configValue;
-      if (actual !== value) problems.push(`${spec.topic}: ${name}=${actual}, expected ${value}`);
+      if (actual !== value) problems.push(`${spec.topic}: ${name}=${String(actual)}, expected ${value}`);
     }
   }
   if (problems.length > 0)

@@ -5,7 +5,7 @@ import { trace } from '@opentelemetry/api';
 
 export type { Logger };
 
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'nhsNumber',
   '*.nhsNumber',
   '*.*.nhsNumber',
@@ -29,7 +29,12 @@ export function createLogger(service: string, level = 'info'): Logger {
 }
 
 /** trace_id / span_id of the span active where the line is logged: a log line leads to its trace. */
-export function activeTraceIds(): { trace_id?: string; span_id?: string } {
+function activeTraceIds(): { trace_id?: string; span_id?: string } {
   const c = trace.getActiveSpan()?.spanContext();
   return c && trace.isSpanContextValid(c) ? { trace_id: c.traceId, span_id: c.spanId } : {};
+}
+
+/** The message of whatever was thrown or rejected, for a log field (an Error's message, else its text). */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -5,12 +5,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Request, RequestHandler } from 'express';
 
-export const metricsRegistry = new Registry();
+const metricsRegistry = new Registry();
 collectDefaultMetrics({ register: metricsRegistry });
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export const httpMetrics = {
+const httpMetrics = {
   requests: new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests answered, by method, route template and status',
@@ -85,8 +85,9 @@ export const receiptMetrics = {
 
 /** The route template a request matched (`/v1/subjects/:id/consent`), never its raw URL. */
 export function routeOf(req: Request): string {
-  const path = req.route?.path as unknown;
-  return typeof path === 'string' ? `${req.baseUrl}${path}` : 'unmatched';
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  // Express route strings escape a literal ':' (`/v1/events\\:batch`); the label is the path as documented.
+  return typeof path === 'string' ? `${req.baseUrl}${path}`.replaceAll('\\', '') : 'unmatched';
 }
 
 /** Counts and times every request once it finished (labels from the matched route template). */

@@ -15,7 +15,7 @@ describe('Mongo adapter against the MongoDB-wire server (FerretDB)', () => {
 
   it('insert, unique-index violation, upsert and find', async () => {
     const subjects = mongo.db.collection<{ _id: string; org: string; ref: string; n?: number }>('subjects');
-    await subjects.createIndex({ org: 1, ref: 1 }, { unique: true });
+    await subjects.createIndexes([{ key: { org: 1, ref: 1 }, unique: true }]);
     await subjects.insertOne({ _id: 's1', org: 'rxh', ref: 'r1' });
 
     const dup = await subjects.insertOne({ _id: 's2', org: 'rxh', ref: 'r1' }).catch((e: unknown) => e);
@@ -33,7 +33,7 @@ describe('Mongo adapter against the MongoDB-wire server (FerretDB)', () => {
 
   it('an update that collides with a unique index is recognised as a duplicate too', async () => {
     const c = mongo.db.collection<{ _id: string; k: string }>('collide');
-    await c.createIndex({ k: 1 }, { unique: true });
+    await c.createIndexes([{ key: { k: 1 }, unique: true }]);
     await c.insertMany([
       { _id: 'a', k: 'x' },
       { _id: 'b', k: 'y' },

@@ -1,11 +1,10 @@
 // The one module that knows the MongoDB driver. Locally the server is FerretDB (SQLite backend), so
 // code uses only what both support: no multi-document transactions, no change streams, no TTL or
 // partial indexes, no $lookup (see README "MongoDB wire compatibility").
-import { MongoClient, MongoServerError, type Db, type Collection, type Document } from 'mongodb';
+import { MongoClient, MongoServerError, type Db, type Collection } from 'mongodb';
 
-export type { Db, Collection, Document };
+export type { Db, Collection };
 export type { AnyBulkWriteOperation, Filter } from 'mongodb';
-export { MongoClient };
 
 export interface MongoSettings {
   url: string;
@@ -48,7 +47,7 @@ export function openMongo(settings: MongoSettings): MongoHandle {
  */
 export function isDuplicateKey(err: unknown): boolean {
   if (!(err instanceof MongoServerError)) return false;
-  return err.code === 11000 || (err.code === 1 && /UNIQUE constraint failed/.test(err.message));
+  return err.code === 11000 || (err.code === 1 && err.message.includes('UNIQUE constraint failed'));
 }
 
 /**
@@ -66,7 +65,7 @@ export async function insertIgnoringDuplicates<T extends { _id: string }>(
   } catch (err) {
     const writeErrors = (err as { writeErrors?: { index: number; code?: number; errmsg?: string }[] }).writeErrors;
     const duplicate = (w: { code?: number; errmsg?: string }) =>
-      w.code === 11000 || /UNIQUE constraint failed/.test(w.errmsg ?? '');
+      w.code === 11000 || (w.errmsg ?? '').includes('UNIQUE constraint failed');
     if (!writeErrors?.length || !writeErrors.every(duplicate)) throw err;
     return new Set(writeErrors.map((w) => w.index));
   }
@@ -84,7 +83,7 @@ export function isUnavailable(err: unknown, depth = 0): boolean {
     return true;
   // A bulk write whose connection timed out or closed is reported as MongoBulkWriteError: the server
   // was too slow or went away, not a bad request.
-  if (/^Mongo/.test(name) && /timed out|connection .* closed|ECONNREFUSED|ECONNRESET/.test(e?.message ?? ''))
+  if (name.startsWith('Mongo') && /timed out|connection .* closed|ECONNREFUSED|ECONNRESET/.test(e?.message ?? ''))
     return true;
   return depth < 3 && e?.cause !== undefined && isUnavailable(e.cause, depth + 1);
 }

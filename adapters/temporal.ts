@@ -9,7 +9,9 @@ export interface TemporalSettings {
   namespace: string;
 }
 
-export async function connectTemporalClient(s: TemporalSettings): Promise<{ client: Client; close(): Promise<void> }> {
+export async function connectTemporalClient(
+  s: TemporalSettings,
+): Promise<{ client: Client; close: () => Promise<void> }> {
   const connection = await Connection.connect({ address: s.address, connectTimeout: '5s' });
   // Starts and signals carry the caller's trace context into the workflow (no-op without telemetry).
   const client = new Client({ connection, namespace: s.namespace, interceptors: tracingClientInterceptors() });

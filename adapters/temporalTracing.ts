@@ -27,7 +27,8 @@ function workflowSpanBridge(target: SpanProcessor): SpanProcessor {
   return {
     onStart: (span: Span, ctx: Context) => target.onStart(span, ctx),
     onEnd(span: ReadableSpan) {
-      const old = span as unknown as ReadableSpan & {
+      const old = span as unknown as Omit<ReadableSpan, 'instrumentationScope'> & {
+        instrumentationScope?: ReadableSpan['instrumentationScope'];
         parentSpanId?: string;
         instrumentationLibrary?: ReadableSpan['instrumentationScope'];
       };
@@ -50,7 +51,7 @@ function workflowSpanBridge(target: SpanProcessor): SpanProcessor {
             : undefined),
         instrumentationScope: old.instrumentationScope ??
           old.instrumentationLibrary ?? { name: '@temporalio/interceptors-opentelemetry' },
-      } as ReadableSpan);
+      });
     },
     forceFlush: () => target.forceFlush(),
     shutdown: () => target.shutdown(),

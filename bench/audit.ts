@@ -9,16 +9,18 @@ import { connectMongo } from '../adapters/mongo.js';
 import { LedgerWriter } from '../ledger/writer.js';
 import { createTestTopics } from '../test/harness/topics.js';
 import { startService } from '../test/harness/service.js';
-import { given, withdrawn, optOut, effective, day } from '../contracts/consent/fixtures.js';
+import { given, withdrawn, optOut, effective } from '../contracts/consent/fixtures.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { projectionReader } from '../projections/reader.js';
 import { caughtUp } from '../test/harness/projector.js';
 import { Sealer } from '../services/sealer/sealer.js';
+import { PartitionClaims } from '../services/sealer/claims.js';
 import { partitionRanges, scanLegs } from '../ledger/scan.js';
 import { sealerKeys } from '../test/harness/auditLedger.js';
 import { AUDIT_HEAP_FLAGS } from '../services/audit/heap.js';
 import { consumerPerformance } from './kafkaPerf.js';
 import { fmtNum, printTable, type BenchRow } from './table.js';
+import { errorMessage } from '../adapters/logger.js';
 
 const run = promisify(execFile);
 const N = Number(process.env.AUDIT_BENCH_EVENTS ?? 150_000);
@@ -80,16 +82,21 @@ export async function auditBench(): Promise<void> {
     console.log(
       `written in ${((performance.now() - t0) / 1000).toFixed(1)} s; sealing (in process, 1,000 records per checkpoint)`,
     );
-    const sealer = new Sealer({
-      producer,
+    const claims = new PartitionClaims(kafka, {
       ledgerTopic: topics.names.ledger,
       checkpointsTopic: topics.names.checkpoints,
+      transactionTimeoutMs: 60_000,
+    });
+    const sealer = new Sealer({
+      publish: (partition, checkpoint) => claims.publish(partition, checkpoint),
+      ledgerTopic: topics.names.ledger,
       signingKey: keys.privateKey,
       publicKey: keys.publicKey,
       everyRecords: 1000,
       everyMs: 3_600_000,
     });
     const ranges = await partitionRanges(kafka, topics.names.ledger);
+    for (const [p, last] of await claims.claim(ranges.map((r) => r.partition))) await sealer.restore(p, last);
     await scanLegs(
       kafka,
       topics.names.ledger,
@@ -100,14 +107,16 @@ export async function auditBench(): Promise<void> {
         onRecords: (rs) => sealer.add(r.partition, rs),
       })),
     );
-    await sealer.flush(true);
+    const { lost } = await sealer.flush(true);
+    await claims.close();
+    if (lost.length > 0) throw new Error(`checkpoints not published: ${lost.map((l) => l.message).join('; ')}`);
     console.log('waiting for the projection');
     // The projector (and FerretDB) may be slower than the audit on a shared machine; replay is measured
     // either way (its comparison work is the same), and a lagging projection shows as differences.
     const projected = await caughtUp(kafka, topics.names.ledger, projectionReader(mongo.db), PROJECTION_WAIT_MS).then(
       () => true,
-      (err: Error) => {
-        console.log(`projection not complete: ${err.message}`);
+      (err: unknown) => {
+        console.log(`projection not complete: ${errorMessage(err)}`);
         return false;
       },
     );
@@ -121,7 +130,7 @@ export async function auditBench(): Promise<void> {
     const fold = await auditProcess('fold', env);
     const replay = await auditProcess('replay', env);
     if (!verify.ok) throw new Error('verify of the untouched bench ledger failed');
-    if (!replay.ok) console.log(`replay found differences (projection complete: ${projected})`);
+    if (!replay.ok) console.log(`replay found differences (projection complete: ${String(projected)})`);
     const rate = (r: { records: number; ms: number }) => r.records / (r.ms / 1000);
     const row = (name: string, ours: number): BenchRow => ({
       name,

@@ -13,8 +13,8 @@ const c = loadConfig(kafkaConfig.extend(topicsConfig.shape).extend(mongoConfig.s
 const kafka = createKafka({ brokers: c.KAFKA_BROKERS, clientId: 'bench-audit-run' });
 const mode = process.argv[2];
 const started = performance.now();
-let records = 0;
-let ok = false;
+let records: number;
+let ok: boolean;
 if (mode === 'verify') {
   const r = await verifyLedger(kafka, {
     ledgerTopic: c.LEDGER_TOPIC,

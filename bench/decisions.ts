@@ -130,7 +130,7 @@ export async function decisionsBench(): Promise<void> {
     let tail = '';
     const decoder = new TextDecoder();
     for await (const chunk of res.body!) {
-      const text = decoder.decode(chunk, { stream: true });
+      const text = decoder.decode(chunk as Uint8Array, { stream: true });
       for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
       tail = (tail + text).slice(-400);
     }
@@ -167,7 +167,9 @@ export async function decisionsBench(): Promise<void> {
         met: ours.errors === 0 ? 'yes' : 'no',
       },
       {
-        name: `decisions:filter, ${fmtNum(COHORT)} subjects (${fmtNum(Math.min(SUBJECTS, Math.ceil(COHORT / 500)))} with state, ${fmtNum(trailer.summary.permitted)} permitted), end to end`,
+        name:
+          `decisions:filter, ${fmtNum(COHORT)} subjects (${fmtNum(Math.min(SUBJECTS, Math.ceil(COHORT / 500)))} with ` +
+          `state, ${fmtNum(trailer.summary.permitted)} permitted), end to end`,
         ours: `${fmtNum(filterMs / 1000, 2)} s`,
         baseline: '',
         ratio: '',

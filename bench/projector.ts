@@ -57,9 +57,9 @@ export async function projectorBench(): Promise<void> {
     // 2. while a writer appends ingest-sized batches as fast as Kafka takes them
     const live = eventsFrom(prefix, first.next, LIVE_EVENTS).events;
     let maxLag = 0n;
-    let writing = true;
+    const written = new AbortController(); // aborted once the writer is done and the projector caught up
     const sampler = (async () => {
-      while (writing) {
+      while (!written.signal.aborted) {
         const lag = sum(await endOffsets(bed.kafka, topic)) - sum(await reader.progress());
         if (lag > maxLag) maxLag = lag;
         await new Promise((r) => setTimeout(r, 250));
@@ -70,7 +70,7 @@ export async function projectorBench(): Promise<void> {
     const writeSeconds = (performance.now() - t1) / 1000;
     await caughtUp(bed.kafka, topic, reader, 600_000);
     const liveSeconds = (performance.now() - t1) / 1000;
-    writing = false;
+    written.abort();
     await sampler;
     await projector.stop();
     projector = undefined;

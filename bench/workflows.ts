@@ -82,7 +82,7 @@ export async function workflowsBench(): Promise<void> {
     eachMessage: async ({ message }) => {
       const e = JSON.parse(message.value!.toString('utf8')) as LedgerEvent;
       if (e.type === 'consent.effective')
-        effective.set(e.data.consentId, Date.parse(e.time) - Date.parse(e.data.occurredAt));
+        effective.set(e.data.consentId, Date.parse(e.recordedtime) - Date.parse(e.data.occurredAt));
     },
   });
   try {

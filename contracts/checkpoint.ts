@@ -21,11 +21,11 @@ import { canonicalBytes } from './consent/canonical.js';
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
 const offsetString = z.string().regex(/^(0|[1-9]\d{0,18})$/, 'expected a Kafka offset (decimal string)');
 
-export const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_VERSION = 1;
 /** Bytes of each leaf kept in `leaves` (diagnosis only). */
-export const LEAF_PREFIX_BYTES = 8;
+const LEAF_PREFIX_BYTES = 8;
 
-export const CheckpointBodySchema = z.strictObject({
+const CheckpointBodySchema = z.strictObject({
   v: z.literal(CHECKPOINT_VERSION),
   /** Name of the sealed topic (tests and copies seal other topics than consent.ledger.v1). */
   topic: z.string().min(1),
@@ -72,7 +72,7 @@ export function leafHash(value: Buffer | null): Buffer {
 }
 
 /** One step of the chain. `head` and the result are raw 32-byte digests (hex only at the edges). */
-export function chainStep(head: Buffer, offset: string, leaf: Buffer): Buffer {
+function chainStep(head: Buffer, offset: string, leaf: Buffer): Buffer {
   const o = Buffer.alloc(8);
   o.writeBigUInt64BE(BigInt(offset));
   return sha256(CHAIN_TAG, head, o, leaf);
@@ -99,7 +99,8 @@ export function keyIdOf(publicKey: KeyObject): string {
 /** A private key from PKCS8 DER base64 (SEALER_SIGNING_KEY). Throws unless Ed25519. */
 export function signingKeyFromBase64(pkcs8Base64: string): KeyObject {
   const key = createPrivateKey({ key: Buffer.from(pkcs8Base64, 'base64'), format: 'der', type: 'pkcs8' });
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`expected an Ed25519 key, got ${key.asymmetricKeyType}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`expected an Ed25519 key, got ${String(key.asymmetricKeyType)}`);
   return key;
 }
 
@@ -112,7 +113,7 @@ export function publicKeyPem(key: KeyObject): string {
 export function publicKeyFromPem(pem: string): KeyObject {
   const key = createPublicKey(pem);
   if (key.asymmetricKeyType !== 'ed25519')
-    throw new Error(`expected an Ed25519 public key, got ${key.asymmetricKeyType}`);
+    throw new Error(`expected an Ed25519 public key, got ${String(key.asymmetricKeyType)}`);
   return key;
 }
 

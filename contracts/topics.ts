@@ -1,11 +1,17 @@
 // Kafka topics, record keys and headers (CloudEvents 1.0 Kafka protocol binding).
 //
-// Ledger records use the *structured* content mode: the record value is the whole CloudEvent as
-// canonical JSON (contracts/consent/canonical.ts), so the value alone is what is hashed, sealed
-// and replayed, and an auditor needs nothing but the values. The `ce_*` headers repeat the
-// routing attributes (binary-mode names) so consumers can filter and trace without parsing the
-// value; they are a convenience copy and never authoritative. `traceparent`/`tracestate` carry the
-// W3C trace context (OpenTelemetry) and are not part of the event, so they never affect its hash.
+// Every record another party reads (ledger, revocations, decisions) is a CloudEvent in the
+// *structured* content mode: the record value is the whole event as JSON (on the ledger, canonical
+// JSON: contracts/consent/canonical.ts), and the one binding header is
+// `content-type: application/cloudevents+json; charset=UTF-8`. So the value alone is what is hashed,
+// sealed and replayed, and an auditor needs nothing but the values.
+//
+// No `ce_*` headers: they are the binary mode's attribute headers, and decoders that pick the mode by
+// their presence (the Python SDK's from_kafka) read a structured record that carries them as a binary
+// one and lose the envelope. Records written before this change carry them; readers here never use
+// them (the value is authoritative), and the auditor reads the id from the value when they are absent.
+// `traceparent`/`tracestate` carry the W3C trace context (OpenTelemetry) and are not part of the
+// event, so they never affect its hash.
 import type { LedgerEvent } from './consent/events.js';
 
 /** Topic names. (Partition counts and retention configs live with the stack: infra/kafka/topics.ts.) */
@@ -21,7 +27,6 @@ export const TOPICS = {
   /** Records a consumer could not process; origin in DEADLETTER_HEADERS, never the payload's meaning. */
   deadLetter: 'consent.deadletter.v1',
 } as const;
-export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
 
 /** What each topic's record key is (all keys are UTF-8 strings). */
 export const TOPIC_KEYS: { readonly [K in keyof typeof TOPICS]: string } = {
@@ -32,22 +37,15 @@ export const TOPIC_KEYS: { readonly [K in keyof typeof TOPICS]: string } = {
   deadLetter: 'the original record key',
 };
 
-/** CloudEvents Kafka binding header names (binary-mode attribute headers). */
-export const CE_HEADERS = {
-  id: 'ce_id',
-  source: 'ce_source',
-  type: 'ce_type',
-  specversion: 'ce_specversion',
-  subject: 'ce_subject',
-  time: 'ce_time',
-  dataversion: 'ce_dataversion',
-  contentType: 'content-type',
-} as const;
+/** Binary-mode attribute headers that records written before the structured-only change carry. */
+export const LEGACY_CE_HEADERS = { id: 'ce_id' } as const;
+
+export const CONTENT_TYPE_HEADER = 'content-type';
 
 /** Content type of a structured-mode CloudEvent record. */
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json; charset=UTF-8';
 
-/** W3C trace-context headers (OpenTelemetry propagation through Kafka). */
+/** W3C trace-context headers (OpenTelemetry propagation through Kafka), as the AsyncAPI document names them. */
 export const TRACE_HEADERS = { traceparent: 'traceparent', tracestate: 'tracestate' } as const;
 
 /** Dead-letter headers: where the failed record came from and why (no payload contents). */
@@ -63,16 +61,7 @@ export function ledgerKey(event: Pick<LedgerEvent, 'subject'>): string {
   return event.subject;
 }
 
-/** The ce_* and content-type headers for a ledger record (trace headers are added by the producer). */
-export function cloudEventHeaders(event: LedgerEvent): Record<string, string> {
-  return {
-    [CE_HEADERS.id]: event.id,
-    [CE_HEADERS.source]: event.source,
-    [CE_HEADERS.type]: event.type,
-    [CE_HEADERS.specversion]: event.specversion,
-    [CE_HEADERS.subject]: event.subject,
-    [CE_HEADERS.time]: event.time,
-    [CE_HEADERS.dataversion]: String(event.dataversion),
-    [CE_HEADERS.contentType]: STRUCTURED_CONTENT_TYPE,
-  };
+/** The Kafka-binding headers of a structured-mode CloudEvent record (trace headers are added by the producer). */
+export function structuredModeHeaders(): Record<string, string> {
+  return { [CONTENT_TYPE_HEADER]: STRUCTURED_CONTENT_TYPE };
 }

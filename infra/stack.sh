@@ -7,6 +7,7 @@
 #   infra/stack.sh test [vitest args]   STACK=test: own ports and data; stops what it started
 #   infra/stack.sh bench [names]      the benchmarks, on the test stack
 #   infra/stack.sh run CMD…             run CMD on the project's Node with the stack's addresses
+#   infra/stack.sh chart-check         helm lint + kubeconform of deploy/helm/consent-ledger
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SERVERS=(kafka temporal ferretdb)
@@ -17,6 +18,9 @@ use_node() {
   local bin; bin="$("$INFRA_DIR/node.sh")"; export PATH="$bin:$PATH"
   # kafkajs 2.2.4 sets a negative timer on Node >= 24; harmless, and not worth a warning per process.
   export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning"
+  # V8's code cache for every module loaded (Node's on-disk compile cache, keyed by content): a warm
+  # start of the seven services loads their dependency trees with about a third less CPU.
+  export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$CACHE_DIR/node-compile-cache}"
 }
 
 # npm ci only when package-lock.json changed since the last install.
@@ -64,14 +68,27 @@ load_secrets() {
   set -a; source "$f"; set +a
 }
 
-# Build/fetch every server first (the slow part on a new machine), then start them.
-servers_up() {
-  local s
-  for s in "${SERVERS[@]}"; do "$(server_script "$s")" install; done
-  for s in "${SERVERS[@]}"; do "$(server_script "$s")" start; done
+# Everything a first start fetches or builds, at once (lib.sh in_parallel): the npm packages, Kafka's
+# jars, the Temporal CLI, FerretDB's build, plus any EXTRA steps given. With ACTION=start each server
+# starts as soon as its own install is done, while the others still build.
+setup_in_parallel() {
+  local action="$1" s steps=(npm=npm_deps); shift
+  for s in "${SERVERS[@]}"; do steps+=("$s=$(printf %q "$(server_script "$s")") $action"); done
+  in_parallel "${steps[@]}" "$@"
+}
+
+# The stamp records that this Kafka's data already holds the topics as topics.ts (and the names it
+# imports) define them, so a warm start can check them while the services start instead of before.
+topics_stamp() { echo "$STATE_DIR/kafka/.topics-sha256"; }
+topics_source_sha() { cat "$PROJECT_ROOT/infra/kafka/topics.ts" "$PROJECT_ROOT/contracts/topics.ts" | sha256sum | cut -d' ' -f1; }
+
+create_topics() {
   log "creating topics"
   (cd "$PROJECT_ROOT" && node --import tsx infra/kafka/topics.ts) || die "topic creation failed"
+  topics_source_sha > "$(topics_stamp)"
 }
+
+servers_up() { setup_in_parallel start; create_topics; }
 
 # Every folder services/<name>/ with a main.ts is a deployable service.
 service_names() { local f; for f in "$PROJECT_ROOT"/services/*/main.ts; do [[ -f "$f" ]] && basename "$(dirname "$f")"; done; }
@@ -107,11 +124,23 @@ consent-ledger ($STACK stack) is up:
 TXT
 }
 
-cmd_up() { use_node; npm_deps; export_addresses; servers_up; services_up; summary; }
+cmd_up() {
+  use_node; export_addresses
+  setup_in_parallel start
+  if [[ "$(cat "$(topics_stamp)" 2>/dev/null)" == "$(topics_source_sha)" ]]; then
+    # Warm start: the topics exist; the check (retention unchanged) runs alongside the services' start.
+    create_topics & local topics=$!
+    services_up
+    wait "$topics" || die "topic check failed (the services are running; make down stops them)"
+  else
+    create_topics; services_up
+  fi
+  summary
+}
 
 # Only the three servers (no services): for running single test files against a long-lived stack,
 # e.g. STACK=test infra/stack.sh servers; STACK=test infra/stack.sh test path/to.int.spec.ts
-cmd_servers() { use_node; npm_deps; export_addresses; servers_up; }
+cmd_servers() { use_node; export_addresses; servers_up; }
 
 cmd_down() {
   services_down
@@ -127,15 +156,14 @@ cmd_status() {
 }
 
 # make test / make bench: start only what is not already running, with fresh data, and stop exactly
-# that afterwards.
+# that afterwards. Extra set-up steps given (NAME=COMMAND) run alongside the servers' installs.
 with_test_servers() {
   [[ "$STACK" == test ]] || die "tests and benchmarks run on STACK=test, never on the dev stack"
-  use_node; npm_deps; export_addresses
+  use_node; export_addresses
   local s
   STARTED=()   # global: the EXIT trap runs after this function's locals are gone
-  for s in "${SERVERS[@]}"; do "$(server_script "$s")" install; done
-  # Not a server of the stack: each virtual-time test file starts its own (the `workflows` project).
-  "$INFRA_DIR/temporal/test-server.sh" install
+  # The Java test server is not a server of the stack: each virtual-time test file starts its own.
+  setup_in_parallel install "$@" "temporal-test-server=$INFRA_DIR/temporal/test-server.sh install"
   for s in "${SERVERS[@]}"; do
     if ! pid_alive "$s"; then
       rm -rf "${STATE_DIR:?}/$s"   # a fresh server gets fresh data: the suite never depends on leftovers
@@ -144,13 +172,15 @@ with_test_servers() {
   done
   trap 'for s in "${STARTED[@]}"; do "$(server_script "$s")" stop; done' EXIT
   for s in "${STARTED[@]}"; do "$(server_script "$s")" start; done
-  (cd "$PROJECT_ROOT" && node --import tsx infra/kafka/topics.ts) || die "topic creation failed"
+  create_topics
 }
 
 cmd_test() {
-  with_test_servers
+  with_test_servers "chart-tools=$INFRA_DIR/chart.sh install"
   (cd "$PROJECT_ROOT" && npx tsc --noEmit -p .) || die "type check failed"
+  "$INFRA_DIR/chart.sh" check || die "Helm chart check failed (make chart-check)"
   (cd "$PROJECT_ROOT" && npx prettier --check --log-level warn .) || die "formatting check failed (npx prettier --write .)"
+  (cd "$PROJECT_ROOT" && npx eslint .) || die "lint failed: fix the findings above (npx eslint --fix . fixes some)"
   local rc=0 out="$LOG_DIR/vitest.out" whole=0
   # The whole suite: unit, the virtual-time workflow tests (their own in-memory Temporal each),
   # fault-injection (on its own, before the integration files: it kills servers) and integration;
@@ -174,6 +204,15 @@ cmd_bench() {
   (cd "$PROJECT_ROOT" && node --import tsx bench/run.ts "$@")
 }
 
+# The static checks of `make test` without servers: types, formatting, lint.
+cmd_lint() {
+  use_node; npm_deps
+  cd "$PROJECT_ROOT"
+  npx tsc --noEmit -p . || die "type check failed"
+  npx prettier --check --log-level warn . || die "formatting check failed (npx prettier --write .)"
+  npx eslint . || die "lint failed: fix the findings above (npx eslint --fix . fixes some)"
+}
+
 cmd_run() { use_node; export_addresses; cd "$PROJECT_ROOT" && exec "$@"; }
 
 case "${1:-}" in
@@ -182,7 +221,9 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   test) shift; cmd_test "$@" ;;
+  lint) cmd_lint ;;
   bench) shift; cmd_bench "$@" ;;
   run) shift; cmd_run "$@" ;;
-  *) echo "usage: $0 up|down|status|test|run CMD…" >&2; exit 2 ;;
+  chart-check) "$INFRA_DIR/chart.sh" check ;;
+  *) echo "usage: $0 up|servers|down|status|test|lint|bench|run CMD…|chart-check" >&2; exit 2 ;;
 esac

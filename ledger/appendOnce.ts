@@ -43,7 +43,7 @@ export async function appendOnce(deps: LedgerAppender, events: readonly LedgerEv
     );
   }
   const fresh = events.filter((_, i) => claims[i]!.kind === 'claimed');
-  let positions: LedgerPosition[] = [];
+  let positions: LedgerPosition[];
   try {
     positions = await deps.writer.appendAll(fresh);
   } catch (err) {

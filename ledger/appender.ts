@@ -3,7 +3,7 @@
 // open it the same way, so late writes, resends and claim take-overs behave the same everywhere.
 import type { Db } from '../adapters/mongo.js';
 import { createIdempotentProducer, type Kafka } from '../adapters/kafka.js';
-import type { Logger } from '../adapters/logger.js';
+import { errorMessage, type Logger } from '../adapters/logger.js';
 import { LedgerWriter } from './writer.js';
 import { ReceiptStore } from './receipts.js';
 import type { LedgerAppender } from './appendOnce.js';
@@ -51,8 +51,8 @@ export async function openLedgerAppender(
       );
       receipts
         .complete([{ position: p, event }])
-        .catch((err: Error) =>
-          s.log.error({ eventId: p.eventId, err: err.message }, 'could not record a late receipt'),
+        .catch((err: unknown) =>
+          s.log.error({ eventId: p.eventId, err: errorMessage(err) }, 'could not record a late receipt'),
         );
     },
     onResend: ({ attempt, failure, reason, eventIds }) => {

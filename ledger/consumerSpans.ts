@@ -92,7 +92,7 @@ function headerCarrier(headers: LedgerRecord['headers']): Record<string, string>
   if (!headers) return out;
   for (const [k, v] of Object.entries(headers)) {
     const value = Array.isArray(v) ? v[0] : v;
-    if (value !== undefined && value !== null) out[k] = value.toString();
+    if (value != null) out[k] = value.toString(); // kafkajs' types omit it, but a header value may be null
   }
   return out;
 }

@@ -33,6 +33,7 @@ export interface LedgerBatch {
 
 /** A handler may ask to re-read the partition from an earlier offset instead of committing (e.g. its
  *  own store says it has not applied everything before this batch); the batch is then not committed. */
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a handler that only applies returns nothing
 export type LedgerHandleOutcome = void | { seekTo: string };
 
 export interface LedgerReaderOptions {
@@ -50,7 +51,7 @@ export interface LedgerReaderOptions {
   /** Called with the valid events of one partition's batch, in ledger order. */
   handle(records: LedgerRecord[], partition: number, batch: LedgerBatch): Promise<LedgerHandleOutcome>;
   /** On every (re)join of the group: this member's partitions of the topic. */
-  assigned?(partitions: number[]): void;
+  assigned?: (partitions: number[]) => void;
   /** After the batch's offsets were committed: the next offset to read on that partition. */
   committed?(partition: number, nextOffset: string): Promise<void> | void;
 }
@@ -68,8 +69,9 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      if (!payload.isRunning() || payload.isStale() || batch.messages.length === 0) return;
       const { records, poison } = splitBatch(batch);
       if (poison.length > 0) await divertPoison(o, topic, batch.partition, poison);
       ledgerConsumerMetrics.records.inc({ ...labels, outcome: 'poison' }, poison.length);
@@ -90,7 +92,7 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
       }
       // kafkajs fetches from the last *resolved* offset, not the committed one: without this every
       // fetch would start again at the offset committed when the group was joined.
-      resolveOffset(last);
+      payload.resolveOffset(last);
       await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
       ledgerConsumerMetrics.records.inc({ ...labels, outcome: 'valid' }, records.length);
       ledgerConsumerMetrics.lag.set(
@@ -98,7 +100,7 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
         Number(BigInt(batch.highWatermark) - BigInt(next)),
       );
       await o.committed?.(batch.partition, next);
-      await heartbeat();
+      await payload.heartbeat();
     },
   });
   return consumer;

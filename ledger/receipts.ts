@@ -16,19 +16,29 @@
 import { insertIgnoringDuplicates, isUnavailable, type Collection, type Db } from '../adapters/mongo.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { eventHash } from '../contracts/consent/canonical.js';
+import { parseEvent } from '../contracts/consent/validate.js';
 import { DomainError } from '../contracts/domainError.js';
 import { receiptMetrics } from '../adapters/metrics.js';
 import type { LedgerPosition } from './writer.js';
 import { Coalescer } from '../adapters/coalesce.js';
 import { UnrecordedReceipts, type ClaimItem } from './unrecordedReceipts.js';
 
-/** Identity of a submission for idempotency: everything but the server-set recording time. */
+/** Identity of a submission for idempotency: everything but what the ledger derives or sets (the
+ *  recording time; `time` and `dataschema` follow from data.occurredAt and type/dataversion). Left
+ *  out so that claims stored before those attributes existed still match their retries. */
 export function contentHash(event: LedgerEvent): string {
-  const { time: _t, ...content } = event;
+  const { time: _t, recordedtime: _r, dataschema: _s, ...content } = event;
   return eventHash(content);
 }
 
-export const STALE_CLAIM_MS = 30_000;
+/** A receipt stored before the envelope gained `recordedtime`/`dataschema` holds the event as it was
+ *  written then: read it like a ledger record (payload and envelope upcast), as every reader does. */
+function asRead(stored: LedgerEvent): LedgerEvent {
+  const r = parseEvent(stored);
+  return r.ok ? r.event : stored;
+}
+
+const STALE_CLAIM_MS = 30_000;
 /** After the store failed to answer, requests skip it for this long instead of each waiting out a timeout. */
 const STORE_DOWN_MS = 2_000;
 const RECORD_EVERY_MS = 1_000;
@@ -69,7 +79,7 @@ export interface StoredReceipt {
  *  must answer before any projection has caught up (e.g. a withdrawal's status right after its 202). */
 export async function recordedEvent(db: Db, eventId: string): Promise<StoredReceipt | undefined> {
   const doc = await db.collection<WrittenDoc>(WRITTEN_COLLECTION).findOne({ _id: eventId });
-  return doc ? { position: doc.position, event: doc.event } : undefined;
+  return doc ? { position: doc.position, event: asRead(doc.event) } : undefined;
 }
 
 const WRITTEN_COLLECTION = 'ingest_receipts_written';
@@ -257,7 +267,7 @@ export class ReceiptStore {
     const claimsById = new Map(claimDocs.map((d) => [d._id, d]));
     const writtenById = new Map(writtenDocs.map((d) => [d._id, d]));
     return Promise.all(
-      items.map((item, i) =>
+      items.map(async (item, i) =>
         taken.has(i)
           ? this.resolveExisting(item, claimsById.get(item.eventId), writtenById.get(item.eventId))
           : { kind: 'claimed' as const },
@@ -272,7 +282,7 @@ export class ReceiptStore {
   ): Promise<Claim> {
     if (!doc) return this.claimBatch([item]).then((c) => c[0]!); // removed meanwhile: claim afresh
     if (doc.contentHash !== item.contentHash) return { kind: 'conflict' };
-    if (done) return { kind: 'written', position: done.position, event: done.event };
+    if (done) return { kind: 'written', position: done.position, event: asRead(done.event) };
     const stillWriting = doc.owner === this.owner && (this.opts.isWriting?.(item.eventId) ?? false);
     const stale = doc.state === 'failed' || this.clock() - doc.claimedAt > STALE_CLAIM_MS;
     if (!stale || stillWriting) return { kind: 'in-flight' };
@@ -316,7 +326,7 @@ export class ReceiptStore {
     const known = this.unrecorded.lookup(eventId);
     if (known?.kind === 'written') return { position: known.position, event: known.event };
     const doc = await this.written.findOne({ _id: eventId });
-    return doc ? { position: doc.position, event: doc.event } : undefined;
+    return doc ? { position: doc.position, event: asRead(doc.event) } : undefined;
   }
 
   /** Poll until another instance finishes writing the event (or give up). */

@@ -3,6 +3,14 @@
 // lives on one partition, so replay can fold a partition (or a slice of its subjects) and let it go
 // before the next. kafkajs has no manual assignment, so the scanner subscribes (fresh group id, no
 // commits) and steers with pause/seek/resume; records of any other partition that arrive are ignored.
+//
+// Transactional topics (the checkpoints topic, written by the fenced sealer): the consumer reads
+// read_committed (kafkajs' default), so records of aborted transactions are never handed over, and the
+// snapshot's end is the last stable offset. Offsets there are not dense: every transaction ends in a
+// commit or abort marker, a control record that takes an offset and is never delivered — usually the
+// very last offset before the end. So a leg advances past what a fetch covered (its last raw offset),
+// not only past the records it delivered, and a fetch of nothing but markers or aborted records, which
+// kafkajs does not pass to eachBatch, advances it through the consumer's END_BATCH_PROCESS event.
 import { randomUUID } from 'node:crypto';
 import { createConsumer, type Consumer, type EachBatchPayload, type Kafka, type IHeaders } from '../adapters/kafka.js';
 
@@ -67,6 +75,9 @@ export async function scanLegs(kafka: Kafka, topic: string, legs: Leg[], opts: S
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     const cursor = new LegCursor(consumer, topic, pending, [...new Set(legs.map((l) => l.partition))], opts);
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) cursor.onSkipped(payload.partition, payload.firstOffset, payload.lastOffset);
+    });
     await consumer.run({ autoCommit: false, eachBatch: (payload) => cursor.onBatch(payload) });
     cursor.activate();
     await cursor.finished(opts.stallMs ?? 30_000);
@@ -83,6 +94,8 @@ class LegCursor {
   private handled = 0;
   private lastProgress = Date.now();
   private inHandler = false;
+  /** Batches and skipped ranges are handled one at a time, in the order the consumer saw them. */
+  private serial: Promise<void> = Promise.resolve();
   private readonly done: Promise<void>;
   private finish!: () => void;
   private fail!: (e: Error) => void;
@@ -111,10 +124,41 @@ class LegCursor {
     this.next = leg.from;
   }
 
-  async onBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
+  onBatch(payload: EachBatchPayload): Promise<void> {
+    return this.inOrder(() => this.handleBatch(payload));
+  }
+
+  /** A fetch that held only control records or aborted records, up to `lastOffset`: nothing to hand over. */
+  onSkipped(partition: number, firstOffset: string | null, lastOffset: string): void {
+    void this.inOrder(async () => {
+      const leg = this.legs[this.index];
+      if (!leg || partition !== leg.partition) return;
+      this.lastProgress = Date.now();
+      this.passed(firstOffset, lastOffset);
+      if (this.next >= leg.to) await this.endLeg(leg);
+    }).catch((err: Error) => this.fail(err));
+  }
+
+  private inOrder(f: () => Promise<void>): Promise<void> {
+    const run = this.serial.then(f);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A fetch covered [firstOffset, lastOffset] (markers and aborted records included; raw offsets are
+   *  dense). Only a fetch that starts at or before the expected offset moves it: one fetched before a
+   *  seek back (a second pass over the partition) lies ahead and must not. */
+  private passed(firstOffset: string | null, lastOffset: string): void {
+    if (firstOffset === null || BigInt(firstOffset) > this.next) return;
+    const after = BigInt(lastOffset) + 1n;
+    if (after > this.next) this.next = after;
+  }
+
+  private async handleBatch({ batch, heartbeat }: EachBatchPayload): Promise<void> {
     const leg = this.legs[this.index];
     if (!leg || batch.partition !== leg.partition) return;
     const records = this.take(batch, leg);
+    this.passed(batch.firstOffset(), batch.lastOffset()); // past a trailing commit marker or aborted records too (see the header)
     // A handler may take long (replay compares with the projection at the end of a leg): keep the
     // group membership alive meanwhile, and do not count handler time as a stalled broker.
     const beat = setInterval(() => {

@@ -20,7 +20,7 @@ export interface UnrecordedReceipt {
 }
 
 /** How many receipts may wait in memory; beyond that ingest answers 503 rather than grow without bound. */
-export const MAX_UNRECORDED = 50_000;
+const MAX_UNRECORDED = 50_000;
 /** Recorded receipts kept to answer retries while the store is unreachable (oldest dropped first). */
 export const RECENT_RECEIPTS = 10_000;
 

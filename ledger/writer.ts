@@ -17,7 +17,7 @@ import { parseEvent } from '../contracts/consent/validate.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { canonicalBytes } from '../contracts/consent/canonical.js';
 import { createHash } from 'node:crypto';
-import { TOPICS, cloudEventHeaders } from '../contracts/topics.js';
+import { TOPICS, structuredModeHeaders } from '../contracts/topics.js';
 import { DomainError } from '../contracts/domainError.js';
 
 export interface LedgerPosition {
@@ -155,7 +155,9 @@ export class LedgerWriter {
       throw new DomainError('unprocessable', `not a valid ledger event`, checked.problems);
     }
     const bytes = canonicalBytes(checked.event);
-    const headers = cloudEventHeaders(checked.event);
+    // CloudEvents Kafka binding, structured mode: the value is the event; content-type is the one
+    // binding header (contracts/topics.ts says why there are no ce_* headers).
+    const headers = structuredModeHeaders();
     const span = tracer.startSpan(`${this.topic} publish`, {
       kind: SpanKind.PRODUCER,
       attributes: {
@@ -236,7 +238,7 @@ export class LedgerWriter {
           partition,
           offset: offset.toString(),
           hash: p.hash,
-          recordedAt: p.event.time,
+          recordedAt: p.event.recordedtime,
         };
         if (p.settled) this.opts.onLateWrite?.(position, p.event);
         else {
@@ -279,7 +281,10 @@ export class LedgerWriter {
           // The broker refused the records, but kafkajs also rewound the sequence numbers of any
           // partition of this batch that it did append: a fresh producer id keeps them from being reused.
           this.needsFreshProducer = true;
-          throw new Error(reason); // send(): the batch fails as refused
+          // send(): the batch fails as refused. Its text only: classifySendFailure reads a `cause`, and kafkajs'
+          // error must not be classified a second time.
+          // eslint-disable-next-line preserve-caught-error -- the cause is dropped on purpose (above)
+          throw new Error(reason);
         }
         if (failure === 'producer-state') this.needsFreshProducer = true;
         // Callers keep waiting until their deadline (then 503); a resend that lands before answers them.

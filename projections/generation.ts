@@ -8,7 +8,7 @@ import type { Collection, Db } from '../adapters/mongo.js';
 import type { SubjectState } from '../contracts/consent/fold.js';
 import type { DataUserRecord } from '../contracts/consent/dataUsers.js';
 
-export const INITIAL_GENERATION = 'g0';
+const INITIAL_GENERATION = 'g0';
 export const META_COLLECTION = 'projection_meta';
 
 /** A subject's state as stored: the contracts' SubjectState (plain JSON) keyed by subject. */
@@ -89,8 +89,9 @@ export async function markPreviousDropped(db: Db, previous: string): Promise<voi
 export async function dropGeneration(db: Db, name: string): Promise<void> {
   const g = generation(db, name);
   for (const c of [g.subjects, g.dataUsers, g.progress]) {
-    await c.drop().catch((err: { codeName?: string; code?: number }) => {
-      if (err.codeName !== 'NamespaceNotFound' && err.code !== 26) throw err;
+    await c.drop().catch((err: unknown) => {
+      const e = err as { codeName?: string; code?: number };
+      if (e.codeName !== 'NamespaceNotFound' && e.code !== 26) throw err;
     });
   }
 }

@@ -5,7 +5,7 @@
 import type { Collection, Filter } from '../adapters/mongo.js';
 
 /** Up to this many ids are fetched with single-id queries. */
-export const SINGLE_LOOKUP_MAX = 256;
+const SINGLE_LOOKUP_MAX = 256;
 /** Ids per `$in` query: bounded request size, few round trips. */
 export const IN_BATCH = 1000;
 const PARALLEL = 16;

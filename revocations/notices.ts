@@ -12,6 +12,7 @@
 import { isDuplicateKey, type Collection, type Db } from '../adapters/mongo.js';
 import type { Attestation } from '../contracts/consent/attestation.js';
 import type { Scope } from '../contracts/consent/vocabulary.js';
+import type { RevocationNotice } from '../contracts/topicEvents.js';
 
 export interface NoticeDoc {
   _id: string; // noticeId
@@ -22,6 +23,8 @@ export interface NoticeDoc {
   withdrawnAt: string;
   sentAt: string;
   dueBy: string;
+  /** Set on the notice of a release recorded after the refusal (contracts releaseAfterRefusal). */
+  releaseEventId?: string;
   /** When the data user POSTed its acknowledgement (before the workflow recorded it). */
   ackReceivedAt?: string;
   /** What that acknowledgement attested (absent: acknowledged without attestation); kept with the
@@ -59,10 +62,7 @@ export interface WithdrawalStatusDoc {
   notices: NoticeDoc[];
 }
 
-export type RevocationNotice = Pick<
-  NoticeDoc,
-  'withdrawalId' | 'subject' | 'dataUserId' | 'scope' | 'withdrawnAt' | 'sentAt' | 'dueBy'
-> & { noticeId: string; acknowledgePath: string };
+export type { RevocationNotice } from '../contracts/topicEvents.js';
 
 export function toNotice(d: NoticeDoc): RevocationNotice {
   return {
@@ -74,6 +74,7 @@ export function toNotice(d: NoticeDoc): RevocationNotice {
     withdrawnAt: d.withdrawnAt,
     sentAt: d.sentAt,
     dueBy: d.dueBy,
+    ...(d.releaseEventId !== undefined && { releaseEventId: d.releaseEventId }),
     acknowledgePath: `/v1/revocations/${d._id}/acknowledgement`,
   };
 }

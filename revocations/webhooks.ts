@@ -8,7 +8,10 @@
 //
 // Signature header (like Stripe's / Standard Webhooks'): `Consent-Ledger-Signature: t=<unix seconds>,v1=<hex>`
 // with v1 = HMAC-SHA256(secret, "<t>.<raw body>"); receivers should reject a t older than a few minutes.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// The HMAC key is the secret exactly as the registration returned it (its UTF-8 bytes, not decoded):
+// what the README and the response say, so a receiver written from them verifies every delivery. The
+// README's verifier is the receivers' reference, and the tests' receivers run that very code.
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Collection, Db } from '../adapters/mongo.js';
 
 export const SIGNATURE_HEADER = 'consent-ledger-signature';
@@ -25,7 +28,8 @@ interface WebhookDoc {
 export interface Webhook {
   dataUserId: string;
   url: string;
-  secret: Buffer;
+  /** The signing secret as the data user was given it (base64url text); the HMAC key as it stands. */
+  secret: string;
 }
 
 export class WebhookRegistry {
@@ -37,15 +41,15 @@ export class WebhookRegistry {
     this.col = db.collection<WebhookDoc>('revocation_webhooks');
   }
 
-  private secretOf(dataUserId: string, salt: string): Buffer {
-    return createHmac('sha256', this.signingKey).update(`${dataUserId}.${salt}`).digest();
+  private secretOf(dataUserId: string, salt: string): string {
+    return createHmac('sha256', this.signingKey).update(`${dataUserId}.${salt}`).digest('base64url');
   }
 
   /** Registers (or replaces) the webhook; returns the new signing secret (base64url), shown once. */
   async register(dataUserId: string, url: string, at: string): Promise<string> {
     const salt = randomBytes(16).toString('base64url');
     await this.col.replaceOne({ _id: dataUserId }, { url, salt, registeredAt: at }, { upsert: true });
-    return this.secretOf(dataUserId, salt).toString('base64url');
+    return this.secretOf(dataUserId, salt);
   }
 
   async get(dataUserId: string): Promise<Webhook | undefined> {
@@ -54,23 +58,8 @@ export class WebhookRegistry {
   }
 }
 
-export function signatureHeader(secret: Buffer, body: string, unixSeconds: number): string {
+/** `t=<unixSeconds>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))`, the key being the secret string as given. */
+export function signatureHeader(secret: string, body: string, unixSeconds: number): string {
   const v1 = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
   return `t=${unixSeconds},v1=${v1}`;
-}
-
-/** For receivers (and tests): true when `header` signs `body` with `secret` within `toleranceS` of now. */
-export function verifySignature(
-  secret: Buffer,
-  body: string,
-  header: string | undefined,
-  nowS: number,
-  toleranceS = 300,
-): boolean {
-  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
-  if (!m) return false;
-  const t = Number(m[1]);
-  if (Math.abs(nowS - t) > toleranceS) return false;
-  const expected = Buffer.from(signatureHeader(secret, body, t).split('v1=')[1]!, 'hex');
-  return timingSafeEqual(expected, Buffer.from(m[2]!, 'hex'));
 }

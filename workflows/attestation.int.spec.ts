@@ -10,7 +10,7 @@ import type { Attestation } from '../contracts/consent/attestation.js';
 import { canonicalJson } from '../contracts/consent/canonical.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { given, released, revocationSent, withdrawalCompleted, withdrawn } from '../contracts/consent/fixtures.js';
-import { cloudEventHeaders } from '../contracts/topics.js';
+import { structuredModeHeaders } from '../contracts/topics.js';
 import { sealerKeys } from '../test/harness/auditLedger.js';
 import { startService, type RunningService } from '../test/harness/service.js';
 import { runId } from '../test/serverEnv.js';
@@ -53,6 +53,12 @@ const EXPECTED_STATUS: Record<string, string> = {
   [`du_bare_${tag}`]: 'acknowledged-without-attestation',
 };
 const holders = Object.keys(ATTESTATIONS);
+
+interface Report {
+  withdrawalId: string;
+  status: string;
+  holders: (Omit<Holder, 'attestation'> & { attestation?: Attestation })[];
+}
 
 interface Holder {
   dataUserId: string;
@@ -123,7 +129,7 @@ describe('attested deletion (real Kafka, Temporal, worker, revocation and audit 
         {
           key: OLD_SUBJECT,
           value: canonicalJson(ack),
-          headers: cloudEventHeaders(ack as unknown as LedgerEvent),
+          headers: structuredModeHeaders(),
         },
       ],
     });
@@ -211,7 +217,6 @@ describe('attested deletion (real Kafka, Temporal, worker, revocation and audit 
 
   it('the audit API reads each back from the ledger, and the version-1 acknowledgement as not attested', async () => {
     const get = (path: string) => fetch(`${audit.url}${path}`, { headers: { authorization: `Bearer ${auditor}` } });
-    type Report = { withdrawalId: string; status: string; holders: (Holder & { attestation?: Attestation })[] };
     const withdrawals = await eventually(
       async () => {
         const res = await get('/v1/audit/withdrawals');

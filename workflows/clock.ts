@@ -11,5 +11,3 @@ export async function waitUntil(until: string, done: () => boolean): Promise<boo
 }
 
 export const nowIso = (): string => new Date(Date.now()).toISOString();
-
-export const laterOf = (a: string, b: string): string => (utcMillis(a) >= utcMillis(b) ? a : b);

@@ -14,7 +14,19 @@ export const SEARCH_ATTRIBUTES = { subject: 'SubjectPseudonym', eventType: 'Cons
 export const workflowIds = {
   coolingOff: (consentId: string) => `coolingOff:${consentId}`,
   withdrawal: (withdrawalId: string) => `withdrawal:${withdrawalId}`,
+  /** The notice to the data user of a release recorded after a refusal (its id derives from the release event). */
+  releaseAfterRefusal: (noticeId: string) => `releaseAfterRefusal:${noticeId}`,
 } as const;
+
+/** Notice ids of releases after refusal start with this (activities/ids.ts releaseNoticeIdFor). */
+export const RELEASE_NOTICE_PREFIX = 'ntr';
+
+/** The propagation workflow waiting for the acknowledgement of `noticeId`, a notice of `withdrawalId`. */
+export function propagationWorkflowId(withdrawalId: string, noticeId: string): string {
+  return noticeId.startsWith(`${RELEASE_NOTICE_PREFIX}.`)
+    ? workflowIds.releaseAfterRefusal(noticeId)
+    : workflowIds.withdrawal(withdrawalId);
+}
 
 export interface ConsentInput {
   consentId: string;
@@ -34,6 +46,7 @@ export interface ConsentInput {
 }
 
 export interface WithdrawalInput {
+  /** The refusal the notices carry: a consent.withdrawn, or (releaseAfterRefusal only) a national opt-out. */
   withdrawalId: string;
   subject: string;
   organisation: string;
@@ -43,6 +56,12 @@ export interface WithdrawalInput {
   policy: Policy;
   /** Webhook retry back-off ceiling (ms); the attempts are unlimited. */
   deliveryMaxIntervalMs?: number;
+  /**
+   * A release recorded after the refusal (contracts releaseAfterRefusal): the one holder is its data
+   * user, the notice and ledger ids derive from the release event, and the duty ends with that
+   * acknowledgement (no withdrawal.completed: the withdrawal's own propagation writes that).
+   */
+  releaseAfterRefusal?: { releaseEventId: string; dataUserId: string };
 }
 
 /** A withdrawal / opt-out that ends a consent in cooling-off (dispatcher → coolingOff). */

@@ -6,6 +6,9 @@
 //   POSTs its acknowledgement (the acknowledgement route signals this workflow).
 // withdrawal.completed once every holder has acknowledged (at once when nobody held the data).
 // A webhook delivery is never taken as an acknowledgement.
+// The same duty carries the notice for a release recorded after a refusal (workflow id
+// releaseAfterRefusal:<noticeId>, input.releaseAfterRefusal): one holder, named by the dispatcher,
+// under the same SLA and reminders; it ends with that holder's acknowledgement.
 import { CancellationScope, isCancellation, proxyActivities, setHandler, condition } from '@temporalio/workflow';
 import { acknowledgementDueBy, acknowledgementReminderTimes } from '../contracts/consent/lifecycle.js';
 import type { Activities } from './activities/index.js';
@@ -40,14 +43,19 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
   setHandler(holdersQuery, () => [...status.values()]);
 
   const { withdrawalId, subject, policy } = input;
-  const holders = await steps.findHolders({
-    withdrawalId,
-    subject,
-    organisation: input.organisation,
-    occurredAt: input.occurredAt,
-    scope: input.scope,
-    position: input.position,
-  });
+  const late = input.releaseAfterRefusal;
+  // Ledger and notice ids of a release after refusal derive from the release event, not the refusal.
+  const releaseEventId = late ? { releaseEventId: late.releaseEventId } : {};
+  const holders = late
+    ? [late.dataUserId]
+    : await steps.findHolders({
+        withdrawalId,
+        subject,
+        organisation: input.organisation,
+        occurredAt: input.occurredAt,
+        scope: input.scope,
+        position: input.position,
+      });
   for (const dataUserId of holders) status.set(dataUserId, { dataUserId, acknowledged: false, overdue: false });
 
   const carry = async (dataUserId: string): Promise<void> => {
@@ -56,6 +64,7 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
     const dueBy = acknowledgementDueBy(sentAt, policy);
     const noticeId = await steps.issueNotice({
       withdrawalId,
+      ...releaseEventId,
       subject,
       dataUserId,
       scope: input.scope,
@@ -86,7 +95,7 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
       send(++n);
     }
     if (!(await waitUntil(dueBy, acked))) {
-      await steps.recordOverdue({ withdrawalId, subject, dataUserId, noticeId, dueBy });
+      await steps.recordOverdue({ withdrawalId, ...releaseEventId, subject, dataUserId, noticeId, dueBy });
       h.overdue = true;
       await condition(acked);
     }
@@ -94,6 +103,7 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
     const { at, attestation } = ackOf()!;
     await steps.recordAcknowledged({
       withdrawalId,
+      ...releaseEventId,
       subject,
       dataUserId,
       noticeId,
@@ -105,6 +115,6 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
   };
 
   await Promise.all(holders.map(carry));
-  await steps.completeWithdrawal({ withdrawalId, subject, dataUserIds: holders, at: nowIso() });
+  if (!late) await steps.completeWithdrawal({ withdrawalId, subject, dataUserIds: holders, at: nowIso() });
   return { holders };
 }

@@ -36,7 +36,10 @@ export function methodNotAllowed(openapi: (() => object) | undefined, extra: Rec
   return (req, res, next) => {
     table ??= compile(openapi?.(), extra);
     const allow = [...new Set(table.filter((p) => p.pattern.test(req.path)).flatMap((p) => p.allow))];
-    if (allow.length === 0 || allow.includes(req.method)) return next();
+    if (allow.length === 0 || allow.includes(req.method)) {
+      next();
+      return;
+    }
     res.setHeader('Allow', allow.join(', '));
     sendProblem(res, 'method-not-allowed', `${req.method} is not served here; allowed: ${allow.join(', ')}`);
   };

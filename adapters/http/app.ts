@@ -1,18 +1,14 @@
 // An express application with what every service shares: JSON only, health and readiness,
 // problem details, and a graceful stop that lets in-flight requests finish.
-import express, { type Express, type RequestHandler, type Router } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Router } from 'express';
 import type { Server } from 'node:http';
 import { notFoundHandler, problemHandler, sendProblem } from './problems.js';
 import type { Logger } from '../logger.js';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
-import { httpMetricsMiddleware, metricsHandler } from '../metrics.js';
+import { httpMetricsMiddleware, metricsHandler, routeOf } from '../metrics.js';
 import { serverSpanMiddleware } from './serverSpans.js';
 import { methodNotAllowed } from './allowedMethods.js';
-
-// A mistyped URL could carry an NHS number (e.g. /v1/subjects/<nhs>/consent): long digit runs are
-// withheld before a URL is logged.
-export const loggableUrl = (url: string) => url.replace(/\d{6,}/g, '[withheld]');
 
 export interface AppOptions {
   log: Logger;
@@ -36,12 +32,15 @@ export function createApp(opts: AppOptions): Express {
       logger: opts.log,
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
       serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: loggableUrl(req.url) }),
+        // The route template, never the URL: a path holds pseudonyms, and a pseudonym is still personal data.
+        req: (req: { method: string; raw: Request }) => ({ method: req.method, route: routeOf(req.raw) }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
       customSuccessMessage: (req, res) => `${req.method} ${res.statusCode}`,
     }),
   );
+  // Before every route, the operational ones too: one rule for the whole interface (documented as 415).
+  app.use(jsonBodiesOnly);
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -52,7 +51,6 @@ export function createApp(opts: AppOptions): Express {
       res.json(doc());
     });
   }
-  app.use(jsonBodiesOnly);
   for (const r of opts.routers) app.use(r);
   // After the service's routers: a service that still serves its own /metrics keeps it.
   app.get('/metrics', metricsHandler(opts.metrics));

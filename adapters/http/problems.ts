@@ -67,7 +67,7 @@ export function problemOf(err: unknown): ProblemDocument | undefined {
   // body-parser's failures, before any route ran.
   const e = err as { type?: string; limit?: number } | undefined;
   if (e?.type === 'entity.too.large')
-    return problemDocument('payload-too-large', `the body exceeds ${e.limit} bytes`, [
+    return problemDocument('payload-too-large', `the body exceeds ${String(e.limit)} bytes`, [
       { field: '', message: 'body too large' },
     ]);
   if (e?.type === 'entity.parse.failed')
@@ -101,10 +101,17 @@ export const notFoundHandler: RequestHandler = (req, res) => {
 /** Last middleware: whatever a route threw → its problem; anything unexpected → 500, logged by name only. */
 export function problemHandler(log: { error(obj: object, msg: string): void }): ErrorRequestHandler {
   return (err, _req, res, next) => {
-    if (res.headersSent) return next(err);
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
     const known = problemOf(err);
-    if (known) return sendProblemDocument(res, known);
-    log.error({ err: { name: (err as Error)?.name, message: (err as Error)?.message } }, 'unhandled error');
-    return sendProblem(res, 'internal', 'an internal error occurred; it has been logged');
+    if (known) {
+      sendProblemDocument(res, known);
+      return;
+    }
+    const thrown = err as Error | null | undefined; // anything may be thrown, null included
+    log.error({ err: { name: thrown?.name, message: thrown?.message } }, 'unhandled error');
+    sendProblem(res, 'internal', 'an internal error occurred; it has been logged');
   };
 }

@@ -10,7 +10,7 @@
 // signatures all agree; a verifier recomputes eventHash(JSON.parse(value)).
 //
 // Note for workflow code: this module imports node:crypto, which Temporal's workflow sandbox
-// refuses. Workflows should import the modules they need (e.g. ./events.js), not contracts/index.
+// refuses: workflow code imports the modules it needs (e.g. ./events.js), never this one.
 import { createHash } from 'node:crypto';
 
 export class CanonicalJsonError extends Error {

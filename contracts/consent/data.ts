@@ -132,7 +132,7 @@ export const OptOutRegisteredData = z
   .strictObject({ occurredAt, scope: ScopeSchema, national: z.boolean(), channel, expressedBy })
   .superRefine((d, ctx) => {
     withinAuthority(d, ctx);
-    if (d.national !== true || typeof d.scope !== 'object' || d.scope === null || isFullScope(d.scope)) return;
+    if (!d.national || isFullScope(d.scope)) return;
     for (const dim of SCOPE_DIMENSIONS) {
       if (d.scope[dim] !== '*') {
         ctx.addIssue({ code: 'custom', message: 'a national opt-out must be "*"', path: ['scope', dim] });
@@ -211,6 +211,7 @@ export const DataUserRegisteredData = z
     dataUserId: DataUserIdSchema,
     name: z
       .string()
+      // eslint-disable-next-line no-control-regex -- control characters are what the name must not contain
       .regex(/^[^\x00-\x1F\x7F]{1,200}$/, { error: 'must be 1-200 characters without control characters' })
       .meta({ description: 'Organisation name.' }),
     category: DataUserCategorySchema,

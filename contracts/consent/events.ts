@@ -8,12 +8,17 @@
 //   source           emitting organisation: org:<slug> (hospitals…) or sys:<component> (the ledger)
 //   type             one of EVENT_TYPES
 //   subject          the pseudonymous subject id (sub_…); for dataUser.* the data user id (du_…)
-//   time             when the ledger recorded the event (UTC, set by the server, never by a caller)
+//   time             when the occurrence happened: equal to data.occurredAt (CloudEvents defines `time`
+//                    as the occurrence; README "Time on the ledger")
+//   recordedtime     extension attribute: when the ledger recorded the event (UTC, set by the server,
+//                    never by a caller). Point-in-time queries ("what was known at T") read this.
 //   datacontenttype  "application/json"
+//   dataschema       URI of the JSON Schema of `data` at this dataversion (dataSchemaId)
 //   dataversion      extension attribute: version of this type's `data` schema (CURRENT_VERSION)
 //   data             the payload, always with `occurredAt` (see data.ts for why it lives there)
 //
-// `dataversion` versions the payload only; the envelope is CloudEvents 1.0 and does not change.
+// `dataversion` versions the payload only. Records written before `recordedtime` and `dataschema`
+// existed carried the recording time in `time`; upcast.ts#upcastEnvelope reads them into this shape.
 import * as z from 'zod';
 import {
   ConsentCancelledData,
@@ -87,8 +92,14 @@ export type IncomingEventType = (typeof INCOMING_EVENT_TYPES)[number];
 
 /** occurredAt may lead the recording time by at most this much (clock skew between systems).
  *  Replays re-validate old events with it, so it may be loosened but never tightened. */
-export const MAX_OCCURRED_AT_LEAD_MS = 5 * 60 * 1000;
+const MAX_OCCURRED_AT_LEAD_MS = 5 * 60 * 1000;
 export const DATA_CONTENT_TYPE = 'application/json';
+
+/** The CloudEvents `dataschema` of a type's payload at a version: the `$id` of that JSON Schema
+ *  (jsonSchema.ts publishes it in the AsyncAPI document). */
+export function dataSchemaId(type: EventType, version: number = CURRENT_VERSION[type]): string {
+  return `urn:consent-ledger:data:${type}:v${version}`;
+}
 
 function envelope<const T extends EventType, S extends z.ZodString, D extends z.ZodType>(type: T, subject: S, data: D) {
   return z.strictObject({
@@ -99,8 +110,12 @@ function envelope<const T extends EventType, S extends z.ZodString, D extends z.
     subject: subject.meta({
       description: type.startsWith('dataUser.') ? 'The data user id.' : 'Pseudonymous subject id.',
     }),
-    time: UtcTimestampSchema.meta({ description: 'When the ledger recorded the event (UTC, server-set).' }),
+    time: UtcTimestampSchema.meta({ description: 'When it happened (CloudEvents occurrence time): data.occurredAt.' }),
+    recordedtime: UtcTimestampSchema.meta({
+      description: 'When the ledger recorded the event (UTC, server-set; CloudEvents extension).',
+    }),
     datacontenttype: z.literal(DATA_CONTENT_TYPE),
+    dataschema: z.literal(dataSchemaId(type)).meta({ format: 'uri', description: 'The JSON Schema of data.' }),
     dataversion: z
       .literal(CURRENT_VERSION[type])
       .meta({ type: 'integer', description: 'Version of the data schema (CloudEvents extension).' }),
@@ -127,21 +142,24 @@ const bases = {
   'release.recorded': envelope('release.recorded', SubjectIdSchema, ReleaseRecordedData),
 } as const;
 
-/** Cross-field rules of a recorded event (the envelope `time` only exists once recorded). */
+/** Cross-field rules of a recorded event (`recordedtime` only exists once recorded). */
 function recorded<S extends (typeof bases)[EventType]>(schema: S): S {
   // zod runs these even when a field already failed, so each rule only looks at valid fields.
   return schema.superRefine((e, ctx) => {
     const { occurredAt } = e.data as { occurredAt: unknown };
     if (
       isUtcTimestamp(occurredAt) &&
-      isUtcTimestamp(e.time) &&
-      utcMillis(occurredAt) - utcMillis(e.time) > MAX_OCCURRED_AT_LEAD_MS
+      isUtcTimestamp(e.recordedtime) &&
+      utcMillis(occurredAt) - utcMillis(e.recordedtime) > MAX_OCCURRED_AT_LEAD_MS
     ) {
       ctx.addIssue({
         code: 'custom',
-        message: 'must not be later than the recording time (time)',
+        message: 'must not be later than the recording time (recordedtime)',
         path: ['data', 'occurredAt'],
       });
+    }
+    if (isUtcTimestamp(occurredAt) && isUtcTimestamp(e.time) && compareUtc(occurredAt, e.time) !== 0) {
+      ctx.addIssue({ code: 'custom', message: 'must equal data.occurredAt (the occurrence)', path: ['time'] });
     }
     if (e.type === 'dataUser.registered' || e.type === 'dataUser.approved') {
       const d = e.data as { dataUserId: unknown };
@@ -152,42 +170,25 @@ function recorded<S extends (typeof bases)[EventType]>(schema: S): S {
   }) as S;
 }
 
-export const ConsentGivenEvent = recorded(bases['consent.given']);
-export const ConsentEffectiveEvent = recorded(bases['consent.effective']);
-export const ConsentReconfirmedEvent = recorded(bases['consent.reconfirmed']);
-export const ConsentLapsedEvent = recorded(bases['consent.lapsed']);
-export const ConsentCancelledEvent = recorded(bases['consent.cancelled']);
-export const ConsentWithdrawnEvent = recorded(bases['consent.withdrawn']);
-export const ConsentExpiredEvent = recorded(bases['consent.expired']);
-export const OptOutRegisteredEvent = recorded(bases['optout.registered']);
-export const OptOutRevokedEvent = recorded(bases['optout.revoked']);
-export const RevocationSentEvent = recorded(bases['revocation.sent']);
-export const RevocationAcknowledgedEvent = recorded(bases['revocation.acknowledged']);
-export const RevocationOverdueEvent = recorded(bases['revocation.overdue']);
-export const WithdrawalCompletedEvent = recorded(bases['withdrawal.completed']);
-export const DataUserRegisteredEvent = recorded(bases['dataUser.registered']);
-export const DataUserApprovedEvent = recorded(bases['dataUser.approved']);
-export const ReleaseRecordedEvent = recorded(bases['release.recorded']);
-
 /** The ledger schema of each type, current version. */
 export const EVENT_SCHEMAS = {
-  'consent.given': ConsentGivenEvent,
-  'consent.effective': ConsentEffectiveEvent,
-  'consent.reconfirmed': ConsentReconfirmedEvent,
-  'consent.lapsed': ConsentLapsedEvent,
-  'consent.cancelled': ConsentCancelledEvent,
-  'consent.withdrawn': ConsentWithdrawnEvent,
-  'consent.expired': ConsentExpiredEvent,
-  'optout.registered': OptOutRegisteredEvent,
-  'optout.revoked': OptOutRevokedEvent,
-  'revocation.sent': RevocationSentEvent,
-  'revocation.acknowledged': RevocationAcknowledgedEvent,
-  'revocation.overdue': RevocationOverdueEvent,
-  'withdrawal.completed': WithdrawalCompletedEvent,
-  'dataUser.registered': DataUserRegisteredEvent,
-  'dataUser.approved': DataUserApprovedEvent,
-  'release.recorded': ReleaseRecordedEvent,
-} as const satisfies { [T in EventType]: z.ZodType };
+  'consent.given': recorded(bases['consent.given']),
+  'consent.effective': recorded(bases['consent.effective']),
+  'consent.reconfirmed': recorded(bases['consent.reconfirmed']),
+  'consent.lapsed': recorded(bases['consent.lapsed']),
+  'consent.cancelled': recorded(bases['consent.cancelled']),
+  'consent.withdrawn': recorded(bases['consent.withdrawn']),
+  'consent.expired': recorded(bases['consent.expired']),
+  'optout.registered': recorded(bases['optout.registered']),
+  'optout.revoked': recorded(bases['optout.revoked']),
+  'revocation.sent': recorded(bases['revocation.sent']),
+  'revocation.acknowledged': recorded(bases['revocation.acknowledged']),
+  'revocation.overdue': recorded(bases['revocation.overdue']),
+  'withdrawal.completed': recorded(bases['withdrawal.completed']),
+  'dataUser.registered': recorded(bases['dataUser.registered']),
+  'dataUser.approved': recorded(bases['dataUser.approved']),
+  'release.recorded': recorded(bases['release.recorded']),
+} as const satisfies Record<EventType, z.ZodType>;
 
 /** Any recorded ledger event (current version), discriminated on `type`. */
 export const LedgerEventSchema = z.discriminatedUnion(
@@ -199,21 +200,6 @@ export type EventOf<T extends EventType> = Extract<LedgerEvent, { type: T }>;
 export type DataOf<T extends EventType> = EventOf<T>['data'];
 
 export type ConsentGiven = EventOf<'consent.given'>;
-export type ConsentEffective = EventOf<'consent.effective'>;
-export type ConsentReconfirmed = EventOf<'consent.reconfirmed'>;
-export type ConsentLapsed = EventOf<'consent.lapsed'>;
-export type ConsentCancelled = EventOf<'consent.cancelled'>;
-export type ConsentWithdrawn = EventOf<'consent.withdrawn'>;
-export type ConsentExpired = EventOf<'consent.expired'>;
-export type OptOutRegistered = EventOf<'optout.registered'>;
-export type OptOutRevoked = EventOf<'optout.revoked'>;
-export type RevocationSent = EventOf<'revocation.sent'>;
-export type RevocationAcknowledged = EventOf<'revocation.acknowledged'>;
-export type RevocationOverdue = EventOf<'revocation.overdue'>;
-export type WithdrawalCompleted = EventOf<'withdrawal.completed'>;
-export type DataUserRegistered = EventOf<'dataUser.registered'>;
-export type DataUserApproved = EventOf<'dataUser.approved'>;
-export type ReleaseRecorded = EventOf<'release.recorded'>;
 
 export function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && Object.hasOwn(CURRENT_VERSION, value);
@@ -222,25 +208,21 @@ export function isIncomingEventType(value: unknown): value is IncomingEventType 
   return (INCOMING_EVENT_TYPES as readonly unknown[]).includes(value);
 }
 
-/** Ledger order of two events of one subject: occurredAt, then ledger position (caller's tiebreak). */
-export function compareOccurredAt(a: LedgerEvent, b: LedgerEvent): number {
-  return compareUtc(a.data.occurredAt, b.data.occurredAt);
-}
-
 // ---------------------------------------------------------------------------------------------
-// What hospitals POST: the same envelope minus what the server sets (`time`; `datacontenttype`
-// is optional), `source` must be an organisation, and the subject is identified by exactly one
+// What hospitals POST: the same envelope minus what the server sets (`time`, `recordedtime`;
+// `datacontenttype` and `dataschema` are optional), `source` must be an organisation, and the subject is identified by exactly one
 // of `subject` (pseudonym) or `nhsNumber` (replaced by ingest with the pseudonym at once).
 // ---------------------------------------------------------------------------------------------
 
-function incoming<T extends IncomingEventType>(type: T) {
+function incoming(type: IncomingEventType) {
   return bases[type]
-    .omit({ time: true, subject: true, source: true, datacontenttype: true })
+    .omit({ time: true, recordedtime: true, subject: true, source: true, datacontenttype: true, dataschema: true })
     .extend({
       source: OrgSourceSchema,
       subject: SubjectIdSchema.optional(),
       nhsNumber: NhsNumberSchema.optional(),
       datacontenttype: z.literal(DATA_CONTENT_TYPE).optional(),
+      dataschema: z.literal(dataSchemaId(type)).optional(),
     })
     .superRefine((e, ctx) => {
       const problem = identityProblem(e);
@@ -248,7 +230,7 @@ function incoming<T extends IncomingEventType>(type: T) {
     });
 }
 
-export const IDENTITY_MESSAGES = {
+const IDENTITY_MESSAGES = {
   missing: 'required: send subject (pseudonym) or nhsNumber',
   both: 'send subject or nhsNumber, not both',
 } as const;
@@ -275,7 +257,7 @@ export const INCOMING_SCHEMAS = {
   'consent.withdrawn': incoming('consent.withdrawn'),
   'optout.registered': incoming('optout.registered'),
   'optout.revoked': incoming('optout.revoked'),
-} as const satisfies { [T in IncomingEventType]: z.ZodType };
+} as const satisfies Record<IncomingEventType, z.ZodType>;
 
 type IncomingIdentity = { subject: string; nhsNumber?: undefined } | { nhsNumber: string; subject?: undefined };
 /** A validated hospital submission (payload already upcast to the current version). */

@@ -6,7 +6,6 @@ import {
   EVENT_TYPES,
   INCOMING_EVENT_TYPES,
   LedgerEventSchema,
-  compareOccurredAt,
   isEventType,
   isIncomingEventType,
   type ConsentGiven,
@@ -80,12 +79,5 @@ describe('event union', () => {
       ].some(isIncomingEventType),
     ).toBe(false);
     expect(isEventType('toString')).toBe(false);
-  });
-
-  it('orders by occurredAt', () => {
-    const given = EXAMPLE_EVENTS['consent.given'];
-    const withdrawn = EXAMPLE_EVENTS['consent.withdrawn'];
-    expect(compareOccurredAt(given, withdrawn)).toBe(-1);
-    expect([withdrawn, given].sort(compareOccurredAt)).toEqual([given, withdrawn]);
   });
 });

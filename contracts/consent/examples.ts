@@ -1,10 +1,10 @@
 // One valid example per event type, type-checked against the schemas. Used by the unit tests, and
 // fit to use as examples in the OpenAPI / AsyncAPI documents and in other services' tests.
 // (Synthetic ids only: no real person or NHS number appears here.)
-import type { EventOf, EventType } from './events.js';
+import { dataSchemaId, type EventOf, type EventType } from './events.js';
 
 export const EXAMPLE_SUBJECT = 'sub_Q2hhcmxvdHRlLUV4YW1wbGU';
-export const EXAMPLE_DATA_USER = 'du_uni-example';
+const EXAMPLE_DATA_USER = 'du_uni-example';
 /** A syntactically valid NHS number from the synthetic test range (999 prefix). */
 export const EXAMPLE_NHS_NUMBER = '9990000018';
 
@@ -14,16 +14,27 @@ const base = (id: string, source: string) =>
     id,
     source,
     subject: EXAMPLE_SUBJECT,
-    time: '2026-03-01T10:00:00Z',
+    recordedtime: '2026-03-01T10:00:00Z',
     datacontenttype: 'application/json',
   }) as const;
 /** A choice a hospital recorded (dataversion 2: says who expressed it). */
 const envelope = (id: string, source = 'org:rxh') => ({ ...base(id, source), dataversion: 2 }) as const;
 const person = { expressedBy: { role: 'person' } } as const;
 
+/** `time` is the occurrence (data.occurredAt) and `dataschema` follows from the type: filled in here. */
+type Authored = { readonly [T in EventType]: Omit<EventOf<T>, 'time' | 'dataschema'> };
+function withDerived(events: Authored): { readonly [T in EventType]: EventOf<T> } {
+  return Object.fromEntries(
+    Object.entries(events).map(([type, e]) => [
+      type,
+      { ...e, time: e.data.occurredAt, dataschema: dataSchemaId(e.type) },
+    ]),
+  ) as unknown as { readonly [T in EventType]: EventOf<T> };
+}
+
 const sys = (id: string) => ({ ...base(id, 'sys:dispatcher'), dataversion: 1 }) as const;
 
-export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = {
+export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = withDerived({
   'consent.given': {
     ...envelope('evt-given-1'),
     type: 'consent.given',
@@ -177,4 +188,4 @@ export const EXAMPLE_EVENTS: { readonly [T in EventType]: EventOf<T> } = {
       dataCategories: ['ehr', 'lab-results'],
     },
   },
-};
+});

@@ -71,7 +71,7 @@ export function proxyOf(by: ExpressedBy): ProxyAuthority | undefined {
 }
 
 /** Plain words for people (the person's own view, problem messages). */
-export const ROLE_WORDS: { readonly [R in ExpressedByRole]: string } = {
+export const ROLE_WORDS: Readonly<Record<ExpressedByRole, string>> = {
   person: 'you',
   parent: 'a parent',
   guardian: 'a guardian',

@@ -5,7 +5,14 @@
 // Synthetic ids only.
 import type { Attestation } from './attestation.js';
 import type { DataUserContext } from './decide.js';
-import { CURRENT_VERSION, isIncomingEventType, type EventOf, type EventType, type LedgerEvent } from './events.js';
+import {
+  CURRENT_VERSION,
+  dataSchemaId,
+  isIncomingEventType,
+  type EventOf,
+  type EventType,
+  type LedgerEvent,
+} from './events.js';
 import { BY_THE_PERSON, type ExpressedBy } from './expressedBy.js';
 import { EXAMPLE_SUBJECT } from './examples.js';
 import type { PositionedEvent } from './order.js';
@@ -21,7 +28,7 @@ import {
   type Scope,
 } from './vocabulary.js';
 
-export const T0 = '2026-01-01T00:00:00Z';
+const T0 = '2026-01-01T00:00:00Z';
 export const SUBJECT = EXAMPLE_SUBJECT;
 export type Time = number | string;
 
@@ -49,8 +56,10 @@ function event<T extends EventType>(type: T, id: string, at: Time, data: object,
     source: system ? 'sys:worker' : 'org:rxh',
     type,
     subject: o.subject ?? SUBJECT,
-    time: ts(o.recordedAt ?? at),
+    time: ts(at),
+    recordedtime: ts(o.recordedAt ?? at),
     datacontenttype: 'application/json',
+    dataschema: dataSchemaId(type),
     dataversion: CURRENT_VERSION[type],
     data: { occurredAt: ts(at), ...data, ...(!system && { expressedBy: o.by ?? BY_THE_PERSON }) },
   } as unknown as EventOf<T>;

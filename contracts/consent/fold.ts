@@ -12,11 +12,12 @@
 //   consent.effective / reconfirmed / cancelled / lapsed / expired → the consent named by consentId
 //   optout.revoked → the opt-out named by optOutId
 //   revocation.sent / acknowledged / overdue, withdrawal.completed → the withdrawal's propagation
-//     record (kept for the timeline and audit; decisions ignore it)
+//     record (kept for the timeline and audit; decisions ignore it). Their withdrawalId may name a
+//     national opt-out instead (a notice for a release after it): resolved, not recorded.
 // A status event applies to its target whatever their relative order (a skewed clock cannot detach
 // it); one whose target is not in the state is listed in `unresolved` and otherwise ignored.
-// release.recorded → a release of the subject's data to a data user (who holds it: withdrawal
-//   propagation asks `holdersWithin`; decisions ignore releases).
+// release.recorded → a release of the subject's data to a data user (who holds it, and whether it
+//   broke a refusal: holders.ts; decisions ignore releases).
 // dataUser.* events belong to a data user, not a subject: evolve ignores them.
 import type { Attestation } from './attestation.js';
 import type { EventOf, LedgerEvent } from './events.js';
@@ -24,8 +25,8 @@ import type { ExpressedBy } from './expressedBy.js';
 import { compareRecords, comparePosition, type EventPosition, type PositionedEvent } from './order.js';
 import { requiresReconfirmation } from './lifecycle.js';
 import { compareUtc } from './primitives.js';
-import { covers, intersects } from './scope.js';
-import type { Capture, DataCategory, DataUserCategory, Jurisdiction, Purpose, Scope } from './vocabulary.js';
+import { intersects } from './scope.js';
+import type { Capture, DataCategory, Purpose, Scope } from './vocabulary.js';
 
 export type SubjectEvent = Exclude<LedgerEvent, EventOf<'dataUser.registered' | 'dataUser.approved'>>;
 export type SubjectRecord = PositionedEvent<SubjectEvent>;
@@ -198,11 +199,11 @@ export function foldEvents(records: Iterable<PositionedEvent>, initial: SubjectS
   return state;
 }
 
-/** Point in time: the state from the events the ledger had RECORDED (envelope `time`) up to and
+/** Point in time: the state from the events the ledger had RECORDED (envelope `recordedtime`) up to and
  *  including `recordedUpTo` — what the system knew then. */
 export function stateAsOf(records: Iterable<PositionedEvent>, recordedUpTo: string): SubjectState {
   const known: PositionedEvent[] = [];
-  for (const r of records) if (compareUtc(r.event.time, recordedUpTo) <= 0) known.push(r);
+  for (const r of records) if (compareUtc(r.event.recordedtime, recordedUpTo) <= 0) known.push(r);
   return foldEvents(known);
 }
 
@@ -238,7 +239,7 @@ function createFact(r: PositionedEvent<FactEvent>): Draft {
   const base = {
     eventId: e.id,
     occurredAt: e.data.occurredAt,
-    recordedAt: e.time,
+    recordedAt: e.recordedtime,
     position: r.position,
     scope: e.data.scope,
     ...byProxy(e.data.expressedBy),
@@ -310,7 +311,9 @@ function applyStatus(r: PositionedEvent<StatusEvent>, byId: ReadonlyMap<string, 
     case 'revocation.overdue':
     case 'withdrawal.completed': {
       const w = target(e.data.withdrawalId, 'withdrawal');
-      if (!w) return false;
+      // A release recorded after a national opt-out gets a notice naming the opt-out (holders.ts):
+      // resolved, though an opt-out keeps no propagation record of its own.
+      if (!w) return target(e.data.withdrawalId, 'opt-out') !== undefined;
       const p = w.propagation;
       if (e.type === 'revocation.sent') {
         addOnce(p.notified, e.data.dataUserId);
@@ -368,47 +371,4 @@ function derive(subject: string, records: readonly SubjectRecord[]): SubjectStat
 function toRelease(e: ReleaseEvent): Release {
   const { releaseId, dataUserId, purpose, dataCategories, occurredAt } = e.data;
   return { eventId: e.id, releaseId, dataUserId, purpose, dataCategories, occurredAt };
-}
-
-/** What withdrawal propagation needs to know of a data user: its category and jurisdiction. */
-export interface HolderProfile {
-  readonly category: DataUserCategory;
-  readonly jurisdiction: Jurisdiction;
-}
-
-/**
- * The data users that received this subject's data within `scope` before `before` (occurredAt,
- * inclusive) — whom a withdrawal of that scope must reach. A release is within the scope when its
- * purpose, one of its data categories, and the data user's category and jurisdiction all are.
- * A data user the registry does not know (`profile` → undefined) is included: failing closed means
- * notifying one holder too many rather than missing one. Sorted, each once.
- */
-export function holdersWithin(
-  state: SubjectState,
-  scope: Scope,
-  profile: (dataUserId: string) => HolderProfile | undefined,
-  before?: string,
-): string[] {
-  const holders = new Set<string>();
-  for (const r of state.releases) {
-    if (before !== undefined && compareUtc(r.occurredAt, before) > 0) continue;
-    const p = profile(r.dataUserId);
-    const within = r.dataCategories.some((dataCategory) =>
-      p === undefined
-        ? intersects(scope, {
-            purposes: [r.purpose],
-            dataCategories: [dataCategory],
-            dataUserCategories: '*',
-            jurisdictions: '*',
-          })
-        : covers(scope, {
-            purpose: r.purpose,
-            dataCategory,
-            dataUserCategory: p.category,
-            jurisdiction: p.jurisdiction,
-          }),
-    );
-    if (within) holders.add(r.dataUserId);
-  }
-  return [...holders].sort();
 }

@@ -13,6 +13,8 @@ type Mutable = Record<string, any>;
 function submission(type: IncomingEventType, identity: 'subject' | 'nhsNumber' = 'subject'): Mutable {
   const {
     time: _time,
+    recordedtime: _recorded,
+    dataschema: _schema,
     datacontenttype: _ct,
     subject: _subject,
     ...rest
@@ -43,7 +45,7 @@ describe('parseIncomingEvent accepts', () => {
   });
 });
 
-const invalid: Array<[string, IncomingEventType, (e: Mutable) => void, string[]]> = [
+const invalid: [string, IncomingEventType, (e: Mutable) => void, string[]][] = [
   ['both subject and nhsNumber', 'consent.given', (e) => (e.nhsNumber = EXAMPLE_NHS_NUMBER), ['/nhsNumber']],
   ['neither subject nor nhsNumber', 'consent.given', (e) => delete e.subject, ['/subject']],
   [
@@ -241,7 +243,7 @@ describe('recordIncoming', () => {
   it('replaces the NHS number by the pseudonym and adds the recording time', () => {
     const r = parseIncomingEvent(submission('consent.given', 'nhsNumber'));
     if (!r.ok) throw new Error('fixture invalid');
-    const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, time: '2026-03-01T10:00:00Z' });
+    const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, recordedtime: '2026-03-01T10:00:00Z' });
     expect(recorded).toEqual({ ok: true, event: EXAMPLE_EVENTS['consent.given'], writtenVersion: 2 });
     if (recorded.ok) expect(canonicalJson(recorded.event)).not.toContain(EXAMPLE_NHS_NUMBER);
   });
@@ -249,14 +251,14 @@ describe('recordIncoming', () => {
   it('refuses an occurredAt later than the recording time', () => {
     const r = parseIncomingEvent(submission('consent.withdrawn'));
     if (!r.ok) throw new Error('fixture invalid');
-    const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, time: '2026-03-01T09:00:00Z' });
+    const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, recordedtime: '2026-03-01T09:00:00Z' });
     expect(recorded.ok ? [] : recorded.problems.map((p) => p.field)).toEqual(['/data/occurredAt']);
   });
 
   it('refuses a pseudonym that is not a subject id', () => {
     const r = parseIncomingEvent(submission('optout.revoked', 'nhsNumber'));
     if (!r.ok) throw new Error('fixture invalid');
-    const recorded = recordIncoming(r.event, { subject: EXAMPLE_NHS_NUMBER, time: '2026-03-01T10:00:00Z' });
+    const recorded = recordIncoming(r.event, { subject: EXAMPLE_NHS_NUMBER, recordedtime: '2026-03-01T10:00:00Z' });
     expect(recorded.ok ? [] : recorded.problems.map((p) => p.field)).toEqual(['/subject']);
   });
 });

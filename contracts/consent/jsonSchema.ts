@@ -6,6 +6,7 @@ import * as z from 'zod';
 import {
   CURRENT_VERSION,
   EVENT_SCHEMAS,
+  dataSchemaId,
   EVENT_TYPES,
   INCOMING_EVENT_TYPES,
   INCOMING_SCHEMAS,
@@ -17,10 +18,10 @@ export type JsonSchema = z.core.JSONSchema.BaseSchema;
 
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
-export function eventSchemaId(type: EventType, version: number = CURRENT_VERSION[type]): string {
+function eventSchemaId(type: EventType, version: number = CURRENT_VERSION[type]): string {
   return `urn:consent-ledger:event:${type}:v${version}`;
 }
-export function incomingSchemaId(type: IncomingEventType): string {
+function incomingSchemaId(type: IncomingEventType): string {
   return `urn:consent-ledger:incoming:${type}:v${CURRENT_VERSION[type]}`;
 }
 
@@ -34,12 +35,12 @@ function omitDialect(json: JsonSchema): JsonSchema {
   return rest;
 }
 
-function build<T extends string, R>(types: readonly T[], f: (t: T) => R): { [K in T]: R } {
-  return Object.fromEntries(types.map((t) => [t, f(t)])) as { [K in T]: R };
+function build<T extends string, R>(types: readonly T[], f: (t: T) => R): Record<T, R> {
+  return Object.fromEntries(types.map((t) => [t, f(t)])) as Record<T, R>;
 }
 
 /** The ledger event schema of each type (current version), as recorded on consent.ledger.v1. */
-export const EVENT_JSON_SCHEMAS: { readonly [T in EventType]: JsonSchema } = build(EVENT_TYPES, (type) =>
+export const EVENT_JSON_SCHEMAS: Readonly<Record<EventType, JsonSchema>> = build(EVENT_TYPES, (type) =>
   generate(
     EVENT_SCHEMAS[type],
     eventSchemaId(type),
@@ -49,7 +50,7 @@ export const EVENT_JSON_SCHEMAS: { readonly [T in EventType]: JsonSchema } = bui
 );
 
 /** What a hospital POSTs for each accepted type: no `time`, exactly one of subject/nhsNumber. */
-export const INCOMING_JSON_SCHEMAS: { readonly [T in IncomingEventType]: JsonSchema } = build(
+export const INCOMING_JSON_SCHEMAS: Readonly<Record<IncomingEventType, JsonSchema>> = build(
   INCOMING_EVENT_TYPES,
   (type) => ({
     ...generate(
@@ -70,3 +71,13 @@ export const LEDGER_EVENT_JSON_SCHEMA: JsonSchema = {
   description: 'Any event on consent.ledger.v1 (current versions).',
   oneOf: EVENT_TYPES.map((t) => omitDialect(EVENT_JSON_SCHEMAS[t])),
 };
+
+/** The JSON Schema of each type's `data` (current version), with the `$id` every event's `dataschema` names. */
+export const DATA_JSON_SCHEMAS: Readonly<Record<EventType, JsonSchema>> = build(EVENT_TYPES, (type) =>
+  generate(
+    EVENT_SCHEMAS[type].shape.data,
+    dataSchemaId(type),
+    `${type} data`,
+    `The data of "${type}" at dataversion ${CURRENT_VERSION[type]}.`,
+  ),
+);

@@ -71,7 +71,7 @@ describe('JSON Schema export', () => {
 
   it('the ledger union has one branch per type', () => {
     expect(LEDGER_EVENT_JSON_SCHEMA.oneOf).toHaveLength(EVENT_TYPES.length);
-    const branches = (LEDGER_EVENT_JSON_SCHEMA.oneOf ?? []) as JsonSchema[];
+    const branches = LEDGER_EVENT_JSON_SCHEMA.oneOf ?? [];
     expect(branches.map((b) => props(b).type?.const)).toEqual(EVENT_TYPES);
     expect(branches.every((b) => b.$schema === undefined)).toBe(true);
   });

@@ -124,9 +124,9 @@ export type ConsentOutlook =
   | { readonly kind: 'needs-reconfirmation'; readonly window: ReconfirmationWindow }
   | { readonly kind: 'expires-first'; readonly at: string };
 
-export function consentOutlook<R extends { readonly eventId: string; readonly occurredAt: string }>(
+export function consentOutlook(
   terms: ConsentTerms,
-  reconfirmations: readonly R[],
+  reconfirmations: readonly { readonly eventId: string; readonly occurredAt: string }[],
   policy: Policy,
 ): ConsentOutlook {
   const endsAt = coolingOffEndsAt(terms.givenAt, terms.setting, policy);

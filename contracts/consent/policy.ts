@@ -16,7 +16,6 @@ const MAX_DAYS = 3650;
 const days = (description: string) =>
   z
     .number({ error: 'must be a number of days' })
-    .finite()
     .nonnegative({ error: 'must not be negative' })
     .max(MAX_DAYS, { error: `must be at most ${MAX_DAYS} days` })
     .meta({ description });

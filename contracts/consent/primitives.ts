@@ -28,7 +28,7 @@ export const EventIdSchema = z
  *    and it must equal the authenticated caller's own);
  *  - `sys:<component>` — the ledger's own components (workflows, data-user registry).
  */
-export const SOURCE_PATTERN = /^(?:org|sys):[a-z0-9][a-z0-9.-]{0,62}$/;
+const SOURCE_PATTERN = /^(?:org|sys):[a-z0-9][a-z0-9.-]{0,62}$/;
 export const ORG_SOURCE_PATTERN = /^org:[a-z0-9][a-z0-9.-]{0,62}$/;
 export const SourceSchema = z
   .string()

@@ -13,7 +13,7 @@
 // Upcasting is a read-time view: the ledger keeps the bytes as written, and hashes / signatures
 // (canonical.ts) are always computed over the event as written, never over its upcast form.
 import * as z from 'zod';
-import { CURRENT_VERSION, type EventType } from './events.js';
+import { CURRENT_VERSION, dataSchemaId, type EventType } from './events.js';
 import { BY_THE_PERSON } from './expressedBy.js';
 import {
   DataUserIdSchema,
@@ -34,9 +34,9 @@ export interface UpcastStep {
 }
 
 /** type → from-version → step. */
-export type UpcastTable<T extends string = EventType> = {
-  readonly [K in T]?: { readonly [fromVersion: number]: UpcastStep };
-};
+export type UpcastTable<T extends string = EventType> = Readonly<
+  Partial<Record<T, Readonly<Record<number, UpcastStep>>>>
+>;
 
 // --- frozen version-1 payloads (as written before dataversion 2; never edit) --------------------
 
@@ -67,7 +67,7 @@ const ConsentWithdrawnDataV1 = z.strictObject({
 const OptOutRegisteredDataV1 = z
   .strictObject({ occurredAt, scope: ScopeSchema, national: z.boolean(), channel })
   .superRefine((d, ctx) => {
-    if (d.national !== true || typeof d.scope !== 'object' || d.scope === null || isFullScope(d.scope)) return;
+    if (!d.national || isFullScope(d.scope)) return;
     for (const dim of SCOPE_DIMENSIONS) {
       if (d.scope[dim] !== '*') {
         ctx.addIssue({ code: 'custom', message: 'a national opt-out must be "*"', path: ['scope', dim] });
@@ -113,7 +113,7 @@ export type Upcaster<T extends string> = (type: T, version: number, data: unknow
 /** Build an upcaster over a table; `version` must already be known to be 1..current. */
 export function createUpcaster<T extends string>(
   table: UpcastTable<T>,
-  current: { readonly [K in T]: number },
+  current: Readonly<Record<T, number>>,
 ): Upcaster<T> {
   return (type, version, data) => {
     let payload = data;
@@ -139,11 +139,38 @@ export const upcastData: Upcaster<EventType> = createUpcaster(UPCASTERS, CURRENT
 /** Every (type, version) below current has a step — the invariant the test suite asserts. */
 export function missingUpcasters<T extends string>(
   table: UpcastTable<T>,
-  current: { readonly [K in T]: number },
+  current: Readonly<Record<T, number>>,
 ): string[] {
   const missing: string[] = [];
   for (const type of Object.keys(current) as T[]) {
     for (let v = 1; v < current[type]; v++) if (!table[type]?.[v]) missing.push(`${type}@${v}`);
   }
   return missing;
+}
+
+/**
+ * The envelope as it is read today, from a ledger record of any age (after its payload was upcast
+ * from `writtenVersion`).
+ *
+ * Envelope history (never edited, only read forward):
+ *   - first records: `time` = when the ledger recorded the event; no `recordedtime`, no `dataschema`.
+ *   - since the CloudEvents alignment: `time` = the occurrence (data.occurredAt), `recordedtime` =
+ *     the recording time, `dataschema` = the schema id of the payload as written.
+ * A record with neither `recordedtime` nor `dataschema` is of the first kind (the strict schema of
+ * that time allowed neither, so the test is unambiguous): its `time` moves to `recordedtime`. A
+ * payload upcast to a newer version gets that version's `dataschema`; any other value is left for
+ * the schema to refuse.
+ */
+export function upcastEnvelope(
+  type: EventType,
+  writtenVersion: number,
+  raw: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const legacy = raw.recordedtime === undefined && raw.dataschema === undefined;
+  if (legacy) {
+    const data = raw.data as { occurredAt?: unknown } | undefined;
+    return { ...raw, recordedtime: raw.time, time: data?.occurredAt, dataschema: dataSchemaId(type) };
+  }
+  if (raw.dataschema === dataSchemaId(type, writtenVersion)) return { ...raw, dataschema: dataSchemaId(type) };
+  return { ...raw };
 }

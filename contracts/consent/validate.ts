@@ -4,6 +4,7 @@
 import {
   CURRENT_VERSION,
   DATA_CONTENT_TYPE,
+  dataSchemaId,
   EVENT_SCHEMAS,
   EVENT_TYPES,
   INCOMING_EVENT_TYPES,
@@ -16,7 +17,7 @@ import {
   type LedgerEvent,
 } from './events.js';
 import { dedupe, issuesToProblems, pointer, type Problem } from './problems.js';
-import { upcastData } from './upcast.js';
+import { upcastData, upcastEnvelope } from './upcast.js';
 
 export type { Problem } from './problems.js';
 
@@ -43,7 +44,7 @@ function prepare<T extends EventType>(
   accepts: (t: unknown) => t is T,
   allowed: readonly T[],
 ): { ok: true; type: T; written: number; candidate: Json } | { ok: false; problems: Problem[] } {
-  const type = raw['type'];
+  const type = raw.type;
   if (!accepts(type)) {
     const list = allowed.join(', ');
     const message =
@@ -55,7 +56,7 @@ function prepare<T extends EventType>(
     return fail([{ field: '/type', message }]);
   }
   const current = CURRENT_VERSION[type];
-  const version = raw['dataversion'];
+  const version = raw.dataversion;
   if (version === undefined) {
     return fail([{ field: '/dataversion', message: `required: the data schema version (current: ${current})` }]);
   }
@@ -66,23 +67,25 @@ function prepare<T extends EventType>(
     return fail([{ field: '/dataversion', message: `newer than this reader supports (current version: ${current})` }]);
   }
   if (version === current) return { ok: true, type, written: version, candidate: raw };
-  const up = upcastData(type, version, raw['data']);
+  const up = upcastData(type, version, raw.data);
   if (!up.ok) return fail(up.problems);
   return { ok: true, type, written: version, candidate: { ...raw, dataversion: up.version, data: up.data } };
 }
 
-/** Validate (and upcast) one ledger event as stored on `consent.ledger.v1`. */
+/** Validate (and upcast: payload, then envelope) one ledger event as stored on `consent.ledger.v1`. */
 export function parseEvent(json: unknown): ParseResult<LedgerEvent> {
   if (!isObject(json)) return fail([{ field: '', message: 'must be a JSON object (a CloudEvent)' }]);
   const prepared = prepare(json, isEventType, EVENT_TYPES);
   if (!prepared.ok) return prepared;
-  const result = EVENT_SCHEMAS[prepared.type].safeParse(prepared.candidate);
+  const candidate = upcastEnvelope(prepared.type, prepared.written, prepared.candidate);
+  const result = EVENT_SCHEMAS[prepared.type].safeParse(candidate);
   if (!result.success) return fail(issuesToProblems(result.error.issues));
-  return { ok: true, event: result.data as LedgerEvent, writtenVersion: prepared.written };
+  return { ok: true, event: result.data, writtenVersion: prepared.written };
 }
 
 const SERVER_SET: Record<string, string> = {
-  time: 'set by the ledger when it records the event; do not send it',
+  time: 'set by the ledger (the occurrence: data.occurredAt); do not send it',
+  recordedtime: 'set by the ledger when it records the event; do not send it',
 };
 
 /**
@@ -113,18 +116,21 @@ export function parseIncomingEvent(json: unknown): ParseResult<IncomingEvent> {
 
 /**
  * The ledger event for a validated submission: `subject` is the pseudonym (ingest derives it from
- * the NHS number, or passes incoming.subject through), `time` the recording time. The NHS number
- * is dropped here. Re-validated as a ledger event (e.g. occurredAt must not lead `time`).
+ * the NHS number, or passes incoming.subject through), `recordedtime` the recording time, `time`
+ * the occurrence. The NHS number is dropped here. Re-validated as a ledger event (e.g. occurredAt
+ * must not lead `recordedtime`).
  */
 export function recordIncoming(
   incoming: IncomingEvent,
-  recorded: { subject: string; time: string },
+  recorded: { subject: string; recordedtime: string },
 ): ParseResult<LedgerEvent> {
   const { nhsNumber: _nhs, subject: _subject, ...rest } = incoming;
   return parseEvent({
     ...rest,
     subject: recorded.subject,
-    time: recorded.time,
+    time: incoming.data.occurredAt,
+    recordedtime: recorded.recordedtime,
     datacontenttype: DATA_CONTENT_TYPE,
+    dataschema: dataSchemaId(incoming.type),
   });
 }

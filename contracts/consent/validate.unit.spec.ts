@@ -7,7 +7,7 @@ import { CURRENT_VERSION, EVENT_TYPES, type EventType } from './events.js';
 import { parseEvent } from './validate.js';
 
 type Mutable = Record<string, any>;
-const example = (t: EventType): Mutable => structuredClone(EXAMPLE_EVENTS[t]) as Mutable;
+const example = (t: EventType): Mutable => structuredClone(EXAMPLE_EVENTS[t]);
 
 describe('parseEvent accepts a valid example of every type', () => {
   it.each(EVENT_TYPES)('%s', (type) => {
@@ -16,7 +16,7 @@ describe('parseEvent accepts a valid example of every type', () => {
   });
 });
 
-const valid: Array<[string, EventType, (e: Mutable) => void]> = [
+const valid: [string, EventType, (e: Mutable) => void][] = [
   ['consent without validUntil', 'consent.given', (e) => delete e.data.validUntil],
   [
     'consent with scope * everywhere',
@@ -30,12 +30,16 @@ const valid: Array<[string, EventType, (e: Mutable) => void]> = [
     'consent.given',
     (e) => (e.data.capture = { channel: 'paper', setting: 'emergency' }),
   ],
-  ['nanosecond timestamps', 'consent.given', (e) => (e.data.occurredAt = '2026-03-01T09:30:00.123456789Z')],
-  ['occurredAt within clock skew after time', 'consent.given', (e) => (e.data.occurredAt = '2026-03-01T10:04:59Z')],
+  ['nanosecond timestamps', 'consent.given', (e) => (e.time = e.data.occurredAt = '2026-03-01T09:30:00.123456789Z')],
+  [
+    'occurredAt within clock skew after time',
+    'consent.given',
+    (e) => (e.time = e.data.occurredAt = '2026-03-01T10:04:59Z'),
+  ],
   [
     'occurredAt long before time (paper form recorded late)',
     'consent.withdrawn',
-    (e) => (e.data.occurredAt = '2025-11-02T00:00:00Z'),
+    (e) => (e.time = e.data.occurredAt = '2025-11-02T00:00:00Z'),
   ],
   [
     'withdrawal without consentId or channel',
@@ -69,7 +73,7 @@ describe('parseEvent accepts valid variants', () => {
   });
 });
 
-const invalid: Array<[string, EventType, (e: Mutable) => void, string]> = [
+const invalid: [string, EventType, (e: Mutable) => void, string][] = [
   // envelope
   ['specversion 0.3', 'consent.given', (e) => (e.specversion = '0.3'), '/specversion'],
   ['id with a space', 'consent.given', (e) => (e.id = 'evt 1'), '/id'],
@@ -143,9 +147,12 @@ const invalid: Array<[string, EventType, (e: Mutable) => void, string]> = [
   [
     'occurredAt after recording time',
     'consent.given',
-    (e) => (e.data.occurredAt = '2026-03-01T10:05:01Z'),
+    (e) => (e.time = e.data.occurredAt = '2026-03-01T10:05:01Z'),
     '/data/occurredAt',
   ],
+  ['time other than the occurrence', 'consent.given', (e) => (e.time = '2026-03-01T09:31:00Z'), '/time'],
+  ['recordedtime missing in a record with dataschema', 'consent.given', (e) => delete e.recordedtime, '/recordedtime'],
+  ['dataschema of another type', 'consent.given', (e) => (e.dataschema = 'urn:x'), '/dataschema'],
   ['occurredAt missing', 'consent.given', (e) => delete e.data.occurredAt, '/data/occurredAt'],
   ['policyVersion empty', 'consent.given', (e) => (e.data.policyVersion = ''), '/data/policyVersion'],
   // the other types
@@ -281,7 +288,7 @@ describe('parseEvent names the failing field', () => {
 });
 
 describe('problem messages never echo the submitted value', () => {
-  const fields: Array<[string, (e: Mutable, v: unknown) => void]> = [
+  const fields: [string, (e: Mutable, v: unknown) => void][] = [
     ['subject', (e, v) => (e.subject = v)],
     ['source', (e, v) => (e.source = v)],
     ['time', (e, v) => (e.time = v)],

@@ -17,7 +17,7 @@ export const DATA_CATEGORIES = ['ehr', 'imaging', 'genomics', 'lab-results', 'fr
 export const DATA_USER_CATEGORIES = ['nhs', 'academic', 'commercial'] as const;
 export const JURISDICTIONS = ['uk', 'eu', 'international'] as const;
 
-export const CAPTURE_CHANNELS = ['in-person', 'app', 'web', 'paper', 'phone'] as const;
+const CAPTURE_CHANNELS = ['in-person', 'app', 'web', 'paper', 'phone'] as const;
 /** acute and emergency capture is not effective until reconfirmed after cooling-off. */
 export const CAPTURE_SETTINGS = ['routine', 'acute', 'emergency', 'remote'] as const;
 
@@ -26,7 +26,7 @@ export const DataCategorySchema = z.enum(DATA_CATEGORIES);
 export const DataUserCategorySchema = z.enum(DATA_USER_CATEGORIES);
 export const JurisdictionSchema = z.enum(JURISDICTIONS);
 export const CaptureChannelSchema = z.enum(CAPTURE_CHANNELS);
-export const CaptureSettingSchema = z.enum(CAPTURE_SETTINGS);
+const CaptureSettingSchema = z.enum(CAPTURE_SETTINGS);
 
 export type Purpose = z.infer<typeof PurposeSchema>;
 export type DataCategory = z.infer<typeof DataCategorySchema>;
@@ -116,7 +116,7 @@ export interface DuoMapping {
   readonly note: string;
 }
 
-export const PURPOSE_DUO: { readonly [P in Purpose]: DuoMapping } = {
+export const PURPOSE_DUO: Readonly<Record<Purpose, DuoMapping>> = {
   research: { permissions: ['DUO:0000042'], note: 'general research use' },
   'ai-training': {
     permissions: ['DUO:0000042'],

@@ -19,7 +19,8 @@ src_hash() { (cd "$SRC_DIR" && cat ./*.go go.mod go.sum | sha256sum | cut -d' ' 
 install() {
   # lib.sh's pin and go.mod must agree: go.mod is what the build really uses.
   grep -Eq "^[[:space:]]*(require[[:space:]]+)?github.com/FerretDB/FerretDB $FERRETDB_VERSION\$" "$SRC_DIR/go.mod" \
-    || die "infra/ferretdb/go.mod does not require github.com/FerretDB/FerretDB $FERRETDB_VERSION (lib.sh's FERRETDB_VERSION); run: cd infra/ferretdb && go get github.com/FerretDB/FerretDB@$FERRETDB_VERSION && go mod tidy"
+    || die "infra/ferretdb/go.mod does not require github.com/FerretDB/FerretDB $FERRETDB_VERSION (lib.sh's" \
+      "FERRETDB_VERSION); run: cd infra/ferretdb && go get github.com/FerretDB/FerretDB@$FERRETDB_VERSION && go mod tidy"
   local hash; hash="$(src_hash)"
   if [[ -x "$BIN" && "$(cat "$BIN.src-sha256" 2>/dev/null)" == "$hash" ]]; then
     return 0
@@ -29,8 +30,9 @@ install() {
   mkdir -p "$BIN_DIR"
   local t0=$SECONDS tmp
   tmp="$(mktemp "$BIN_DIR/.ferretdb.XXXXXX")"
-  # GOMODCACHE/GOCACHE/GOPROXY are taken from the environment as they are; go.sum pins every module.
-  if ! (cd "$SRC_DIR" && go build -trimpath -o "$tmp" .); then
+  # The project's shared Go caches (lib.sh go_env); go.sum pins every module.
+  go_env
+  if ! (cd "$SRC_DIR" && go build -o "$tmp" .); then
     rm -f "$tmp"
     die "go build of infra/ferretdb failed"
   fi
@@ -45,7 +47,9 @@ mongo_ping() {
   timeout 3 bash -c '
     exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
     # header (len 51, id 1, responseTo 0, opCode 2013 OP_MSG), flags 0, section kind 0, BSON (30 bytes)
-    printf "\x33\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\xdd\x07\x00\x00\x00\x00\x00\x00\x00\x1e\x00\x00\x00\x10ping\x00\x01\x00\x00\x00\x02\$db\x00\x06\x00\x00\x00admin\x00\x00" >&3
+    msg="\x33\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\xdd\x07\x00\x00\x00\x00\x00\x00\x00"
+    msg+="\x1e\x00\x00\x00\x10ping\x00\x01\x00\x00\x00\x02\$db\x00\x06\x00\x00\x00admin\x00\x00"
+    printf "$msg" >&3
     # dd bs=1 reads exactly the bytes asked for: first the length, then the rest of the message.
     len="$(dd bs=1 count=4 <&3 2>/dev/null | od -An -tu4 | tr -d " ")"
     [[ "$len" =~ ^[0-9]+$ ]] && (( len > 16 && len < 65536 )) || exit 1

@@ -12,7 +12,7 @@ install() {
   command -v mvn >/dev/null || die "Maven is needed to fetch Kafka's jars (mvn not on PATH)"
   log "resolving Kafka $KAFKA_VERSION runtime jars with Maven"
   rm -rf "$KAFKA_HOME" && mkdir -p "$KAFKA_HOME"
-  mvn -q -B -Dstyle.color=never -f "$INFRA_DIR/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+  maven -q -B -Dstyle.color=never -f "$INFRA_DIR/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME/libs" \
     || die "Maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION (see README: fallback release lines)"
   touch "$KAFKA_HOME/.complete"

@@ -21,7 +21,7 @@ export const topicSpecs: TopicSpec[] = [
   { topic: TOPICS.deadLetter, numPartitions: 1, configs: forever },
 ];
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
   const config = loadConfig(kafkaConfig);
   const { created } = await ensureTopics(
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'topics' }),

@@ -64,7 +64,7 @@ install() {
   command -v mvn >/dev/null || die "Maven is needed to fetch Temporal's test server (mvn not on PATH)"
   log "resolving Temporal test server $TEMPORAL_TEST_SERVER_VERSION jars with Maven"
   rm -rf "$TEST_SERVER_HOME" && mkdir -p "$TEST_SERVER_HOME"
-  mvn -q -B -Dstyle.color=never -f "$INFRA_DIR/temporal/test-server.pom.xml" \
+  maven -q -B -Dstyle.color=never -f "$INFRA_DIR/temporal/test-server.pom.xml" \
     -Dtemporal.test.server.version="$TEMPORAL_TEST_SERVER_VERSION" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$TEST_SERVER_HOME/libs" \
     || die "Maven could not resolve io.temporal:temporal-test-server:$TEMPORAL_TEST_SERVER_VERSION"

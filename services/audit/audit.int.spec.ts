@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { testEnv, runId } from '../../test/serverEnv.js';
+import { runId } from '../../test/serverEnv.js';
 import { startService, type RunningService } from '../../test/harness/service.js';
 import { projectorTestBed, caughtUp, type ProjectorTestBed } from '../../test/harness/projector.js';
 import { CredentialStore } from '../../access/credentials.js';

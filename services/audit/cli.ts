@@ -4,9 +4,17 @@
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
-import { loadConfig, kafkaConfig, mongoConfig, topicsConfig, ConfigError } from '../../adapters/config.js';
+import {
+  loadConfig,
+  kafkaConfig,
+  mongoConfig,
+  policyConfig,
+  topicsConfig,
+  ConfigError,
+} from '../../adapters/config.js';
 import { createKafka } from '../../adapters/kafka.js';
 import { connectMongo } from '../../adapters/mongo.js';
+import type { Fact } from '../../contracts/consent/fold.js';
 import { UtcTimestampSchema } from '../../contracts/consent/primitives.js';
 import { projectionReader } from '../../projections/reader.js';
 import { loadTrustedKey } from './trust.js';
@@ -20,8 +28,13 @@ ensureBoundedHeap();
 
 class UsageError extends Error {}
 const env = () =>
-  loadConfig(kafkaConfig.extend(topicsConfig.shape).extend({ AUDIT_PUBLIC_KEY: z.string().optional() }));
-const kafkaFor = (c: ReturnType<typeof env>) =>
+  loadConfig(
+    kafkaConfig
+      .extend(topicsConfig.shape)
+      .extend(policyConfig.shape)
+      .extend({ AUDIT_PUBLIC_KEY: z.string().optional() }),
+  );
+const kafkaFor = (c: { KAFKA_BROKERS: string[]; KAFKA_CLIENT_ID: string }) =>
   createKafka({ brokers: c.KAFKA_BROKERS, clientId: `${c.KAFKA_CLIENT_ID}-audit`, retries: 3 });
 const instant = (name: string, v: string | undefined) => {
   if (v === undefined) return undefined;
@@ -60,10 +73,19 @@ const print = (json: boolean, value: unknown, human: () => string) => {
 export function describeVerify(r: VerifyReport): string {
   const t = r.totals;
   const lines = [
-    `${r.ok ? 'VERIFIED' : 'PROBLEM FOUND'}: ${t.records} records on ${r.ledgerTopic}, ${t.sealedRecords} sealed by ${t.checkpoints} checkpoints, ${t.unsealed} not yet sealed, ${t.duplicates} physical duplicates`,
+    `${r.ok ? 'VERIFIED' : 'PROBLEM FOUND'}: ${t.records} records on ${r.ledgerTopic}, ` +
+      `${t.sealedRecords} sealed by ${t.checkpoints} checkpoints, ${t.unsealed} not yet sealed, ` +
+      `${t.duplicates} physical duplicates`,
   ];
   for (const p of r.problems) lines.push(`  partition ${p.partition} offset ${p.offset}: ${p.kind} — ${p.detail}`);
   return lines.join('\n');
+}
+
+/** What the state line of a fact adds: a consent's status, an opt-out's revocation or national reach. */
+function factNote(f: Fact): string {
+  if (f.kind === 'consent') return ` status ${f.status}`;
+  if (f.kind === 'opt-out') return f.revoked ? ' (revoked)' : f.national ? ' (national)' : '';
+  return '';
 }
 
 const program = new Command('audit')
@@ -101,14 +123,15 @@ program
     const mongo = await connectMongo({ url: c.MONGO_URL, db: c.MONGO_DB });
     const bar = progressBar(globals().progress ?? process.stderr.isTTY);
     try {
-      const report = await replayLedger(kafkaFor({ ...c, AUDIT_PUBLIC_KEY: undefined }), projectionReader(mongo.db), {
+      const report = await replayLedger(kafkaFor(c), projectionReader(mongo.db), {
         ledgerTopic: c.LEDGER_TOPIC,
         maxEventsInMemory: Number(o.maxEventsInMemory),
         ...bar,
       }).finally(() => bar.stop?.());
       print(globals().json ?? false, report, () =>
         [
-          `${report.ok ? 'MATCHES' : 'DIFFERS'}: ${report.subjects} subjects from ${report.records} events (${report.poison} poison) compared with the projection; ${report.differenceCount} difference(s)`,
+          `${report.ok ? 'MATCHES' : 'DIFFERS'}: ${report.subjects} subjects from ${report.records} events ` +
+            `(${report.poison} poison) compared with the projection; ${report.differenceCount} difference(s)`,
           ...report.differences.map(
             (d) => `  ${d.kind} partition ${d.partition}${d.subject ? ` subject ${d.subject}` : ''}: ${d.detail}`,
           ),
@@ -131,10 +154,7 @@ program
     print(globals().json ?? false, report, () =>
       [
         `${subject} as of ${asOf}: ${report.state.facts.length} fact(s) from ${report.events.length} event(s)`,
-        ...report.state.facts.map(
-          (f) =>
-            `  ${f.kind} ${f.eventId} occurred ${f.occurredAt}${f.kind === 'consent' ? ` status ${f.status}` : ''}${f.kind === 'opt-out' ? (f.revoked ? ' (revoked)' : f.national ? ' (national)' : '') : ''}`,
-        ),
+        ...report.state.facts.map((f) => `  ${f.kind} ${f.eventId} occurred ${f.occurredAt}${factNote(f)}`),
         'events:',
         ...report.events.map(
           (e) => `  ${e.recordedAt} ${e.type} ${e.id} (partition ${e.partition} offset ${e.offset})`,
@@ -145,7 +165,7 @@ program
 
 program
   .command('withdrawals')
-  .description('every withdrawal and its holders: propagating / overdue / completed')
+  .description('every withdrawal and its holders: propagating / overdue / completed; every release after refusal')
   .option('--since <instant>', 'only withdrawals recorded at or after this UTC instant')
   .action(async (o: { since?: string }) => {
     const c = env();
@@ -153,20 +173,28 @@ program
     const bar = progressBar(globals().progress ?? process.stderr.isTTY);
     const s = await summariseLedger(kafkaFor(c), {
       ledgerTopic: c.LEDGER_TOPIC,
+      policies: c.CONSENT_POLICIES,
       ...(since ? { since } : {}),
       now: new Date().toISOString(),
       ...bar,
     }).finally(() => bar.stop?.());
-    print(globals().json ?? false, s.withdrawals, () =>
+    const late = s.releasesAfterRefusal;
+    print(globals().json ?? false, { withdrawals: s.withdrawals, releasesAfterRefusal: late }, () =>
       [
         `${s.withdrawals.length} withdrawal(s)${since ? ` since ${since}` : ''}`,
         ...s.withdrawals.map(
           (w) =>
             `  ${w.withdrawalId} ${w.subject} ${w.status}: ${w.holders.map((h) => `${h.dataUserId}=${h.status}`).join(', ') || 'no holder notified'}`,
         ),
+        `${late.length} release(s) after refusal`,
+        ...late.map(
+          (v) =>
+            `  ${v.releaseEventId} ${v.subject} released by ${v.releasedBy} to ${v.dataUserId} after ${v.refusalKind} ${v.refusalId}: notice ${v.notice}`,
+        ),
       ].join('\n'),
     );
-    process.exitCode = s.withdrawals.some((w) => w.status === 'overdue') ? 1 : 0;
+    // Non-zero when the duty is not met: a holder overdue, or a release after refusal (a violation to follow up).
+    process.exitCode = s.withdrawals.some((w) => w.status === 'overdue') || late.length > 0 ? 1 : 0;
   });
 
 program
@@ -182,6 +210,7 @@ program
       ledgerTopic: c.LEDGER_TOPIC,
       checkpointsTopic: c.CHECKPOINTS_TOPIC,
       trustedKey: loadTrustedKey(o.publicKey, c.AUDIT_PUBLIC_KEY),
+      policies: c.CONSENT_POLICIES,
       ...(o.sealedTopic ? { sealedTopic: o.sealedTopic } : {}),
       ...bar,
     }).finally(() => bar.stop?.());

@@ -2,9 +2,16 @@
 // has read access to Kafka and MongoDB, the sealer's PUBLIC key, and no write path at all.
 import { z } from 'zod';
 import { Router } from 'express';
-import { loadConfig, kafkaConfig, mongoConfig, runtimeConfig, topicsConfig } from '../../adapters/config.js';
+import {
+  loadConfig,
+  kafkaConfig,
+  mongoConfig,
+  policyConfig,
+  runtimeConfig,
+  topicsConfig,
+} from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
-import { createLogger } from '../../adapters/logger.js';
+import { createLogger, errorMessage } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka } from '../../adapters/kafka.js';
 import { openMongo } from '../../adapters/mongo.js';
@@ -21,6 +28,7 @@ const config = loadConfig(
     .extend(mongoConfig.shape)
     .extend(runtimeConfig.shape)
     .extend(topicsConfig.shape)
+    .extend(policyConfig.shape)
     .extend({
       AUDIT_PORT: z.coerce.number().int().min(1).max(65535).default(8086),
       AUDIT_HOST: z.string().default('127.0.0.1'),
@@ -47,7 +55,7 @@ const kafka = createKafka(
 const mongo = openMongo({ url: config.MONGO_URL, db: config.MONGO_DB });
 const credentials = new CredentialStore(mongo.db);
 const admin = kafka.admin();
-await admin.connect().catch((err: Error) => log.warn({ err: err.message }, 'Kafka not reachable yet'));
+await admin.connect().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'Kafka not reachable yet'));
 
 const app = createApp({
   log,
@@ -65,6 +73,7 @@ const app = createApp({
       trustedKey,
       ledgerTopic: config.LEDGER_TOPIC,
       checkpointsTopic: config.CHECKPOINTS_TOPIC,
+      policies: config.CONSENT_POLICIES,
       now: () => new Date(),
     }),
   ],

@@ -8,6 +8,7 @@ import { verifyLedger, type VerifyReport } from './verify.js';
 import { summariseLedger, type LedgerSummary } from './summary.js';
 import { renderReportHtml } from './reportHtml.js';
 import type { ScanOptions } from '../../ledger/scan.js';
+import type { PolicySet } from '../../contracts/consent/policy.js';
 
 export interface AuditReport {
   generatedAt: string;
@@ -22,6 +23,8 @@ export interface ReportOptions extends ScanOptions {
   sealedTopic?: string;
   trustedKey: KeyObject;
   since?: string;
+  /** Every policy version the deployment applied (CONSENT_POLICIES). */
+  policies: PolicySet;
   maxEventsInMemory?: number;
   now?: () => Date;
 }

@@ -1,6 +1,6 @@
 // The audit report as ONE self-contained HTML file: inline CSS and inline SVG charts, no script, no
 // network (it must open on an air-gapped auditor's machine and print as it looks).
-import { HOLDER_PROGRESS } from '../../contracts/consent/lifecycle.js';
+import { HOLDER_PROGRESS, isAcknowledged } from '../../contracts/consent/lifecycle.js';
 import type { AuditReport } from './report.js';
 
 const esc = (s: unknown) =>
@@ -49,7 +49,10 @@ function stackedBars(byDay: AuditReport['summary']['byDay']): string {
           if (n === 0) return '';
           const h = (n / max) * plotH;
           y -= h;
-          return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${PALETTE[ti % PALETTE.length]}"><title>${esc(d)} ${esc(t)}: ${n}</title></rect>`;
+          return (
+            `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" ` +
+            `fill="${PALETTE[ti % PALETTE.length]!}"><title>${esc(d)} ${esc(t)}: ${n}</title></rect>`
+          );
         })
         .join('');
       const label =
@@ -60,12 +63,15 @@ function stackedBars(byDay: AuditReport['summary']['byDay']): string {
     })
     .join('');
   const legend = types
-    .map((t, ti) => `<span class="key"><i style="background:${PALETTE[ti % PALETTE.length]}"></i>${esc(t)}</span>`)
+    .map((t, ti) => `<span class="key"><i style="background:${PALETTE[ti % PALETTE.length]!}"></i>${esc(t)}</span>`)
     .join(' ');
-  return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="events per day by type">
-  <line x1="${left}" y1="10" x2="${left}" y2="${10 + plotH}" class="axis"/><line x1="${left}" y1="${10 + plotH}" x2="${W - 10}" y2="${10 + plotH}" class="axis"/>
+  return (
+    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="events per day by type">
+  <line x1="${left}" y1="10" x2="${left}" y2="${10 + plotH}" class="axis"/><line x1="${left}" y1="${10 + plotH}" ` +
+    `x2="${W - 10}" y2="${10 + plotH}" class="axis"/>
   <text x="${left - 6}" y="16" class="tick" text-anchor="end">${max}</text><text x="${left - 6}" y="${10 + plotH}" class="tick" text-anchor="end">0</text>
-  ${bars}</svg><div class="legend">${legend}</div>`;
+  ${bars}</svg><div class="legend">${legend}</div>`
+  );
 }
 
 function histogram(hours: number[]): string {
@@ -88,33 +94,75 @@ function histogram(hours: number[]): string {
     .map((n, i) => {
       const h = (n / max) * plotH;
       const x = left + i * step + 8;
-      return `<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(step - 16).toFixed(1)}" height="${h.toFixed(1)}" fill="${i >= 5 ? '#c0392b' : '#1b6ca8'}"><title>${labels[i]}: ${n}</title></rect>
+      return (
+        `<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(step - 16).toFixed(1)}" ` +
+        `height="${h.toFixed(1)}" fill="${i >= 5 ? '#c0392b' : '#1b6ca8'}"><title>${labels[i]!}: ${n}</title></rect>
 <text x="${(x + (step - 16) / 2).toFixed(1)}" y="${(top - 4 + plotH - h).toFixed(1)}" class="tick" text-anchor="middle">${n}</text>
-<text x="${(x + (step - 16) / 2).toFixed(1)}" y="${H - bottom + 16}" class="tick" text-anchor="middle">${labels[i]}</text>`;
+<text x="${(x + (step - 16) / 2).toFixed(1)}" y="${H - bottom + 16}" class="tick" text-anchor="middle">${labels[i]!}</text>`
+      );
     })
     .join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="withdrawal propagation times">
   <line x1="${left}" y1="${top + plotH}" x2="${W - 10}" y2="${top + plotH}" class="axis"/>${bars}</svg>`;
 }
 
+/** A table of header names and rows of already escaped cells. */
+function table(headers: string[], rows: string[][]): string {
+  const cells = (tag: string, row: string[]) => row.map((c) => `<${tag}>${c}</${tag}>`).join('');
+  return `<table><tr>${cells('th', headers)}</tr>${rows.map((r) => `<tr>${cells('td', r)}</tr>`).join('')}</table>`;
+}
+
+/** Each a violation by the releasing organisation: the data was released while a refusal covering it stood. */
+function releasesAfterRefusalTable(list: AuditReport['summary']['releasesAfterRefusal']): string {
+  if (list.length === 0) return '<p class="ok">None.</p>';
+  const rows = list.map((v) => [
+    esc(v.releasedBy),
+    esc(v.dataUserId),
+    esc(v.subject),
+    esc(v.releaseEventId),
+    esc(v.releaseRecordedAt),
+    `${esc(v.refusalKind)} ${esc(v.refusalId)} (${esc(v.refusalOccurredAt)})`,
+    esc(v.notice),
+  ]);
+  const headers = ['released by', 'to data user', 'subject', 'release event', 'recorded at', 'refusal', 'notice'];
+  return (
+    `<p class="bad">${String(list.length)} release(s) recorded after a withdrawal or national opt-out that covered ` +
+    'them. Each data user was sent its own revocation notice.</p>\n' +
+    table(headers, rows)
+  );
+}
+
+/** What a data user attested, in one cell (escaped). */
+function attested(a: AuditReport['summary']['withdrawals'][number]['holders'][number]['attestation']): string {
+  if (!a) return '';
+  const basis =
+    a.action === 'retained'
+      ? ` ${esc(a.retained)} under ${esc(a.legalBasis)}${a.basisReference === undefined ? '' : ` (${esc(a.basisReference)})`}`
+      : '';
+  const evidence = a.evidenceSha256 === undefined ? '' : ` · evidence sha256 ${esc(a.evidenceSha256.slice(0, 16))}…`;
+  return `${esc(a.action)}${basis} at ${esc(a.performedAt)} by ${esc(a.performedBy.role)}${evidence}`;
+}
+
 /** Every holder by what it attested (lifecycle HOLDER_PROGRESS), and each acknowledgement's attestation. */
 function attestations(withdrawals: AuditReport['summary']['withdrawals']): string {
   const rows = withdrawals.flatMap((w) => w.holders.map((h) => ({ w, h })));
   if (rows.length === 0) return '<p class="muted">No data user held a withdrawn subject’s data.</p>';
-  const count = (s: string) => rows.filter(({ h }) => h.status === s).length;
-  const what = (h: (typeof rows)[number]['h']) => {
-    const a = h.attestation;
-    if (!a) return '';
-    const basis =
-      a.action === 'retained'
-        ? ` ${esc(a.retained)} under ${esc(a.legalBasis)}${a.basisReference ? ` (${esc(a.basisReference)})` : ''}`
-        : '';
-    return `${esc(a.action)}${basis} at ${esc(a.performedAt)} by ${esc(a.performedBy.role)}${a.evidenceSha256 ? ` · evidence sha256 ${esc(a.evidenceSha256.slice(0, 16))}…` : ''}`;
-  };
-  const acknowledged = rows.filter(({ h }) => h.status !== 'awaiting-acknowledgement' && h.status !== 'overdue');
-  return `<table><tr>${HOLDER_PROGRESS.map((s) => `<th>${esc(s)}</th>`).join('')}</tr>
-<tr>${HOLDER_PROGRESS.map((s) => `<td>${count(s)}</td>`).join('')}</tr></table>
-${acknowledged.length === 0 ? '' : `<table><tr><th>withdrawal</th><th>data user</th><th>outcome</th><th>attested</th></tr>${acknowledged.map(({ w, h }) => `<tr><td>${esc(w.withdrawalId)}</td><td>${esc(h.dataUserId)}</td><td class="${h.status === 'attested-deleted' ? 'ok' : h.status === 'retained-with-basis' ? 'warn' : 'bad'}">${esc(h.status)}</td><td>${what(h)}</td></tr>`).join('')}</table>`}`;
+  const counts = table(
+    HOLDER_PROGRESS.map((s) => esc(s)),
+    [HOLDER_PROGRESS.map((s) => String(rows.filter(({ h }) => h.status === s).length))],
+  );
+  const acknowledged = rows.filter(({ h }) => isAcknowledged(h.status));
+  if (acknowledged.length === 0) return counts;
+  const tone = (s: string) => (s === 'attested-deleted' ? 'ok' : s === 'retained-with-basis' ? 'warn' : 'bad');
+  return `${counts}\n${table(
+    ['withdrawal', 'data user', 'outcome', 'attested'],
+    acknowledged.map(({ w, h }) => [
+      esc(w.withdrawalId),
+      esc(h.dataUserId),
+      `<span class="${tone(h.status)}">${esc(h.status)}</span>`,
+      attested(h.attestation),
+    ]),
+  )}`;
 }
 
 export function renderReportHtml(r: AuditReport): string {
@@ -128,9 +176,22 @@ export function renderReportHtml(r: AuditReport): string {
   const hours = s.withdrawals.flatMap((w) => (w.propagationHours === undefined ? [] : [w.propagationHours]));
   const median = hours.length ? [...hours].sort((a, b) => a - b)[Math.floor(hours.length / 2)]! : undefined;
   const verdict = v.ok
-    ? `<p class="ok">✔ Verified: ${v.totals.sealedRecords} of ${v.totals.records} records are sealed by ${v.totals.checkpoints} checkpoints signed with the trusted key; nothing was changed, inserted, reordered or removed.</p>`
-    : `<p class="bad">✘ Verification FAILED: ${v.problems.length} problem(s).</p><table><tr><th>partition</th><th>offset</th><th>kind</th><th>detail</th></tr>${v.problems.map((p) => `<tr><td>${p.partition}</td><td>${esc(p.offset)}</td><td>${esc(p.kind)}</td><td>${esc(p.detail)}</td></tr>`).join('')}</table>`;
-  return `<!doctype html>
+    ? `<p class="ok">✔ Verified: ${v.totals.sealedRecords} of ${v.totals.records} records are sealed by ` +
+      `${v.totals.checkpoints} checkpoints signed with the trusted key; nothing was changed, inserted, reordered or removed.</p>`
+    : `<p class="bad">✘ Verification FAILED: ${v.problems.length} problem(s).</p>` +
+      table(
+        ['partition', 'offset', 'kind', 'detail'],
+        v.problems.map((p) => [String(p.partition), esc(p.offset), esc(p.kind), esc(p.detail)]),
+      );
+  const overdueTable =
+    overdue.length === 0
+      ? '<p class="ok">None.</p>'
+      : table(
+          ['withdrawal', 'subject', 'data user', 'withdrawn at'],
+          overdue.map(({ w, h }) => [esc(w.withdrawalId), esc(w.subject), esc(h.dataUserId), esc(w.occurredAt)]),
+        );
+  return (
+    `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Consent ledger audit report</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
@@ -142,25 +203,31 @@ table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #d5d8dc;paddi
 .key i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 </style></head><body>
 <h1>Consent ledger — audit report</h1>
-<p class="muted">Generated ${esc(r.generatedAt)} · ledger topic <code>${esc(v.ledgerTopic)}</code> · checkpoints <code>${esc(v.checkpointsTopic)}</code> · trusted key <code>${esc(r.trustedKeyId.slice(0, 16))}…</code></p>
+<p class="muted">Generated ${esc(r.generatedAt)} · ledger topic <code>${esc(v.ledgerTopic)}</code> · checkpoints ` +
+    `<code>${esc(v.checkpointsTopic)}</code> · trusted key <code>${esc(r.trustedKeyId.slice(0, 16))}…</code></p>
 <h2>Verification</h2>${verdict}
 <table><tr><th>records</th><th>sealed</th><th>not yet sealed</th><th>checkpoints</th><th>physical duplicates</th><th>poison records</th></tr>
-<tr><td>${v.totals.records}</td><td>${v.totals.sealedRecords}</td><td>${v.totals.unsealed}</td><td>${v.totals.checkpoints}</td><td>${v.totals.duplicates}</td><td>${s.poison}</td></tr></table>
+<tr><td>${v.totals.records}</td><td>${v.totals.sealedRecords}</td><td>${v.totals.unsealed}</td>` +
+    `<td>${v.totals.checkpoints}</td><td>${v.totals.duplicates}</td><td>${s.poison}</td></tr></table>
 <h2>Events by type over time</h2>${stackedBars(s.byDay)}
 <h2>Opt-out and withdrawal rates</h2>
 <table><tr><th>subjects</th><th>with an opt-out</th><th>with a withdrawal</th></tr>
-<tr><td>${s.subjects}</td><td>${s.subjectsWithOptOut} (${pct(s.subjectsWithOptOut, s.subjects)})</td><td>${s.subjectsWithWithdrawal} (${pct(s.subjectsWithWithdrawal, s.subjects)})</td></tr></table>
+<tr><td>${s.subjects}</td><td>${s.subjectsWithOptOut} (${pct(s.subjectsWithOptOut, s.subjects)})</td>` +
+    `<td>${s.subjectsWithWithdrawal} (${pct(s.subjectsWithWithdrawal, s.subjects)})</td></tr></table>
 <h2>Withdrawal propagation</h2>
 <p>${s.withdrawals.length} withdrawal(s): ${
-    Object.entries(byStatus)
-      .map(([k, n]) => `${esc(k)} ${n}`)
-      .join(' · ') || 'none'
-  }${median !== undefined ? ` · median time to complete ${median.toFixed(1)} h` : ''}</p>
+      Object.entries(byStatus)
+        .map(([k, n]) => `${esc(k)} ${n}`)
+        .join(' · ') || 'none'
+    }${median !== undefined ? ` · median time to complete ${median.toFixed(1)} h` : ''}</p>
 ${histogram(hours)}
+<h2>Releases after refusal</h2>
+${releasesAfterRefusalTable(s.releasesAfterRefusal)}
 <h2>What data users attested</h2>
 ${attestations(s.withdrawals)}
 <h2>Overdue holders</h2>
-${overdue.length === 0 ? '<p class="ok">None.</p>' : `<table><tr><th>withdrawal</th><th>subject</th><th>data user</th><th>withdrawn at</th></tr>${overdue.map(({ w, h }) => `<tr><td>${esc(w.withdrawalId)}</td><td>${esc(w.subject)}</td><td>${esc(h.dataUserId)}</td><td>${esc(w.occurredAt)}</td></tr>`).join('')}</table>`}
+${overdueTable}
 </body></html>
-`;
+`
+  );
 }

@@ -9,6 +9,7 @@ import type { Kafka } from '../../adapters/kafka.js';
 import { DomainError } from '../../contracts/domainError.js';
 import { SubjectIdSchema, UtcTimestampSchema } from '../../contracts/consent/primitives.js';
 import { keyIdOf, publicKeyPem } from '../../contracts/checkpoint.js';
+import type { PolicySet } from '../../contracts/consent/policy.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 import { verifyLedger } from './verify.js';
 import { replayLedger } from './replay.js';
@@ -16,13 +17,17 @@ import { subjectAsOf, summariseLedger } from './summary.js';
 import { buildReport } from './report.js';
 import { renderReportHtml } from './reportHtml.js';
 
+import { publicStateAsOf } from './responses.js';
+
 export interface AuditDeps {
   kafka: Kafka;
   projection: ProjectionReader;
   trustedKey: KeyObject;
   ledgerTopic: string;
   checkpointsTopic: string;
-  now(): Date;
+  /** Every policy version the deployment applied (the release-after-refusal rule asks decide). */
+  policies: PolicySet;
+  now: () => Date;
 }
 
 export const AsOfQuery = z.strictObject({ asOf: UtcTimestampSchema.optional() });
@@ -41,7 +46,7 @@ function parseOr400<S extends z.ZodType>(schema: S, value: unknown): z.output<S>
 
 /** kafkajs' connection and retry errors → 503: an audit never answers from a guess. */
 function unavailableIfKafka(err: unknown): never {
-  const name = (err as Error)?.name ?? '';
+  const name = (err as Error | null | undefined)?.name ?? ''; // anything may be thrown
   if (name.startsWith('KafkaJS'))
     throw new DomainError('unavailable', 'the ledger (Kafka) is unavailable; nothing was audited');
   throw err;
@@ -83,26 +88,28 @@ export function auditRoutes(deps: AuditDeps): Router {
       throw new DomainError('invalid-request', 'asOf must not be in the future', [
         { field: '/asOf', message: 'must be a past instant' },
       ]);
-    res.json(
-      await exclusive(() =>
-        subjectAsOf(deps.kafka, { ledgerTopic: deps.ledgerTopic, subject: subject.data, asOf: at }),
-      ),
+    const report = await exclusive(() =>
+      subjectAsOf(deps.kafka, { ledgerTopic: deps.ledgerTopic, subject: subject.data, asOf: at }),
     );
+    res.json(publicStateAsOf(report));
   });
   r.get('/v1/audit/withdrawals', async (req, res) => {
     const { since } = parseOr400(SinceQuery, req.query);
     const s = await exclusive(() =>
       summariseLedger(deps.kafka, {
         ledgerTopic: deps.ledgerTopic,
+        policies: deps.policies,
         ...(since ? { since } : {}),
         now: new Date().toISOString(),
       }),
     );
-    res.json({ withdrawals: s.withdrawals });
+    res.json({ withdrawals: s.withdrawals, releasesAfterRefusal: s.releasesAfterRefusal });
   });
   r.get('/v1/audit/report', async (req, res) => {
     const { format } = parseOr400(ReportQuery, req.query);
-    const report = await exclusive(() => buildReport(deps.kafka, { ...topics, now: deps.now }));
+    const report = await exclusive(() =>
+      buildReport(deps.kafka, { ...topics, policies: deps.policies, now: deps.now }),
+    );
     if (format === 'html') res.type('text/html; charset=utf-8').send(renderReportHtml(report));
     else res.json(report);
   });

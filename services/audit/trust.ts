@@ -9,7 +9,7 @@ export function trustedKeyFrom(text: string): KeyObject {
     ? createPublicKey(t)
     : createPublicKey({ key: Buffer.from(t, 'base64'), format: 'der', type: 'spki' });
   if (key.asymmetricKeyType !== 'ed25519')
-    throw new Error(`the trusted key must be Ed25519, not ${key.asymmetricKeyType}`);
+    throw new Error(`the trusted key must be Ed25519, not ${String(key.asymmetricKeyType)}`);
   return key;
 }
 

@@ -80,9 +80,10 @@ describe('sealer and audit verify', () => {
     env = { ...env, SEALER_GROUP: `sealer-${runId}-restarted` };
     sealer = await startSealer();
     await waitSealed(kafka, topics.names.ledger, topics.names.checkpoints);
-    const raw = (await readTopic(kafka, topics.names.checkpoints)).map((r) =>
-      CheckpointSchema.parse(JSON.parse(r.value.toString())),
-    );
+    // (Records without a value are the marks each sealer commits when it claims a partition.)
+    const raw = (await readTopic(kafka, topics.names.checkpoints))
+      .filter((r) => r.value !== null)
+      .map((r) => CheckpointSchema.parse(JSON.parse(r.value.toString())));
     const onP = raw.filter((c) => c.partition === P);
     expect(onP.map((c) => c.sequence)).toEqual(onP.map((_, i) => i)); // each sequence once, in order
     expect(onP.map((c) => c.fromOffset)).toEqual(
@@ -161,7 +162,7 @@ describe('sealer and audit verify', () => {
       { env: { ...process.env, ...topics.env, LEDGER_TOPIC: target, AUDIT_PUBLIC_KEY: keys.publicKeyBase64 } },
     ).then(
       () => ({ code: 0, stdout: '' }),
-      (e: { code: number; stdout: string }) => e,
+      (e: unknown) => e as { code: number; stdout: string },
     );
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain(`partition ${P} offset ${I}: reordered`);
@@ -173,6 +174,7 @@ describe('sealer and audit verify', () => {
     let forgedFrom = '';
     await copyTopic(kafka, topics.names.checkpoints, target, 0, (rs) =>
       rs.map((r) => {
+        if (r.value === null) return r; // a sealer's claim mark
         const c = CheckpointSchema.parse(JSON.parse(r.value.toString()));
         if (c.partition !== P || c.sequence !== 1) return r;
         forgedFrom = c.fromOffset;

@@ -4,7 +4,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Kafka } from '../../adapters/kafka.js';
 import { headerText } from '../../adapters/kafka.js';
-import { CE_HEADERS } from '../../contracts/topics.js';
+import { LEGACY_CE_HEADERS } from '../../contracts/topics.js';
 import { readCheckpoints } from '../../ledger/checkpoints.js';
 import { partitionRanges, scanLegs, type ScanOptions } from '../../ledger/scan.js';
 import { PartitionVerifier, type PartitionResult, type VerifyProblem } from './partitionVerifier.js';
@@ -37,7 +37,7 @@ export interface VerifyOptions extends ScanOptions {
 }
 
 function eventIdOf(value: Buffer | null, headers: Parameters<typeof headerText>[0]): string | undefined {
-  const fromHeader = headerText(headers, CE_HEADERS.id);
+  const fromHeader = headerText(headers, LEGACY_CE_HEADERS.id);
   if (fromHeader !== undefined) return fromHeader;
   try {
     return (JSON.parse(value?.toString('utf8') ?? '') as { id?: string }).id;

@@ -20,7 +20,8 @@ import { connectTemporalClient } from '../../adapters/temporal.js';
 import { createApp, listen } from '../../adapters/http/app.js';
 import { startLedgerReader } from '../../ledger/reader.js';
 import { projectionReader } from '../../projections/reader.js';
-import { dispatchBatch } from './dispatch.js';
+import { progressGate } from '../../workflows/activities/progressGate.js';
+import { dispatchBatch, type Lane } from './dispatch.js';
 import { startWorkflowGauges } from './workflowGauges.js';
 
 const config = loadConfig(
@@ -34,6 +35,8 @@ const config = loadConfig(
       DISPATCHER_PORT: z.coerce.number().int().min(1).max(65535).default(8083),
       DISPATCHER_HOST: z.string().default('127.0.0.1'),
       DISPATCHER_GROUP_ID: z.string().min(1).default('consent-dispatcher'),
+      /** The propagation lane's own consumer group (dispatch.ts): withdrawals never wait behind consents. */
+      DISPATCHER_PROPAGATION_GROUP_ID: z.string().min(1).optional(),
       PROJECTION_WAIT_MS: z.coerce.number().int().min(100).default(10_000),
       WEBHOOK_MAX_BACKOFF_MS: z.coerce.number().int().min(1000).default(600_000),
       DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
@@ -50,10 +53,13 @@ const temporal = await connectTemporalClient({
   address: config.TEMPORAL_ADDRESS,
   namespace: config.TEMPORAL_NAMESPACE,
 });
+const projection = projectionReader(mongo.db);
 const deps = {
   client: temporal.client,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  projection: projectionReader(mongo.db),
+  propagationTaskQueue: config.TEMPORAL_PROPAGATION_TASK_QUEUE,
+  // One shared poll of the projection's progress for every record waiting on it (a burst of releases).
+  projection: { ...projection, waitForOffset: progressGate(projection).waitForOffset },
   policies: config.CONSENT_POLICIES,
   log,
   projectionWaitMs: config.PROJECTION_WAIT_MS,
@@ -61,39 +67,49 @@ const deps = {
   concurrency: config.DISPATCH_CONCURRENCY,
 };
 let inFlight = 0;
-const consumer = await startLedgerReader(kafka, {
-  groupId: config.DISPATCHER_GROUP_ID,
-  topic: config.LEDGER_TOPIC,
-  deadLetterTopic: config.DEADLETTER_TOPIC,
-  deadLetters,
-  log,
-  handle: async (records) => {
-    inFlight++;
-    try {
-      await dispatchBatch(deps, records);
-    } finally {
-      inFlight--;
-    }
-  },
-});
-let consuming = true;
+const lanes = {
+  lifecycle: config.DISPATCHER_GROUP_ID,
+  propagation: config.DISPATCHER_PROPAGATION_GROUP_ID ?? `${config.DISPATCHER_GROUP_ID}-propagation`,
+};
+const consuming: Record<Lane, boolean> = { lifecycle: true, propagation: true };
+const readLane = async (lane: Lane) => {
+  const consumer = await startLedgerReader(kafka, {
+    groupId: lanes[lane],
+    topic: config.LEDGER_TOPIC,
+    deadLetterTopic: config.DEADLETTER_TOPIC,
+    // Poison is dead-lettered once, by the lifecycle lane; the other skips it.
+    ...(lane === 'lifecycle' && { deadLetters }),
+    log,
+    handle: async (records) => {
+      inFlight++;
+      try {
+        await dispatchBatch(deps, records, lane);
+        return undefined; // commit the batch
+      } finally {
+        inFlight--;
+      }
+    },
+  });
+  // A failed batch (Temporal or the projection unavailable) crashes the consumer, which restarts from the
+  // last committed offset: nothing is skipped. Only a crash without restart makes the service unready.
+  consumer.on(consumer.events.CRASH, (e) => {
+    log.error({ lane, error: e.payload.error.message, restart: e.payload.restart }, 'ledger consumer crashed');
+    if (!e.payload.restart) consuming[lane] = false;
+  });
+  return consumer;
+};
+const consumers = [await readLane('lifecycle'), await readLane('propagation')];
 const stopGauges = startWorkflowGauges({
   client: temporal.client,
-  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  taskQueues: { coolingOff: config.TEMPORAL_TASK_QUEUE, withdrawalPropagation: config.TEMPORAL_PROPAGATION_TASK_QUEUE },
   log,
   policy: config.CONSENT_POLICIES.current,
-});
-// A failed batch (Temporal or the projection unavailable) crashes the consumer, which restarts from the
-// last committed offset: nothing is skipped. Only a crash without restart makes the service unready.
-consumer.on(consumer.events.CRASH, (e) => {
-  log.error({ error: e.payload.error.message, restart: e.payload.restart }, 'ledger consumer crashed');
-  if (!e.payload.restart) consuming = false;
 });
 
 const app = createApp({
   log,
   readiness: {
-    consumer: async () => consuming,
+    consumer: async () => consuming.lifecycle && consuming.propagation,
     temporal: async () => {
       await temporal.client.workflowService.getSystemInfo({});
       return true;
@@ -102,11 +118,12 @@ const app = createApp({
   routers: [],
 });
 const server = await listen(app, config.DISPATCHER_PORT, config.DISPATCHER_HOST);
-log.info({ port: config.DISPATCHER_PORT, group: config.DISPATCHER_GROUP_ID }, 'dispatcher consuming the ledger');
+log.info({ port: config.DISPATCHER_PORT, groups: lanes }, 'dispatcher consuming the ledger');
 
 onShutdown(log, 'finishing the batch in hand', async () => {
   stopGauges();
-  await consumer.disconnect(); // waits for the running eachBatch; its offsets are committed only if it finished
+  // Each waits for its running eachBatch; its offsets are committed only if it finished.
+  await Promise.all(consumers.map((c) => c.disconnect()));
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 20));
   await server.close();
   await deadLetters.disconnect();

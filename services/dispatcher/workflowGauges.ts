@@ -6,28 +6,28 @@ import type { Client } from '@temporalio/client';
 import { overdueIfStartedBefore } from '../../contracts/consent/lifecycle.js';
 import type { Policy } from '../../contracts/consent/policy.js';
 import { workflowMetrics } from '../../adapters/metrics.js';
-import type { Logger } from '../../adapters/logger.js';
+import { errorMessage, type Logger } from '../../adapters/logger.js';
 
 const WORKFLOW_TYPES = ['coolingOff', 'withdrawalPropagation'] as const;
 
 export interface WorkflowGaugeDeps {
   client: Client;
-  taskQueue: string;
+  /** The task queue each workflow type runs on. */
+  taskQueues: Record<(typeof WORKFLOW_TYPES)[number], string>;
   /** The policy applied to new withdrawals (its acknowledgement period). */
   policy: Policy;
   log: Logger;
 }
 
 export async function refreshWorkflowGauges(d: WorkflowGaugeDeps, now = new Date()): Promise<void> {
-  const open = `TaskQueue = '${d.taskQueue}' AND ExecutionStatus = 'Running'`;
+  const open = (type: (typeof WORKFLOW_TYPES)[number]) =>
+    `TaskQueue = '${d.taskQueues[type]}' AND ExecutionStatus = 'Running' AND WorkflowType = '${type}'`;
   for (const type of WORKFLOW_TYPES) {
-    const { count } = await d.client.workflow.count(`${open} AND WorkflowType = '${type}'`);
+    const { count } = await d.client.workflow.count(open(type));
     workflowMetrics.running.set({ workflow: type }, count);
   }
   const before = overdueIfStartedBefore(now.toISOString(), d.policy);
-  const { count } = await d.client.workflow.count(
-    `${open} AND WorkflowType = 'withdrawalPropagation' AND StartTime < '${before}'`,
-  );
+  const { count } = await d.client.workflow.count(`${open('withdrawalPropagation')} AND StartTime < '${before}'`);
   workflowMetrics.overdue.set({ workflow: 'withdrawalPropagation' }, count);
 }
 
@@ -39,8 +39,8 @@ export function startWorkflowGauges(d: WorkflowGaugeDeps, intervalMs = 15_000): 
       () => {
         failing = false;
       },
-      (err: Error) => {
-        if (!failing) d.log.warn({ err: err.message }, 'workflow gauges: visibility query failed');
+      (err: unknown) => {
+        if (!failing) d.log.warn({ err: errorMessage(err) }, 'workflow gauges: visibility query failed');
         failing = true;
       },
     );

@@ -71,8 +71,8 @@ function prepare(
       problems: [{ field: at('/source'), message: 'must be your own organisation' }],
     };
   }
-  const subject = incoming.nhsNumber !== undefined ? deps.pseudonymise(incoming.nhsNumber) : incoming.subject!;
-  const recorded = recordIncoming(incoming, { subject, time });
+  const subject = incoming.nhsNumber !== undefined ? deps.pseudonymise(incoming.nhsNumber) : incoming.subject;
+  const recorded = recordIncoming(incoming, { subject, recordedtime: time });
   if (!recorded.ok) return { ok: false, problems: recorded.problems.map((p) => ({ ...p, field: at(p.field) })) };
   return { ok: true, event: recorded.event };
 }

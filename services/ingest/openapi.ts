@@ -3,7 +3,8 @@ import * as z from 'zod';
 import { createDocument } from 'zod-openapi';
 import { INCOMING_SCHEMAS } from '../../contracts/consent/events.js';
 import { EventIdSchema } from '../../contracts/consent/primitives.js';
-import { PROBLEM_RESPONSES, SECURITY } from '../../adapters/http/openapiParts.js';
+import { AUTHENTICATED, JSON_BODY, errors, serviceDocument } from '../../adapters/http/openapiParts.js';
+import { ConsentReceipt } from './consentReceipt.js';
 import { MAX_BATCH } from './routes.js';
 
 const IncomingEvent = z
@@ -13,7 +14,7 @@ const IncomingEvent = z
     description: 'A CloudEvent 1.0 as a hospital sends it (no `time`; `subject` or `nhsNumber`).',
   });
 
-const Receipt = z
+export const Receipt = z
   .object({
     eventId: z.string(),
     subject: z.string().meta({ description: 'The pseudonymous subject id' }),
@@ -21,7 +22,10 @@ const Receipt = z
     recordedAt: z.string(),
     hash: z.string().meta({ description: 'sha256 of the canonical ledger record' }),
   })
-  .meta({ id: 'Receipt' });
+  .meta({ id: 'Receipt', description: 'Where the event went on the ledger: the ingest receipt' });
+export const ReceiptBatch = z
+  .object({ receipts: z.array(Receipt), replayed: z.number().int().meta({ description: 'Items already recorded' }) })
+  .meta({ id: 'ReceiptBatch' });
 
 const replayHeader = {
   'Idempotent-Replayed': {
@@ -32,69 +36,79 @@ const replayHeader = {
 
 let cached: object | undefined;
 export function ingestOpenApi(): object {
-  cached ??= createDocument({
-    openapi: '3.1.0',
-    info: {
+  cached ??= createDocument(
+    serviceDocument({
       title: 'consent-ledger ingest API',
-      version: '1.0.0',
       description:
         'Hospital and GP systems record consent, opt-out and withdrawal events. 202 only after Kafka acknowledged the write (acks=all).',
-    },
-    ...SECURITY,
-    paths: {
-      '/v1/events': {
-        post: {
-          summary: 'Record one event',
-          operationId: 'recordEvent',
-          requestBody: { required: true, content: { 'application/json': { schema: IncomingEvent } } },
-          responses: {
-            '202': {
-              description: 'Durably recorded',
-              headers: replayHeader,
-              content: { 'application/json': { schema: Receipt } },
+      port: 8080,
+      asyncapi: true,
+      tags: [
+        { name: 'events', description: 'Recording consent, opt-out and withdrawal events (hospital credential)' },
+        { name: 'receipts', description: 'Consent receipts for the person' },
+      ],
+      paths: {
+        '/v1/events': {
+          post: {
+            summary: 'Record one event',
+            operationId: 'recordEvent',
+            tags: ['events'],
+            description:
+              "Role: hospital; `source` must be the caller's own organisation. The same event id again returns the same receipt (Idempotent-Replayed: true) and writes nothing; the same id with other content is 409.",
+            requestBody: { required: true, content: { 'application/json': { schema: IncomingEvent } } },
+            responses: {
+              '202': {
+                description: 'Durably recorded',
+                headers: replayHeader,
+                content: { 'application/json': { schema: Receipt } },
+              },
+              ...errors(...JSON_BODY, ...AUTHENTICATED, 'conflict', 'unprocessable'),
             },
-            ...PROBLEM_RESPONSES,
           },
         },
-      },
-      '/v1/events:batch': {
-        post: {
-          summary: `Record up to ${MAX_BATCH} events, all or nothing`,
-          operationId: 'recordEvents',
-          description:
-            'Every item is validated first; if any is bad nothing is written and every bad item is reported by index. If the ledger fails mid-write the answer is 503 and the whole batch may be retried: items already recorded are not written again.',
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': { schema: z.object({ events: z.array(IncomingEvent).min(1).max(MAX_BATCH) }) },
-            },
-          },
-          responses: {
-            '202': {
-              description: 'All recorded',
+        '/v1/events:batch': {
+          post: {
+            summary: `Record up to ${MAX_BATCH} events, all or nothing`,
+            operationId: 'recordEvents',
+            tags: ['events'],
+            description:
+              'Every item is validated first; if any is bad nothing is written and every bad item is reported by index. If the ledger fails mid-write the answer is 503 and the whole batch may be retried: items already recorded are not written again.',
+            requestBody: {
+              required: true,
               content: {
-                'application/json': { schema: z.object({ receipts: z.array(Receipt), replayed: z.number().int() }) },
+                'application/json': { schema: z.object({ events: z.array(IncomingEvent).min(1).max(MAX_BATCH) }) },
               },
             },
-            ...PROBLEM_RESPONSES,
-          },
-        },
-      },
-      '/v1/receipts/{eventId}': {
-        get: {
-          summary: 'Consent receipt (ISO/IEC TS 27560 / Kantara shape) for the person',
-          operationId: 'consentReceipt',
-          requestParams: { path: z.object({ eventId: EventIdSchema }) },
-          responses: {
-            '200': {
-              description: 'The receipt',
-              content: { 'application/json': { schema: z.object({}).passthrough() } },
+            responses: {
+              '202': {
+                description: 'All recorded',
+                content: {
+                  'application/json': { schema: ReceiptBatch },
+                },
+              },
+              ...errors(...JSON_BODY, ...AUTHENTICATED, 'conflict', 'unprocessable'),
             },
-            ...PROBLEM_RESPONSES,
+          },
+        },
+        '/v1/receipts/{eventId}': {
+          get: {
+            summary: 'Consent receipt for the person (Kantara Consent Receipt v1.1, ISO/IEC TS 27560 elements mapped)',
+            operationId: 'consentReceipt',
+            tags: ['receipts'],
+            description:
+              'Roles: the hospital that recorded the event, or an auditor; anyone else gets 404 (not even existence is revealed).',
+            requestParams: { path: z.object({ eventId: EventIdSchema }) },
+            responses: {
+              '200': {
+                description: 'The receipt',
+                content: { 'application/json': { schema: ConsentReceipt } },
+              },
+              ...errors('invalid-request', 'not-found', ...AUTHENTICATED),
+            },
           },
         },
       },
-    },
-  });
+    }),
+  );
   return cached;
 }

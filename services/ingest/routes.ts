@@ -11,7 +11,8 @@ export const MAX_BATCH = 1000;
 export const SINGLE_BODY_LIMIT = '64kb';
 export const BATCH_BODY_LIMIT = '8mb';
 const WITHDRAW_HOW =
-  'Ask the organisation that recorded this consent, or any NHS organisation, to record a withdrawal; it takes effect at once and is carried to every data user holding your data.';
+  'Ask the organisation that recorded this consent, or any NHS organisation, to record a withdrawal; it takes effect ' +
+  'at once and is carried to every data user holding your data.';
 
 export function ingestRoutes(deps: IngestDeps & { receipts: ReceiptStore }): Router {
   const r = Router();

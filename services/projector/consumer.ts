@@ -12,7 +12,7 @@
 // generation and, when it changes, seeks each assigned partition to the new generation's progress.
 import type { Consumer, Kafka, Producer } from '../../adapters/kafka.js';
 import type { Db } from '../../adapters/mongo.js';
-import type { Logger } from '../../adapters/logger.js';
+import { errorMessage, type Logger } from '../../adapters/logger.js';
 import { startLedgerReader, type LedgerBatch, type LedgerRecord } from '../../ledger/reader.js';
 import { dropGeneration, generation, readMeta, type Generation } from '../../projections/generation.js';
 import { applyRecords, loadKnownIds, nextOffset, recordProgress, type KnownIds } from '../../projections/writer.js';
@@ -182,7 +182,7 @@ function batchHandler(o: ProjectorOptions, targetGeneration: () => Promise<strin
   };
 }
 
-export const SWITCH_WATCH_MS = 1000;
+const SWITCH_WATCH_MS = 1000;
 
 function followSwitches(o: ProjectorOptions, consumer: Consumer, assigned: ReadonlySet<number>): () => void {
   let seen: string | undefined;
@@ -205,7 +205,9 @@ function followSwitches(o: ProjectorOptions, consumer: Consumer, assigned: Reado
       }
       seen = name;
     })()
-      .catch((err: Error) => o.log.warn({ err: err.message }, 'could not check the active projection generation'))
+      .catch((err: unknown) =>
+        o.log.warn({ err: errorMessage(err) }, 'could not check the active projection generation'),
+      )
       .finally(() => {
         checking = false;
       });

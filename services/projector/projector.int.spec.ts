@@ -5,7 +5,7 @@ import { runId } from '../../test/serverEnv.js';
 import { startService, type RunningService } from '../../test/harness/service.js';
 import { readTopic } from '../../test/harness/ledger.js';
 import { foldEvents } from '../../contracts/consent/fold.js';
-import { evolveDataUser, type DataUserEvent } from '../../contracts/consent/dataUsers.js';
+import { evolveDataUser } from '../../contracts/consent/dataUsers.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import type { PositionedEvent } from '../../contracts/consent/order.js';
 import { EXAMPLE_EVENTS } from '../../contracts/consent/examples.js';
@@ -75,8 +75,8 @@ describe('projector: ledger → consent-state projections', () => {
       optOut(id('o2'), 3, { subject: sub(2), national: true }),
       given(id('c3'), 1, { subject: sub(3), setting: 'emergency' }),
       released(id('r3'), du, 4, { subject: sub(3) }),
-      registered as LedgerEvent,
-      approved as LedgerEvent,
+      registered,
+      approved,
     );
     await settle();
     for (const n of [1, 2, 3]) expect(await reader.subject(sub(n))).toEqual(expected(sub(n)));
@@ -84,7 +84,7 @@ describe('projector: ledger → consent-state projections', () => {
     const many = await reader.subjects([sub(1), sub(2), sub(3), sub(999)]);
     expect([...many.keys()].sort()).toEqual([sub(1), sub(2), sub(3)]);
     expect(await reader.subject(sub(999))).toBeUndefined();
-    const user = evolveDataUser(evolveDataUser(undefined, registered as DataUserEvent), approved as DataUserEvent);
+    const user = evolveDataUser(evolveDataUser(undefined, registered), approved);
     expect(await reader.dataUser(du)).toEqual(user);
     expect((await reader.dataUsers()).map((d) => d.id)).toContain(du);
     const all: string[] = [];

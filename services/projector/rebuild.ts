@@ -15,7 +15,7 @@
 // half-built generation of a rebuild that was killed is dropped by the next one.
 import type { Kafka } from '../../adapters/kafka.js';
 import type { Db } from '../../adapters/mongo.js';
-import type { Logger } from '../../adapters/logger.js';
+import { errorMessage, type Logger } from '../../adapters/logger.js';
 import {
   dropGeneration,
   markPreviousDropped,
@@ -35,7 +35,7 @@ export interface RebuildOptions {
   groupId: string;
   keepPrevious?: boolean;
   /** Called as records are applied: done and total ledger offsets of the current target. */
-  progress?(done: number, total: number): void;
+  progress?: (done: number, total: number) => void;
   /** Grace before dropping the old generation (default: several reader cache periods). */
   dropAfterMs?: number;
 }
@@ -61,7 +61,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const admin = o.kafka.admin();
   await admin.connect();
   try {
-    const catchUp = new CatchUp(await endOffsets(admin, o.topic), o.progress);
+    const catchUp = new CatchUp(await endOffsets(admin, o.topic), (done, total) => o.progress?.(done, total));
     o.log.info({ generation: name, records: catchUp.total() }, 'rebuild started');
     const projector = await startProjector({
       kafka: o.kafka,
@@ -101,8 +101,8 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
     await admin.disconnect();
     await lease
       .release()
-      .catch((err: Error) =>
-        o.log.warn({ err: err.message }, 'could not release the rebuild lease; the next rebuild takes it over'),
+      .catch((err: unknown) =>
+        o.log.warn({ err: errorMessage(err) }, 'could not release the rebuild lease; the next rebuild takes it over'),
       );
   }
 }

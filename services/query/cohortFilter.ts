@@ -58,9 +58,9 @@ export async function filterCohort(req: Request, res: Response, ask: FilterAsk, 
       ledgerMarks: Object.fromEntries(cohort.marks),
     });
     cohort.start();
-    res.end(
-      `${JSON.stringify({ summary: { decisionId, cohortSize: parser.count, permitted: cohort.counts.permit, denied: cohort.counts.deny, cohortSha256, logged: true } })}\n`,
-    );
+    const { permit: permitted, deny: denied } = cohort.counts;
+    const summary = { decisionId, cohortSize: parser.count, permitted, denied, cohortSha256, logged: true };
+    res.end(`${JSON.stringify({ summary })}\n`);
   } catch (err) {
     const problem =
       err instanceof CohortSyntaxError

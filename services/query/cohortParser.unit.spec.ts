@@ -38,9 +38,9 @@ describe('cohort parser (JSON array of subject ids, streamed)', () => {
   });
   it('refuses non-strings, objects, trailing commas, truncated bodies and extra content', () => {
     expect(problemOf(() => parseAll(['{"subjects":[]}'])).field).toBe('');
-    expect(problemOf(() => parseAll([`["${ids(1)[0]}", 5]`])).field).toBe('/1');
-    expect(problemOf(() => parseAll([`["${ids(1)[0]}",]`])).field).toBe('/1');
-    expect(problemOf(() => parseAll([`["${ids(1)[0]}"`])).field).toBe('/1');
+    expect(problemOf(() => parseAll([`["${ids(1)[0]!}", 5]`])).field).toBe('/1');
+    expect(problemOf(() => parseAll([`["${ids(1)[0]!}",]`])).field).toBe('/1');
+    expect(problemOf(() => parseAll([`["${ids(1)[0]!}"`])).field).toBe('/1');
     expect(problemOf(() => parseAll([`[] []`])).field).toBe('');
     expect(problemOf(() => parseAll([''])).field).toBe('');
   });

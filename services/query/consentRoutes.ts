@@ -7,9 +7,10 @@ import { requireRole } from '../../access/authenticate.js';
 import { DomainError } from '../../contracts/domainError.js';
 import { AsOfQuery, SubjectPath, parseOr400 } from './schemas.js';
 import { fhirBundle } from './fhir.js';
+import { subjectConsent, subjectTimeline } from '../../contracts/subjectViews.js';
 import type { QueryDeps } from './deps.js';
 
-export const SUBJECT_READERS = ['hospital', 'admin', 'auditor'] as const;
+const SUBJECT_READERS = ['hospital', 'admin', 'auditor'] as const;
 
 /** The subject's state once the projection holds everything the ledger held when the call started. */
 async function knownSubject(req: Request, deps: QueryDeps): Promise<SubjectState> {
@@ -34,31 +35,13 @@ export function consentRoutes(deps: QueryDeps): Router {
       ]);
     }
     const full = await knownSubject(req, deps);
-    // Point in time: the same fold over the events recorded (envelope time) up to asOf.
+    // Point in time: the same fold over the events recorded (envelope recordedtime) up to asOf.
     const state = asOf === undefined ? full : stateAsOf(full.records, asOf);
-    res.json({
-      subject: full.subject,
-      asOf: asOf ?? now,
-      facts: state.facts,
-      releases: state.releases,
-      unresolved: state.unresolved,
-      eventCount: state.records.length,
-    });
+    res.json(subjectConsent(full.subject ?? '', state, asOf ?? now));
   });
   r.get('/v1/subjects/:id/timeline', async (req, res) => {
     const state = await knownSubject(req, deps);
-    res.json({
-      subject: state.subject,
-      events: state.records.map(({ event, position }) => ({
-        eventId: event.id,
-        type: event.type,
-        source: event.source,
-        occurredAt: event.data.occurredAt,
-        recordedAt: event.time,
-        ledger: { partition: position.partition, offset: position.offset },
-        data: event.data,
-      })),
-    });
+    res.json(subjectTimeline(state));
   });
   r.get('/v1/subjects/:id/fhir', async (req, res) => {
     const state = await knownSubject(req, deps);

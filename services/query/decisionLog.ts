@@ -12,42 +12,10 @@
 // reproducible from the ledger (same fold, recorded up to the logged high-water marks).
 import { DomainError } from '../../contracts/domainError.js';
 import type { Producer } from '../../adapters/kafka.js';
-import type { ReasonCode } from '../../contracts/consent/decide.js';
+import { decisionLogEvent, type DecisionLogRecord } from '../../contracts/topicEvents.js';
+import { structuredModeHeaders } from '../../contracts/topics.js';
 
-export interface DecisionRecord {
-  kind: 'decision';
-  decisionId: string;
-  at: string;
-  dataUserId: string;
-  subject: string;
-  purpose: string;
-  dataCategory: string;
-  decision: 'permit' | 'deny';
-  reasons: ReasonCode[];
-  eventIds: readonly string[];
-  policyVersion: string;
-  /** Present when the decision was asked as of a past instant. */
-  asOf?: string;
-}
-
-export interface FilterRecord {
-  kind: 'filter';
-  decisionId: string;
-  at: string;
-  dataUserId: string;
-  purpose: string;
-  dataCategory: string;
-  cohortSize: number;
-  permitted: number;
-  denied: number;
-  /** sha256 over the subject ids in the order sent, each followed by "\n". */
-  cohortSha256: string;
-  policyVersion: string;
-  /** The ledger high-water marks the answers were taken at (partition → offset). */
-  ledgerMarks: Record<string, string>;
-}
-
-export type DecisionLogRecord = DecisionRecord | FilterRecord;
+export type { DecisionLogRecord, DecisionRecord, FilterRecord } from '../../contracts/topicEvents.js';
 
 // One round trip at a time by default: on the shared 2-core test machine, 4 in flight measured
 // slower (more Kafka requests competing for the same CPU); raise it against a real cluster.
@@ -95,9 +63,10 @@ export class DecisionLog {
           acks: -1,
           messages: batch.map(({ record: r }) => ({
             // Decisions are keyed by subject (TOPIC_KEYS.decisions); a filter has no single subject.
+            // A structured-mode CloudEvent (contracts/topicEvents.ts), like every record another party reads.
             key: r.kind === 'decision' ? r.subject : r.dataUserId,
-            value: JSON.stringify(r),
-            headers: { 'content-type': 'application/json', kind: r.kind },
+            value: JSON.stringify(decisionLogEvent(r)),
+            headers: structuredModeHeaders(),
           })),
         })
         .then(

@@ -14,6 +14,23 @@
 import type { ConsentFact, OptOutFact, SubjectState, WithdrawalFact } from '../../contracts/consent/fold.js';
 import { ANY, PURPOSE_DUO, type Scope } from '../../contracts/consent/vocabulary.js';
 import { createHash } from 'node:crypto';
+import * as z from 'zod';
+
+/** The export's shape for OpenAPI and the tests (FHIR's own validation is HAPI's: test/fhir). */
+export const FhirBundle = z
+  .object({
+    resourceType: z.literal('Bundle'),
+    type: z.literal('collection'),
+    timestamp: z.string(),
+    entry: z.array(
+      z.object({
+        fullUrl: z.string(),
+        resource: z.object({ resourceType: z.literal('Consent') }).catchall(z.unknown()),
+      }),
+    ),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'FhirBundle', description: 'An HL7 FHIR R4 Bundle (type collection) of Consent resources' });
 
 const SYS = {
   subject: 'urn:consent-ledger:subject',

@@ -15,7 +15,7 @@ export class MarkedCache<V> {
   /** The cached value if it was read at exactly this high-water mark; `miss` otherwise. */
   get(key: string, mark: string): { hit: true; value: V } | { hit: false } {
     const e = this.entries.get(key);
-    if (!e || e.mark !== mark) return { hit: false };
+    if (e?.mark !== mark) return { hit: false };
     return { hit: true, value: e.value };
   }
 

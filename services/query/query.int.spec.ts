@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { runId } from '../../test/serverEnv.js';
 import { readTopic } from '../../test/harness/ledger.js';
+import { SubjectConsent, SubjectTimeline } from '../../contracts/subjectViews.js';
 import {
   approvals,
   consentEffective,
@@ -153,7 +154,7 @@ describe('query service: registry, decisions, consent state, filter, releases', 
         (await (await s.call('/v1/decisions', key, { body })).json()) as any;
       expect(await ask(acad, { subject: B, purpose: 'research', dataCategory: 'ehr' })).toMatchObject({
         decision: 'deny',
-        reasons: [{ code: 'consent-pending' }],
+        reasons: [{ code: 'cooling-off' }],
       });
       expect(await ask(other, { subject: A, purpose: 'research', dataCategory: 'ehr' })).toMatchObject({
         decision: 'deny',
@@ -223,17 +224,18 @@ describe('query service: registry, decisions, consent state, filter, releases', 
 
   describe('subject state', () => {
     it('consent now and asOf a past instant; timeline; 404 unknown; 400 malformed; data users may not read', async () => {
-      const now = (await (await s.call(`/v1/subjects/${A}/consent`, hospital)).json()) as any;
-      expect(now.facts).toEqual([
+      // Every answer is checked against the public model the OpenAPI document publishes.
+      const now = SubjectConsent.parse(await (await s.call(`/v1/subjects/${A}/consent`, hospital)).json());
+      expect(now.choices).toEqual([
         expect.objectContaining({ kind: 'consent', eventId: `c-${runId}-a`, status: 'effective' }),
       ]);
-      const before = (await (
-        await s.call(`/v1/subjects/${A}/consent?asOf=2020-01-01T00:00:00Z`, auditor)
-      ).json()) as any;
-      expect(before.facts).toEqual([]);
-      const tl = (await (await s.call(`/v1/subjects/${A}/timeline`, admin)).json()) as any;
-      expect(tl.events.map((e: any) => e.type)).toEqual(['consent.given', 'consent.effective']);
-      expect(tl.events[0].ledger).toEqual({ partition: expect.any(Number), offset: expect.any(String) });
+      const before = SubjectConsent.parse(
+        await (await s.call(`/v1/subjects/${A}/consent?asOf=2020-01-01T00:00:00Z`, auditor)).json(),
+      );
+      expect(before.choices).toEqual([]);
+      const tl = SubjectTimeline.parse(await (await s.call(`/v1/subjects/${A}/timeline`, admin)).json());
+      expect(tl.events.map((e) => e.type)).toEqual(['consent.given', 'consent.effective']);
+      expect(tl.events[0]?.ledger).toEqual({ partition: expect.any(Number), offset: expect.any(String) });
       const unknown = await s.call(`/v1/subjects/${NONE}/consent`, auditor);
       expect(unknown.status).toBe(404);
       expect(unknown.headers.get('content-type')).toContain('application/problem+json');
@@ -270,7 +272,7 @@ describe('query service: registry, decisions, consent state, filter, releases', 
         .map((l) => JSON.parse(l));
       expect(lines.slice(0, 3)).toEqual([
         { subject: A, decision: 'permit', reasons: ['consent-effective'] },
-        { subject: B, decision: 'deny', reasons: ['consent-pending'] },
+        { subject: B, decision: 'deny', reasons: ['cooling-off'] },
         { subject: NONE, decision: 'deny', reasons: ['no-consent-default-opt-in'] },
       ]);
       const { summary } = lines[3];
@@ -306,35 +308,43 @@ describe('query service: registry, decisions, consent state, filter, releases', 
   });
 
   describe('releases', () => {
-    it("a hospital records a release: one release.recorded per subject in the subject's fold; retry writes nothing; data users see only their own", async () => {
-      const body = {
-        releaseId: `rel-${runId}`,
-        dataUserId: DU_ACAD,
-        purpose: 'research',
-        dataCategories: ['ehr'],
-        subjects: [A, B],
-      };
-      const first = await s.call('/v1/releases', hospital, { body });
-      expect(first.status).toBe(202);
-      expect(await first.json()).toEqual({ releaseId: body.releaseId, recorded: 2, replayed: 0 });
-      const again = await s.call('/v1/releases', hospital, { body });
-      expect(await again.json()).toEqual({ releaseId: body.releaseId, recorded: 0, replayed: 2 });
-      const state = (await (await s.call(`/v1/subjects/${A}/consent`, auditor)).json()) as any;
-      expect(state.releases).toEqual([
-        expect.objectContaining({ releaseId: body.releaseId, dataUserId: DU_ACAD, eventId: `${body.releaseId}.${A}` }),
-      ]);
-      const own = (await (await s.call('/v1/releases', acad)).json()) as any;
-      expect(own.releases).toEqual([
-        expect.objectContaining({ releaseId: body.releaseId, subjects: 2, source: 'org:rxh' }),
-      ]);
-      expect(((await (await s.call('/v1/releases', other)).json()) as any).releases).toEqual([]);
-      expect((await s.call(`/v1/releases?dataUserId=${DU_ACAD}`, other)).status).toBe(403);
-      expect((await s.call('/v1/releases', acad, { body })).status).toBe(403);
-      const unknownUser = await s.call('/v1/releases', hospital, {
-        body: { ...body, releaseId: `rel2-${runId}`, dataUserId: `du_nobody_${runId}` },
-      });
-      expect(unknownUser.status).toBe(422);
-    });
+    it(
+      "a hospital records a release: one release.recorded per subject in the subject's fold; retry writes nothing; " +
+        'data users see only their own',
+      async () => {
+        const body = {
+          releaseId: `rel-${runId}`,
+          dataUserId: DU_ACAD,
+          purpose: 'research',
+          dataCategories: ['ehr'],
+          subjects: [A, B],
+        };
+        const first = await s.call('/v1/releases', hospital, { body });
+        expect(first.status).toBe(202);
+        expect(await first.json()).toEqual({ releaseId: body.releaseId, recorded: 2, replayed: 0 });
+        const again = await s.call('/v1/releases', hospital, { body });
+        expect(await again.json()).toEqual({ releaseId: body.releaseId, recorded: 0, replayed: 2 });
+        const state = (await (await s.call(`/v1/subjects/${A}/consent`, auditor)).json()) as any;
+        expect(state.releases).toEqual([
+          expect.objectContaining({
+            releaseId: body.releaseId,
+            dataUserId: DU_ACAD,
+            eventId: `${body.releaseId}.${A}`,
+          }),
+        ]);
+        const own = (await (await s.call('/v1/releases', acad)).json()) as any;
+        expect(own.releases).toEqual([
+          expect.objectContaining({ releaseId: body.releaseId, subjects: 2, source: 'org:rxh' }),
+        ]);
+        expect(((await (await s.call('/v1/releases', other)).json()) as any).releases).toEqual([]);
+        expect((await s.call(`/v1/releases?dataUserId=${DU_ACAD}`, other)).status).toBe(403);
+        expect((await s.call('/v1/releases', acad, { body })).status).toBe(403);
+        const unknownUser = await s.call('/v1/releases', hospital, {
+          body: { ...body, releaseId: `rel2-${runId}`, dataUserId: `du_nobody_${runId}` },
+        });
+        expect(unknownUser.status).toBe(422);
+      },
+    );
   });
 
   it('serves a valid OpenAPI 3.1 document', async () => {

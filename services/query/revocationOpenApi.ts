@@ -2,8 +2,8 @@
 import { HOLDER_PROGRESS, WITHDRAWAL_PROGRESS } from '../../contracts/consent/lifecycle.js';
 import * as z from 'zod';
 import type { ZodOpenApiPathsObject } from 'zod-openapi';
-import { PROBLEM_RESPONSES } from '../../adapters/http/openapiParts.js';
-import { ScopeSchema } from '../../contracts/consent/vocabulary.js';
+import { AUTHENTICATED, JSON_BODY, errors } from '../../adapters/http/openapiParts.js';
+import { RevocationNoticeSchema } from '../../contracts/topicEvents.js';
 import { DataUserIdSchema, EventIdSchema } from '../../contracts/consent/primitives.js';
 import { MAX_PAGE } from './revocationRoutes.js';
 import { AttestationSchema } from '../../contracts/consent/attestation.js';
@@ -16,26 +16,31 @@ const attestation = AttestationSchema.nullable().meta({
 const ts = z.string().meta({ format: 'date-time' });
 const nullableTs = ts.nullable();
 
-export const RevocationNoticeSchema = z
+export { RevocationNoticeSchema };
+
+export const WithdrawalStatus = z
   .object({
-    noticeId: z.string().meta({
-      description:
-        'One per withdrawal and data user (ntc.<withdrawalId>.<dataUserId>); the idempotency key of every delivery',
-    }),
     withdrawalId: z.string(),
     subject: z.string().meta({ description: 'Pseudonymous subject id' }),
-    dataUserId: z.string(),
-    scope: ScopeSchema,
     withdrawnAt: ts,
-    sentAt: ts,
-    dueBy: ts.meta({ description: 'Acknowledge by (propagation SLA)' }),
-    acknowledgePath: z.string(),
+    status: z.enum(WITHDRAWAL_PROGRESS),
+    completedAt: nullableTs,
+    holders: z.array(
+      z.object({
+        dataUserId: z.string(),
+        status: z.enum(HOLDER_PROGRESS),
+        noticeId: z.string().nullable(),
+        sentAt: nullableTs,
+        dueBy: nullableTs,
+        webhookDeliveredAt: nullableTs,
+        deliveryAttempts: z.number().int(),
+        acknowledgedAt: nullableTs,
+        overdue: z.boolean(),
+        attestation,
+      }),
+    ),
   })
-  .meta({
-    id: 'RevocationNotice',
-    description:
-      'Also the body of the signed webhook ({type: "revocation.notice" | "revocation.reminder", notice}) and the consent.revocations.v1 record value (keyed by data user).',
-  });
+  .meta({ id: 'WithdrawalStatus', description: 'A withdrawal and where its revocation notices stand, per holder' });
 
 const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 // Parameters carry the patterns the routes enforce, so a client (or a fuzzer) sees what is accepted.
@@ -46,8 +51,12 @@ export const revocationPaths: ZodOpenApiPathsObject = {
     put: {
       summary: "Register (or replace) the data user's revocation webhook",
       operationId: 'registerWebhook',
+      tags: ['revocations'],
       description:
-        'Roles: admin, or the data user itself. Returns the signing secret ONCE (re-register to rotate). Deliveries: POST JSON with `Consent-Ledger-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))` and `Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential back-off, indefinitely. A delivery never counts as an acknowledgement.',
+        'Roles: admin, or the data user itself. Returns the signing secret ONCE (re-register to rotate). Deliveries: ' +
+        'POST JSON with `Consent-Ledger-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))` — the HMAC ' +
+        'key is the returned `secret` string exactly as given (its UTF-8 bytes, not decoded), `<body>` the raw ' +
+        'request body — and `Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential back-off, indefinitely. A delivery never counts as an acknowledgement.',
       requestParams: { path: z.object({ id: DataUserIdSchema }) },
       requestBody: {
         required: true,
@@ -69,11 +78,13 @@ export const revocationPaths: ZodOpenApiPathsObject = {
           z.object({
             dataUserId: z.string(),
             url: z.string(),
-            secret: z.string(),
-            signature: z.object({}).passthrough(),
+            secret: z.string().meta({
+              description: 'The signing secret, shown once: the HMAC-SHA256 key as it stands (do not decode it)',
+            }),
+            signature: z.record(z.string(), z.string()).meta({ description: 'How deliveries are signed' }),
           }),
         ),
-        ...PROBLEM_RESPONSES,
+        ...errors(...JSON_BODY, 'unprocessable', 'not-found', ...AUTHENTICATED),
       },
     },
   },
@@ -81,6 +92,9 @@ export const revocationPaths: ZodOpenApiPathsObject = {
     get: {
       summary: "The calling data user's notices not yet acknowledged (pull)",
       operationId: 'pendingRevocations',
+      tags: ['revocations'],
+      description:
+        'Role: dataUser. Notices are also pushed as signed webhooks and published on consent.revocations.v1 (CloudEvents, keyed by data user).',
       requestParams: {
         query: z.object({ cursor: EventIdSchema.optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional() }),
       },
@@ -89,7 +103,7 @@ export const revocationPaths: ZodOpenApiPathsObject = {
           'One page; pass nextCursor for the next',
           z.object({ items: z.array(RevocationNoticeSchema), nextCursor: z.string().nullable() }),
         ),
-        ...PROBLEM_RESPONSES,
+        ...errors('invalid-request', ...AUTHENTICATED),
       },
     },
   },
@@ -97,6 +111,8 @@ export const revocationPaths: ZodOpenApiPathsObject = {
     get: {
       summary: "One of the calling data user's notices with its status",
       operationId: 'revocationNotice',
+      tags: ['revocations'],
+      description: "Role: dataUser; another data user's notice is 404.",
       requestParams: noticePath,
       responses: {
         '200': json(
@@ -109,7 +125,7 @@ export const revocationPaths: ZodOpenApiPathsObject = {
             attestation,
           }),
         ),
-        ...PROBLEM_RESPONSES,
+        ...errors('invalid-request', 'not-found', ...AUTHENTICATED),
       },
     },
   },
@@ -117,19 +133,21 @@ export const revocationPaths: ZodOpenApiPathsObject = {
     post: {
       summary: "Acknowledge deletion (the calling data user's own notice only; others 404)",
       operationId: 'acknowledgeRevocation',
+      tags: ['revocations'],
       requestParams: noticePath,
       description:
         'Idempotent. 202: kept and passed to the propagation, which writes revocation.acknowledged (acknowledgedAt) with the attestation. ' +
-        'The body attests what was done: deleted, derived-data-deleted, or retained under a named legal basis (e.g. a trained model that cannot unlearn), ' +
-        'when, by whom (role) and optionally the SHA-256 of the evidence. Without a body the acknowledgement is recorded as acknowledged without attestation. ' +
-        'A repeat with another attestation than the first is 409 (the first stands). 503 when the workflow service is down: retry.',
+        'The body attests what was done: deleted, derived-data-deleted, or retained under a named legal basis (e.g. a trained model ' +
+        'that cannot unlearn), when, by whom (role) and optionally the SHA-256 of the evidence. Without a body the acknowledgement is ' +
+        'recorded as acknowledged without attestation. A repeat with another attestation than the first is 409 (the first stands). ' +
+        '503 when the workflow service is down: retry.',
       requestBody: { required: false, content: { 'application/json': { schema: AcknowledgementBodySchema } } },
       responses: {
         '202': json(
           'Accepted',
           z.object({ noticeId: z.string(), acknowledgementReceivedAt: ts, acknowledgedAt: nullableTs, attestation }),
         ),
-        ...PROBLEM_RESPONSES,
+        ...errors('not-found', 'conflict', 'unprocessable', ...JSON_BODY, ...AUTHENTICATED),
       },
     },
   },
@@ -137,36 +155,14 @@ export const revocationPaths: ZodOpenApiPathsObject = {
     get: {
       summary: 'Propagation status of a withdrawal, per holder',
       operationId: 'withdrawalStatus',
+      tags: ['withdrawals'],
       description:
         'Roles: auditor, admin, and the hospital that recorded the withdrawal. From the moment the withdrawal is on the ledger: ' +
         '`determining-holders` (holders empty), then `propagating` (or `overdue` once a holder is past its due time), then `completed`.',
       requestParams: { path: z.object({ eventId: EventIdSchema }) },
       responses: {
-        '200': json(
-          'Status',
-          z.object({
-            withdrawalId: z.string(),
-            subject: z.string(),
-            withdrawnAt: ts,
-            status: z.enum(WITHDRAWAL_PROGRESS),
-            completedAt: nullableTs,
-            holders: z.array(
-              z.object({
-                dataUserId: z.string(),
-                status: z.enum(HOLDER_PROGRESS),
-                noticeId: z.string().nullable(),
-                sentAt: nullableTs,
-                dueBy: nullableTs,
-                webhookDeliveredAt: nullableTs,
-                deliveryAttempts: z.number().int(),
-                acknowledgedAt: nullableTs,
-                overdue: z.boolean(),
-                attestation,
-              }),
-            ),
-          }),
-        ),
-        ...PROBLEM_RESPONSES,
+        '200': json('Status', WithdrawalStatus),
+        ...errors('invalid-request', 'not-found', ...AUTHENTICATED),
       },
     },
   },

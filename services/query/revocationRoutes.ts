@@ -49,7 +49,7 @@ function param(req: Request, name: string, pattern: RegExp, what: string): strin
 }
 
 function ownNotice(doc: NoticeDoc | null, req: Request): NoticeDoc {
-  if (!doc || doc.dataUserId !== callerOf(req).principal)
+  if (doc?.dataUserId !== callerOf(req).principal)
     throw new DomainError('not-found', 'no such notice for this data user');
   return doc;
 }
@@ -114,6 +114,7 @@ function registerWebhook(deps: RevocationDeps): Handler {
       signature: {
         header: SIGNATURE_HEADER,
         scheme: 't=<unix seconds>,v1=hex(HMAC-SHA256(secret, "<t>.<raw body>"))',
+        key: 'the secret string exactly as returned here (its UTF-8 bytes; do not decode it)',
         idempotencyHeader: 'Idempotency-Key (the notice id)',
       },
     });
@@ -219,7 +220,7 @@ function withdrawalStatus({ withdrawal, notices }: WithdrawalStatusDoc, now: str
       attestation: n?.attestation ?? null,
     };
   });
-  const completed = withdrawal.completedAt !== undefined && withdrawal.completedAt !== null;
+  const completed = withdrawal.completedAt != null;
   return {
     withdrawalId: withdrawal._id,
     subject: withdrawal.subject,

@@ -12,7 +12,7 @@ import { recordedEvent } from '../../ledger/receipts.js';
 import { NoticeStore } from '../../revocations/notices.js';
 import { WebhookRegistry } from '../../revocations/webhooks.js';
 import { acknowledgeSignal } from '../../workflows/signals.js';
-import { workflowIds, type AcknowledgeArgs } from '../../workflows/types.js';
+import { propagationWorkflowId, type AcknowledgeArgs } from '../../workflows/types.js';
 import { revocationRoutes } from './revocationRoutes.js';
 
 export interface RevocationWiring {
@@ -29,7 +29,7 @@ export function temporalAcknowledger(client: () => Promise<Client>, timeoutMs: n
     try {
       const c = await client();
       await c.withDeadline(Date.now() + timeoutMs, () =>
-        c.workflow.getHandle(workflowIds.withdrawal(withdrawalId)).signal(acknowledgeSignal, args),
+        c.workflow.getHandle(propagationWorkflowId(withdrawalId, args.noticeId)).signal(acknowledgeSignal, args),
       );
     } catch (err) {
       // Closed: it completed, which it only does once every holder acknowledged.

@@ -44,7 +44,8 @@ export const DecisionRequest = z
     dataUserId: DataUserIdSchema.optional().meta({ description: 'Must be the caller itself (default).' }),
     asOf: UtcTimestampSchema.optional().meta({
       description:
-        "Decide as of a past instant: the same fold over the events recorded up to then, with expiry judged at that instant. The data user's registration is taken as it is now.",
+        'Decide as of a past instant: the same fold over the events recorded up to then, with expiry judged at that ' +
+        "instant. The data user's registration is taken as it is now.",
     }),
   })
   .meta({ id: 'DecisionRequest' });
@@ -118,6 +119,7 @@ export const RegisterDataUser = z
     dataUserId: DataUserIdSchema,
     name: z
       .string()
+      // eslint-disable-next-line no-control-regex -- control characters are what the name must not contain
       .regex(/^[^\x00-\x1F\x7F]{1,200}$/, { error: 'must be 1-200 characters without control characters' }),
     category: DataUserCategorySchema,
     jurisdiction: JurisdictionSchema,

@@ -1,4 +1,5 @@
-// Sealer service: wiring only. Follows the ledger and publishes signed checkpoints (sealer.ts).
+// Sealer service: wiring only. Follows the ledger (follow.ts) and publishes signed checkpoints (sealer.ts),
+// each in a transaction of its partition's claim (claims.ts), so N instances can run: one chain each.
 import { z } from 'zod';
 import { Router } from 'express';
 import { createPublicKey } from 'node:crypto';
@@ -6,10 +7,11 @@ import { loadConfig, kafkaConfig, runtimeConfig, topicsConfig } from '../../adap
 import { onShutdown } from '../../adapters/shutdown.js';
 import { createLogger } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
-import { createKafka, createIdempotentProducer, createConsumer } from '../../adapters/kafka.js';
+import { createKafka } from '../../adapters/kafka.js';
 import { createApp, listen } from '../../adapters/http/app.js';
 import { checkpointSignatureValid, keyIdOf, publicKeyPem, signingKeyFromBase64 } from '../../contracts/checkpoint.js';
-import { readCheckpoints } from '../../ledger/checkpoints.js';
+import { PartitionClaims } from './claims.js';
+import { LedgerFollower } from './follow.js';
 import { Sealer } from './sealer.js';
 
 const config = loadConfig(
@@ -25,6 +27,7 @@ const config = loadConfig(
       SEALER_EVERY_RECORDS: z.coerce.number().int().min(1).max(100_000).default(1000),
       SEALER_EVERY_MS: z.coerce.number().int().min(100).default(10_000),
       SEALER_GROUP: z.string().default('sealer'),
+      SEALER_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(900_000).default(10_000),
     }),
 );
 const log = createLogger('sealer', config.LOG_LEVEL);
@@ -38,18 +41,20 @@ try {
   process.exit(1);
 }
 const publicKey = createPublicKey(signingKey);
-const fatal = (err: Error, msg: string) => {
+const fatal = (err: Error, msg: string): never => {
   log.fatal({ err: err.message }, msg);
   process.exit(1);
 };
 
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-sealer` }, log);
-const producer = createIdempotentProducer(kafka);
-await producer.connect();
-const sealer = new Sealer({
-  producer,
+const claims = new PartitionClaims(kafka, {
   ledgerTopic: config.LEDGER_TOPIC,
   checkpointsTopic: config.CHECKPOINTS_TOPIC,
+  transactionTimeoutMs: config.SEALER_TRANSACTION_TIMEOUT_MS,
+});
+const sealer = new Sealer({
+  publish: (partition, checkpoint) => claims.publish(partition, checkpoint),
+  ledgerTopic: config.LEDGER_TOPIC,
   signingKey,
   publicKey,
   everyRecords: config.SEALER_EVERY_RECORDS,
@@ -60,64 +65,34 @@ const sealer = new Sealer({
       'checkpoint published',
     ),
 });
+log.info({ keyId: keyIdOf(publicKey), group: config.SEALER_GROUP }, 'sealer starting');
 
-// Resume from the checkpoints topic. A last checkpoint we cannot verify with our own key means the
-// topic was tampered with or the key changed: refuse to extend a chain we cannot vouch for.
-const published = await readCheckpoints(kafka, config.CHECKPOINTS_TOPIC, config.LEDGER_TOPIC);
-const last = [...published.byPartition.values()].map((list) => list[list.length - 1]!);
-for (const c of last) {
-  if (!checkpointSignatureValid(c, publicKey))
-    fatal(
-      new Error(`partition ${c.partition} checkpoint ${c.sequence}`),
-      'the last checkpoint is not signed by SEALER_SIGNING_KEY; refusing to extend it',
-    );
-}
-sealer.restore(last);
-log.info({ partitions: last.length, keyId: keyIdOf(publicKey) }, 'resuming after the published checkpoints');
-
-const consumer = createConsumer(kafka, {
+// A last checkpoint we cannot verify with our own key means the topic was tampered with or the key
+// changed: refuse to extend a chain we cannot vouch for.
+const follower = new LedgerFollower({
+  kafka,
+  sealer,
+  claims,
+  ledgerTopic: config.LEDGER_TOPIC,
   groupId: config.SEALER_GROUP,
-  sessionTimeout: 30_000,
-  heartbeatInterval: 3_000,
+  log,
+  trusted: (c) => checkpointSignatureValid(c, publicKey),
+  refuse: (partition, c) =>
+    fatal(
+      new Error(`partition ${partition} checkpoint ${c.sequence}`),
+      'the last checkpoint is not signed by SEALER_SIGNING_KEY; refusing to extend it',
+    ),
 });
-await consumer.connect();
-await consumer.subscribe({ topic: config.LEDGER_TOPIC, fromBeginning: true });
-await consumer
-  .run({
-    eachBatch: async ({ batch, heartbeat, isRunning }) => {
-      if (!isRunning() || batch.messages.length === 0) return;
-      const expected = sealer.expectedOffset(batch.partition);
-      // The group's committed offset is only a hint; the checkpoints say where sealing resumes.
-      if (BigInt(batch.messages[0]!.offset) > expected) {
-        consumer.seek({ topic: config.LEDGER_TOPIC, partition: batch.partition, offset: expected.toString() });
-        return;
-      }
-      // A publish that failed may still have landed: never retry it in-process (a second checkpoint with
-      // the same sequence would fork the chain) — exit, and the next start reads what is really there.
-      await sealer
-        .add(
-          batch.partition,
-          batch.messages.map((m) => ({ offset: m.offset, value: m.value })),
-        )
-        .catch((err: Error) => fatal(err, 'could not publish a checkpoint'));
-      await heartbeat();
-    },
-  })
-  .catch((err: Error) => fatal(err, 'ledger consumer failed'));
-// Start each partition right after its last checkpoint rather than where the group left off (the
-// check in eachBatch above remains the guarantee; this only saves re-reading sealed records).
-for (const c of last)
-  consumer.seek({
-    topic: config.LEDGER_TOPIC,
-    partition: c.partition,
-    offset: sealer.expectedOffset(c.partition).toString(),
-  });
-consumer.on(consumer.events.CRASH, (e) => {
+await follower.start().catch((err: Error) => fatal(err, 'ledger consumer failed'));
+follower.consumer.on(follower.consumer.events.CRASH, (e) => {
   if (!e.payload.restart) fatal(e.payload.error, 'ledger consumer crashed');
 });
 const timer = setInterval(
   () => {
-    sealer.flush().catch((err: Error) => fatal(err, 'could not publish a checkpoint'));
+    sealer.flush().then(
+      ({ lost }) => follower.lost(lost),
+      (err: Error) => fatal(err, 'could not cut a checkpoint'),
+    );
   },
   Math.min(1000, Math.ceil(config.SEALER_EVERY_MS / 4)),
 );
@@ -140,13 +115,14 @@ log.info({ port: config.SEALER_PORT }, 'sealer listening');
 
 onShutdown(log, 'sealing what was read', async () => {
   clearInterval(timer);
-  await consumer.disconnect();
-  await sealer
-    .flush(true)
-    .catch((err: Error) =>
-      log.error({ err: err.message }, 'final checkpoint not published; the next start reseals those records'),
+  await follower.consumer.disconnect();
+  const { lost } = await sealer.flush(true);
+  if (lost.length > 0)
+    log.warn(
+      { partitions: lost.map((l) => l.partition) },
+      'final checkpoints not published; their next sealer reseals those records',
     );
-  await producer.disconnect();
+  await claims.close();
   await admin.disconnect();
   await server.close();
   await telemetry.shutdown();

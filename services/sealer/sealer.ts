@@ -1,15 +1,13 @@
-// The sealer's state and duty: extend each partition's chain with every record, and cut a signed
-// checkpoint every N records or T ms, whichever first.
+// The sealer's state and duty: extend each claimed partition's chain with every record, and cut a
+// signed checkpoint every N records or T ms, whichever first.
 //
-// Restart safety: the ONLY state that matters is the checkpoints topic. At start the sealer reads
-// each partition's last checkpoint and resumes at the offset after it, so nothing is skipped (no gap)
-// and nothing is sealed twice (no duplicate chain). A record is only "sealed" once its checkpoint was
-// acknowledged (acks=all, idempotent producer); a failed publish is fatal — the process exits and its
-// successor resumes from what is really on the topic, never from memory or a consumer-group offset.
-// One sealer per ledger partition at a time (run one instance, or a consumer group whose partitions
-// are disjoint): two writers on one partition would fork its chain, which verify reports.
+// The ONLY state that matters is the checkpoints topic. A partition is sealed here only after it was
+// claimed (claims.ts: every earlier sealer of it fenced, its last checkpoint read back) and restored
+// from that checkpoint, so nothing is skipped (no gap) and nothing is sealed twice (no second chain).
+// A record is "sealed" once its checkpoint's transaction committed. Any publish failure loses the
+// partition: its state here is dropped (a fenced sealer's chain head is stale; after an unknown
+// outcome only the topic knows), and the next claim reads what is really there.
 import type { KeyObject } from 'node:crypto';
-import type { Producer } from '../../adapters/kafka.js';
 import {
   ChainSegment,
   initialTip,
@@ -21,9 +19,9 @@ import {
 } from '../../contracts/checkpoint.js';
 
 export interface SealerOptions {
-  producer: Producer;
+  /** Publish one checkpoint of `partition` (a committed transaction of that partition's claim). */
+  publish(partition: number, checkpoint: Checkpoint): Promise<void>;
   ledgerTopic: string;
-  checkpointsTopic: string;
   signingKey: KeyObject;
   publicKey: KeyObject;
   everyRecords: number;
@@ -32,12 +30,26 @@ export interface SealerOptions {
   onCheckpoint?(c: Checkpoint): void;
 }
 
+/** A partition whose checkpoint could not be published: no longer sealed here until claimed again. */
+export class PartitionLost extends Error {
+  override readonly name = 'PartitionLost';
+  constructor(
+    readonly partition: number,
+    /** The first offset not covered by a checkpoint this sealer saw committed. */
+    readonly resumeFrom: bigint,
+    override readonly cause: unknown,
+  ) {
+    super(`partition ${partition}: checkpoint not published (${(cause as Error)?.message ?? String(cause)})`);
+  }
+}
+
 interface Open {
   segment: ChainSegment;
   since: number;
 }
 
 export class Sealer {
+  /** Claimed partitions and their chain tips (after their last committed checkpoint). */
   private readonly tips = new Map<number, ChainTip>();
   private readonly open = new Map<number, Open>();
   private lock: Promise<unknown> = Promise.resolve();
@@ -49,13 +61,35 @@ export class Sealer {
     this.now = o.now ?? (() => new Date());
   }
 
-  /** Resume from the checkpoints already published (their last one per partition). */
-  restore(lastCheckpoints: Iterable<Checkpoint>): void {
-    for (const c of lastCheckpoints) this.tips.set(c.partition, tipAfter(c));
+  isClaimed(partition: number): boolean {
+    return this.tips.has(partition);
+  }
+
+  get claimed(): number[] {
+    return [...this.tips.keys()];
+  }
+
+  /** Seal `partition` on from its last committed checkpoint (undefined: nothing sealed yet). */
+  restore(partition: number, last: Checkpoint | undefined): Promise<void> {
+    return this.exclusive(() => {
+      this.open.delete(partition);
+      this.tips.set(partition, last ? tipAfter(last) : initialTip(partition));
+      return Promise.resolve();
+    });
+  }
+
+  /** Stop sealing `partition` (another sealer has it now); its open segment is left to that one. */
+  release(partition: number): Promise<void> {
+    return this.exclusive(() => {
+      this.drop(partition);
+      return Promise.resolve();
+    });
   }
 
   tip(partition: number): ChainTip {
-    return this.tips.get(partition) ?? initialTip(partition);
+    const tip = this.tips.get(partition);
+    if (!tip) throw new Error(`partition ${partition} is not claimed by this sealer`);
+    return tip;
   }
 
   /** The offset the partition's next record must have: records before it are sealed or in the open segment. */
@@ -65,17 +99,19 @@ export class Sealer {
     return last !== undefined ? BigInt(last) + 1n : BigInt(this.tip(partition).nextOffset);
   }
 
-  /** Serialise batch handling, timers and shutdown: one thing touches the chains at a time. */
+  /** Serialise batch handling, timers, claims and shutdown: one thing touches the chains at a time. */
   private exclusive<T>(f: () => Promise<T>): Promise<T> {
     const run = this.lock.then(f, f);
     this.lock = run.catch(() => undefined);
     return run;
   }
 
-  /** Records of one partition in offset order, starting at expectedOffset(partition). */
+  /** Records of one claimed partition in offset order, starting at expectedOffset(partition).
+   *  Rejects with PartitionLost when a checkpoint could not be published. */
   add(partition: number, records: { offset: string; value: Buffer | null }[]): Promise<void> {
     return this.exclusive(async () => {
       for (const r of records) {
+        if (!this.tips.has(partition)) return; // released meanwhile
         if (BigInt(r.offset) < this.expectedOffset(partition)) continue; // already sealed (re-delivery)
         let open = this.open.get(partition);
         if (!open) {
@@ -88,18 +124,29 @@ export class Sealer {
     });
   }
 
-  /** Cut every open segment older than everyMs (or all of them when `all`). */
-  flush(all = false): Promise<number> {
+  /** Cut every open segment older than everyMs (or all of them when `all`); the partitions lost on the way. */
+  flush(all = false): Promise<{ cut: number; lost: PartitionLost[] }> {
     return this.exclusive(async () => {
       let cut = 0;
+      const lost: PartitionLost[] = [];
       for (const [partition, open] of [...this.open]) {
         if (all || Date.now() - open.since >= this.o.everyMs) {
-          await this.cut(partition);
-          cut++;
+          try {
+            await this.cut(partition);
+            cut++;
+          } catch (err) {
+            if (!(err instanceof PartitionLost)) throw err;
+            lost.push(err);
+          }
         }
       }
-      return cut;
+      return { cut, lost };
     });
+  }
+
+  private drop(partition: number): void {
+    this.tips.delete(partition);
+    this.open.delete(partition);
   }
 
   private async cut(partition: number): Promise<void> {
@@ -113,13 +160,14 @@ export class Sealer {
       this.keyId,
     );
     const checkpoint = signCheckpoint(body, this.o.signingKey);
-    await this.o.producer.send({
-      topic: this.o.checkpointsTopic,
-      acks: -1,
-      messages: [
-        { key: String(partition), value: JSON.stringify(checkpoint), headers: { 'content-type': 'application/json' } },
-      ],
-    });
+    try {
+      await this.o.publish(partition, checkpoint);
+    } catch (err) {
+      // Never retried in place: the same sequence twice would fork the chain if the first landed.
+      const resumeFrom = BigInt(this.tip(partition).nextOffset);
+      this.drop(partition);
+      throw new PartitionLost(partition, resumeFrom, err);
+    }
     this.tips.set(partition, tipAfter(checkpoint));
     this.open.delete(partition);
     this.o.onCheckpoint?.(checkpoint);

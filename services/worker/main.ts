@@ -1,9 +1,18 @@
 // Temporal worker service: runs the workflows (workflows/index.ts) and their activities (ledger
 // writes, projection reads, notices, signed webhook deliveries). Wiring only.
+//
+// Two Workers in one process, one per task queue, each with its own slots: the consent lifecycle
+// (TEMPORAL_TASK_QUEUE: coolingOff) and withdrawal propagation (TEMPORAL_PROPAGATION_TASK_QUEUE). A
+// burst of 10,000 consents then fills only the lifecycle's slots, and a withdrawal's workflow and
+// activity tasks are picked up by the propagation Worker at once. Separate queues rather than
+// Temporal's task priority: priority only reorders a backlog within one queue (the tasks still share
+// its slots, and a slot running a consent's activity is not given back), and it is pre-release and
+// off by default on the servers this runs on; two queues work on every Temporal server and can be
+// scaled apart (another process polling one queue only) without a code change.
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import {
   loadConfig,
   kafkaConfig,
@@ -14,7 +23,7 @@ import {
   webhookSigningConfig,
 } from '../../adapters/config.js';
 import { onShutdown } from '../../adapters/shutdown.js';
-import { createLogger } from '../../adapters/logger.js';
+import { createLogger, errorMessage } from '../../adapters/logger.js';
 import { startTelemetry } from '../../adapters/telemetry.js';
 import { createKafka, createIdempotentProducer, partitionCount } from '../../adapters/kafka.js';
 import { connectMongo } from '../../adapters/mongo.js';
@@ -43,6 +52,14 @@ const config = loadConfig(
       PROJECTION_WAIT_MS: z.coerce.number().int().min(100).default(10_000),
       WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
       WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+      PROPAGATION_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(50),
+      PROPAGATION_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(20),
+      // Cached workflows keep their sandbox in memory (~1.5 MB each); SDK's default sizes the cache from the
+      // heap limit (thousands here: 4 GB RSS with 2,441 consents asleep in cooling-off). Consents sleep for
+      // weeks: an evicted one is replayed from its short history when its timer fires.
+      WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(150),
+      PROPAGATION_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
     }),
 );
 const log = createLogger('worker', config.LOG_LEVEL);
@@ -85,36 +102,69 @@ const connection = await connectTemporalWorker({
   address: config.TEMPORAL_ADDRESS,
   namespace: config.TEMPORAL_NAMESPACE,
 });
-const worker = await Worker.create({
-  connection,
-  namespace: config.TEMPORAL_NAMESPACE,
-  taskQueue: config.TEMPORAL_TASK_QUEUE,
+// Traces continue from the dispatcher's start into workflow and activity spans; activity outcomes are counted.
+const tracing = tracingWorkerPlugin(telemetry);
+// Bundled once for both Workers (the plugin adds its workflow interceptors to the bundle).
+const workflowBundle = await bundleWorkflowCode({
   workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-  activities,
-  // Traces continue from the dispatcher's start into workflow and activity spans; activity outcomes are counted.
-  plugins: [tracingWorkerPlugin(telemetry)],
-  interceptors: { activity: [activityMetricsInterceptor] },
-  maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
-  // Let in-flight activities finish on SIGTERM (graceful shutdown); a SIGKILL is covered by Temporal's retries.
-  shutdownGraceTime: '20s',
+  plugins: [tracing],
+  logger: new DefaultLogger('WARN'),
 });
-const running = worker.run();
+const workerFor = (taskQueue: string, slots: { workflowTasks: number; activities: number; cached: number }) =>
+  Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue,
+    workflowBundle,
+    activities,
+    plugins: [tracing],
+    interceptors: { activity: [activityMetricsInterceptor] },
+    maxConcurrentWorkflowTaskExecutions: slots.workflowTasks,
+    maxConcurrentActivityTaskExecutions: slots.activities,
+    maxCachedWorkflows: slots.cached,
+    // Let in-flight activities finish on SIGTERM (graceful shutdown); a SIGKILL is covered by Temporal's retries.
+    shutdownGraceTime: '20s',
+  });
+const workers = [
+  await workerFor(config.TEMPORAL_TASK_QUEUE, {
+    workflowTasks: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    activities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    cached: config.WORKER_MAX_CACHED_WORKFLOWS,
+  }),
+  await workerFor(config.TEMPORAL_PROPAGATION_TASK_QUEUE, {
+    workflowTasks: config.PROPAGATION_MAX_CONCURRENT_WORKFLOW_TASKS,
+    activities: config.PROPAGATION_MAX_CONCURRENT_ACTIVITIES,
+    cached: config.PROPAGATION_MAX_CACHED_WORKFLOWS,
+  }),
+];
+// Both run until one fails or shutdown is asked; either failing stops the service (no half-served queue).
+const runs = workers.map((w) => w.run());
+const running = Promise.all(runs);
 
 const app = createApp({
   log,
   readiness: {
-    temporal: async () => worker.getState() === 'RUNNING',
+    // Ready only while both queues are polled: a lifecycle Worker alone would leave withdrawals unserved.
+    temporal: async () => workers.every((w) => w.getState() === 'RUNNING'),
     kafka: async () => (await admin.describeCluster()).brokers.length > 0,
     mongo: async () => (await mongo.db.command({ ping: 1 })).ok === 1,
   },
   routers: [],
 });
 const server = await listen(app, config.WORKER_PORT, config.WORKER_HOST);
-log.info({ port: config.WORKER_PORT, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+log.info(
+  {
+    port: config.WORKER_PORT,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    propagationTaskQueue: config.TEMPORAL_PROPAGATION_TASK_QUEUE,
+  },
+  'worker running',
+);
 
 const shutdown = onShutdown(log, 'finishing in-flight activities', async () => {
-  worker.shutdown();
-  await running.catch((err: Error) => log.error({ err: err.message }, 'worker stopped with an error'));
+  for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  for (const r of await Promise.allSettled(runs))
+    if (r.status === 'rejected') log.error({ err: errorMessage(r.reason) }, 'worker stopped with an error');
   await server.close();
   await writer.drain();
   await ledger.close();
@@ -124,7 +174,7 @@ const shutdown = onShutdown(log, 'finishing in-flight activities', async () => {
   await mongo.close();
   await telemetry.shutdown();
 });
-running.catch((err: Error) => {
-  log.error({ err: err.message }, 'worker failed');
+running.catch((err: unknown) => {
+  log.error({ err: errorMessage(err) }, 'worker failed');
   void shutdown('worker-failed', 1);
 });

@@ -262,7 +262,8 @@ describe('access matrix: every endpoint × every role', () => {
         }
       }
       console.log(
-        `access matrix: ${ENDPOINTS.length} endpoints × ${CALLERS.length} callers = ${allowedCells + refusedCells} cells checked (${allowedCells} allowed, ${refusedCells} refused and unchanged), ${wrong.length} wrong`,
+        `access matrix: ${ENDPOINTS.length} endpoints × ${CALLERS.length} callers = ${allowedCells + refusedCells} cells ` +
+          `checked (${allowedCells} allowed, ${refusedCells} refused and unchanged), ${wrong.length} wrong`,
       );
       expect(wrong).toEqual([]);
     },

@@ -15,9 +15,6 @@ export interface Fixtures {
   dataUserY: string;
 }
 
-export interface Cell {
-  status: number;
-}
 export interface Endpoint {
   service: Service;
   method: 'GET' | 'POST' | 'PUT';
@@ -137,7 +134,7 @@ export const ENDPOINTS: Endpoint[] = [
   {
     service: 'query',
     method: 'POST',
-    path: (f) => `/v1/decisions`,
+    path: () => `/v1/decisions`,
     body: (f) => ({ subject: f.subject, purpose: 'research', dataCategory: 'ehr', dataUserId: f.dataUserX }),
     allowed: { dataUserX: 200 },
     otherwise: 403,
@@ -176,7 +173,7 @@ export const ENDPOINTS: Endpoint[] = [
     service: 'query',
     method: 'POST',
     path: (f) => `/v1/data-users/${f.dataUserX}/approvals`,
-    body: (f, w) => ({ approvals, requestId: `acc-${w}` }),
+    body: (_f, w) => ({ approvals, requestId: `acc-${w}` }),
     allowed: { admin: 202 },
     otherwise: 403,
     writes: true,

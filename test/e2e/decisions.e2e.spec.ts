@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runId } from '../serverEnv.js';
 import { syntheticNhsNumbers } from '../harness/nhsNumbers.js';
+import { SubjectConsent } from '../../contracts/subjectViews.js';
 import {
   approvals,
   consentEffective,
@@ -111,10 +112,10 @@ describe('decisions end to end: ingest → ledger → projector → query', () =
         reasons: [{ code: 'withdrawn', eventIds: [w.eventId] }],
       });
       expect(await decide(uni, given.subject, 'research', beforeWithdrawal)).toMatchObject({ decision: 'permit' });
-      const then = (await (
-        await s.call(`/v1/subjects/${given.subject}/consent?asOf=${beforeWithdrawal}`, auditor)
-      ).json()) as any;
-      expect(then.facts.map((f: any) => [f.kind, f.status])).toEqual([['consent', 'effective']]);
+      const then = SubjectConsent.parse(
+        await (await s.call(`/v1/subjects/${given.subject}/consent?asOf=${beforeWithdrawal}`, auditor)).json(),
+      );
+      expect(then.choices.map((f) => [f.kind, f.kind === 'consent' && f.status])).toEqual([['consent', 'effective']]);
     }
   });
 

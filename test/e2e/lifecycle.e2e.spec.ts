@@ -83,7 +83,11 @@ describe('acute-capture consent: the decision never promises a date the workflow
     s = await startQueryStack(
       tag,
       { query: 18520, projector: 18521, ingest: 18522 },
-      { CONSENT_POLICIES: JSON.stringify([policy]), TEMPORAL_TASK_QUEUE: `wf-${tag}` },
+      {
+        CONSENT_POLICIES: JSON.stringify([policy]),
+        TEMPORAL_TASK_QUEUE: `wf-${tag}`,
+        TEMPORAL_PROPAGATION_TASK_QUEUE: `wfp-${tag}`,
+      },
     );
     const env = { ...s.env, DISPATCHER_PORT: '18523', DISPATCHER_GROUP_ID: `dispatcher-${tag}`, WORKER_PORT: '18524' };
     [dispatcher, worker] = await Promise.all([

@@ -153,13 +153,3 @@ export const consentEffective = (consentId: string, subject: string) =>
 export function approvals(purposes: string[]) {
   return purposes.map((purpose) => ({ purpose, reference: `DAC-${purpose}-001`, expiresAt: '2030-01-01T00:00:00Z' }));
 }
-
-/** Poll `fn` until it returns a value (bounded). */
-export async function eventually<T>(fn: () => Promise<T | undefined>, what: string, tries = 100): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`not reached: ${what}`);
-}

@@ -18,7 +18,8 @@ import type { HolderProgress, WithdrawalProgress } from '../../contracts/consent
 import { DAY_MS, type Policy } from '../../contracts/consent/policy.js';
 import { projectionReader, type ProjectionReader } from '../../projections/reader.js';
 import { revocationRoutesFor, type RevocationWiring } from '../../services/query/revocationWiring.js';
-import { verifySignature, SIGNATURE_HEADER, IDEMPOTENCY_HEADER, DELIVERY_HEADER } from '../../revocations/webhooks.js';
+import { SIGNATURE_HEADER, IDEMPOTENCY_HEADER, DELIVERY_HEADER } from '../../revocations/webhooks.js';
+import { readmeVerifier } from '../harness/readmeVerifier.js';
 import { createTestTopics, type TestTopics } from '../harness/topics.js';
 import { startService, type RunningService } from '../harness/service.js';
 import { readTopic } from '../harness/ledger.js';
@@ -71,7 +72,7 @@ export interface WorkflowStack {
   worker: RunningService;
   api?: RunningServer & { url: string };
   startWorker(): Promise<RunningService>;
-  append(events: LedgerEvent[]): Promise<void>;
+  append: (events: LedgerEvent[]) => Promise<void>;
   key(role: Role, principal: string): Promise<string>;
   /** A call to the revocation API (needs `ports.api`); a body makes it JSON. */
   call(path: string, key: string, method?: string, body?: unknown): Promise<Response>;
@@ -135,6 +136,7 @@ export async function startWorkflowStack(
     ...topics.env,
     MONGO_DB: db,
     TEMPORAL_TASK_QUEUE: `wf-${tag}`,
+    TEMPORAL_PROPAGATION_TASK_QUEUE: `wfp-${tag}`,
     CONSENT_POLICIES: JSON.stringify([policy]),
     PROJECTOR_PORT: String(ports.projector),
     PROJECTOR_GROUP_ID: `projector-${tag}`,
@@ -204,7 +206,8 @@ export async function startWorkflowStack(
       receivers.push(receiver);
       const res = await stack.call(`/v1/data-users/${dataUserId}/webhook`, key, 'PUT', { url: receiver.url });
       if (res.status !== 200) throw new Error(`webhook registration for ${dataUserId} answered ${res.status}`);
-      receiver.secret = Buffer.from(((await res.json()) as { secret: string }).secret, 'base64url');
+      // The secret exactly as returned: the README says that is the key.
+      receiver.secret = ((await res.json()) as { secret: string }).secret;
       return { key, receiver };
     },
     ledger: async () =>
@@ -251,12 +254,15 @@ export interface Receiver {
   deliveries: Delivery[];
   /** Answer every request with this status (200 = accept). */
   status: number;
-  secret?: Buffer;
+  /** The signing secret as registered; deliveries are checked with the README's verifier. */
+  secret?: string;
   onDelivery?: (d: Delivery) => void;
   close(): Promise<void>;
 }
 
+/** A data user's receiver as the README describes it: deliveries that do not verify get 401. */
 export async function startReceiver(port: number, status = 200): Promise<Receiver> {
+  const verify = await readmeVerifier();
   const r: Receiver = { url: `http://127.0.0.1:${port}/hook`, deliveries: [], status, close: async () => {} };
   const read = (req: IncomingMessage) =>
     new Promise<string>((resolve) => {
@@ -271,13 +277,7 @@ export async function startReceiver(port: number, status = 200): Promise<Receive
         return;
       }
       const signatureValid =
-        r.secret !== undefined &&
-        verifySignature(
-          r.secret,
-          raw,
-          req.headers[SIGNATURE_HEADER] as string | undefined,
-          Math.floor(Date.now() / 1000),
-        );
+        r.secret !== undefined && verify(r.secret, raw, req.headers[SIGNATURE_HEADER] as string | undefined);
       const body = JSON.parse(raw) as Delivery['body'];
       const d: Delivery = {
         noticeId: body.notice.noticeId,

@@ -58,7 +58,7 @@ export async function ensureRunning(s: Server): Promise<void> {
 export function figures(fault: string, values: Record<string, string | number | boolean>): void {
   console.log(
     `FAULT ${fault}: ${Object.entries(values)
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => `${k}=${String(v)}`)
       .join(' ')}`,
   );
 }

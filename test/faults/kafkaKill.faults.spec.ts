@@ -89,7 +89,7 @@ describe('fault: Kafka broker SIGKILLed and restarted during ingest', () => {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
           body: JSON.stringify(event(i)),
-        }).catch((err: Error) => err);
+        }).catch((err: unknown) => err as Error);
         if (res instanceof Error) {
           o.otherErrors.push(res.message);
           await sleep(500);

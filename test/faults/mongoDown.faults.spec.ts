@@ -20,7 +20,7 @@ import {
   startQueryStack,
   type QueryStack,
 } from '../e2e/queryKit.js';
-import { ensureRunning, figures, secondsSince, sleep, startServer, stopServer } from './faultKit.js';
+import { ensureRunning, figures, secondsSince, sleep, stopServer } from './faultKit.js';
 
 const DOWN_S = Number(process.env.FAULTS_MONGO_DOWN_S ?? 60);
 const tag = `fm-${runId}`;
@@ -120,7 +120,7 @@ describe(`fault: FerretDB (MongoDB wire) down for ${DOWN_S} s`, () => {
       occurredAt: new Date().toISOString(),
       scope: SCOPE_ALL,
     });
-    let writtenDuringOutage = false;
+    let writtenDuringOutage: boolean;
     try {
       await stopServer('ferretdb');
       const downSince = performance.now();

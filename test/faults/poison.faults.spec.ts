@@ -33,7 +33,10 @@ async function audit(
     },
   ).then(
     (x) => ({ code: 0, stdout: x.stdout }),
-    (err: { code?: number; stdout?: string }) => ({ code: err.code ?? -1, stdout: err.stdout ?? '' }),
+    (err: unknown) => {
+      const e = err as { code?: number; stdout?: string };
+      return { code: e.code ?? -1, stdout: e.stdout ?? '' };
+    },
   );
   return { code: r.code, json: JSON.parse(r.stdout) as Record<string, any> };
 }
@@ -82,90 +85,96 @@ describe('fault: poison records on the ledger topic', () => {
     await stack?.close();
   });
 
-  it('not-JSON and unknown-dataversion records are dead-lettered with the reason; later events on the partition are applied, propagated, sealed and audited', async () => {
-    const t0 = performance.now();
-    const given = consentGiven(`${tag}-c1`, subject, SCOPE_ALL);
-    const future = { ...consentGiven(`${tag}-v99`, subject, SCOPE_ALL), dataversion: 99 };
-    // Same key as the subject's events, so the poison sits on the same partition, before them.
-    const sent = await producer.send({
-      topic: stack.topics.names.ledger,
-      acks: -1,
-      messages: [
-        { key: subject, value: Buffer.from([0x7b, 0x22, 0xff, 0x00, 0x6e, 0x6f, 0x74]) },
-        { key: subject, value: JSON.stringify(future) },
-      ],
-    });
-    const partition = sent[0]!.partition;
-    const base = BigInt(sent[0]!.baseOffset!);
-    const poisonOffsets = [base, base + 1n].map(String);
-    const withdrawal = ledgerEvent('consent.withdrawn', `${tag}-w1`, subject, {
-      occurredAt: new Date().toISOString(),
-      scope: SCOPE_ALL,
-    });
-    await stack.append([given as LedgerEvent]);
-    await stack.append([withdrawal]);
+  it(
+    'not-JSON and unknown-dataversion records are dead-lettered with the reason; later events on the partition are ' +
+      'applied, propagated, sealed and audited',
+    async () => {
+      const t0 = performance.now();
+      const given = consentGiven(`${tag}-c1`, subject, SCOPE_ALL);
+      const future = { ...consentGiven(`${tag}-v99`, subject, SCOPE_ALL), dataversion: 99 };
+      // Same key as the subject's events, so the poison sits on the same partition, before them.
+      const sent = await producer.send({
+        topic: stack.topics.names.ledger,
+        acks: -1,
+        messages: [
+          { key: subject, value: Buffer.from([0x7b, 0x22, 0xff, 0x00, 0x6e, 0x6f, 0x74]) },
+          { key: subject, value: JSON.stringify(future) },
+        ],
+      });
+      const partition = sent[0]!.partition;
+      const base = BigInt(sent[0]!.baseOffset!);
+      const poisonOffsets = [base, base + 1n].map(String);
+      const withdrawal = ledgerEvent('consent.withdrawn', `${tag}-w1`, subject, {
+        occurredAt: new Date().toISOString(),
+        scope: SCOPE_ALL,
+      });
+      await stack.append([given]);
+      await stack.append([withdrawal]);
 
-    // Projector: the valid events after the poison are applied.
-    await caughtUp(stack.kafka, stack.topics.names.ledger, stack.reader, 60_000);
-    const state = await stack.reader.subject(subject);
-    expect(state?.records.map((r) => r.event.id)).toEqual([given.id, withdrawal.id]);
-    // Dispatcher → worker: the withdrawal (no holders) completes.
-    const completed = await eventually(
-      async () => {
-        const found = (await validEvents(stack)).filter(
-          (e) =>
-            e.type === 'withdrawal.completed' && (e.data as { withdrawalId?: string }).withdrawalId === withdrawal.id,
-        );
-        return found.length > 0 ? found : undefined;
-      },
-      60_000,
-      'withdrawal.completed',
-    );
-    // Sealer: every record, poison included, is covered by a checkpoint.
-    await waitSealed(stack.kafka, stack.topics.names.ledger, stack.topics.names.checkpoints, 60_000);
+      // Projector: the valid events after the poison are applied.
+      await caughtUp(stack.kafka, stack.topics.names.ledger, stack.reader, 60_000);
+      const state = await stack.reader.subject(subject);
+      expect(state?.records.map((r) => r.event.id)).toEqual([given.id, withdrawal.id]);
+      // Dispatcher → worker: the withdrawal (no holders) completes.
+      const completed = await eventually(
+        async () => {
+          const found = (await validEvents(stack)).filter(
+            (e) =>
+              e.type === 'withdrawal.completed' && (e.data as { withdrawalId?: string }).withdrawalId === withdrawal.id,
+          );
+          return found.length > 0 ? found : undefined;
+        },
+        60_000,
+        'withdrawal.completed',
+      );
+      // Sealer: every record, poison included, is covered by a checkpoint.
+      await waitSealed(stack.kafka, stack.topics.names.ledger, stack.topics.names.checkpoints, 60_000);
 
-    // Dead letters: each poison record, from each consumer that met it, with its origin and reason.
-    const dead = await eventually(
-      async () => {
-        const d = (await readTopic(stack.kafka, stack.topics.names.deadLetter)).filter(
-          (r) => headerText(r.headers, DEADLETTER_HEADERS.partition) === String(partition),
-        );
-        return d.length >= 4 ? d : undefined; // projector + dispatcher, two records each
-      },
-      30_000,
-      'dead letters from projector and dispatcher',
-    );
-    const reasons = new Map(
-      poisonOffsets.map((o) => [
-        o,
-        dead
-          .filter((d) => headerText(d.headers, DEADLETTER_HEADERS.offset) === o)
-          .map((d) => headerText(d.headers, DEADLETTER_HEADERS.error)),
-      ]),
-    );
-    expect(reasons.get(poisonOffsets[0]!)).toEqual(['not valid JSON', 'not valid JSON']);
-    expect(reasons.get(poisonOffsets[1]!)).toHaveLength(2);
-    for (const r of reasons.get(poisonOffsets[1]!)!) expect(r).toMatch(/dataversion/);
-    expect(dead.every((d) => headerText(d.headers, DEADLETTER_HEADERS.topic) === stack.topics.names.ledger)).toBe(true);
+      // Dead letters: each poison record, from each consumer that met it, with its origin and reason.
+      const dead = await eventually(
+        async () => {
+          const d = (await readTopic(stack.kafka, stack.topics.names.deadLetter)).filter(
+            (r) => headerText(r.headers, DEADLETTER_HEADERS.partition) === String(partition),
+          );
+          return d.length >= 4 ? d : undefined; // projector + dispatcher, two records each
+        },
+        30_000,
+        'dead letters from projector and dispatcher',
+      );
+      const reasons = new Map(
+        poisonOffsets.map((o) => [
+          o,
+          dead
+            .filter((d) => headerText(d.headers, DEADLETTER_HEADERS.offset) === o)
+            .map((d) => headerText(d.headers, DEADLETTER_HEADERS.error)),
+        ]),
+      );
+      expect(reasons.get(poisonOffsets[0]!)).toEqual(['not valid JSON', 'not valid JSON']);
+      expect(reasons.get(poisonOffsets[1]!)).toHaveLength(2);
+      for (const r of reasons.get(poisonOffsets[1]!)!) expect(r).toMatch(/dataversion/);
+      expect(dead.every((d) => headerText(d.headers, DEADLETTER_HEADERS.topic) === stack.topics.names.ledger)).toBe(
+        true,
+      );
 
-    // The auditor: replay counts the poison and still matches the projection; verify vouches for every record.
-    const replay = await audit({ ...stack.env }, 'replay');
-    const verify = await audit({ ...stack.env, AUDIT_PUBLIC_KEY: keys.publicKeyBase64 }, 'verify');
-    figures('poison-records', {
-      poisonWritten: 2,
-      deadLettered: dead.length,
-      validAfterPoisonApplied: state!.records.length,
-      withdrawalCompleted: completed.length,
-      auditReplayPoison: replay.json.poison,
-      auditReplayMatches: replay.json.ok,
-      auditVerifyOk: verify.json.ok,
-      auditVerifyRecords: verify.json.totals?.records,
-      durationS: secondsSince(t0),
-    });
-    expect(completed).toHaveLength(1);
-    expect(replay).toMatchObject({ code: 0, json: { ok: true, poison: 2 } });
-    expect(verify.code).toBe(0);
-    expect(verify.json.ok).toBe(true);
-    expect(verify.json.totals.unsealed).toBe(0);
-  });
+      // The auditor: replay counts the poison and still matches the projection; verify vouches for every record.
+      const replay = await audit({ ...stack.env }, 'replay');
+      const verify = await audit({ ...stack.env, AUDIT_PUBLIC_KEY: keys.publicKeyBase64 }, 'verify');
+      figures('poison-records', {
+        poisonWritten: 2,
+        deadLettered: dead.length,
+        validAfterPoisonApplied: state!.records.length,
+        withdrawalCompleted: completed.length,
+        auditReplayPoison: replay.json.poison,
+        auditReplayMatches: replay.json.ok,
+        auditVerifyOk: verify.json.ok,
+        auditVerifyRecords: verify.json.totals?.records,
+        durationS: secondsSince(t0),
+      });
+      expect(completed).toHaveLength(1);
+      expect(replay).toMatchObject({ code: 0, json: { ok: true, poison: 2 } });
+      expect(verify.code).toBe(0);
+      expect(verify.json.ok).toBe(true);
+      expect(verify.json.totals.unsealed).toBe(0);
+    },
+  );
 });

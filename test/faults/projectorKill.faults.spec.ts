@@ -100,61 +100,65 @@ describe('fault: projector SIGKILLed during live load and during a rebuild', () 
     expect(found).toEqual(new Set(written.map((e) => e.id)));
   });
 
-  it('a rebuild SIGKILLed half way (with the live projector) leaves the active projection in use; restart, rebuild again: equal to a fresh rebuild', async () => {
-    const t0 = performance.now();
-    const liveBefore = await activeGenerationName(bed.mongo.db);
-    const stop = { now: false }; // set on failure only, so a failed test stops writing
-    const generations = async () =>
-      (await bed.mongo.db.listCollections({}, { nameOnly: true }).toArray())
-        .map((c) => /^projection_(g[a-z0-9]+)_progress$/.exec(c.name)?.[1])
-        .filter((g): g is string => !!g);
-    const existing = new Set(await generations());
-    const loading = load(sampleLedger(prefix, 2 * PER_PHASE, 3 * PER_PHASE), stop);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'services/projector/rebuildCli.ts', '--quiet'], {
-      env: { ...process.env, ...bed.env },
-      stdio: 'ignore',
-    });
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    // Half way: its generation's collections exist and hold some progress, it has not switched.
-    let building: string | undefined;
-    for (let i = 0; i < 3000 && !building && child.exitCode === null; i++) {
-      for (const g of (await generations()).filter((x) => !existing.has(x)))
-        if ((await generation(bed.mongo.db, g).progress.countDocuments({})) > 0) building = g;
-      if (!building) await sleep(20);
-    }
-    if (!building) stop.now = true;
-    expect(building, 'the rebuild finished before it could be killed').toBeDefined();
-    child.kill('SIGKILL');
-    await exited;
-    await projector!.kill();
-    const collectionsOf = async (g: string) =>
-      (await bed.mongo.db.listCollections({}, { nameOnly: true }).toArray()).filter((c) =>
-        c.name.startsWith(`projection_${g}_`),
-      ).length;
-    const halfBuilt = await collectionsOf(building!);
-    expect(await activeGenerationName(bed.mongo.db)).toBe(liveBefore); // readers never saw the half-built generation
-    projector = await startService('projector', bed.env, port, tag);
+  it(
+    'a rebuild SIGKILLed half way (with the live projector) leaves the active projection in use; restart, rebuild ' +
+      'again: equal to a fresh rebuild',
+    async () => {
+      const t0 = performance.now();
+      const liveBefore = await activeGenerationName(bed.mongo.db);
+      const stop = { now: false }; // set on failure only, so a failed test stops writing
+      const generations = async () =>
+        (await bed.mongo.db.listCollections({}, { nameOnly: true }).toArray())
+          .map((c) => /^projection_(g[a-z0-9]+)_progress$/.exec(c.name)?.[1])
+          .filter((g): g is string => !!g);
+      const existing = new Set(await generations());
+      const loading = load(sampleLedger(prefix, 2 * PER_PHASE, 3 * PER_PHASE), stop);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'services/projector/rebuildCli.ts', '--quiet'], {
+        env: { ...process.env, ...bed.env },
+        stdio: 'ignore',
+      });
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      // Half way: its generation's collections exist and hold some progress, it has not switched.
+      let building: string | undefined;
+      for (let i = 0; i < 3000 && !building && child.exitCode === null; i++) {
+        for (const g of (await generations()).filter((x) => !existing.has(x)))
+          if ((await generation(bed.mongo.db, g).progress.countDocuments({})) > 0) building = g;
+        if (!building) await sleep(20);
+      }
+      if (!building) stop.now = true;
+      expect(building, 'the rebuild finished before it could be killed').toBeDefined();
+      child.kill('SIGKILL');
+      await exited;
+      await projector!.kill();
+      const collectionsOf = async (g: string) =>
+        (await bed.mongo.db.listCollections({}, { nameOnly: true }).toArray()).filter((c) =>
+          c.name.startsWith(`projection_${g}_`),
+        ).length;
+      const halfBuilt = await collectionsOf(building!);
+      expect(await activeGenerationName(bed.mongo.db)).toBe(liveBefore); // readers never saw the half-built generation
+      projector = await startService('projector', bed.env, port, tag);
 
-    // Rebuild again, to completion, while the load goes on; the restarted projector follows the switch.
-    const result = await runRebuild(bed.env);
-    expect(result.previous).toBe(liveBefore);
-    // The killed rebuild's half-built generation was dropped by this one (it held the rebuild lease).
-    expect(result.droppedOrphan).toBe(building);
-    const orphanCollections = await collectionsOf(building!);
-    expect(orphanCollections).toBe(0);
-    await loading;
-    expect(await activeGenerationName(bed.mongo.db)).toBe(result.generation);
-    const { found, twice, records } = await equalsFreshRebuild();
-    figures('projector-sigkill-during-rebuild', {
-      acknowledged: written.length,
-      found: found.size,
-      appliedTwice: twice,
-      ledgerRecords: records,
-      killedRebuildGeneration: building!,
-      halfBuiltCollections: halfBuilt,
-      orphanCollectionsAfterNextRebuild: orphanCollections,
-      durationS: secondsSince(t0),
-    });
-    expect(found).toEqual(new Set(written.map((e) => e.id)));
-  });
+      // Rebuild again, to completion, while the load goes on; the restarted projector follows the switch.
+      const result = await runRebuild(bed.env);
+      expect(result.previous).toBe(liveBefore);
+      // The killed rebuild's half-built generation was dropped by this one (it held the rebuild lease).
+      expect(result.droppedOrphan).toBe(building);
+      const orphanCollections = await collectionsOf(building!);
+      expect(orphanCollections).toBe(0);
+      await loading;
+      expect(await activeGenerationName(bed.mongo.db)).toBe(result.generation);
+      const { found, twice, records } = await equalsFreshRebuild();
+      figures('projector-sigkill-during-rebuild', {
+        acknowledged: written.length,
+        found: found.size,
+        appliedTwice: twice,
+        ledgerRecords: records,
+        killedRebuildGeneration: building!,
+        halfBuiltCollections: halfBuilt,
+        orphanCollectionsAfterNextRebuild: orphanCollections,
+        durationS: secondsSince(t0),
+      });
+      expect(found).toEqual(new Set(written.map((e) => e.id)));
+    },
+  );
 });

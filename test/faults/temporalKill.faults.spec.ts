@@ -78,7 +78,7 @@ describe('fault: worker and Temporal dev server SIGKILLed during withdrawal prop
     const before = await eventually(
       async () => {
         const s = await status(withdrawalId);
-        return s && s.holders.length === holders.length && s.holders.every((h) => h.noticeId && h.deliveryAttempts >= 1)
+        return s?.holders.length === holders.length && s.holders.every((h) => h.noticeId && h.deliveryAttempts >= 1)
           ? s
           : undefined;
       },
@@ -108,7 +108,7 @@ describe('fault: worker and Temporal dev server SIGKILLed during withdrawal prop
       },
       150_000,
       `completion after the ${fault} restart`,
-    ).catch(async (err: Error) => {
+    ).catch(async (err: unknown) => {
       console.log(
         `FAULT ${fault}: not completed; status ${JSON.stringify(await status(withdrawalId))}; acknowledgements ${JSON.stringify([...ackAttempts])}`,
       );

@@ -7,12 +7,12 @@ import { ingestOpenApi } from '../../services/ingest/openapi.js';
 import { queryOpenApi } from '../../services/query/openapi.js';
 import { auditOpenApi } from '../../services/audit/openapi.js';
 
-type Doc = {
+interface Doc {
   paths: Record<
     string,
     Record<string, { parameters?: { in: string; name: string; schema?: Record<string, unknown> }[]; requestBody?: any }>
   >;
-};
+}
 const docs = { ingest: ingestOpenApi, query: queryOpenApi, audit: auditOpenApi } as unknown as Record<
   string,
   Doc | (() => Doc)

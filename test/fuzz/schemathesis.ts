@@ -80,7 +80,7 @@ export async function fuzz(
 
 /** The NDJSON event stream: one ScenarioFinished per operation and phase, each with its recorder. */
 function readReport(path: string): Pick<FuzzRun, 'cases' | 'operations' | 'failures' | 'errors'> {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
@@ -93,7 +93,7 @@ function readReport(path: string): Pick<FuzzRun, 'cases' | 'operations' | 'failu
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     const ev = JSON.parse(line) as Record<string, any>;
-    const [kind, body] = Object.entries(ev)[0] as [string, any];
+    const [kind, body] = Object.entries(ev)[0]!;
     if (kind === 'ScenarioFinished') {
       const rec = body.recorder ?? {};
       const label: string = rec.label ?? '?';

@@ -40,7 +40,7 @@ describe('schemathesis against every service', () => {
       s.key('auditor', 'auditor:fuzz'),
     ]);
     // A registered data user, so decisions as that caller reach the fold (not only "unknown data user").
-    const res = await s.call('/v1/data-users', keys.admin!, {
+    const res = await s.call('/v1/data-users', keys.admin, {
       body: {
         dataUserId,
         name: 'fuzz user',
@@ -95,7 +95,8 @@ describe('schemathesis against every service', () => {
         .slice(-12)
         .join('\n');
       console.log(
-        `${name}: exit ${run.exitCode}, ${run.operations} operations, ${run.cases} cases, ${run.failures.length} failures, ${run.errors.length} errors\n${summary}`,
+        `${name}: exit ${String(run.exitCode)}, ${run.operations} operations, ${run.cases} cases, ` +
+          `${run.failures.length} failures, ${run.errors.length} errors\n${summary}`,
       );
       if (run.failures.length > 0 || run.exitCode !== 0) console.log(run.output.slice(-12_000));
       expect(run.errors).toEqual([]);

@@ -12,7 +12,7 @@ import {
   withdrawn,
 } from '../../contracts/consent/fixtures.js';
 
-export function subjectEvents(prefix: string, i: number): LedgerEvent[] {
+function subjectEvents(prefix: string, i: number): LedgerEvent[] {
   const subject = `sub_${prefix}_${String(i).padStart(7, '0')}`;
   const id = (s: string) => `${prefix}.${i}.${s}`;
   const o = { subject };

@@ -18,7 +18,7 @@ import { Context } from '@temporalio/activity';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -27,7 +27,7 @@ import type { Producer } from '../../adapters/kafka.js';
 import { createLogger } from '../../adapters/logger.js';
 import type { Attestation } from '../../contracts/consent/attestation.js';
 import type { DataUserContext } from '../../contracts/consent/decide.js';
-import type { EventOf, EventType, LedgerEvent } from '../../contracts/consent/events.js';
+import { dataSchemaId, type EventOf, type EventType, type LedgerEvent } from '../../contracts/consent/events.js';
 import { foldEvents, type SubjectState } from '../../contracts/consent/fold.js';
 import { DEFAULT_POLICY_SET, type PolicySet } from '../../contracts/consent/policy.js';
 import { TOPICS } from '../../contracts/topics.js';
@@ -39,7 +39,7 @@ import { createActivities } from '../../workflows/activities/index.js';
 import { noticeIdFor } from '../../workflows/activities/ids.js';
 import type { OrganisationNotifications } from '../../workflows/activities/organisationNotifications.js';
 import { acknowledgeSignal } from '../../workflows/signals.js';
-import { SEARCH_ATTRIBUTES, workflowIds } from '../../workflows/types.js';
+import { propagationWorkflowId, SEARCH_ATTRIBUTES, workflowIds } from '../../workflows/types.js';
 import { memoryLedger } from './memoryLedger.js';
 import { memoryNotices, memoryNotifications, memoryRevocationsTopic, memoryWebhooks } from './memoryStores.js';
 
@@ -77,7 +77,9 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
       ]),
     ),
   });
+  // Two queues and two Workers, as services/worker runs them: the lifecycle's and propagation's own.
   const taskQueue = `vtime-${randomUUID()}`;
+  const propagationTaskQueue = `${taskQueue}-propagation`;
   const ledger = memoryLedger();
   const notices = memoryNotices();
   const notifications = memoryNotifications();
@@ -96,18 +98,22 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
     projectionWaitMs: 1000,
     webhookTimeoutMs: 2000,
   });
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
+  const workflowBundle = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-    activities,
+    logger: new DefaultLogger('WARN'),
   });
-  const running = worker.run();
+  const workers = await Promise.all(
+    [taskQueue, propagationTaskQueue].map((queue) =>
+      Worker.create({ connection: env.nativeConnection, taskQueue: queue, workflowBundle, activities }),
+    ),
+  );
+  const running = Promise.all(workers.map((w) => w.run()));
   // Not env.client: see the note at the top on time skipping while awaiting results.
   const client = new Client({ connection: env.connection, namespace: 'default' });
   const dispatch: DispatchDeps = {
     client,
     taskQueue,
+    propagationTaskQueue,
     projection: ledger.projection,
     policies: o.policies ?? DEFAULT_POLICY_SET,
     log,
@@ -143,12 +149,18 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
     },
     /** A data user in the registry (dataUser.registered on the ledger), as the registry route writes it. */
     registerDataUser: (user: DataUserContext, at: string) => appendOnce(ledger.appender, [registered(user, at)]),
-    /** What the acknowledgement route does: keep the acknowledgement, then signal the workflow. */
-    async acknowledge(withdrawalId: string, dataUserId: string, attestation?: Attestation): Promise<string> {
-      const noticeId = noticeIdFor(withdrawalId, dataUserId);
+    /** What the acknowledgement route does: keep the acknowledgement (with what it attests, if anything),
+     *  then signal the workflow waiting for it (the withdrawal's notice to `dataUserId`, or the notice
+     *  `noticeId` when given). */
+    async acknowledge(
+      withdrawalId: string,
+      dataUserId: string,
+      noticeId = noticeIdFor(withdrawalId, dataUserId),
+      attestation?: Attestation,
+    ) {
       const doc = await notices.store.receiveAcknowledgement(noticeId, await now(), attestation);
       if (!doc) throw new Error(`no notice ${noticeId} has been issued`);
-      await client.workflow.getHandle(workflowIds.withdrawal(withdrawalId)).signal(acknowledgeSignal, {
+      await client.workflow.getHandle(propagationWorkflowId(withdrawalId, noticeId)).signal(acknowledgeSignal, {
         dataUserId,
         noticeId,
         at: doc.ackReceivedAt!,
@@ -184,8 +196,10 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
       if (found.length !== 1) throw new Error(`${subject} has ${found.length} ${type} events, expected one`);
       return found[0]!.event as EventOf<T>;
     },
+    /** The task queues the workflows run on (lifecycle, propagation). */
+    taskQueues: { lifecycle: taskQueue, propagation: propagationTaskQueue },
     async close(): Promise<void> {
-      worker.shutdown();
+      for (const w of workers) w.shutdown();
       await running;
       await env.teardown();
     },
@@ -236,7 +250,9 @@ function registered(user: DataUserContext, at: string): EventOf<'dataUser.regist
     type: 'dataUser.registered',
     subject: user.id,
     time: at,
+    recordedtime: at,
     datacontenttype: 'application/json',
+    dataschema: dataSchemaId('dataUser.registered'),
     dataversion: 1,
     data: {
       occurredAt: at,

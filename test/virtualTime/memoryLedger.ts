@@ -12,8 +12,8 @@ import { foldEvents, isSubjectEvent } from '../../contracts/consent/fold.js';
 import type { PositionedEvent } from '../../contracts/consent/order.js';
 import { parseEvent } from '../../contracts/consent/validate.js';
 import { TOPICS } from '../../contracts/topics.js';
-import { contentHash, type LedgerAppender } from '../../ledger/appendOnce.js';
-import type { Claim, ReceiptStore, StoredReceipt } from '../../ledger/receipts.js';
+import type { LedgerAppender } from '../../ledger/appendOnce.js';
+import { contentHash, type Claim, type ReceiptStore, type StoredReceipt } from '../../ledger/receipts.js';
 import type { LedgerPosition, LedgerWriter } from '../../ledger/writer.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 import { createHash } from 'node:crypto';
@@ -50,7 +50,14 @@ export function memoryLedger(): MemoryLedger {
           const offset = String(records.length);
           records.push({ event: parsed.event, position: { partition: 0, offset } });
           const hash = createHash('sha256').update(canonicalBytes(parsed.event)).digest('hex');
-          return { eventId: event.id, topic: TOPICS.ledger, partition: 0, offset, hash, recordedAt: event.time };
+          return {
+            eventId: event.id,
+            topic: TOPICS.ledger,
+            partition: 0,
+            offset,
+            hash,
+            recordedAt: event.recordedtime,
+          };
         }),
       );
     },

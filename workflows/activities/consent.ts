@@ -87,7 +87,7 @@ export function consentActivities(deps: ActivityDeps) {
         throw ApplicationFailure.retryable('the projection has not reached the consent yet', 'ProjectionBehind');
       const state = await deps.projection.subject(a.subject);
       const fact = state?.facts.find((f) => f.kind === 'consent' && f.eventId === a.consentId);
-      if (!state || !fact || fact.kind !== 'consent') return {};
+      if (!state || fact?.kind !== 'consent') return {};
       const cancellation = cancellationOf(state, a.consentId);
       return { status: fact.status, ...(cancellation && { cancellation }) };
     },

@@ -1,8 +1,8 @@
 // Building the system events the workflows write. `occurredAt` comes from the workflow (deterministic:
-// the scheduled time or the workflow clock), `time` is the recording time set here; appendOnce's
-// idempotency ignores `time`, so a retried activity finds the first write and adds nothing.
+// the scheduled time or the workflow clock) and is the CloudEvents `time`; `recordedtime` is set here;
+// appendOnce's idempotency ignores it, so a retried activity finds the first write and adds nothing.
 import type { DataOf, EventOf, EventType, LedgerEvent } from '../../contracts/consent/events.js';
-import { CURRENT_VERSION } from '../../contracts/consent/events.js';
+import { CURRENT_VERSION, dataSchemaId } from '../../contracts/consent/events.js';
 import { appendOnce, type LedgerAppender } from '../../ledger/appendOnce.js';
 
 export const WORKFLOW_SOURCE = 'sys:workflows';
@@ -20,8 +20,10 @@ export function systemEvent<T extends EventType>(
     source: WORKFLOW_SOURCE,
     type,
     subject,
-    time: now.toISOString(),
+    time: data.occurredAt,
+    recordedtime: now.toISOString(),
     datacontenttype: 'application/json',
+    dataschema: dataSchemaId(type),
     dataversion: CURRENT_VERSION[type],
     data,
   } as unknown as EventOf<T>;

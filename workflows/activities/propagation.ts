@@ -1,27 +1,36 @@
 // Activities of withdrawal propagation: who holds the data, notices, webhook deliveries, and the
 // ledger events of each step (revocation.sent / acknowledged / overdue, withdrawal.completed).
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { holdersWithin, type HolderProfile } from '../../contracts/consent/fold.js';
 import type { Attestation } from '../../contracts/consent/attestation.js';
+import { holdersWithin, type HolderProfile } from '../../contracts/consent/holders.js';
 import type { EventPosition } from '../../contracts/consent/order.js';
 import type { Scope } from '../../contracts/consent/vocabulary.js';
 import { deliverWebhook, DeliveryFailed } from '../../revocations/delivery.js';
 import { toNotice } from '../../revocations/notices.js';
+import { revocationNoticeEvent } from '../../contracts/topicEvents.js';
+import { structuredModeHeaders } from '../../contracts/topics.js';
 import type { ActivityDeps } from './index.js';
-import { noticeIdFor, systemEventId } from './ids.js';
+import { noticeIdFor, releaseNoticeIdFor, systemEventId } from './ids.js';
 import { appendSystemEvent, systemEvent } from './ledgerEvents.js';
 
 export interface WithdrawalRef {
   withdrawalId: string;
   subject: string;
+  /** A release recorded after the refusal: its notice and ledger ids derive from this event. */
+  releaseEventId?: string;
 }
+
+/** The event the ids of a notice's steps derive from: the release after refusal, else the withdrawal. */
+const dutyKey = (w: WithdrawalRef) => w.releaseEventId ?? w.withdrawalId;
 
 export function propagationActivities(deps: ActivityDeps) {
   return {
     /**
-     * Every data user that received the subject's data within the withdrawn scope before the
-     * withdrawal (contracts holdersWithin), read from the projection once it has applied the
-     * withdrawal's own ledger position (so every earlier release of the subject is in it).
+     * Every data user with a release of the subject within the withdrawn scope recorded before the
+     * withdrawal on the ledger, whatever the release's occurredAt (contracts holdersWithin); read
+     * from the projection once it has applied the withdrawal's own ledger position (so every earlier
+     * release of the subject is in it). A release recorded after it is answered on its own (the
+     * dispatcher's release-after-refusal check), so none is missed and none told twice.
      */
     async findHolders(
       w: WithdrawalRef & { organisation: string; occurredAt: string; scope: Scope; position: EventPosition },
@@ -38,7 +47,7 @@ export function propagationActivities(deps: ActivityDeps) {
       for (const r of state?.releases ?? []) {
         if (!profiles.has(r.dataUserId)) profiles.set(r.dataUserId, await deps.projection.dataUser(r.dataUserId));
       }
-      const holders = state ? holdersWithin(state, w.scope, (id) => profiles.get(id), w.occurredAt) : [];
+      const holders = state ? holdersWithin(state, w.scope, (id) => profiles.get(id), w.position) : [];
       await deps.notices.recordHolders({
         _id: w.withdrawalId,
         subject: w.subject,
@@ -62,12 +71,15 @@ export function propagationActivities(deps: ActivityDeps) {
         policyVersion: string;
       },
     ): Promise<string> {
-      const noticeId = noticeIdFor(a.withdrawalId, a.dataUserId);
+      const noticeId =
+        a.releaseEventId !== undefined
+          ? releaseNoticeIdFor(a.releaseEventId, a.dataUserId)
+          : noticeIdFor(a.withdrawalId, a.dataUserId);
       await appendSystemEvent(
         deps.ledger,
         systemEvent(
           'revocation.sent',
-          systemEventId(a.withdrawalId, 'sent', a.dataUserId),
+          systemEventId(dutyKey(a), 'sent', a.dataUserId),
           a.subject,
           {
             occurredAt: a.sentAt,
@@ -89,13 +101,20 @@ export function propagationActivities(deps: ActivityDeps) {
         withdrawnAt: a.withdrawnAt,
         sentAt: a.sentAt,
         dueBy: a.dueBy,
+        ...(a.releaseEventId !== undefined && { releaseEventId: a.releaseEventId }),
       });
       if (!doc.publishedAt) {
         // A crash between the send and markPublished re-publishes once; topic readers dedupe by noticeId.
         await deps.revocations.producer.send({
           topic: deps.revocations.topic,
           acks: -1,
-          messages: [{ key: a.dataUserId, value: JSON.stringify(toNotice(doc)), headers: { notice_id: noticeId } }],
+          messages: [
+            {
+              key: a.dataUserId,
+              value: JSON.stringify(revocationNoticeEvent(toNotice(doc))),
+              headers: structuredModeHeaders(),
+            },
+          ],
         });
         await deps.notices.markPublished(noticeId, deps.now().toISOString());
       }
@@ -143,7 +162,7 @@ export function propagationActivities(deps: ActivityDeps) {
         deps.ledger,
         systemEvent(
           'revocation.acknowledged',
-          systemEventId(a.withdrawalId, 'ack', a.dataUserId),
+          systemEventId(dutyKey(a), 'ack', a.dataUserId),
           a.subject,
           {
             occurredAt: a.at,
@@ -163,7 +182,7 @@ export function propagationActivities(deps: ActivityDeps) {
         deps.ledger,
         systemEvent(
           'revocation.overdue',
-          systemEventId(a.withdrawalId, 'overdue', a.dataUserId),
+          systemEventId(dutyKey(a), 'overdue', a.dataUserId),
           a.subject,
           {
             occurredAt: a.dueBy,
