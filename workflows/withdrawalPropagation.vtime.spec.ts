@@ -174,7 +174,7 @@ describe('withdrawalPropagation on the default policy, in virtual time', () => {
     const attempts = vt.notices.attempts.filter((a) => a.noticeId === noticeId).map((a) => a.at);
     expect(attempts).toEqual([near(sentAt), near(addDays(sentAt, 23)), near(addDays(sentAt, 29))]);
 
-    await vt.acknowledge('vt-ra-withdrawal', pharma.id, noticeId);
+    await vt.acknowledge('vt-ra-withdrawal', pharma.id, { noticeId });
     await vt.sleep('1 minute');
     await expect(vt.result(workflowIds.releaseAfterRefusal(noticeId))).resolves.toEqual({ holders: [pharma.id] });
     const acks = vt

@@ -21,13 +21,13 @@ const base = (id: string, source: string) =>
 const envelope = (id: string, source = 'org:rxh') => ({ ...base(id, source), dataversion: 2 }) as const;
 const person = { expressedBy: { role: 'person' } } as const;
 
-/** `time` is the occurrence (data.occurredAt) and `dataschema` follows from the type: filled in here. */
+/** `time` is the occurrence (data.occurredAt) and `dataschema` follows from type and version: filled in here. */
 type Authored = { readonly [T in EventType]: Omit<EventOf<T>, 'time' | 'dataschema'> };
 function withDerived(events: Authored): { readonly [T in EventType]: EventOf<T> } {
   return Object.fromEntries(
     Object.entries(events).map(([type, e]) => [
       type,
-      { ...e, time: e.data.occurredAt, dataschema: dataSchemaId(e.type) },
+      { ...e, time: e.data.occurredAt, dataschema: dataSchemaId(e.type, e.dataversion) },
     ]),
   ) as unknown as { readonly [T in EventType]: EventOf<T> };
 }

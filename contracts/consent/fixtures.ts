@@ -59,7 +59,7 @@ function event<T extends EventType>(type: T, id: string, at: Time, data: object,
     time: ts(at),
     recordedtime: ts(o.recordedAt ?? at),
     datacontenttype: 'application/json',
-    dataschema: dataSchemaId(type),
+    dataschema: dataSchemaId(type, CURRENT_VERSION[type]),
     dataversion: CURRENT_VERSION[type],
     data: { occurredAt: ts(at), ...data, ...(!system && { expressedBy: o.by ?? BY_THE_PERSON }) },
   } as unknown as EventOf<T>;

@@ -149,16 +149,15 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
     },
     /** A data user in the registry (dataUser.registered on the ledger), as the registry route writes it. */
     registerDataUser: (user: DataUserContext, at: string) => appendOnce(ledger.appender, [registered(user, at)]),
-    /** What the acknowledgement route does: keep the acknowledgement (with what it attests, if anything),
-     *  then signal the workflow waiting for it (the withdrawal's notice to `dataUserId`, or the notice
-     *  `noticeId` when given). */
+    /** What the acknowledgement route does: keep the acknowledgement (with its attestation, if any), then
+     *  signal the workflow waiting for it (the withdrawal's notice to `dataUserId`, or the notice `noticeId`). */
     async acknowledge(
       withdrawalId: string,
       dataUserId: string,
-      noticeId = noticeIdFor(withdrawalId, dataUserId),
-      attestation?: Attestation,
-    ) {
-      const doc = await notices.store.receiveAcknowledgement(noticeId, await now(), attestation);
+      o: { noticeId?: string; attestation?: Attestation } = {},
+    ): Promise<string> {
+      const noticeId = o.noticeId ?? noticeIdFor(withdrawalId, dataUserId);
+      const doc = await notices.store.receiveAcknowledgement(noticeId, await now(), o.attestation);
       if (!doc) throw new Error(`no notice ${noticeId} has been issued`);
       await client.workflow.getHandle(propagationWorkflowId(withdrawalId, noticeId)).signal(acknowledgeSignal, {
         dataUserId,

@@ -1,8 +1,8 @@
 // Activities of withdrawal propagation: who holds the data, notices, webhook deliveries, and the
 // ledger events of each step (revocation.sent / acknowledged / overdue, withdrawal.completed).
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Attestation } from '../../contracts/consent/attestation.js';
 import { holdersWithin, type HolderProfile } from '../../contracts/consent/holders.js';
+import type { Attestation } from '../../contracts/consent/attestation.js';
 import type { EventPosition } from '../../contracts/consent/order.js';
 import type { Scope } from '../../contracts/consent/vocabulary.js';
 import { deliverWebhook, DeliveryFailed } from '../../revocations/delivery.js';
