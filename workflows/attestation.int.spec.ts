@@ -23,6 +23,8 @@ const SUBJECT = `sub_attest_${tag}`.padEnd(20, '_');
 const OLD_SUBJECT = `sub_attest_old_${tag}`.padEnd(20, '_');
 const ports = { projector: 18470, dispatcher: 18471, worker: 18472, api: 18473, audit: 18474 };
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
+/** A problem's pointer as a JSON Pointer (the problem mapping writes it as a URI fragment, `#/…`). */
+const field = (pointer: string) => pointer.replace(/^#/, '');
 
 const by = (role: Attestation['performedBy']['role']) => ({
   performedAt: iso(Date.now() - 60_000),
@@ -51,6 +53,12 @@ const EXPECTED_STATUS: Record<string, string> = {
   [`du_bare_${tag}`]: 'acknowledged-without-attestation',
 };
 const holders = Object.keys(ATTESTATIONS);
+
+interface Report {
+  withdrawalId: string;
+  status: string;
+  holders: (Omit<Holder, 'attestation'> & { attestation?: Attestation })[];
+}
 
 interface Holder {
   dataUserId: string;
@@ -148,13 +156,13 @@ describe('attested deletion (real Kafka, Temporal, worker, revocation and audit 
     const noBasis = { attestation: { ...ATTESTATIONS[id], legalBasis: undefined } };
     const r1 = await acknowledge(id, noticeId, JSON.parse(JSON.stringify(noBasis)));
     expect(r1.status).toBe(422);
-    expect(((await r1.json()) as { errors: { pointer: string }[] }).errors.map((e) => e.pointer)).toEqual([
+    expect(((await r1.json()) as { errors: { pointer: string }[] }).errors.map((e) => field(e.pointer))).toEqual([
       '/attestation/legalBasis',
     ]);
     const future = { attestation: { ...ATTESTATIONS[id], performedAt: iso(Date.now() + 86_400_000) } };
     const r2 = await acknowledge(id, noticeId, future);
     expect(r2.status).toBe(422);
-    expect(((await r2.json()) as { errors: { pointer: string }[] }).errors.map((e) => e.pointer)).toEqual([
+    expect(((await r2.json()) as { errors: { pointer: string }[] }).errors.map((e) => field(e.pointer))).toEqual([
       '/attestation/performedAt',
     ]);
     const r3 = await acknowledge(id, noticeId, { attestation: { action: 'forgotten', ...by('data-custodian') } });
@@ -209,11 +217,6 @@ describe('attested deletion (real Kafka, Temporal, worker, revocation and audit 
 
   it('the audit API reads each back from the ledger, and the version-1 acknowledgement as not attested', async () => {
     const get = (path: string) => fetch(`${audit.url}${path}`, { headers: { authorization: `Bearer ${auditor}` } });
-    interface Report {
-      withdrawalId: string;
-      status: string;
-      holders: (Holder & { attestation?: Attestation })[];
-    }
     const withdrawals = await eventually(
       async () => {
         const res = await get('/v1/audit/withdrawals');

@@ -1,6 +1,6 @@
 // The audit report as ONE self-contained HTML file: inline CSS and inline SVG charts, no script, no
 // network (it must open on an air-gapped auditor's machine and print as it looks).
-import { HOLDER_PROGRESS } from '../../contracts/consent/lifecycle.js';
+import { HOLDER_PROGRESS, isAcknowledged } from '../../contracts/consent/lifecycle.js';
 import type { AuditReport } from './report.js';
 
 const esc = (s: unknown) =>
@@ -132,35 +132,37 @@ function releasesAfterRefusalTable(list: AuditReport['summary']['releasesAfterRe
   );
 }
 
+/** What a data user attested, in one cell (escaped). */
+function attested(a: AuditReport['summary']['withdrawals'][number]['holders'][number]['attestation']): string {
+  if (!a) return '';
+  const basis =
+    a.action === 'retained'
+      ? ` ${esc(a.retained)} under ${esc(a.legalBasis)}${a.basisReference === undefined ? '' : ` (${esc(a.basisReference)})`}`
+      : '';
+  const evidence = a.evidenceSha256 === undefined ? '' : ` · evidence sha256 ${esc(a.evidenceSha256.slice(0, 16))}…`;
+  return `${esc(a.action)}${basis} at ${esc(a.performedAt)} by ${esc(a.performedBy.role)}${evidence}`;
+}
+
 /** Every holder by what it attested (lifecycle HOLDER_PROGRESS), and each acknowledgement's attestation. */
 function attestations(withdrawals: AuditReport['summary']['withdrawals']): string {
   const rows = withdrawals.flatMap((w) => w.holders.map((h) => ({ w, h })));
   if (rows.length === 0) return '<p class="muted">No data user held a withdrawn subject’s data.</p>';
-  const count = (s: string) => rows.filter(({ h }) => h.status === s).length;
-  const what = (h: (typeof rows)[number]['h']) => {
-    const a = h.attestation;
-    if (!a) return '';
-    const basis =
-      a.action === 'retained'
-        ? ` ${esc(a.retained)} under ${esc(a.legalBasis)}${a.basisReference ? ` (${esc(a.basisReference)})` : ''}`
-        : '';
-    const evidence = a.evidenceSha256 ? ` · evidence sha256 ${esc(a.evidenceSha256.slice(0, 16))}…` : '';
-    return `${esc(a.action)}${basis} at ${esc(a.performedAt)} by ${esc(a.performedBy.role)}${evidence}`;
-  };
-  const acknowledged = rows.filter(({ h }) => h.status !== 'awaiting-acknowledgement' && h.status !== 'overdue');
-  const tone = (status: string) =>
-    status === 'attested-deleted' ? 'ok' : status === 'retained-with-basis' ? 'warn' : 'bad';
-  const outcomeRows = acknowledged.map(
-    ({ w, h }) =>
-      `<tr><td>${esc(w.withdrawalId)}</td><td>${esc(h.dataUserId)}</td>` +
-      `<td class="${tone(h.status)}">${esc(h.status)}</td><td>${what(h)}</td></tr>`,
+  const counts = table(
+    HOLDER_PROGRESS.map((s) => esc(s)),
+    [HOLDER_PROGRESS.map((s) => String(rows.filter(({ h }) => h.status === s).length))],
   );
-  const outcomes =
-    '<table><tr><th>withdrawal</th><th>data user</th><th>outcome</th><th>attested</th></tr>' +
-    `${outcomeRows.join('')}</table>`;
-  return `<table><tr>${HOLDER_PROGRESS.map((s) => `<th>${esc(s)}</th>`).join('')}</tr>
-<tr>${HOLDER_PROGRESS.map((s) => `<td>${count(s)}</td>`).join('')}</tr></table>
-${acknowledged.length === 0 ? '' : outcomes}`;
+  const acknowledged = rows.filter(({ h }) => isAcknowledged(h.status));
+  if (acknowledged.length === 0) return counts;
+  const tone = (s: string) => (s === 'attested-deleted' ? 'ok' : s === 'retained-with-basis' ? 'warn' : 'bad');
+  return `${counts}\n${table(
+    ['withdrawal', 'data user', 'outcome', 'attested'],
+    acknowledged.map(({ w, h }) => [
+      esc(w.withdrawalId),
+      esc(h.dataUserId),
+      `<span class="${tone(h.status)}">${esc(h.status)}</span>`,
+      attested(h.attestation),
+    ]),
+  )}`;
 }
 
 export function renderReportHtml(r: AuditReport): string {

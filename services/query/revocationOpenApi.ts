@@ -56,8 +56,7 @@ export const revocationPaths: ZodOpenApiPathsObject = {
         'Roles: admin, or the data user itself. Returns the signing secret ONCE (re-register to rotate). Deliveries: ' +
         'POST JSON with `Consent-Ledger-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))` — the HMAC ' +
         'key is the returned `secret` string exactly as given (its UTF-8 bytes, not decoded), `<body>` the raw ' +
-        'request body — and `Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential ' +
-        'back-off, indefinitely. A delivery never counts as an acknowledgement.',
+        'request body — and `Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential back-off, indefinitely. A delivery never counts as an acknowledgement.',
       requestParams: { path: z.object({ id: DataUserIdSchema }) },
       requestBody: {
         required: true,
@@ -138,17 +137,17 @@ export const revocationPaths: ZodOpenApiPathsObject = {
       requestParams: noticePath,
       description:
         'Idempotent. 202: kept and passed to the propagation, which writes revocation.acknowledged (acknowledgedAt) with the attestation. ' +
-        'The body attests what was done: deleted, derived-data-deleted, or retained under a named legal basis (e.g. a trained model that cannot unlearn), ' +
-        'when, by whom (role) and optionally the SHA-256 of the evidence. Without a body the acknowledgement ' +
-        'is recorded as acknowledged without attestation. ' +
-        'A repeat with another attestation than the first is 409 (the first stands). 503 when the workflow service is down: retry.',
+        'The body attests what was done: deleted, derived-data-deleted, or retained under a named legal basis (e.g. a trained model ' +
+        'that cannot unlearn), when, by whom (role) and optionally the SHA-256 of the evidence. Without a body the acknowledgement is ' +
+        'recorded as acknowledged without attestation. A repeat with another attestation than the first is 409 (the first stands). ' +
+        '503 when the workflow service is down: retry.',
       requestBody: { required: false, content: { 'application/json': { schema: AcknowledgementBodySchema } } },
       responses: {
         '202': json(
           'Accepted',
           z.object({ noticeId: z.string(), acknowledgementReceivedAt: ts, acknowledgedAt: nullableTs, attestation }),
         ),
-        ...errors('invalid-request', 'not-found', ...AUTHENTICATED),
+        ...errors('not-found', 'conflict', 'unprocessable', ...JSON_BODY, ...AUTHENTICATED),
       },
     },
   },
