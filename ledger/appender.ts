@@ -5,7 +5,7 @@ import type { Db } from '../adapters/mongo.js';
 import { createIdempotentProducer, type Kafka } from '../adapters/kafka.js';
 import { errorMessage, type Logger } from '../adapters/logger.js';
 import { LedgerWriter } from './writer.js';
-import { ReceiptStore } from './receipts.js';
+import { ReceiptStore, type StoreOutage } from './receipts.js';
 import type { LedgerAppender } from './appendOnce.js';
 
 export interface LedgerAppenderSettings {
@@ -17,6 +17,8 @@ export interface LedgerAppenderSettings {
   partitions: number;
   deadlineMs?: number;
   log: Logger;
+  /** What a new write gets while MongoDB is unreachable (ledger/receipts.ts); default 'refuse'. */
+  storeOutage?: StoreOutage;
 }
 
 const CLAIM_TOUCH_EVERY_MS = 10_000;
@@ -32,6 +34,7 @@ export async function openLedgerAppender(
   let lastTouch = 0;
   const receipts: ReceiptStore = new ReceiptStore(s.db, s.owner, {
     isWriting: (id) => writer.isWriting(id),
+    ...(s.storeOutage && { storeOutage: s.storeOutage }),
     onReusedId: (eventId) =>
       s.log.error(
         { eventId },

@@ -7,8 +7,18 @@
 // stale, a retry after STALE_CLAIM_MS takes it over and writes again. Readers dedupe by event id, and
 // the auditor counts such physical duplicates.
 //
-// While MongoDB is unreachable, claims and receipts are kept in memory and recorded once it is back
-// (ledger/unrecordedReceipts.ts): ingest keeps accepting, Kafka being the ledger.
+// While MongoDB is unreachable (StoreOutage):
+// - 'refuse' (the default): a new claim is refused (503 + Retry-After). The claims are the ONLY record
+//   shared by every instance of the "same id → same receipt, no second copy" promise; without them a
+//   retry sent to another instance, or of an id older than this instance's memory, would put a second
+//   copy on the ledger under a second receipt. Kafka cannot hold the claims instead (no conditional
+//   write). A production MongoDB is a replica set that fails over in seconds, and a hospital system
+//   retries a 503 as it does a Kafka outage, so refusing costs seconds, a duplicate costs the receipt.
+//   Retries of ids this instance has in memory are still answered (they are known), and receipts of
+//   writes Kafka acknowledged just as the store went away are kept and recorded once it is back.
+// - 'accept-single-instance': ingest keeps accepting, claims and receipts are kept in memory and
+//   recorded once the store is back (ledger/unrecordedReceipts.ts). Correct only where ONE instance
+//   writes this ledger (the embedded single-host stack): that instance sees every retry.
 //
 // Completion is an INSERT into a second collection (`ingest_receipts_written`), not an update of the
 // claim: FerretDB 1.x hangs on one update command carrying ~100 statements (a 500-event batch never
@@ -38,7 +48,11 @@ function asRead(stored: LedgerEvent): LedgerEvent {
   return r.ok ? r.event : stored;
 }
 
-const STALE_CLAIM_MS = 30_000;
+export const STALE_CLAIM_MS = 30_000;
+
+/** What a new claim gets while the store is unreachable (see the header). */
+export type StoreOutage = 'refuse' | 'accept-single-instance';
+export const STORE_OUTAGES: readonly StoreOutage[] = ['refuse', 'accept-single-instance'];
 /** After the store failed to answer, requests skip it for this long instead of each waiting out a timeout. */
 const STORE_DOWN_MS = 2_000;
 const RECORD_EVERY_MS = 1_000;
@@ -108,6 +122,8 @@ export class ReceiptStore {
       isWriting?: (eventId: string) => boolean;
       /** An id written during an outage turned out to be claimed already with other content. */
       onReusedId?: (eventId: string) => void;
+      /** Default 'refuse'. */
+      storeOutage?: StoreOutage;
       now?: () => number;
     } = {},
   ) {
@@ -159,6 +175,12 @@ export class ReceiptStore {
         if (attempt === 1) this.markStoreDown();
       }
     }
+    if ((this.opts.storeOutage ?? 'refuse') === 'refuse') {
+      throw new DomainError(
+        'unavailable',
+        'the receipt store (MongoDB) is unavailable: without it a retry could be recorded twice; nothing was written',
+      );
+    }
     if (!this.unrecorded.hasRoomFor(items.length)) {
       throw new DomainError(
         'unavailable',
@@ -192,9 +214,10 @@ export class ReceiptStore {
     return { eventId: w.position.eventId, source: w.event.source, contentHash: contentHash(w.event) };
   }
 
-  /** Whether a write can be accepted now: the store answers, or there is room to keep its receipt. */
+  /** Whether a write can be accepted now: the store answers, or (accepting during outages) there is
+   *  room to keep its receipt. */
   async acceptsWrites(): Promise<boolean> {
-    if (this.unrecorded.hasRoomFor(1)) return true;
+    if ((this.opts.storeOutage ?? 'refuse') === 'accept-single-instance' && this.unrecorded.hasRoomFor(1)) return true;
     return this.written.findOne({}, { projection: { _id: 1 } }).then(
       () => true,
       () => false,

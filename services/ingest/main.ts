@@ -19,6 +19,7 @@ import { createApp, listen } from '../../adapters/http/app.js';
 import { authenticate } from '../../access/authenticate.js';
 import { CredentialStore } from '../../access/credentials.js';
 import { openLedgerAppender } from '../../ledger/appender.js';
+import { STORE_OUTAGES } from '../../ledger/receipts.js';
 import { asyncApiDocument } from '../../contracts/asyncapi.js';
 import { ingestRoutes } from './routes.js';
 import { ingestOpenApi } from './openapi.js';
@@ -35,6 +36,8 @@ const config = loadConfig(
       INGEST_HOST: z.string().default('127.0.0.1'),
       PSEUDONYM_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
       LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
+      // accept-single-instance: keep accepting while MongoDB is down — only where one ingest instance runs.
+      INGEST_STORE_OUTAGE: z.enum(STORE_OUTAGES).default('refuse'),
     }),
 );
 const log = createLogger('ingest', config.LOG_LEVEL);
@@ -51,6 +54,7 @@ const ledger = await openLedgerAppender({
   topic: config.LEDGER_TOPIC,
   partitions: await partitionCount(kafka, config.LEDGER_TOPIC),
   deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
+  storeOutage: config.INGEST_STORE_OUTAGE,
 });
 const { writer, receipts } = ledger;
 const credentials = new CredentialStore(mongo.db);
@@ -62,7 +66,7 @@ const app = createApp({
   openapi: ingestOpenApi,
   readiness: {
     kafka: async () => (await admin.describeCluster()).brokers.length > 0,
-    // Not MongoDB itself: while it is down ingest keeps accepting and records receipts later.
+    // The receipt store answers (or, accepting during outages, there is room to keep receipts).
     receipts: () => receipts.acceptsWrites(),
   },
   // Health and docs are public; everything under /v1 needs a credential.

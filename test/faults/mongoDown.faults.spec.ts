@@ -1,6 +1,7 @@
 // Fault: the MongoDB-wire server (FerretDB) is down for FAULTS_MONGO_DOWN_S seconds (default 60, as
 // the issue asks) right after a withdrawal got its receipt.
-// Decisions meanwhile: 503 with Retry-After, never a permit. Ingest meanwhile keeps accepting: a key
+// Decisions meanwhile: 503 with Retry-After, never a permit. Ingest (one instance, started with
+// INGEST_STORE_OUTAGE=accept-single-instance; the default refuses) meanwhile keeps accepting: a key
 // it saw before the outage still authenticates, events go to Kafka, and their receipts are recorded
 // once the database is back (a repeated id replays meanwhile). Events written during the outage are
 // projected once it is back: every withdrawal denies, every acknowledged event is on the ledger once.
@@ -73,7 +74,12 @@ describe(`fault: FerretDB (MongoDB wire) down for ${DOWN_S} s`, () => {
   }
 
   beforeAll(async () => {
-    s = await startQueryStack(tag, { query: 18410, projector: 18411, ingest: 18412 });
+    // One ingest instance, so it may keep accepting while the store is down (ledger/receipts.ts).
+    s = await startQueryStack(
+      tag,
+      { query: 18410, projector: 18411, ingest: 18412 },
+      { INGEST_STORE_OUTAGE: 'accept-single-instance' },
+    );
     producer = createIdempotentProducer(s.kafka);
     await producer.connect();
     writer = new LedgerWriter(producer, {
