@@ -56,7 +56,8 @@ export const revocationPaths: ZodOpenApiPathsObject = {
         'Roles: admin, or the data user itself. Returns the signing secret ONCE (re-register to rotate). Deliveries: ' +
         'POST JSON with `Consent-Ledger-Signature: t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))` — the HMAC ' +
         'key is the returned `secret` string exactly as given (its UTF-8 bytes, not decoded), `<body>` the raw ' +
-        'request body — and `Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential back-off, indefinitely. A delivery never counts as an acknowledgement.',
+        'request body — and `Idempotency-Key: <noticeId>`; anything but 2xx is retried with exponential ' +
+        'back-off, indefinitely. A delivery never counts as an acknowledgement.',
       requestParams: { path: z.object({ id: DataUserIdSchema }) },
       requestBody: {
         required: true,
