@@ -57,6 +57,7 @@ export const SubjectConsent = z
     }),
     releases: z.array(
       z.object({
+        eventId,
         releaseId: z.string(),
         dataUserId: z.string(),
         purpose: z.string(),
@@ -152,6 +153,7 @@ export function subjectConsent(subject: string, state: SubjectState, asOf: strin
     asOf,
     choices: state.facts.map(choice),
     releases: state.releases.map((r) => ({
+      eventId: r.eventId,
       releaseId: r.releaseId,
       dataUserId: r.dataUserId,
       purpose: r.purpose,

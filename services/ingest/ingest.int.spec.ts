@@ -84,7 +84,8 @@ describe('ingest: hospital systems write to the ledger', () => {
       offset: receipt.ledger.offset,
     });
     const onLedger = JSON.parse(record!.value.toString());
-    expect(onLedger.time).toBe(receipt.recordedAt);
+    expect(onLedger.recordedtime).toBe(receipt.recordedAt);
+    expect(onLedger.time).toBe(onLedger.data.occurredAt); // CloudEvents time: the occurrence
     expect(`sha256:${eventHash(onLedger)}`).toBe(receipt.hash);
     expect(record!.key).toBe(subjectOk);
   });

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { runId } from '../../test/serverEnv.js';
 import { readTopic } from '../../test/harness/ledger.js';
 import { SubjectConsent, SubjectTimeline } from '../../contracts/subjectViews.js';
+import { DecisionEventSchema, FilterEventSchema } from '../../contracts/topicEvents.js';
 import {
   approvals,
   consentEffective,
@@ -131,21 +132,29 @@ describe('query service: registry, decisions, consent state, filter, releases', 
       const d = (await res.json()) as any;
       expect(d).toMatchObject({ decision: 'permit', reasons: [{ code: 'consent-effective' }], dataUserId: DU_ACAD });
       expect(d.eventIds).toEqual(expect.arrayContaining([`c-${runId}-a`, `c-${runId}-a.effective`]));
+      // Each decision-log record is a structured-mode CloudEvent (contracts/topicEvents.ts).
       const log = (await readTopic(s.kafka, s.topics.names.decisions)).map((r) => ({
         key: r.key,
-        v: JSON.parse(r.value.toString()),
+        contentType: r.headers?.['content-type']?.toString(),
+        ce: DecisionEventSchema.or(FilterEventSchema).parse(JSON.parse(r.value.toString())),
       }));
-      const mine = log.find((l) => l.v.decisionId === d.decisionId);
+      const mine = log.find((l) => l.ce.id === d.decisionId);
       expect(mine).toMatchObject({
         key: A,
-        v: {
-          kind: 'decision',
-          dataUserId: DU_ACAD,
-          subject: A,
-          purpose: 'research',
-          dataCategory: 'ehr',
-          decision: 'permit',
-          reasons: ['consent-effective'],
+        contentType: 'application/cloudevents+json; charset=UTF-8',
+        ce: { type: 'decision.recorded', subject: A, dataschema: 'urn:consent-ledger:data:decision.recorded:v1' },
+      });
+      expect(mine).toMatchObject({
+        ce: {
+          data: {
+            kind: 'decision',
+            dataUserId: DU_ACAD,
+            subject: A,
+            purpose: 'research',
+            dataCategory: 'ehr',
+            decision: 'permit',
+            reasons: ['consent-effective'],
+          },
         },
       });
     });
@@ -277,7 +286,9 @@ describe('query service: registry, decisions, consent state, filter, releases', 
       ]);
       const { summary } = lines[3];
       expect(summary).toMatchObject({ cohortSize: 3, permitted: 1, denied: 2, logged: true });
-      const log = (await readTopic(s.kafka, s.topics.names.decisions)).map((r) => JSON.parse(r.value.toString()));
+      const log = (await readTopic(s.kafka, s.topics.names.decisions)).map(
+        (r) => DecisionEventSchema.or(FilterEventSchema).parse(JSON.parse(r.value.toString())).data,
+      );
       expect(log.filter((l) => l.decisionId === summary.decisionId)).toEqual([
         expect.objectContaining({ kind: 'filter', cohortSize: 3, permitted: 1, cohortSha256: summary.cohortSha256 }),
       ]);
