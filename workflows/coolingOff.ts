@@ -18,6 +18,7 @@ import { log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { ConsentOutcome, ConsentStatus } from '../contracts/consent/fold.js';
 import {
   coolingOffEndsAt,
+  expiresDuringCoolingOff,
   countedReconfirmation,
   personReconfirmation,
   personReconfirmationReminderTimes,
@@ -29,7 +30,6 @@ import {
   type PersonReconfirmationWindow,
 } from '../contracts/consent/lifecycle.js';
 import type { ExpressedBy } from '../contracts/consent/expressedBy.js';
-import { compareUtc } from '../contracts/consent/primitives.js';
 import type { Activities } from './activities/index.js';
 import { waitUntil } from './clock.js';
 import { awaitExpiry } from './expiry.js';
@@ -87,12 +87,12 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
 
   // 1. Cooling-off (ends early if validUntil comes first).
   const endsAt = coolingOffEndsAt(input.occurredAt, input.setting, policy);
-  const expiresFirst = input.validUntil !== undefined && compareUtc(input.validUntil, endsAt) <= 0;
+  const expiry = expiresDuringCoolingOff(terms, policy);
   const cancelled = () => cancel !== undefined;
-  if (await waitUntil(expiresFirst ? input.validUntil! : endsAt, cancelled)) {
+  if (await waitUntil(expiry ?? endsAt, cancelled)) {
     return outcome('cancelled', cancel!.occurredAt, cancel!.expressedBy);
   }
-  if (expiresFirst) return outcome('expired', input.validUntil!);
+  if (expiry !== undefined) return outcome('expired', expiry);
   const early = await settled();
   if (early) return early;
 

@@ -124,18 +124,20 @@ export type ConsentOutlook =
   | { readonly kind: 'needs-reconfirmation'; readonly window: ReconfirmationWindow }
   | { readonly kind: 'expires-first'; readonly at: string };
 
+/** validUntil, when it comes at or before the end of the cooling-off: the consent then never takes effect. */
+export function expiresDuringCoolingOff(terms: ConsentTerms, policy: Policy): string | undefined {
+  const endsAt = coolingOffEndsAt(terms.givenAt, terms.setting, policy);
+  return terms.validUntil !== undefined && compareUtc(terms.validUntil, endsAt) <= 0 ? terms.validUntil : undefined;
+}
+
 export function consentOutlook(
   terms: ConsentTerms,
   reconfirmations: readonly { readonly eventId: string; readonly occurredAt: string }[],
   policy: Policy,
 ): ConsentOutlook {
   const endsAt = coolingOffEndsAt(terms.givenAt, terms.setting, policy);
-  const expiresFirst = (at: string): ConsentOutlook | undefined =>
-    terms.validUntil !== undefined && compareUtc(terms.validUntil, at) <= 0
-      ? { kind: 'expires-first', at: terms.validUntil }
-      : undefined;
-  const early = expiresFirst(endsAt);
-  if (early) return early;
+  const expiry = expiresDuringCoolingOff(terms, policy);
+  if (expiry !== undefined) return { kind: 'expires-first', at: expiry };
   if (!requiresReconfirmation(terms.setting)) return { kind: 'effective-at', at: endsAt };
   const counted = countedReconfirmation(terms, reconfirmations, policy);
   if (counted) return { kind: 'effective-at', at: counted.occurredAt, reconfirmedBy: counted.eventId };
