@@ -442,7 +442,7 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
             subject,
             refusalId: withdrawalId,
             refusalKind: 'withdrawal',
-            notice: 'acknowledged',
+            notice: 'acknowledged-without-attestation',
           }),
           expect.objectContaining({
             releaseEventId: lateOptOut.id,
@@ -450,7 +450,7 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
             dataUserId: afterOptOut.id,
             refusalId: optOutId,
             refusalKind: 'national-opt-out',
-            notice: 'acknowledged',
+            notice: 'acknowledged-without-attestation',
           }),
         ]);
         // The release recorded before the withdrawal is no violation.
