@@ -151,19 +151,20 @@ describe('audit API, replay, state as of and report', () => {
   it("state --as-of agrees with the query API's asOf at every instant (same fold), via CLI and audit API", async () => {
     for (const at of [day(0.5), day(1.5), day(15.5), day(20.5), day(60)]) {
       const fromQuery = (await (await get(query, `/v1/subjects/${S1}/consent?asOf=${at}`)).json()) as {
-        facts: unknown[];
+        choices: unknown[];
       };
       const fromAudit = (await (await get(audit, `/v1/audit/subjects/${S1}/state?asOf=${at}`)).json()) as {
-        state: { facts: unknown[] };
+        state: { choices: unknown[] };
         events: unknown[];
       };
-      expect(fromAudit.state.facts).toEqual(fromQuery.facts);
+      expect(fromQuery.choices).toBeInstanceOf(Array);
+      expect(fromAudit.state.choices).toEqual(fromQuery.choices);
       if (at === day(15.5)) {
         const { stdout } = await cli('--json', 'state', S1, '--as-of', at);
-        const fromCli = JSON.parse(stdout) as { state: { facts: unknown[] }; events: { id: string }[] };
-        expect(fromCli.state.facts).toEqual(fromQuery.facts);
+        const fromCli = JSON.parse(stdout) as { state: { choices: unknown[] }; events: { id: string }[] };
+        expect(fromCli.state.choices).toEqual(fromQuery.choices);
         expect(fromCli.events.map((e) => e.id)).toEqual([id('c1'), `${id('c1')}.effective`]);
-        expect(fromCli.state.facts).toEqual([expect.objectContaining({ kind: 'consent', status: 'effective' })]);
+        expect(fromCli.state.choices).toEqual([expect.objectContaining({ kind: 'consent', status: 'effective' })]);
       }
     }
   });

@@ -20,6 +20,7 @@ import { projectionReader } from '../../projections/reader.js';
 import { loadTrustedKey } from './trust.js';
 import { verifyLedger, type VerifyReport } from './verify.js';
 import { replayLedger } from './replay.js';
+import { publicStateAsOf } from './responses.js';
 import { subjectAsOf, summariseLedger } from './summary.js';
 import { buildReport, writeReport } from './report.js';
 import { ensureBoundedHeap } from './heap.js';
@@ -151,7 +152,8 @@ program
     const c = env();
     const asOf = instant('--as-of', o.asOf) ?? new Date().toISOString();
     const report = await subjectAsOf(kafkaFor(c), { ledgerTopic: c.LEDGER_TOPIC, subject, asOf });
-    print(globals().json ?? false, report, () =>
+    // --json prints the same public model as GET /v1/audit/subjects/{id}/state (not the fold's internals).
+    print(globals().json ?? false, publicStateAsOf(report), () =>
       [
         `${subject} as of ${asOf}: ${report.state.facts.length} fact(s) from ${report.events.length} event(s)`,
         ...report.state.facts.map((f) => `  ${f.kind} ${f.eventId} occurred ${f.occurredAt}${factNote(f)}`),

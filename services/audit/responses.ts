@@ -3,6 +3,7 @@
 // the report the code builds in step; a subject's state is served as the public SubjectConsent view,
 // never as the fold's internal state.
 import * as z from 'zod';
+import { AttestationSchema } from '../../contracts/consent/attestation.js';
 import { HOLDER_PROGRESS, WITHDRAWAL_PROGRESS } from '../../contracts/consent/lifecycle.js';
 import { SubjectConsent, subjectConsent } from '../../contracts/subjectViews.js';
 import type { VerifyReport } from './verify.js';
@@ -94,7 +95,14 @@ const AuditWithdrawal = z.object({
   occurredAt: ts,
   recordedAt: ts,
   status: z.enum(WITHDRAWAL_PROGRESS),
-  holders: z.array(z.object({ dataUserId: z.string(), status: z.enum(HOLDER_PROGRESS), dueBy: ts.optional() })),
+  holders: z.array(
+    z.object({
+      dataUserId: z.string(),
+      status: z.enum(HOLDER_PROGRESS),
+      dueBy: ts.optional(),
+      attestation: AttestationSchema.optional().meta({ description: 'What the data user attested, when it did' }),
+    }),
+  ),
   completedAt: ts.optional(),
   propagationHours: z.number().optional(),
 });

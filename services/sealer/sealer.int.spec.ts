@@ -91,5 +91,5 @@ describe('two sealers on one ledger', () => {
     const lines = sealers.map((s) => readFileSync(s.logFile, 'utf8'));
     for (const l of lines) expect(l).toContain('checkpoint published');
     expect(lines.join('\n')).toContain('another sealer claimed this partition');
-  });
+  }, 180_000); // rounds of a second each, then up to 60 s for the last checkpoints
 });
