@@ -133,6 +133,7 @@ const LedgerSummarySchema = z.object({
   subjectsWithWithdrawal: count,
   byDay: z.record(z.string(), z.record(z.string(), count)),
   withdrawals: z.array(AuditWithdrawal),
+  releasesAfterRefusal: z.array(ReleaseAfterRefusal),
 });
 export const AuditReport = z
   .object({ generatedAt: ts, trustedKeyId: z.string(), verification: AuditVerification, summary: LedgerSummarySchema })
