@@ -116,7 +116,7 @@ export class ReceiptStore {
    * its claim is then never taken over, however old.
    */
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly owner: string,
     private readonly opts: {
       isWriting?: (eventId: string) => boolean;
@@ -348,8 +348,7 @@ export class ReceiptStore {
   async get(eventId: string): Promise<StoredReceipt | undefined> {
     const known = this.unrecorded.lookup(eventId);
     if (known?.kind === 'written') return { position: known.position, event: known.event };
-    const doc = await this.written.findOne({ _id: eventId });
-    return doc ? { position: doc.position, event: asRead(doc.event) } : undefined;
+    return recordedEvent(this.db, eventId);
   }
 
   /** Poll until another instance finishes writing the event (or give up). */
