@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
+import { DefaultLogger, Worker } from '@temporalio/worker';
 import {
   loadConfig,
   kafkaConfig,
@@ -30,6 +30,7 @@ import { connectMongo } from '../../adapters/mongo.js';
 import { connectTemporalWorker } from '../../adapters/temporal.js';
 import { createApp, listen } from '../../adapters/http/app.js';
 import { tracingWorkerPlugin } from '../../adapters/temporalTracing.js';
+import { cachedWorkflowBundle } from '../../adapters/workflowBundle.js';
 import { activityMetricsInterceptor } from './activityMetrics.js';
 import { openLedgerAppender } from '../../ledger/appender.js';
 import { projectionReader } from '../../projections/reader.js';
@@ -49,6 +50,8 @@ const config = loadConfig(
     .extend({
       WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(8084),
       WORKER_HOST: z.string().default('127.0.0.1'),
+      // A folder to keep the workflow bundle in between starts (make up sets one); unset: bundled at each start.
+      WORKFLOW_BUNDLE_CACHE_DIR: z.string().min(1).optional(),
       PROJECTION_WAIT_MS: z.coerce.number().int().min(100).default(10_000),
       WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
       WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
@@ -105,10 +108,14 @@ const connection = await connectTemporalWorker({
 // Traces continue from the dispatcher's start into workflow and activity spans; activity outcomes are counted.
 const tracing = tracingWorkerPlugin(telemetry);
 // Bundled once for both Workers (the plugin adds its workflow interceptors to the bundle).
-const workflowBundle = await bundleWorkflowCode({
-  workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
-  plugins: [tracing],
-  logger: new DefaultLogger('WARN'),
+const workflowBundle = await cachedWorkflowBundle({
+  projectRoot: fileURLToPath(new URL('../..', import.meta.url)),
+  cacheDir: config.WORKFLOW_BUNDLE_CACHE_DIR,
+  bundle: {
+    workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
+    plugins: [tracing],
+    logger: new DefaultLogger('WARN'),
+  },
 });
 const workerFor = (taskQueue: string, slots: { workflowTasks: number; activities: number; cached: number }) =>
   Worker.create({
