@@ -19,12 +19,21 @@ import {
 import { runId } from '../serverEnv.js';
 import { syntheticNhsNumbers } from '../harness/nhsNumbers.js';
 import { startService, type RunningService } from '../harness/service.js';
+import { startTcpProxy } from '../harness/tcpProxy.js';
 import { SCOPE_ALL, startQueryStack, type QueryStack } from './queryKit.js';
 import { eventually, testPolicy } from './workflowKit.js';
 
 const policy = testPolicy({ coolingOffS: 1, ackS: 120 });
 const DU = `du_uni_cl_${runId}`;
-const PORTS = { query: 18540, projector: 18541, ingest: 18542, dispatcher: 18543, worker: 18544, receiver: 18545 };
+const PORTS = {
+  query: 18540,
+  projector: 18541,
+  ingest: 18542,
+  dispatcher: 18543,
+  worker: 18544,
+  receiver: 18545,
+  proxy: 18546,
+};
 
 describe('the client library, as a hospital and a data user use it', () => {
   let s: QueryStack;
@@ -32,6 +41,7 @@ describe('the client library, as a hospital and a data user use it', () => {
   let rxh: Hospital, rxhQuery: QueryClient, uni: QueryClient;
   let receiver: Server;
   let secret = '';
+  let hospitalKey = '';
   const deliveries: WebhookDelivery[] = [];
   const refused: number[] = [];
 
@@ -58,7 +68,8 @@ describe('the client library, as a hospital and a data user use it', () => {
       startService('dispatcher', env, PORTS.dispatcher, `dispatcher-${tag}`),
       startService('worker', env, PORTS.worker, `worker-${tag}`),
     ]);
-    const [hospitalKey, adminKey, uniKey] = await Promise.all([
+    let adminKey: string, uniKey: string;
+    [hospitalKey, adminKey, uniKey] = await Promise.all([
       s.key('hospital', 'org:rxh'),
       s.key('admin', 'admin:ops'),
       s.key('dataUser', DU),
@@ -220,4 +231,42 @@ describe('the client library, as a hospital and a data user use it', () => {
     );
     expect(done.holders).toMatchObject([{ dataUserId: DU, status: 'attested-deleted' }]);
   }, 150_000);
+  it('ingest unreachable: the recorder retries the same event once the network is back, and it is recorded once', async () => {
+    const proxy = await startTcpProxy(PORTS.proxy, '127.0.0.1', PORTS.ingest);
+    await proxy.cut(); // as a partition does: connections refused
+    const waits: number[] = [];
+    const cutOff = hospital({
+      baseUrl: `http://127.0.0.1:${PORTS.proxy}`,
+      apiKey: hospitalKey,
+      // The network comes back while the recorder waits to retry.
+      sleep: async (ms) => {
+        waits.push(ms);
+        await proxy.restore();
+      },
+    });
+    const [nhsNumber] = syntheticNhsNumbers(1, Date.now() + 6262);
+    const optOut = {
+      specversion: '1.0',
+      id: `cl-${runId}-optout`,
+      source: 'org:rxh',
+      type: 'optout.registered',
+      dataversion: 2,
+      nhsNumber: nhsNumber!,
+      data: {
+        occurredAt: new Date().toISOString(),
+        scope: SCOPE_ALL,
+        national: false,
+        expressedBy: { role: 'person' },
+      },
+    } as const;
+    try {
+      const r = await cutOff.record(optOut);
+      expect(r).toMatchObject({ replayed: false, attempts: 2, receipt: { eventId: optOut.id } });
+      expect(waits).toHaveLength(1);
+      // Sent again directly: the ledger has it once, the same receipt comes back.
+      expect(await rxh.record(optOut)).toMatchObject({ replayed: true, receipt: r.receipt });
+    } finally {
+      await proxy.close();
+    }
+  });
 });
