@@ -86,4 +86,11 @@ export default defineConfig(
     plugins: { '@stylistic': stylistic },
     rules: { '@stylistic/max-len': ['error', { code: 160, tabWidth: 2, ignoreUrls: true }] },
   },
+  {
+    // The client's types as openapi-typescript prints them (client/generate.ts): it writes header maps as
+    // index signatures and each description on one JSDoc line. Only those two style rules are off, so the
+    // committed output stays byte-for-byte the generator's; every other rule still checks it.
+    files: ['client/generated/*.ts'],
+    rules: { '@typescript-eslint/consistent-indexed-object-style': 'off', '@stylistic/max-len': 'off' },
+  },
 );
