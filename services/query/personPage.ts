@@ -1,7 +1,8 @@
 // The person's own page: the transparency view (contracts/transparency.ts) as server-rendered HTML.
 // No JavaScript, no external resources, one column that reads on a phone; plain English; WCAG 2.2 AA
 // (checked with axe-core in headless Chromium: person.int.spec.ts).
-import type { SubjectTransparency } from '../../contracts/transparency.js';
+import type { ReadWhat, SubjectTransparency } from '../../contracts/transparency.js';
+import type { DataUserCategory } from '../../contracts/consent/vocabulary.js';
 import type { AttesterRole, RetainedItem, RetentionBasis } from '../../contracts/consent/attestation.js';
 
 const ATTESTER_ROLE_WORDS: Record<AttesterRole, string> = {
@@ -31,6 +32,20 @@ const when = (iso: string) =>
   new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(iso)) +
   ' UTC';
 const time = (iso: string) => `<time datetime="${esc(iso)}">${esc(when(iso))}</time>`;
+
+const READ_WORDS: Record<ReadWhat, string> = {
+  consent: 'looked at your choices',
+  timeline: 'looked at everything recorded about you',
+  fhir: 'took a copy of your choices (FHIR export)',
+  transparency: 'looked at this overview',
+  lookup: 'found your record by your NHS number',
+  'transparency-link': 'made a link to this page for you',
+};
+const CATEGORY_WORDS: Record<DataUserCategory, string> = {
+  nhs: 'An NHS',
+  academic: 'An academic',
+  commercial: 'A commercial',
+};
 
 const STYLE = `
 *{box-sizing:border-box}
@@ -81,7 +96,7 @@ export function personPage(v: SubjectTransparency): string {
   const releases = v.releases.map(
     (r) => `<li><h3>${esc(r.dataUserName ?? r.dataUserId)}</h3>
 <p>Received your ${esc(r.dataCategories.join(', '))} data on ${time(r.occurredAt)} for ${esc(r.purpose)}.</p>
-<p class="meta">${r.dataUserCategory ? `A ${esc(r.dataUserCategory)} organisation` : 'An organisation'}${
+<p class="meta">${r.dataUserCategory ? `${esc(CATEGORY_WORDS[r.dataUserCategory])} organisation` : 'An organisation'}${
       r.jurisdiction ? ` in ${esc(r.jurisdiction)}` : ''
     }. Approval: ${esc(r.approvalReference ?? 'none on record')}. Release ${esc(r.releaseId)}.</p></li>`,
   );
@@ -99,9 +114,7 @@ export function personPage(v: SubjectTransparency): string {
 ${holders ? `<ul class="holders">${holders}</ul>` : ''}</li>`;
   });
   const reads = v.reads.map(
-    (
-      r,
-    ) => `<li><p><strong>${esc(r.reader)}</strong> (${esc(r.role)}) looked at your ${esc(r.what)} on ${time(r.at)}.</p>
+    (r) => `<li><p><strong>${esc(r.reader)}</strong> (${esc(r.role)}) ${esc(READ_WORDS[r.what])} on ${time(r.at)}.</p>
 <p class="meta">Reason given: ${esc(r.why === 'not-given' ? 'none given' : r.why)}.</p></li>`,
   );
   const history = v.history.map(
