@@ -72,6 +72,10 @@ load_secrets() {
   if ! grep -q '^WEBHOOK_SIGNING_KEY=' "$f"; then
     (umask 077; printf 'WEBHOOK_SIGNING_KEY=%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$f")
   fi
+  # HMAC key of the person's short-lived transparency links (services/query/transparencyLink.ts).
+  if ! grep -q '^TRANSPARENCY_LINK_KEY=' "$f"; then
+    (umask 077; printf 'TRANSPARENCY_LINK_KEY=%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >> "$f")
+  fi
   set -a; source "$f"; set +a
 }
 

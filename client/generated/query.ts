@@ -101,6 +101,86 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/subjects:lookup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Find a person by NHS number (in the body, never in a URL): the pseudonym and the consent summary
+     * @description Roles: hospital, admin, auditor. How a hospital reads a person it has not recorded events for: it shows it knows the person. The NHS number is pseudonymised at once and never stored or logged; the read is logged.
+     */
+    post: operations['lookupSubject'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/subjects/{id}/transparency': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The person's own view: choices in words, releases, withdrawals per holder, who looked
+     * @description For organisations acting for the person (e.g. a patient portal). Roles: hospital (only subjects it has itself recorded events for; any other subject is a 404), admin, auditor. The read is logged (who, when, what, the X-Read-Reason given) and shown in the person’s view.
+     */
+    get: operations['subjectTransparency'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/subjects/{id}/transparency-links': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Issue a short-lived signed link to the person's own web page
+     * @description Roles: hospital (subjects it has recorded events for), admin. The link names only the pseudonym and its expiry, signed with HMAC-SHA256 (TRANSPARENCY_LINK_KEY); nothing is stored. Logged as a read.
+     */
+    post: operations['issueTransparencyLink'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/p/{token}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The person's own page (HTML, no JavaScript), through a signed link
+     * @description No credential: the signed, unexpired link is the proof. Expired: 410; altered: 403.
+     */
+    get: operations['personPage'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/subjects/{id}/consent': {
     parameters: {
       query?: never;
@@ -110,7 +190,7 @@ export interface paths {
     };
     /**
      * A subject's consent state, now or as of a past instant
-     * @description Roles: hospital, admin, auditor. `asOf`: the same fold over the events recorded (ledger time) up to then. 404 when the ledger holds nothing for the subject.
+     * @description Roles: hospital (subjects it recorded), admin, auditor; the read is logged. `asOf`: the same fold over the events recorded (ledger time) up to then. 404 when the ledger holds nothing for the subject.
      */
     get: operations['subjectConsent'];
     put?: never;
@@ -130,7 +210,7 @@ export interface paths {
     };
     /**
      * Every ledger event of a subject, in fold order
-     * @description Roles: hospital, admin, auditor.
+     * @description Roles: hospital (subjects it recorded), admin, auditor; the read is logged.
      */
     get: operations['subjectTimeline'];
     put?: never;
@@ -150,7 +230,7 @@ export interface paths {
     };
     /**
      * The subject's consents and opt-outs as HL7 FHIR R4 Consent resources (a collection Bundle)
-     * @description Roles: hospital, admin, auditor. Consent facts → Consent (scope research, permit provision, nested deny provisions for withdrawals); opt-outs → Consent (scope patient-privacy, deny).
+     * @description Roles: hospital (subjects it recorded), admin, auditor; the read is logged. Consent facts → Consent (scope research, permit provision, nested deny provisions for withdrawals); opt-outs → Consent (scope patient-privacy, deny).
      */
     get: operations['subjectFhir'];
     put?: never;
@@ -459,6 +539,22 @@ export interface components {
             evidenceSha256?: string;
           };
     };
+    SubjectLookupRequest: {
+      nhsNumber: string;
+      /**
+       * @description Why the record is read (logged and shown to the person); default not-given
+       * @default not-given
+       * @enum {string}
+       */
+      reason: 'direct-care' | 'patient-request' | 'audit' | 'administration' | 'not-given';
+    };
+    TransparencyLinkRequest: {
+      /**
+       * @description How long the link works (minutes, at most a day); default 60
+       * @default 60
+       */
+      ttlMinutes: number;
+    };
     DecisionRequest: {
       subject: string;
       /** @enum {string} */
@@ -677,6 +773,11 @@ export interface components {
           | null;
       }[];
     };
+    SubjectLookup: {
+      /** @description The pseudonymous subject id */
+      subject: string;
+      consent: components['schemas']['SubjectConsent'];
+    };
     /** @description A subject's consent choices and the releases of its data */
     SubjectConsent: {
       /** @description Pseudonymous subject id */
@@ -801,6 +902,207 @@ export interface components {
       }[];
       /** @description Ledger events of the subject recorded up to asOf */
       eventCount: number;
+    };
+    /** @description A person's own view of their record */
+    SubjectTransparency: {
+      /** @description Pseudonymous subject id */
+      subject: string;
+      /** Format: date-time */
+      asOf: string;
+      /** @description Consents, withdrawals and opt-outs, oldest first */
+      choices: {
+        eventId: string;
+        /** @enum {string} */
+        kind: 'consent' | 'withdrawal' | 'opt-out';
+        /** Format: date-time */
+        occurredAt: string;
+        /** @description Who expressed it, in words ("you", "a parent", …) */
+        expressedBy: string;
+        /** @description The choice in plain English */
+        summary: string;
+        /** @description Where it stands now, in plain English */
+        status: string;
+        /** @description The decision now for the first use the choice covers, with its reasons */
+        now: {
+          /** @enum {string} */
+          purpose: 'research' | 'ai-training' | 'ai-validation' | 'service-planning' | 'product-development';
+          /** @enum {string} */
+          dataCategory: 'ehr' | 'imaging' | 'genomics' | 'lab-results' | 'free-text';
+          /** @enum {string} */
+          dataUserCategory: 'nhs' | 'academic' | 'commercial';
+          /** @enum {string} */
+          jurisdiction: 'uk' | 'eu' | 'international';
+          /** @enum {string} */
+          decision: 'permit' | 'deny';
+          reasons: {
+            /** @enum {string} */
+            code:
+              | 'data-user-not-approved'
+              | 'national-opt-out'
+              | 'consent-effective'
+              | 'cooling-off'
+              | 'awaiting-reconfirmation'
+              | 'reconfirmed-taking-effect'
+              | 'expires-before-effective'
+              | 'policy-version-unknown'
+              | 'opt-out'
+              | 'withdrawn'
+              | 'cancelled'
+              | 'lapsed'
+              | 'superseded-by-person'
+              | 'expired'
+              | 'no-consent-default-opt-in'
+              | 'default-opt-out-model'
+              | 'subject-mismatch';
+            message: string;
+          }[];
+        };
+      }[];
+      history: {
+        eventId: string;
+        type: string;
+        words: string;
+        by: string;
+        /** Format: date-time */
+        occurredAt: string;
+      }[];
+      releases: {
+        releaseId: string;
+        dataUserId: string;
+        dataUserName?: string;
+        /** @enum {string} */
+        dataUserCategory?: 'nhs' | 'academic' | 'commercial';
+        /** @enum {string} */
+        jurisdiction?: 'uk' | 'eu' | 'international';
+        /** @description The approval the release was made under */
+        approvalReference?: string;
+        /** @enum {string} */
+        purpose: 'research' | 'ai-training' | 'ai-validation' | 'service-planning' | 'product-development';
+        dataCategories: ('ehr' | 'imaging' | 'genomics' | 'lab-results' | 'free-text')[];
+        /** Format: date-time */
+        occurredAt: string;
+      }[];
+      withdrawals: {
+        eventId: string;
+        /** Format: date-time */
+        occurredAt: string;
+        /** @enum {string} */
+        status: 'determining-holders' | 'propagating' | 'overdue' | 'completed';
+        holders: {
+          dataUserId: string;
+          name?: string;
+          /** @enum {string} */
+          status:
+            | 'awaiting-acknowledgement'
+            | 'overdue'
+            | 'attested-deleted'
+            | 'retained-with-basis'
+            | 'acknowledged-without-attestation';
+          statusWords: string;
+          /** Format: date-time */
+          dueBy?: string;
+          /**
+           * Attestation
+           * @description What the data user did with the subject’s data, when, by whom (role), with optional evidence hash.
+           */
+          attestation?:
+            | {
+                /** @constant */
+                action: 'deleted';
+                /**
+                 * Format: date-time
+                 * @description When it was done (UTC).
+                 */
+                performedAt: string;
+                /** @description Who did it, as a role in the data user’s organisation (never a name). */
+                performedBy: {
+                  /** @enum {string} */
+                  role:
+                    | 'data-protection-officer'
+                    | 'information-governance-lead'
+                    | 'data-custodian'
+                    | 'principal-investigator'
+                    | 'system-administrator'
+                    | 'automated-process';
+                };
+                /** @description SHA-256 of the data user’s own evidence (e.g. a deletion log), which it keeps. */
+                evidenceSha256?: string;
+              }
+            | {
+                /** @constant */
+                action: 'derived-data-deleted';
+                /**
+                 * Format: date-time
+                 * @description When it was done (UTC).
+                 */
+                performedAt: string;
+                /** @description Who did it, as a role in the data user’s organisation (never a name). */
+                performedBy: {
+                  /** @enum {string} */
+                  role:
+                    | 'data-protection-officer'
+                    | 'information-governance-lead'
+                    | 'data-custodian'
+                    | 'principal-investigator'
+                    | 'system-administrator'
+                    | 'automated-process';
+                };
+                /** @description SHA-256 of the data user’s own evidence (e.g. a deletion log), which it keeps. */
+                evidenceSha256?: string;
+              }
+            | {
+                /** @constant */
+                action: 'retained';
+                /**
+                 * @description What is kept.
+                 * @enum {string}
+                 */
+                retained: 'trained-model' | 'derived-data' | 'aggregate-results' | 'released-data';
+                /**
+                 * @description The UK GDPR Article 17(3) exception relied on.
+                 * @enum {string}
+                 */
+                legalBasis: 'legal-obligation' | 'public-health' | 'research-impossible-without' | 'legal-claims';
+                /** @description Reference of the decision or approval that records the basis. */
+                basisReference?: string;
+                /**
+                 * Format: date-time
+                 * @description When it was done (UTC).
+                 */
+                performedAt: string;
+                /** @description Who did it, as a role in the data user’s organisation (never a name). */
+                performedBy: {
+                  /** @enum {string} */
+                  role:
+                    | 'data-protection-officer'
+                    | 'information-governance-lead'
+                    | 'data-custodian'
+                    | 'principal-investigator'
+                    | 'system-administrator'
+                    | 'automated-process';
+                };
+                /** @description SHA-256 of the data user’s own evidence (e.g. a deletion log), which it keeps. */
+                evidenceSha256?: string;
+              };
+        }[];
+      }[];
+      reads: {
+        /** Format: date-time */
+        at: string;
+        /** @description The organisation or role that read the record */
+        reader: string;
+        role: string;
+        /** @enum {string} */
+        what: 'consent' | 'timeline' | 'fhir' | 'transparency' | 'lookup' | 'transparency-link';
+        /** @enum {string} */
+        why: 'direct-care' | 'patient-request' | 'audit' | 'administration' | 'not-given';
+      }[];
+    };
+    TransparencyLink: {
+      /** @description The page for the person: /p/<pseudonym>.<expiry>.<signature> */
+      url: string;
+      /** Format: date-time */
+      expiresAt: string;
     };
     /** @description Every ledger event of a subject, in the order they happened */
     SubjectTimeline: {
@@ -1606,6 +1908,309 @@ export interface operations {
         };
         content: {
           'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  lookupSubject: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SubjectLookupRequest'];
+      };
+    };
+    responses: {
+      /** @description The pseudonym and the consent summary */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SubjectLookup'];
+        };
+      };
+      /** @description Malformed request (not JSON, wrong shape, bad parameter); each bad field is named */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credential */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (or not visible to this caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A body that is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A server this depends on is down or behind; retry after Retry-After seconds */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  subjectTransparency: {
+    parameters: {
+      query?: never;
+      header?: {
+        'x-read-reason'?: 'direct-care' | 'patient-request' | 'audit' | 'administration' | 'not-given';
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The person's view */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SubjectTransparency'];
+        };
+      };
+      /** @description Malformed request (not JSON, wrong shape, bad parameter); each bad field is named */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credential */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (or not visible to this caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A server this depends on is down or behind; retry after Retry-After seconds */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  issueTransparencyLink: {
+    parameters: {
+      query?: never;
+      header?: {
+        'x-read-reason'?: 'direct-care' | 'patient-request' | 'audit' | 'administration' | 'not-given';
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['TransparencyLinkRequest'];
+      };
+    };
+    responses: {
+      /** @description The link and when it stops working */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TransparencyLink'];
+        };
+      };
+      /** @description Malformed request (not JSON, wrong shape, bad parameter); each bad field is named */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No valid credential */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The credential may not do this */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Not found (or not visible to this caller) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Body too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A body that is not JSON */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A server this depends on is down or behind; retry after Retry-After seconds */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  personPage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description <pseudonym>.<expiry, unix seconds>.<HMAC-SHA256, base64url> */
+        token: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The page */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link is not valid (altered or incomplete) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description Nothing is recorded for the link */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description The link has expired */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
         };
       };
     };

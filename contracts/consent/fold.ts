@@ -372,3 +372,9 @@ function toRelease(e: ReleaseEvent): Release {
   const { releaseId, dataUserId, purpose, dataCategories, occurredAt } = e.data;
   return { eventId: e.id, releaseId, dataUserId, purpose, dataCategories, occurredAt };
 }
+
+/** The organisations that recorded the subject's events (envelope `source`; ledger components are
+ *  `sys:…`). Who may read a subject by pseudonym is decided from this, never from another store. */
+export function recordedBy(state: SubjectState): string[] {
+  return [...new Set(state.records.map((r) => r.event.source).filter((s) => !s.startsWith('sys:')))];
+}

@@ -1,27 +1,15 @@
 // A subject's consent state (now or as of a past instant), its timeline and its FHIR R4 export.
-// Readers: hospitals (to show a person their choices), admins and auditors. Data users do not read
+// Readers: hospitals (subjects they recorded; subjectAccess.ts), admins and auditors. Data users do not read
 // subjects' states: they ask for decisions, which answer only what they may do.
-import { Router, type Request } from 'express';
-import { stateAsOf, type SubjectState } from '../../contracts/consent/fold.js';
+import { Router } from 'express';
+import { stateAsOf } from '../../contracts/consent/fold.js';
 import { requireRole } from '../../access/authenticate.js';
 import { DomainError } from '../../contracts/domainError.js';
-import { AsOfQuery, SubjectPath, parseOr400 } from './schemas.js';
+import { AsOfQuery, parseOr400 } from './schemas.js';
+import { SUBJECT_READERS, readableSubject } from './subjectAccess.js';
 import { fhirBundle } from './fhir.js';
 import { subjectConsent, subjectTimeline } from '../../contracts/subjectViews.js';
 import type { QueryDeps } from './deps.js';
-
-const SUBJECT_READERS = ['hospital', 'admin', 'auditor'] as const;
-
-/** The subject's state once the projection holds everything the ledger held when the call started. */
-async function knownSubject(req: Request, deps: QueryDeps): Promise<SubjectState> {
-  const { id } = parseOr400(SubjectPath, req.params);
-  const state = await deps.fresh.subject(id);
-  if (!state)
-    throw new DomainError('not-found', 'the ledger holds no events for this subject', [
-      { field: '/id', message: 'unknown subject' },
-    ]);
-  return state;
-}
 
 export function consentRoutes(deps: QueryDeps): Router {
   const r = Router();
@@ -34,17 +22,17 @@ export function consentRoutes(deps: QueryDeps): Router {
         { field: '/asOf', message: 'must be a past instant' },
       ]);
     }
-    const full = await knownSubject(req, deps);
+    const full = await readableSubject(req, deps, 'consent');
     // Point in time: the same fold over the events recorded (envelope recordedtime) up to asOf.
     const state = asOf === undefined ? full : stateAsOf(full.records, asOf);
     res.json(subjectConsent(full.subject ?? '', state, asOf ?? now));
   });
   r.get('/v1/subjects/:id/timeline', async (req, res) => {
-    const state = await knownSubject(req, deps);
+    const state = await readableSubject(req, deps, 'timeline');
     res.json(subjectTimeline(state));
   });
   r.get('/v1/subjects/:id/fhir', async (req, res) => {
-    const state = await knownSubject(req, deps);
+    const state = await readableSubject(req, deps, 'fhir');
     res.type('application/fhir+json').send(JSON.stringify(fhirBundle(state, deps.now().toISOString())));
   });
   return r;

@@ -8,6 +8,7 @@ import type { LedgerFreshness } from './freshness.js';
 import type { DecisionLog } from './decisionLog.js';
 import type { FreshProjection } from './freshProjection.js';
 import type { ProjectionSnapshots } from './projectionSnapshot.js';
+import type { ReadLog } from './readLog.js';
 
 export interface QueryDeps {
   reader: ProjectionReader;
@@ -20,6 +21,8 @@ export interface QueryDeps {
   now: () => Date;
   /** Whole-projection snapshots for cohort filters (projectionSnapshot.ts). */
   snapshots: ProjectionSnapshots;
+  /** Every read of a person's record (subjectAccess.ts writes, the person's view lists). */
+  reads: ReadLog;
 }
 
 /**

@@ -31,6 +31,11 @@ import { decisionRoutes } from './decisionRoutes.js';
 import { dataUserRoutes } from './dataUserRoutes.js';
 import { releaseRoutes } from './releaseRoutes.js';
 import { revocationRoutesFor } from './revocationWiring.js';
+import { transparencyRoutes } from './transparencyRoutes.js';
+import { lookupRoutes } from './lookupRoutes.js';
+import { TransparencyLinks } from './transparencyLink.js';
+import { ReadLog } from './readLog.js';
+import { pseudonymiser } from '../ingest/pseudonym.js';
 import { queryOpenApi } from './openapi.js';
 import type { QueryDeps } from './deps.js';
 
@@ -54,6 +59,12 @@ const config = loadConfig(
       LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
       /** How long an acknowledgement waits for Temporal before answering 503. */
       TEMPORAL_SIGNAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+      /** The ingest's pseudonym key: a lookup by NHS number must find the ingest's pseudonym. */
+      PSEUDONYM_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
+      /** Signs the person's short-lived transparency links (transparencyLink.ts). */
+      TRANSPARENCY_LINK_KEY: z.string().regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'must be at least 32 random bytes, base64'),
+      /** The origin the person's links point at; unset: the origin the request came to. */
+      QUERY_PUBLIC_URL: z.url().optional(),
     }),
 );
 const log = createLogger('query', config.LOG_LEVEL);
@@ -96,6 +107,7 @@ const deps: QueryDeps = {
   decisionLog: new DecisionLog(logProducer, config.DECISIONS_TOPIC),
   policies: config.CONSENT_POLICIES,
   snapshots: new ProjectionSnapshots(reader, config.QUERY_FILTER_SNAPSHOT_MAX),
+  reads: new ReadLog(mongo.db),
   now: () => new Date(),
 };
 
@@ -110,6 +122,12 @@ const app = createApp({
   routers: [
     Router().use('/v1', authenticate(new CredentialStore(mongo.db))),
     consentRoutes(deps),
+    lookupRoutes({ ...deps, pseudonymise: pseudonymiser(Buffer.from(config.PSEUDONYM_KEY, 'base64')) }),
+    transparencyRoutes({
+      ...deps,
+      links: new TransparencyLinks(Buffer.from(config.TRANSPARENCY_LINK_KEY, 'base64')),
+      publicUrl: config.QUERY_PUBLIC_URL,
+    }),
     decisionRoutes(deps),
     dataUserRoutes({ ...deps, ledger }),
     releaseRoutes({ ...deps, ledger, db: mongo.db }),

@@ -22,6 +22,7 @@ import {
 } from './schemas.js';
 import { CHUNK, MAX_COHORT } from './cohortFilter.js';
 import { revocationPaths } from './revocationOpenApi.js';
+import { transparencyPaths } from './transparencyOpenApi.js';
 
 const subjectPath = { path: z.object({ id: SubjectIdSchema }) };
 const dataUserPath = { path: z.object({ id: DataUserIdSchema }) };
@@ -50,7 +51,11 @@ export function queryOpenApi(): object {
       title: 'consent-ledger query and decision API',
       port: 8081,
       tags: [
-        { name: 'subjects', description: "A subject's consent, timeline and FHIR export (hospital, admin, auditor)" },
+        {
+          name: 'subjects',
+          description:
+            "A subject's consent, timeline, FHIR export and the person's own view (hospital, admin, auditor)",
+        },
         { name: 'decisions', description: 'Decisions and cohort filters for data users' },
         { name: 'data users', description: 'The data-user registry and approvals' },
         { name: 'releases', description: "Releases of subjects' data to data users" },
@@ -60,21 +65,24 @@ export function queryOpenApi(): object {
       description:
         `Consent state, decisions for data users, the data-user registry and release records.\n\nRoles: data ` +
         `users (their credential's principal is their du_ id) ask decisions, as themselves only, and list ` +
-        `their own releases; hospitals, admins and auditors read subjects' consent, timeline and FHIR ` +
-        `export; admins register data users and grant approvals; hospitals and admins record ` +
+        `their own releases; admins and auditors read any subject's consent, timeline, FHIR export and ` +
+        `person's view, a hospital only those of subjects it recorded events for or looks up by NHS number ` +
+        `(every such read is logged and shown to the person); admins register data users and grant approvals; hospitals and admins record ` +
         `releases.\n\n${FRESHNESS}\n\nEvery answered decision is first written (acks=all) to the decision ` +
         `log topic (consent.decisions.v1): who asked, about whom, for what, the answer and the ledger event ` +
         `ids it rests on; a cohort filter writes one record with counts and a sha256 of the cohort. If the ` +
         `log write fails the answer is 503.`,
       paths: {
         ...revocationPaths,
+        ...transparencyPaths,
         '/v1/subjects/{id}/consent': {
           get: {
             summary: "A subject's consent state, now or as of a past instant",
             operationId: 'subjectConsent',
             tags: ['subjects'],
             description:
-              'Roles: hospital, admin, auditor. `asOf`: the same fold over the events recorded (ledger time) up to ' +
+              'Roles: hospital (subjects it recorded), admin, auditor; the read is logged. ' +
+              '`asOf`: the same fold over the events recorded (ledger time) up to ' +
               'then. 404 when the ledger holds nothing for the subject.',
             requestParams: { ...subjectPath, query: z.object({ asOf: UtcTimestampSchema.optional() }) },
             responses: {
@@ -88,7 +96,7 @@ export function queryOpenApi(): object {
             summary: 'Every ledger event of a subject, in fold order',
             operationId: 'subjectTimeline',
             tags: ['subjects'],
-            description: 'Roles: hospital, admin, auditor.',
+            description: 'Roles: hospital (subjects it recorded), admin, auditor; the read is logged.',
             requestParams: subjectPath,
             responses: {
               '200': ok('The events with their ledger positions', SubjectTimeline),
@@ -102,7 +110,7 @@ export function queryOpenApi(): object {
             operationId: 'subjectFhir',
             tags: ['subjects'],
             description:
-              'Roles: hospital, admin, auditor. Consent facts → Consent (scope research, permit provision, nested ' +
+              'Roles: hospital (subjects it recorded), admin, auditor; the read is logged. Consent facts → Consent (scope research, permit provision, nested ' +
               'deny provisions for withdrawals); opt-outs → Consent (scope patient-privacy, deny).',
             requestParams: subjectPath,
             responses: {

@@ -33,6 +33,8 @@ describe('access matrix: every endpoint × every role', () => {
   const f: Fixtures = {
     runId,
     subject: '',
+    subjectOfA: '',
+    nhsNumberOfA: '',
     receiptEventId: '',
     withdrawalId: `acc-${runId}-withdrawal`,
     noticeX: `acc-${runId}-notice-x`,
@@ -108,7 +110,8 @@ describe('access matrix: every endpoint × every role', () => {
       expect(res.status).toBe(202);
     }
     // Hospital A records a consent (the subject and the receipt every caller is tried against).
-    const [nhsNumber] = syntheticNhsNumbers(1, Date.now() + 6061);
+    const [nhsNumber, nhsNumberOfA] = syntheticNhsNumbers(2, Date.now() + 6061);
+    f.nhsNumberOfA = nhsNumberOfA!;
     const given = await fetch(`${s.ingest!.url}/v1/events`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.hospitalA}` },
@@ -131,6 +134,27 @@ describe('access matrix: every endpoint × every role', () => {
     const receipt = (await given.json()) as { eventId: string; subject: string };
     f.subject = receipt.subject;
     f.receiptEventId = receipt.eventId;
+    // A second person, recorded by hospital A alone (no matrix cell writes for it): who may read a subject.
+    const onlyA = await fetch(`${s.ingest!.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.hospitalA}` },
+      body: JSON.stringify({
+        specversion: '1.0',
+        id: `acc-${runId}-consent-of-a`,
+        source: principalOf('hospitalA', f),
+        type: 'consent.given',
+        dataversion: 1,
+        nhsNumber: nhsNumberOfA,
+        data: {
+          occurredAt: new Date(Date.now() - 60_000).toISOString(),
+          scope: NHS_ACADEMIC_RESEARCH,
+          capture: { channel: 'in-person', setting: 'routine' },
+          policyVersion: '2026-01',
+        },
+      }),
+    });
+    expect(onlyA.status).toBe(202);
+    f.subjectOfA = ((await onlyA.json()) as { subject: string }).subject;
     // A withdrawal by hospital A whose propagation reached X and Y: the notice store as the workflow leaves it
     // (the workflow tests cover how it gets there; here only who may read and acknowledge matters).
     const notices = new NoticeStore(s.mongo.db);

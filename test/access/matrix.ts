@@ -7,7 +7,9 @@ export type Service = 'ingest' | 'query' | 'audit';
 /** Ids the fixtures created (filled in by the spec before the matrix runs). */
 export interface Fixtures {
   runId: string;
-  subject: string; // recorded by hospital A
+  subject: string; // recorded by hospital A (and, once the matrix's ingest cells ran, by everyone allowed to write)
+  subjectOfA: string; // recorded by hospital A alone: the subject-read cells
+  nhsNumberOfA: string; // its NHS number (synthetic), for the lookup cells
   receiptEventId: string; // hospital A's consent event
   withdrawalId: string; // recorded by hospital A; holders X and Y
   noticeX: string; // X's revocation notice
@@ -58,7 +60,9 @@ const event = (f: Fixtures, who: CallerName, n: string) => ({
 });
 const approvals = [{ purpose: 'research', reference: 'DAC-acc-001', expiresAt: '2030-01-01T00:00:00Z' }];
 const HOSPITALS = { hospitalA: 202, hospitalB: 202 } as const;
-const READERS = { hospitalA: 200, hospitalB: 200, admin: 200, auditor: 200 } as const;
+// A hospital reads by pseudonym only subjects it recorded events for (another: 404, as if unknown).
+const READERS = { hospitalA: 200, admin: 200, auditor: 200 } as const;
+const NOT_ITS_SUBJECT = { hospitalB: 404 } as const;
 const AUDITOR = { auditor: 200 } as const;
 
 export const ENDPOINTS: Endpoint[] = [
@@ -99,21 +103,33 @@ export const ENDPOINTS: Endpoint[] = [
     otherwise: 404,
   },
   // query: subjects (hospitals, admin, auditor — never data users)
-  {
+  ...(['consent', 'timeline', 'fhir', 'transparency'] as const).map((view): Endpoint => ({
     service: 'query',
     method: 'GET',
-    path: (f) => `/v1/subjects/${f.subject}/consent`,
+    path: (f) => `/v1/subjects/${f.subjectOfA}/${view}`,
     allowed: READERS,
+    refused: NOT_ITS_SUBJECT,
     otherwise: 403,
-  },
+  })),
+  // … any hospital that knows the person: the NHS number in the body
   {
     service: 'query',
-    method: 'GET',
-    path: (f) => `/v1/subjects/${f.subject}/timeline`,
-    allowed: READERS,
+    method: 'POST',
+    path: () => '/v1/subjects:lookup',
+    body: (f) => ({ nhsNumber: f.nhsNumberOfA, reason: 'direct-care' }),
+    allowed: { hospitalA: 200, hospitalB: 200, admin: 200, auditor: 200 },
     otherwise: 403,
   },
-  { service: 'query', method: 'GET', path: (f) => `/v1/subjects/${f.subject}/fhir`, allowed: READERS, otherwise: 403 },
+  // the person's signed link: issued by the hospital that recorded the subject, or an admin
+  {
+    service: 'query',
+    method: 'POST',
+    path: (f) => `/v1/subjects/${f.subjectOfA}/transparency-links`,
+    body: () => ({ ttlMinutes: 5 }),
+    allowed: { hospitalA: 201, admin: 201 },
+    refused: NOT_ITS_SUBJECT,
+    otherwise: 403,
+  },
   // decisions: data users, as themselves
   {
     service: 'query',

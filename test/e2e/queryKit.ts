@@ -45,6 +45,8 @@ export async function startQueryStack(
     QUERY_PORT: String(ports.query),
     PROJECTOR_PORT: String(ports.projector),
     PROJECTOR_GROUP_ID: `projector-${tag}`,
+    // The query service's NHS-number lookup must give the ingest's pseudonyms: one key for both.
+    PSEUDONYM_KEY: Buffer.alloc(32, 7).toString('base64'),
     ...extraEnv,
   };
   const mongo = await connectMongo({ url: testEnv.MONGO_URL, db });
@@ -60,12 +62,7 @@ export async function startQueryStack(
   const projector = await startService('projector', env, ports.projector, `projector-${tag}`);
   const query = await startService('query', env, ports.query, `query-${tag}`);
   const ingest = ports.ingest
-    ? await startService(
-        'ingest',
-        { ...env, INGEST_PORT: String(ports.ingest), PSEUDONYM_KEY: Buffer.alloc(32, 7).toString('base64') },
-        ports.ingest,
-        `ingest-${tag}`,
-      )
+    ? await startService('ingest', { ...env, INGEST_PORT: String(ports.ingest) }, ports.ingest, `ingest-${tag}`)
     : undefined;
   return {
     kafka,

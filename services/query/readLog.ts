@@ -1,0 +1,28 @@
+// Every read of a person's record, kept durably (MongoDB, majority write) before the answer is sent,
+// so the person's view can show who looked. Holds the pseudonym, never an NHS number.
+import { randomUUID } from 'node:crypto';
+import type { Collection, Db } from '../../adapters/mongo.js';
+import type { RecordRead } from '../../contracts/transparency.js';
+
+interface ReadDoc extends RecordRead {
+  _id: string;
+  subject: string;
+}
+
+export class ReadLog {
+  private readonly col: Collection<ReadDoc>;
+
+  constructor(db: Db) {
+    this.col = db.collection<ReadDoc>('subject_reads');
+  }
+
+  async record(subject: string, read: RecordRead): Promise<void> {
+    await this.col.insertOne({ _id: randomUUID(), subject, ...read }, { writeConcern: { w: 'majority' } });
+  }
+
+  /** The subject's reads, oldest first. */
+  async of(subject: string): Promise<RecordRead[]> {
+    const docs = await this.col.find({ subject }).sort({ at: 1, _id: 1 }).toArray();
+    return docs.map(({ at, reader, role, what, why }) => ({ at, reader, role, what, why }));
+  }
+}
