@@ -133,11 +133,32 @@ function withdrawalResource(w: WithdrawalFact, subject: string): Json {
   };
 }
 
+const escapeXhtml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A generated narrative (FHIR dom-6: a resource should have one): the resource's own facts in words, no identifiers. */
+function withNarrative(r: Json): Json {
+  const provision = r.provision as {
+    type: string;
+    period: { start: string; end?: string };
+    purpose?: { system: string; code: string }[];
+  };
+  const rule = (r.policyRule as { coding: { code: string }[] }).coding[0]!.code;
+  const purposes = (provision.purpose ?? []).filter((p) => p.system === SYS.purpose).map((p) => p.code);
+  const words =
+    `${rule === 'OPTIN' ? 'Consent' : 'Refusal'} (${String(r.status)}): ${provision.type} for ` +
+    `${purposes.length > 0 ? purposes.join(', ') : 'any purpose'}, from ${provision.period.start}` +
+    (provision.period.end !== undefined ? ` to ${provision.period.end}` : '');
+  return {
+    ...r,
+    text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${escapeXhtml(words)}</div>` },
+  };
+}
+
 export function fhirConsents(state: SubjectState): Json[] {
   const subject = state.subject ?? '';
   const withdrawals = new Map(state.facts.flatMap((f) => (f.kind === 'withdrawal' ? [[f.eventId, f] as const] : [])));
   const referenced = new Set(state.facts.flatMap((f) => (f.kind === 'consent' ? f.withdrawnBy : [])));
-  return state.facts.flatMap((f) => {
+  return state.facts.flatMap((f): Json[] => {
     switch (f.kind) {
       case 'consent':
         return [consentResource(f, subject, withdrawals)];
@@ -156,7 +177,7 @@ export function fhirConsents(state: SubjectState): Json[] {
 }
 
 export function fhirBundle(state: SubjectState, now: string): Json {
-  const resources = fhirConsents(state);
+  const resources = fhirConsents(state).map(withNarrative);
   return {
     resourceType: 'Bundle',
     type: 'collection',

@@ -8,7 +8,7 @@ import { connectMongo, type MongoHandle } from '../../adapters/mongo.js';
 import { CredentialStore } from '../../access/credentials.js';
 import type { Role } from '../../access/credentials.js';
 import { openLedgerAppender } from '../../ledger/appender.js';
-import { appendOnce } from '../../ledger/appendOnce.js';
+import { appendOnce, type LedgerAppender } from '../../ledger/appendOnce.js';
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { createTestTopics, type TestTopics } from '../harness/topics.js';
 import { startService, type RunningService } from '../harness/service.js';
@@ -25,6 +25,8 @@ export interface QueryStack {
   ingest?: RunningService;
   key(role: Role, principal: string): Promise<string>;
   append(events: LedgerEvent[]): Promise<void>;
+  /** The appendOnce path itself, for activities built in the test process (they take a LedgerAppender). */
+  appender: LedgerAppender;
   /** Straight through the LedgerWriter, no receipts: for seeding benchmarks with fresh ids. */
   write(events: LedgerEvent[]): Promise<void>;
   call(path: string, key: string, init?: { method?: string; body?: unknown; raw?: string }): Promise<Response>;
@@ -72,6 +74,7 @@ export async function startQueryStack(
     projector,
     query,
     ingest,
+    appender: ledger,
     key: async (role, principal) => (await creds.create(role, principal)).apiKey,
     append: async (events) => {
       await appendOnce(ledger, events);
