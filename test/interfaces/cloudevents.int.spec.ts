@@ -70,7 +70,7 @@ describe('CloudEvents SDKs of two languages read every topic record', () => {
   let producer: Producer;
 
   beforeAll(async () => {
-    s = await startQueryStack(`ce-${runId}`, { query: 18530, projector: 18531 });
+    s = await startQueryStack(`ce-${runId}`, { query: 18560, projector: 18561 });
     producer = createIdempotentProducer(s.kafka);
     await producer.connect();
     const admin = await s.key('admin', 'admin:ops');

@@ -32,7 +32,7 @@ describe('FHIR export through HAPI FHIR validator', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fhir-export-'));
-    s = await startQueryStack(`fhir-${runId}`, { query: 18540, projector: 18541 });
+    s = await startQueryStack(`fhir-${runId}`, { query: 18550, projector: 18551 });
     const p = SUBJECTS.severalPurposes,
       w = SUBJECTS.withdrawn;
     expect(NHS_ACADEMIC_RESEARCH.purposes.length).toBeGreaterThan(1);
