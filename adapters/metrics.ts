@@ -1,14 +1,15 @@
-// Prometheus metrics shared by every service: one registry per process (default Node metrics, HTTP
-// request rate and latency, ledger consumer lag and apply rate, workflow starts and activity outcomes),
-// served at /metrics by createApp. A service's own registry (e.g. the projector's) is merged in.
+// Prometheus metrics: one registry per process, served at /metrics by createApp. Here only what every
+// service has (default Node metrics, HTTP request rate and latency); each family that belongs to one
+// part (ledger consumers, the ledger writer, workflows, decisions…) is declared in that part's module
+// with metricsRegistry, so a service exposes only the families of the code it runs.
 // Labels carry route templates, topics, partitions and names only — never a URL, subject or event id.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Request, RequestHandler } from 'express';
 
-const metricsRegistry = new Registry();
+export const metricsRegistry = new Registry();
 collectDefaultMetrics({ register: metricsRegistry });
 
-const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const httpMetrics = {
   requests: new Counter({
@@ -22,63 +23,6 @@ const httpMetrics = {
     help: 'HTTP request latency, by method, route template and status',
     labelNames: ['method', 'route', 'status'],
     buckets: LATENCY_BUCKETS,
-    registers: [metricsRegistry],
-  }),
-};
-
-export const ledgerConsumerMetrics = {
-  lag: new Gauge({
-    name: 'ledger_consumer_lag_records',
-    help: 'Records on the partition not yet committed by the group (at its last batch)',
-    labelNames: ['group', 'topic', 'partition'],
-    registers: [metricsRegistry],
-  }),
-  records: new Counter({
-    name: 'ledger_consumer_records_total',
-    help: 'Ledger records handled by the group (outcome valid = applied by the handler, poison = dead-lettered)',
-    labelNames: ['group', 'topic', 'outcome'],
-    registers: [metricsRegistry],
-  }),
-  batchSeconds: new Histogram({
-    name: 'ledger_consumer_batch_seconds',
-    help: 'Time the handler took for one partition batch',
-    labelNames: ['group', 'topic'],
-    buckets: LATENCY_BUCKETS,
-    registers: [metricsRegistry],
-  }),
-};
-
-export const workflowMetrics = {
-  started: new Counter({
-    name: 'workflows_started_total',
-    help: 'Workflows the dispatcher started (already-started re-deliveries not counted)',
-    labelNames: ['workflow'],
-    registers: [metricsRegistry],
-  }),
-  activities: new Counter({
-    name: 'workflow_activities_total',
-    help: 'Activity executions finished on this worker, by activity type and outcome',
-    labelNames: ['activity', 'outcome'],
-    registers: [metricsRegistry],
-  }),
-  running: new Gauge({
-    name: 'workflows_running',
-    help: 'Open workflow executions on the task queue (Temporal visibility)',
-    labelNames: ['workflow'],
-    registers: [metricsRegistry],
-  }),
-  overdue: new Gauge({
-    name: 'workflows_overdue',
-    help: 'Open workflow executions started longer ago than the overdue threshold (Temporal visibility)',
-    labelNames: ['workflow'],
-    registers: [metricsRegistry],
-  }),
-};
-
-export const receiptMetrics = {
-  unrecorded: new Gauge({
-    name: 'ledger_receipts_unrecorded',
-    help: 'Ledger writes whose receipt is kept in memory because MongoDB was unreachable',
     registers: [metricsRegistry],
   }),
 };

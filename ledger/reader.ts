@@ -8,7 +8,7 @@ import type { LedgerEvent } from '../contracts/consent/events.js';
 import { TOPICS, DEADLETTER_HEADERS } from '../contracts/topics.js';
 import type { Logger } from '../adapters/logger.js';
 import { context, type Context } from '@opentelemetry/api';
-import { ledgerConsumerMetrics } from '../adapters/metrics.js';
+import { ledgerConsumerMetrics } from './consumerMetrics.js';
 import { startBatchSpans } from './consumerSpans.js';
 
 export interface LedgerRecord {

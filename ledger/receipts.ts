@@ -28,7 +28,7 @@ import type { LedgerEvent } from '../contracts/consent/events.js';
 import { eventHash } from '../contracts/consent/canonical.js';
 import { parseEvent } from '../contracts/consent/validate.js';
 import { DomainError } from '../contracts/domainError.js';
-import { receiptMetrics } from '../adapters/metrics.js';
+import { writerMetrics } from './writerMetrics.js';
 import type { LedgerPosition } from './writer.js';
 import { Coalescer } from '../adapters/coalesce.js';
 import { UnrecordedReceipts, type ClaimItem } from './unrecordedReceipts.js';
@@ -225,7 +225,7 @@ export class ReceiptStore {
   }
 
   private scheduleRecording(): void {
-    receiptMetrics.unrecorded.set(this.unrecorded.size);
+    writerMetrics.unrecorded.set(this.unrecorded.size);
     if (this.recordTimer || !this.unrecorded.hasPending) return;
     this.recordTimer = setTimeout(() => {
       this.recordUnrecorded()

@@ -19,6 +19,7 @@ import { canonicalBytes } from '../contracts/consent/canonical.js';
 import { createHash } from 'node:crypto';
 import { TOPICS, structuredModeHeaders } from '../contracts/topics.js';
 import { DomainError } from '../contracts/domainError.js';
+import { writerMetrics } from './writerMetrics.js';
 
 export interface LedgerPosition {
   eventId: string;
@@ -273,7 +274,10 @@ export class LedgerWriter {
     for (let attempt = 1; ; attempt++) {
       try {
         if (this.needsFreshProducer) await this.replaceProducer();
-        return await this.producer.send({ topic: this.topic, acks: -1, messages });
+        const acked = writerMetrics.ackSeconds.startTimer({ topic: this.topic });
+        const result = await this.producer.send({ topic: this.topic, acks: -1, messages });
+        acked();
+        return result;
       } catch (err) {
         const failure = classifySendFailure(err);
         const reason = (err as Error).message;

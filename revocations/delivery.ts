@@ -5,6 +5,7 @@
 import { DELIVERY_HEADER, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signatureHeader, type Webhook } from './webhooks.js';
 import type { RevocationNotice } from './notices.js';
 import { tracedRequest } from '../adapters/http/clientSpans.js';
+import { deliveryMetrics } from './deliveryMetrics.js';
 
 export class DeliveryFailed extends Error {
   override readonly name = 'DeliveryFailed';
@@ -43,9 +44,14 @@ export async function deliverWebhook(
         fetch(hook.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(o.timeoutMs), redirect: 'error' }),
     );
   } catch (err) {
+    deliveryMetrics.webhookDeliveries.inc({ outcome: 'unreachable' });
     // The cause names only the failure kind (refused, timeout), never the notice.
     throw new DeliveryFailed(`webhook unreachable: ${(err as Error).name}`);
   }
   await res.body?.cancel().catch(() => undefined);
-  if (res.status < 200 || res.status > 299) throw new DeliveryFailed(`webhook answered ${res.status}`);
+  if (res.status < 200 || res.status > 299) {
+    deliveryMetrics.webhookDeliveries.inc({ outcome: 'answered-error' });
+    throw new DeliveryFailed(`webhook answered ${res.status}`);
+  }
+  deliveryMetrics.webhookDeliveries.inc({ outcome: 'delivered' });
 }

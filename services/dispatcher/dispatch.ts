@@ -33,7 +33,7 @@ import { policyOf, type PolicySet } from '../../contracts/consent/policy.js';
 import type { Logger } from '../../adapters/logger.js';
 import type { LedgerRecord } from '../../ledger/reader.js';
 import { withRecordContext } from '../../ledger/consumerSpans.js';
-import { workflowMetrics } from '../../adapters/metrics.js';
+import { workflowMetrics } from './metrics.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 import { cancelSignal, reconfirmSignal } from '../../workflows/signals.js';
 import { releaseNoticeIdFor } from '../../workflows/activities/ids.js';

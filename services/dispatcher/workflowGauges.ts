@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { overdueIfStartedBefore } from '../../contracts/consent/lifecycle.js';
 import type { Policy } from '../../contracts/consent/policy.js';
-import { workflowMetrics } from '../../adapters/metrics.js';
+import { workflowMetrics } from './metrics.js';
 import { errorMessage, type Logger } from '../../adapters/logger.js';
 
 const WORKFLOW_TYPES = ['coolingOff', 'withdrawalPropagation'] as const;

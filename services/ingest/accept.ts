@@ -10,6 +10,7 @@ import type { ReceiptStore } from '../../ledger/receipts.js';
 import type { Caller } from '../../access/credentials.js';
 import type { Pseudonymise } from './pseudonym.js';
 import type { PolicySet } from '../../contracts/consent/policy.js';
+import { ingestMetrics } from './metrics.js';
 
 export interface IngestDeps {
   writer: LedgerWriter;
@@ -126,5 +127,6 @@ async function writeClaimed(items: { event: LedgerEvent }[], deps: IngestDeps): 
     deps,
     items.map((i) => i.event),
   );
+  for (const a of appended) (a.replayed ? ingestMetrics.replays : ingestMetrics.accepted).inc({ type: a.event.type });
   return { receipts: appended.map((a) => toReceipt(a.position, a.event)), replayed: appended.map((a) => a.replayed) };
 }

@@ -10,6 +10,7 @@ import { callerOf } from '../../access/authenticate.js';
 import { DecisionRequest, FilterQuery, parseOr400 } from './schemas.js';
 import { ownDataUserId, registeredDataUser, type QueryDeps } from './deps.js';
 import { filterCohort } from './cohortFilter.js';
+import { queryMetrics } from './metrics.js';
 
 export function decisionRoutes(deps: QueryDeps): Router {
   const r = Router();
@@ -48,6 +49,7 @@ export function decisionRoutes(deps: QueryDeps): Router {
       policyVersion: d.policyVersion,
       ...(body.asOf !== undefined && { asOf: body.asOf }),
     });
+    queryMetrics.decisions.inc({ decision: d.decision });
     res.json({
       decisionId,
       ...d,

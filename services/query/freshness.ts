@@ -14,6 +14,7 @@ import { Coalescer } from '../../adapters/coalesce.js';
 import { partitionForKey, type Admin } from '../../adapters/kafka.js';
 import { DomainError } from '../../contracts/domainError.js';
 import type { ProjectionReader } from '../../projections/reader.js';
+import { queryMetrics } from './metrics.js';
 
 export interface FreshnessOptions {
   admin: Admin;
@@ -113,6 +114,7 @@ export class LedgerFreshness {
         const target = hw.get(p)!;
         const ok = await this.opts.reader.waitForOffset(p, (target - 1n).toString(), this.opts.boundMs);
         if (!ok) {
+          queryMetrics.freshnessUnavailable.inc({ cause: 'projection-behind' });
           throw new DomainError(
             'unavailable',
             `the projection has not caught up with the ledger within ${this.opts.boundMs} ms; no answer is given from a possibly stale state`,
@@ -133,6 +135,7 @@ export class LedgerFreshness {
       const offsets = await this.opts.admin.fetchTopicOffsets(this.opts.topic);
       return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
     } catch {
+      queryMetrics.freshnessUnavailable.inc({ cause: 'ledger-unreachable' });
       throw new DomainError(
         'unavailable',
         'the ledger (Kafka) cannot be reached to check that the projection is current',

@@ -229,6 +229,16 @@ describe('query service: registry, decisions, consent state, filter, releases', 
         ).status,
       ).toBe(401);
     });
+    it("/metrics counts the decisions by outcome and shows only the query service's own families", async () => {
+      const text = await (await fetch(`${s.query.url}/metrics`)).text();
+      // The tests above answered permits and denies.
+      expect(text).toMatch(/^decisions_total\{decision="permit"\} [1-9]/m);
+      expect(text).toMatch(/^decisions_total\{decision="deny"\} [1-9]/m);
+      expect(text).toContain('# TYPE query_freshness_unavailable_total counter');
+      expect(text).toMatch(/^http_requests_total\{method="POST",route="\/v1\/decisions",status="200"\} [1-9]/m);
+      for (const other of ['workflows_', 'workflow_activities_', 'ingest_', 'sealer_', 'webhook_deliveries_'])
+        expect(text).not.toContain(other);
+    });
   });
 
   describe('subject state', () => {

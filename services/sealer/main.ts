@@ -13,6 +13,7 @@ import { checkpointSignatureValid, keyIdOf, publicKeyPem, signingKeyFromBase64 }
 import { PartitionClaims } from './claims.js';
 import { LedgerFollower } from './follow.js';
 import { Sealer } from './sealer.js';
+import { sealerMetrics } from './metrics.js';
 
 const config = loadConfig(
   kafkaConfig
@@ -59,11 +60,13 @@ const sealer = new Sealer({
   publicKey,
   everyRecords: config.SEALER_EVERY_RECORDS,
   everyMs: config.SEALER_EVERY_MS,
-  onCheckpoint: (c) =>
+  onCheckpoint: (c) => {
+    sealerMetrics.lastSealedOffset.set({ partition: String(c.partition) }, Number(c.toOffset));
     log.info(
       { partition: c.partition, sequence: c.sequence, fromOffset: c.fromOffset, toOffset: c.toOffset },
       'checkpoint published',
-    ),
+    );
+  },
 });
 log.info({ keyId: keyIdOf(publicKey), group: config.SEALER_GROUP }, 'sealer starting');
 

@@ -276,6 +276,11 @@ describe('observability: one trace from ingest to the webhook; /metrics on every
     expect(ingestText).toMatch(/^http_request_duration_seconds_bucket\{.*route="\/v1\/events".*\} \d+/m);
     expect(ingestText).toContain('process_cpu_seconds_total');
     expect(ingestText).not.toMatch(/route="\/v1\/events\/[^"]/); // templates, never raw URLs
+    expect(ingestText).toMatch(/^ingest_events_accepted_total\{type="consent.given"\} [1-9]/m);
+    expect(ingestText).toMatch(/^ledger_append_ack_seconds_count\{topic="[^"]+"\} [1-9]/m);
+    // Only its own families: no consumer, workflow, decision or sealer series in ingest.
+    for (const other of ['workflows_', 'workflow_activities_', 'ledger_consumer_', 'decisions_total', 'sealer_'])
+      expect(ingestText).not.toContain(other);
 
     const projectorText = await metrics(stack.projector.url);
     expect(projectorText).toMatch(
@@ -300,5 +305,9 @@ describe('observability: one trace from ingest to the webhook; /metrics on every
 
     const workerText = await metrics(stack.worker.url);
     expect(workerText).toMatch(/^workflow_activities_total\{activity="[^"]+",outcome="completed"\} [1-9]/m);
+    expect(workerText).toMatch(/^webhook_deliveries_total\{outcome="delivered"\} [1-9]/m);
+    expect(workerText).not.toContain('ingest_events_accepted_total');
+    expect(projectorText).not.toContain('workflows_');
+    expect(dispatcherText).not.toContain('webhook_deliveries_total');
   });
 });
