@@ -276,7 +276,7 @@ describe('observability: one trace from ingest to the webhook; /metrics on every
     expect(ingestText).toMatch(/^http_request_duration_seconds_bucket\{.*route="\/v1\/events".*\} \d+/m);
     expect(ingestText).toContain('process_cpu_seconds_total');
     expect(ingestText).not.toMatch(/route="\/v1\/events\/[^"]/); // templates, never raw URLs
-    expect(ingestText).toMatch(/^ingest_events_accepted_total\{type="consent.given"\} [1-9]/m);
+    expect(ingestText).toMatch(/^ingest_events_accepted_total\{type="consent.withdrawn"\} [1-9]/m);
     expect(ingestText).toMatch(/^ledger_append_ack_seconds_count\{topic="[^"]+"\} [1-9]/m);
     // Only its own families: no consumer, workflow, decision or sealer series in ingest.
     for (const other of ['workflows_', 'workflow_activities_', 'ledger_consumer_', 'decisions_total', 'sealer_'])
