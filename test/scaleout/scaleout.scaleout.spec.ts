@@ -144,8 +144,8 @@ describe('every service scaled out to two instances, one of each killed, a group
     const effective = consentEffective(given.eventId, given.subject);
     await appendOnce(ledger, [effective]);
     acknowledged.add(effective.id);
-    for (const h of holders) {
-      const releaseId = `${tag}-rel-${i}-${h.id.slice(-6)}`;
+    for (const [n, h] of holders.entries()) {
+      const releaseId = `${tag}-rel-${i}-${n}`;
       await acknowledgedBy('query', i % 2, '/v1/releases', key.hospital!, {
         releaseId,
         dataUserId: h.id,
