@@ -3,8 +3,6 @@ import { defineConfig } from 'vitest/config';
 // Tiers are told apart by file name: *.unit.spec.ts (pure, no servers), *.vtime.spec.ts (workflows in
 // virtual time on Temporal's test server), *.int.spec.ts (real servers, started by `make test`),
 // test/e2e/* (across services).
-const SEALER_RACE = 'services/sealer/sealer.int.spec.ts';
-
 export default defineConfig({
   test: {
     exclude: ['**/node_modules/**', '.state/**', 'dist/**'],
@@ -31,30 +29,10 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['**/*.int.spec.ts', 'test/**/*.spec.ts'],
-          exclude: [
-            '**/*.unit.spec.ts',
-            '**/*.vtime.spec.ts',
-            '**/node_modules/**',
-            '.state/**',
-            'test/faults/**',
-            SEALER_RACE,
-          ],
+          exclude: ['**/*.unit.spec.ts', '**/*.vtime.spec.ts', '**/node_modules/**', '.state/**', 'test/faults/**'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Real servers on 2 cores: run files one after another so timeouts mean faults, not contention.
-          fileParallelism: false,
-        },
-      },
-      {
-        extends: true,
-        test: {
-          // Two sealers racing for every partition, one frozen and thawed. Not in `make test` yet: it failed
-          // 1 of 3 runs inside the whole suite ("did not seal the ledger in time"); run it alone with
-          // `infra/stack.sh test --project sealer-race` until the cause is found.
-          name: 'sealer-race',
-          include: [SEALER_RACE],
-          testTimeout: 240_000,
-          hookTimeout: 120_000,
           fileParallelism: false,
         },
       },
@@ -70,6 +48,20 @@ export default defineConfig({
           // Its own group, last: vitest runs groups one after another (unit and integration = group 0,
           // workflows = 1, this = 2), so a killed broker never hits another suite's test.
           sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Scale-out (test/scaleout): two instances of every service on one machine, one of each killed,
+          // a consumer group rebalanced. A group of its own, after the faults: fifteen processes on the
+          // test servers must not share them with another suite's timeouts.
+          name: 'scaleout',
+          include: ['test/scaleout/**/*.scaleout.spec.ts'],
+          testTimeout: 360_000,
+          hookTimeout: 240_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
         },
       },
     ],

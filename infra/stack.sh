@@ -214,7 +214,7 @@ cmd_test() {
   # The whole suite: unit, the virtual-time workflow tests (their own in-memory Temporal each),
   # fault-injection (on its own, before the integration files: it kills servers) and integration;
   # the tests then leave their databases for the privacy scan to read.
-  if (( $# == 0 )); then whole=1; set -- --project unit --project workflows --project faults --project integration; fi
+  if (( $# == 0 )); then whole=1; set -- --project unit --project workflows --project faults --project scaleout --project integration; fi
   (cd "$PROJECT_ROOT" && KEEP_TEST_DATABASES="$whole" npx vitest run "$@" 2>&1 | tee "$out"; exit "${PIPESTATUS[0]}") || rc=$?
   (( whole )) || return "$rc"   # a chosen subset: no privacy scan, vitest's own summary stands
   # The whole suite: then search everything it left (topics, databases, logs, workflow histories)

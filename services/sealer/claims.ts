@@ -12,10 +12,13 @@
 //      checkpoint — even when another partition's transaction, still open, holds back the stable end.
 // A chain read back with two checkpoints of one sequence (a fork: never written by this design, but
 // possible if a reader were shown an aborted record) is refused rather than extended.
+// Claims race too: a sealer can be fenced during its own claim (another sealer's claim took the id over
+// before this one's mark committed). That partition is then left out of the claim (fencedOut), not an
+// error: the other sealer has it, and this one tries again later.
 // Two sealers may therefore both believe they own a partition, but only the latest claim can commit,
 // and it extends the chain it read after fencing the others: one chain, whatever the races.
 import type { Kafka, Producer } from '../../adapters/kafka.js';
-import { createTransactionalProducer, fenceAndMark, sendCommitted } from '../../adapters/kafka.js';
+import { createTransactionalProducer, fenceAndMark, isFenced, sendCommitted } from '../../adapters/kafka.js';
 import type { Checkpoint } from '../../contracts/checkpoint.js';
 import { CLAIM_MARK_HEADER, readCheckpoints } from '../../ledger/checkpoints.js';
 
@@ -31,6 +34,13 @@ export function chainTransactionalId(checkpointsTopic: string, ledgerTopic: stri
   return `consent-sealer.${checkpointsTopic}.${ledgerTopic}.${partition}`;
 }
 
+export interface Claim {
+  /** The claimed partitions and their last committed checkpoints (undefined: nothing sealed yet). */
+  last: Map<number, Checkpoint | undefined>;
+  /** Partitions another sealer claimed while this claim was under way: theirs, not claimed here. */
+  fencedOut: number[];
+}
+
 export class PartitionClaims {
   private readonly producers = new Map<number, Producer>();
 
@@ -39,16 +49,34 @@ export class PartitionClaims {
     private readonly o: ClaimsOptions,
   ) {}
 
-  /** Fence every other sealer of `partitions`, then read their last committed checkpoints. */
-  async claim(partitions: readonly number[]): Promise<Map<number, Checkpoint | undefined>> {
-    const marks = await Promise.all(partitions.map((p) => this.fence(p)));
+  /** Fence every other sealer of `partitions`, then read their last committed checkpoints. A partition
+   *  another sealer claimed meanwhile (fencing this claim) is in `fencedOut` and not claimed. */
+  async claim(partitions: readonly number[]): Promise<Claim> {
+    const settled = await Promise.allSettled(partitions.map((p) => this.fence(p)));
+    const marks: { partition: number; offset: bigint }[] = [];
+    const claimed: number[] = [];
+    const fencedOut: number[] = [];
+    for (const [i, s] of settled.entries()) {
+      if (s.status === 'fulfilled') {
+        marks.push(s.value);
+        claimed.push(partitions[i]!);
+      } else if (isFenced(s.reason)) fencedOut.push(partitions[i]!);
+      else {
+        // An unknown outcome: nothing of this claim is trusted.
+        await Promise.all(partitions.map((p) => this.release(p)));
+        throw s.reason;
+      }
+    }
+    const last = new Map<number, Checkpoint | undefined>();
+    if (claimed.length === 0) return { last, fencedOut };
     const until = new Map<number, bigint>();
     for (const m of marks) {
       const after = m.offset + 1n;
       if (after > (until.get(m.partition) ?? 0n)) until.set(m.partition, after);
     }
     const log = await readCheckpoints(this.kafka, this.o.checkpointsTopic, this.o.ledgerTopic, { until });
-    return new Map(partitions.map((p) => [p, lastOfChain(p, log.byPartition.get(p) ?? [])]));
+    for (const p of claimed) last.set(p, lastOfChain(p, log.byPartition.get(p) ?? []));
+    return { last, fencedOut };
   }
 
   /** Publish `checkpoint` in a committed transaction of its partition's claim. */

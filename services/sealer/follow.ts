@@ -5,7 +5,9 @@
 // A partition lost on a failed publish (fenced by another sealer, or an unknown outcome) is released
 // and read again from its last checkpoint seen committed, so its next batch claims it afresh — after
 // FENCED_BACKOFF_MS if another sealer fenced it: two sealers that both follow it (misconfigured in
-// two groups) then take turns instead of fencing each other at every checkpoint.
+// two groups) then take turns instead of fencing each other at every checkpoint. A claim fenced by
+// another sealer's claim (both claiming at once) backs off the same way: it is no failure of this
+// process, and crashing on it would leave the partition to a sealer that may be gone.
 import type { Consumer, Kafka, EachBatchPayload } from '../../adapters/kafka.js';
 import { createConsumer, isFenced } from '../../adapters/kafka.js';
 import { errorMessage, type Logger } from '../../adapters/logger.js';
@@ -90,13 +92,19 @@ export class LedgerFollower {
     const wanted = [...new Set([partition, ...this.assigned])].filter(
       (p) => !this.o.sealer.isClaimed(p) && (p === partition || this.backingOff(p) === 0),
     );
-    const last = await this.o.claims.claim(wanted);
+    const { last, fencedOut } = await this.o.claims.claim(wanted);
+    for (const p of fencedOut) {
+      this.o.log.warn({ partition: p }, 'another sealer claimed this partition: its chain is theirs now');
+      this.fencedUntil.set(p, Date.now() + FENCED_BACKOFF_MS);
+    }
     for (const [p, c] of last) {
       if (c && !this.o.trusted(c)) this.o.refuse(p, c);
       await this.o.sealer.restore(p, c);
     }
+    if (last.size === 0) return;
+    const claimed = [...last.keys()];
     this.o.log.info(
-      { partitions: wanted, resumeAt: wanted.map((p) => this.o.sealer.expectedOffset(p).toString()) },
+      { partitions: claimed, resumeAt: claimed.map((p) => this.o.sealer.expectedOffset(p).toString()) },
       'partitions claimed: earlier sealers fenced, resuming after their last checkpoints',
     );
   }
@@ -117,6 +125,10 @@ export class LedgerFollower {
         await this.claim(p);
       } finally {
         clearInterval(beat);
+      }
+      if (!this.o.sealer.isClaimed(p)) {
+        this.later(p, batch.messages[0]!.offset, this.backingOff(p));
+        return;
       }
     }
     const expected = this.o.sealer.expectedOffset(p);

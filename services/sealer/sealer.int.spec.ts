@@ -87,6 +87,9 @@ describe('two sealers on one ledger', () => {
     const records = (ROUNDS + 1) * 24;
     expect(report).toMatchObject({ ok: true, totals: { records, sealedRecords: records, unsealed: 0 } });
 
+    // Neither died of being fenced (in its claim or its publish): a fenced sealer backs off, it does not crash.
+    for (const s of sealers)
+      expect({ exitCode: s.proc.exitCode, signal: s.proc.signalCode }).toEqual({ exitCode: null, signal: null });
     // They really raced: both published checkpoints, and fenced ones were refused by the broker.
     const lines = sealers.map((s) => readFileSync(s.logFile, 'utf8'));
     for (const l of lines) expect(l).toContain('checkpoint published');
