@@ -154,7 +154,16 @@ describe('withdrawal propagation (real Kafka, Temporal, worker process, webhooks
       };
       expect(pulled.items.map((n) => n.noticeId)).toEqual([cNotice]);
 
-      let events = await stack.ledger();
+      // The status says overdue from the clock (the lifecycle's rule); the workflow's revocation.overdue record
+      // follows when its own timer fires, which on a loaded machine can be a moment later.
+      let events = await eventually(
+        async () => {
+          const all = await stack.ledger();
+          return ofType(all, 'revocation.overdue', withdrawalId).length > 0 ? all : undefined;
+        },
+        30_000,
+        'revocation.overdue on the ledger',
+      );
       expect(ofType(events, 'withdrawal.completed', withdrawalId)).toHaveLength(0);
       expect(
         ofType(events, 'revocation.overdue', withdrawalId).map((e) => (e.data as { dataUserId: string }).dataUserId),
