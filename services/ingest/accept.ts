@@ -8,7 +8,7 @@ import type { LedgerPosition, LedgerWriter } from '../../ledger/writer.js';
 import { appendOnce } from '../../ledger/appendOnce.js';
 import type { ReceiptStore } from '../../ledger/receipts.js';
 import type { Caller } from '../../access/credentials.js';
-import type { Pseudonymise } from './pseudonym.js';
+import type { Pseudonymise } from '../../contracts/consent/pseudonym.js';
 import type { PolicySet } from '../../contracts/consent/policy.js';
 import { ingestMetrics } from './metrics.js';
 

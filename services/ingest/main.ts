@@ -23,7 +23,7 @@ import { STORE_OUTAGES } from '../../ledger/receipts.js';
 import { asyncApiDocument } from '../../contracts/asyncapi.js';
 import { ingestRoutes } from './routes.js';
 import { ingestOpenApi } from './openapi.js';
-import { pseudonymiser } from './pseudonym.js';
+import { pseudonymiser } from '../../contracts/consent/pseudonym.js';
 
 const config = loadConfig(
   kafkaConfig

@@ -7,7 +7,7 @@ import { callerOf, requireRole } from '../../access/authenticate.js';
 import { NhsNumberSchema } from '../../contracts/consent/primitives.js';
 import { DomainError } from '../../contracts/domainError.js';
 import { subjectConsent, SubjectConsent } from '../../contracts/subjectViews.js';
-import type { Pseudonymise } from '../ingest/pseudonym.js';
+import type { Pseudonymise } from '../../contracts/consent/pseudonym.js';
 import { parseOr400 } from './schemas.js';
 import { ReadReasonSchema, SUBJECT_READERS, logRead } from './subjectAccess.js';
 import type { QueryDeps } from './deps.js';

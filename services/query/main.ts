@@ -35,7 +35,7 @@ import { transparencyRoutes } from './transparencyRoutes.js';
 import { lookupRoutes } from './lookupRoutes.js';
 import { TransparencyLinks } from './transparencyLink.js';
 import { ReadLog } from './readLog.js';
-import { pseudonymiser } from '../ingest/pseudonym.js';
+import { pseudonymiser } from '../../contracts/consent/pseudonym.js';
 import { queryOpenApi } from './openapi.js';
 import type { QueryDeps } from './deps.js';
 
