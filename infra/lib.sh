@@ -206,3 +206,19 @@ stop_daemon() {
   fi
   rm -f "$f"
 }
+
+# python_venv DIR PACKAGE VERSION CHECK… : PACKAGE==VERSION from PyPI in a venv at DIR (once), then CHECK
+# (a command run with the venv's bin first on PATH) must pass. The marker is written last, so a
+# half-finished install (killed mid-pip) is redone, not trusted.
+python_venv() {
+  local venv="$1" package="$2" version="$3"; shift 3
+  [[ -f "$venv/.installed" ]] && return 0
+  command -v python3 >/dev/null || die "python3 is needed for $package"
+  log "installing $package $version (Python) into $venv"
+  rm -rf "$venv"
+  mkdir -p "$(dirname "$venv")"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$package==$version" >&2
+  PATH="$venv/bin:$PATH" "$@" >&2 || die "$package installed but the check '$*' failed"
+  touch "$venv/.installed"
+}
