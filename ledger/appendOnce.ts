@@ -29,7 +29,7 @@ export interface Appended {
  */
 export async function appendOnce(deps: LedgerAppender, events: readonly LedgerEvent[]): Promise<Appended[]> {
   const claims = await deps.receipts.claimAll(
-    events.map((e) => ({ eventId: e.id, source: e.source, contentHash: contentHash(e) })),
+    events.map((e) => ({ eventId: e.id, source: e.source, contentHash: contentHash(e), key: e.subject })),
   );
   const conflicts = claims.flatMap((c, i) => (c.kind === 'conflict' ? [i] : []));
   if (conflicts.length > 0) {

@@ -7,6 +7,7 @@ import { errorMessage, type Logger } from '../adapters/logger.js';
 import { LedgerWriter } from './writer.js';
 import { ReceiptStore, type StoreOutage } from './receipts.js';
 import type { LedgerAppender } from './appendOnce.js';
+import { recordedSinceOn } from './recordedSince.js';
 
 export interface LedgerAppenderSettings {
   kafka: Kafka;
@@ -34,6 +35,7 @@ export async function openLedgerAppender(
   let lastTouch = 0;
   const receipts: ReceiptStore = new ReceiptStore(s.db, s.owner, {
     isWriting: (id) => writer.isWriting(id),
+    findRecorded: recordedSinceOn(s.kafka, s.topic, s.partitions),
     ...(s.storeOutage && { storeOutage: s.storeOutage }),
     onReusedId: (eventId) =>
       s.log.error(

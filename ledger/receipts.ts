@@ -2,10 +2,12 @@
 //
 // A write is claimed (insert of the event id, unique) before it goes to Kafka and completed with its
 // ledger position after Kafka's ack. The same id again → the stored receipt, nothing new written;
-// the same id with other content → conflict. The one window in which a retry can put a second physical
-// copy on the ledger is a crash between Kafka's ack and `complete` (a few ms): the claim is then
-// stale, a retry after STALE_CLAIM_MS takes it over and writes again. Readers dedupe by event id, and
-// the auditor counts such physical duplicates.
+// the same id with other content → conflict. A claim whose writer vanished (a process killed between
+// Kafka's ack and `complete`) is stale after STALE_CLAIM_MS; before a retry takes it over, the ledger
+// itself is searched for the id (ledger/recordedSince.ts): found, its receipt is recorded and the retry
+// replays it; not found, the claim is marked failed and the next retry writes. So a crash leaves no
+// second copy. (Without that search — the in-memory ledger of virtual-time tests — a stale claim is
+// taken over at once. Readers dedupe by event id, and the auditor counts physical duplicates.)
 //
 // While MongoDB is unreachable (StoreOutage):
 // - 'refuse' (the default): a new claim is refused (503 + Retry-After). The claims are the ONLY record
@@ -32,6 +34,7 @@ import { writerMetrics } from './writerMetrics.js';
 import type { LedgerPosition } from './writer.js';
 import { Coalescer } from '../adapters/coalesce.js';
 import { UnrecordedReceipts, type ClaimItem } from './unrecordedReceipts.js';
+import type { FindRecorded } from './recordedSince.js';
 
 /** Identity of a submission for idempotency: everything but what the ledger derives or sets (the
  *  recording time; `time` and `dataschema` follow from data.occurredAt and type/dataversion). Left
@@ -63,7 +66,11 @@ interface ClaimDoc {
   contentHash: string;
   state: 'pending' | 'failed';
   owner: string;
+  /** Refreshed while the owner's writer still resends (touch): what staleness is measured from. */
   claimedAt: number;
+  /** When the owner took the claim (not refreshed): a search for its write starts there. Absent in
+   *  claims stored before it existed. */
+  sentFrom?: number;
 }
 
 /** Where a claimed event went: written once Kafka acknowledged it. */
@@ -108,6 +115,8 @@ export class ReceiptStore {
     return items;
   });
   private readonly unrecorded = new UnrecordedReceipts();
+  /** Abandoned claims whose event this instance is looking for on the ledger. */
+  private readonly recovering = new Set<string>();
   private storeDownUntil = 0;
   private recordTimer: NodeJS.Timeout | undefined;
 
@@ -124,6 +133,8 @@ export class ReceiptStore {
       onReusedId?: (eventId: string) => void;
       /** Default 'refuse'. */
       storeOutage?: StoreOutage;
+      /** Searches the ledger for an abandoned claim's event before it is taken over (see the header). */
+      findRecorded?: FindRecorded;
       now?: () => number;
     } = {},
   ) {
@@ -253,6 +264,7 @@ export class ReceiptStore {
         state: 'pending' as const,
         owner: this.owner,
         claimedAt,
+        sentFrom: claimedAt,
       })),
     );
     if (existed.size > 0) {
@@ -276,6 +288,7 @@ export class ReceiptStore {
       state: 'pending' as const,
       owner: this.owner,
       claimedAt,
+      sentFrom: claimedAt,
     }));
     // A lost connection throws (nothing is known claimed: treating every id as claimed would write copies).
     const taken = await insertIgnoringDuplicates(this.col, docs);
@@ -309,12 +322,34 @@ export class ReceiptStore {
     const stillWriting = doc.owner === this.owner && (this.opts.isWriting?.(item.eventId) ?? false);
     const stale = doc.state === 'failed' || this.clock() - doc.claimedAt > STALE_CLAIM_MS;
     if (!stale || stillWriting) return { kind: 'in-flight' };
+    if (doc.state === 'pending' && item.key !== undefined && this.opts.findRecorded) {
+      this.recover(item.eventId, item.key, doc);
+      return { kind: 'in-flight' };
+    }
     // Take over a failed or abandoned claim; the filter makes it one winner among concurrent retries.
     const r = await this.col.updateOne(
       { _id: item.eventId, state: doc.state, claimedAt: doc.claimedAt },
-      { $set: { state: 'pending', owner: this.owner, claimedAt: this.clock() } },
+      { $set: { state: 'pending', owner: this.owner, claimedAt: this.clock(), sentFrom: this.clock() } },
     );
     return r.modifiedCount === 1 ? { kind: 'claimed' } : { kind: 'in-flight' };
+  }
+
+  /** In the background, so a slow search holds up no other claim: the retry waits for the receipt
+   *  (appendOnce's waitWritten) or, when the event was never written, its next retry claims it. */
+  private recover(eventId: string, key: string, doc: ClaimDoc): void {
+    if (this.recovering.has(eventId)) return;
+    this.recovering.add(eventId);
+    void (async () => {
+      const found = await this.opts.findRecorded!(eventId, key, doc.sentFrom ?? doc.claimedAt);
+      if (found) await insertIgnoringDuplicates(this.written, [{ _id: eventId, ...found }]);
+      else
+        await this.col.updateOne(
+          { _id: eventId, state: 'pending', claimedAt: doc.claimedAt },
+          { $set: { state: 'failed' } },
+        );
+    })()
+      .catch(() => undefined) // the next retry searches again
+      .finally(() => this.recovering.delete(eventId));
   }
 
   private async completeBatch(written: readonly Written[]): Promise<void> {

@@ -12,6 +12,8 @@ export interface ClaimItem {
   eventId: string;
   source: string;
   contentHash: string;
+  /** The record's partition key (the subject): where to search the ledger for an abandoned claim. */
+  key?: string;
 }
 export interface UnrecordedReceipt {
   claim: ClaimItem;

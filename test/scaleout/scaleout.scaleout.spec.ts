@@ -314,7 +314,9 @@ describe('every service scaled out to two instances, one of each killed, a group
     // Every acknowledged event on the ledger exactly once.
     const copies = new Map<string, number>();
     for (const e of events) copies.set(e.id, (copies.get(e.id) ?? 0) + 1);
-    expect([...acknowledged].filter((id) => copies.get(id) !== 1)).toEqual([]);
+    expect([...acknowledged].filter((id) => copies.get(id) !== 1).map((id) => `${id} ×${copies.get(id) ?? 0}`)).toEqual(
+      [],
+    );
     expect(permittedAfterWithdrawal).toEqual([]);
 
     // The projection (three projectors, one killed) equals a fresh replay of the ledger.
