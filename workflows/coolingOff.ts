@@ -14,7 +14,7 @@
 // consent (contracts cancellationOf), so a refusal the dispatcher could not attribute still wins.
 // Deterministic: times come from the input and the workflow clock; the ledger writes are activities
 // with deterministic event ids.
-import { log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { log, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { ConsentOutcome, ConsentStatus } from '../contracts/consent/fold.js';
 import {
   coolingOffEndsAt,
@@ -111,8 +111,13 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
   await outcome('effective', effectiveAt);
   phase = 'effective';
   const personWindow = personReconfirmationWindow(terms, effectiveAt, policy);
-  if (personWindow && !(await awaitPersonReconfirmation(input, personWindow, reconfirmations))) {
-    return outcome('lapsed', personWindow.by);
+  if (personWindow) {
+    const wait = await awaitPersonReconfirmation(input, personWindow, reconfirmations);
+    if (wait === 'closed') return outcome('lapsed', personWindow.by);
+    if (wait === 'person-chose') {
+      log.info('the person chose for themselves: no more reminders, no lapse for the proxy’s consent');
+      return 'effective';
+    }
   }
   if (input.validUntil === undefined) return 'effective';
   const expired = await awaitExpiry({ ...input, validUntil: input.validUntil }, effectiveAt);
@@ -123,17 +128,25 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
 /**
  * A consent a proxy gave, once that proxy's authority has ended: waits for the person's own
  * reconfirmation within the window, telling the organisation as it opens and reminding it before it
- * closes. true: the person reconfirmed it (it stays in force); false: the window closed without.
+ * closes. 'reconfirmed': it stays in force; 'closed': the window closed without; 'person-chose': the
+ * person made a choice of their own meanwhile (contracts personsLaterChoice), which decides instead.
  */
 async function awaitPersonReconfirmation(
   input: ConsentInput,
   window: PersonReconfirmationWindow,
   reconfirmations: readonly ReconfirmArgs[],
-): Promise<boolean> {
+): Promise<'reconfirmed' | 'closed' | 'person-chose'> {
   const reconfirmed = () => personReconfirmation(window, reconfirmations) !== undefined;
+  // Histories recorded before this check existed replay without it (no checkConsent there).
+  const asksProjection = patched('person-choice-ends-proxy-wait');
+  const personChose = async () =>
+    asksProjection &&
+    (await checkConsent({ consentId: input.consentId, subject: input.subject, position: input.position }))
+      .personsChoice !== undefined;
   let n = 0;
   for (const at of personReconfirmationReminderTimes(window, input.policy)) {
-    if (await waitUntil(at, reconfirmed)) return true;
+    if (await waitUntil(at, reconfirmed)) return 'reconfirmed';
+    if (await personChose()) return 'person-chose';
     await notifyOrganisation({
       consentId: input.consentId,
       subject: input.subject,
@@ -143,7 +156,8 @@ async function awaitPersonReconfirmation(
       n: ++n,
     });
   }
-  return waitUntil(window.by, reconfirmed);
+  if (await waitUntil(window.by, reconfirmed)) return 'reconfirmed';
+  return (await personChose()) ? 'person-chose' : 'closed';
 }
 
 type Reconfirmed = { kind: 'counted'; at: string } | { kind: 'closed'; then: 'lapsed' | 'expired'; at: string };

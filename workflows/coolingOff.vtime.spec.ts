@@ -9,6 +9,7 @@ import { decide, type Decision } from '../contracts/consent/decide.js';
 import { dataUser, given, parent, reconfirmed, withdrawn } from '../contracts/consent/fixtures.js';
 import type { SubjectState } from '../contracts/consent/fold.js';
 import { addDays, DEFAULT_POLICY, DEFAULT_POLICY_SET } from '../contracts/consent/policy.js';
+import { PURPOSES } from '../contracts/consent/vocabulary.js';
 import { startVirtualTime, subjectFor, workflowIds, type VirtualTime } from '../test/virtualTime/kit.js';
 
 /** Within a minute of `at`: when an activity recorded something, or a test acted, in virtual time. */
@@ -21,7 +22,8 @@ const research = (state: SubjectState, now: string): Decision =>
       subject: state.subject!,
       purpose: 'research',
       dataCategory: 'ehr',
-      dataUser: dataUser('du_vt-uni', 'academic', 'uk'),
+      // Approved far ahead: the file's tests add up to years of virtual time from today's date.
+      dataUser: dataUser('du_vt-uni', 'academic', 'uk', PURPOSES, '2200-01-01T00:00:00Z'),
     },
     DEFAULT_POLICY_SET,
     now,
@@ -168,6 +170,35 @@ describe('coolingOff on the default policy, in virtual time', () => {
         reasons: [{ code: 'consent-effective' }],
       });
       expect(notificationsFor('vt-child-keep').map((n) => n.createdAt)).toEqual([near(addDays(givenAt, 100))]);
+    });
+
+    it('the person withdraws on day 120: no more reminders and no lapse (their own choice decides)', async () => {
+      const subject = subjectFor('child_withdraws');
+      const givenAt = await vt.now();
+      await vt.record(given('vt-child-withdraws', givenAt, { subject, by: parent(addDays(givenAt, 100)) }));
+      await vt.sleepUntil(addDays(givenAt, 120));
+      await vt.record(withdrawn('vt-child-withdraws-w', await vt.now(), { subject }));
+
+      await vt.sleepUntil(addDays(givenAt, 200));
+      await expect(vt.result(workflowIds.coolingOff('vt-child-withdraws'))).resolves.toBe('effective');
+      expect(vt.events(subject, 'consent.lapsed')).toEqual([]);
+      expect(notificationsFor('vt-child-withdraws').map((n) => n.createdAt)).toEqual([near(addDays(givenAt, 100))]);
+      expect(research(vt.stateOf(subject), await vt.now()).decision).toBe('deny');
+    });
+
+    it('the person consents themselves on day 110: the parent’s consent is replaced, no reminders after, no lapse', async () => {
+      const subject = subjectFor('child_own');
+      const givenAt = await vt.now();
+      await vt.record(given('vt-child-proxy', givenAt, { subject, by: parent(addDays(givenAt, 100)) }));
+      await vt.sleepUntil(addDays(givenAt, 110));
+      await vt.record(given('vt-child-own', await vt.now(), { subject }));
+
+      await vt.sleepUntil(addDays(givenAt, 200));
+      await expect(vt.result(workflowIds.coolingOff('vt-child-proxy'))).resolves.toBe('effective');
+      await expect(vt.result(workflowIds.coolingOff('vt-child-own'))).resolves.toBe('effective');
+      expect(vt.events(subject, 'consent.lapsed')).toEqual([]);
+      expect(notificationsFor('vt-child-proxy').map((n) => n.createdAt)).toEqual([near(addDays(givenAt, 100))]);
+      expect(research(vt.stateOf(subject), await vt.now())).toMatchObject({ decision: 'permit' });
     });
 
     it('the parent reconfirming before the birthday does not count: lapsed on day 190', async () => {

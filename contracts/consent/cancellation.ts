@@ -34,7 +34,7 @@ export function scopeWithin(inner: Scope, outer: Scope): boolean {
   });
 }
 
-function isRefusal(f: Fact): boolean {
+export function isRefusal(f: Fact): boolean {
   return f.kind === 'withdrawal' || f.kind === 'opt-out';
 }
 

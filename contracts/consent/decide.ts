@@ -191,7 +191,7 @@ export function termsOf(c: ConsentFact): ConsentTerms {
 }
 
 /** Proxies' consents the person's own later consent replaced (lifecycle supersededByPerson). */
-function supersededConsents(facts: readonly Fact[]): Set<string> {
+export function supersededConsents(facts: readonly Fact[]): Set<string> {
   const consents = facts.flatMap((f) =>
     f.kind === 'consent'
       ? [

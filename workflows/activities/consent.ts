@@ -1,6 +1,7 @@
 // Activities of the consent lifecycle (cooling-off, reconfirmation, expiry).
 import { ApplicationFailure } from '@temporalio/activity';
 import { cancellationOf, type Cancellation } from '../../contracts/consent/cancellation.js';
+import { personsLaterChoice, type PersonsChoice } from '../../contracts/consent/personChoice.js';
 import { BY_THE_PERSON, type ExpressedBy } from '../../contracts/consent/expressedBy.js';
 import type { ConsentOutcome, ConsentStatus } from '../../contracts/consent/fold.js';
 import type { EventPosition } from '../../contracts/consent/order.js';
@@ -23,6 +24,8 @@ export interface OutcomeArgs {
 export interface ConsentCheck {
   status?: ConsentStatus;
   cancellation?: Cancellation;
+  /** For a proxy's consent: the person's own later choice that decides for it (contracts personsLaterChoice). */
+  personsChoice?: PersonsChoice;
 }
 
 export function consentActivities(deps: ActivityDeps) {
@@ -89,7 +92,8 @@ export function consentActivities(deps: ActivityDeps) {
       const fact = state?.facts.find((f) => f.kind === 'consent' && f.eventId === a.consentId);
       if (!state || fact?.kind !== 'consent') return {};
       const cancellation = cancellationOf(state, a.consentId);
-      return { status: fact.status, ...(cancellation && { cancellation }) };
+      const personsChoice = personsLaterChoice(state, a.consentId);
+      return { status: fact.status, ...(cancellation && { cancellation }), ...(personsChoice && { personsChoice }) };
     },
 
     /** A reminder / prompt to the organisation that recorded the consent (outbox, once per id). */
