@@ -100,6 +100,8 @@ const freshness = new LedgerFreshness({
   reader,
   boundMs: config.QUERY_FRESHNESS_MS,
 });
+const reads = new ReadLog(mongo.db);
+await reads.ensureIndexes();
 const deps: QueryDeps = {
   reader,
   freshness,
@@ -107,7 +109,7 @@ const deps: QueryDeps = {
   decisionLog: new DecisionLog(logProducer, config.DECISIONS_TOPIC),
   policies: config.CONSENT_POLICIES,
   snapshots: new ProjectionSnapshots(reader, config.QUERY_FILTER_SNAPSHOT_MAX),
-  reads: new ReadLog(mongo.db),
+  reads,
   now: () => new Date(),
 };
 

@@ -16,6 +16,11 @@ export class ReadLog {
     this.col = db.collection<ReadDoc>('subject_reads');
   }
 
+  /** The person's view asks by subject: without an index every view would scan every read ever logged. */
+  async ensureIndexes(): Promise<void> {
+    await this.col.createIndex({ subject: 1, at: 1 });
+  }
+
   async record(subject: string, read: RecordRead): Promise<void> {
     await this.col.insertOne({ _id: randomUUID(), subject, ...read }, { writeConcern: { w: 'majority' } });
   }
