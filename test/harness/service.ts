@@ -23,7 +23,11 @@ export async function startService(
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `test-${tag}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
-  const proc = spawn(process.execPath, ['--import', 'tsx', `services/${name}/main.ts`], {
+  // SERVICE_CPU_PROF_DIR (benchmarks): a V8 CPU profile per service, written when it stops (bench/profileSummary.ts).
+  const profile = process.env.SERVICE_CPU_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVICE_CPU_PROF_DIR}`, `--cpu-prof-name=${tag}.cpuprofile`]
+    : [];
+  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', `services/${name}/main.ts`], {
     env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
