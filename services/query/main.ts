@@ -100,8 +100,6 @@ const freshness = new LedgerFreshness({
   reader,
   boundMs: config.QUERY_FRESHNESS_MS,
 });
-const reads = new ReadLog(mongo.db);
-await reads.ensureIndexes();
 const deps: QueryDeps = {
   reader,
   freshness,
@@ -109,7 +107,7 @@ const deps: QueryDeps = {
   decisionLog: new DecisionLog(logProducer, config.DECISIONS_TOPIC),
   policies: config.CONSENT_POLICIES,
   snapshots: new ProjectionSnapshots(reader, config.QUERY_FILTER_SNAPSHOT_MAX),
-  reads,
+  reads: new ReadLog(mongo.db),
   now: () => new Date(),
 };
 

@@ -16,17 +16,26 @@ export class ReadLog {
     this.col = db.collection<ReadDoc>('subject_reads');
   }
 
-  /** The person's view asks by subject: without an index every view would scan every read ever logged. */
-  async ensureIndexes(): Promise<void> {
-    await this.col.createIndex({ subject: 1, at: 1 });
+  private indexed = false;
+
+  /** The person's view asks by subject: without an index every view would scan every read ever logged.
+   *  Created on first use, never awaited: a query instance starts (and answers 503) while MongoDB is down. */
+  private ensureIndex(): void {
+    if (this.indexed) return;
+    this.indexed = true;
+    this.col.createIndex({ subject: 1, at: 1 }).catch(() => {
+      this.indexed = false; // the next use tries again
+    });
   }
 
   async record(subject: string, read: RecordRead): Promise<void> {
+    this.ensureIndex();
     await this.col.insertOne({ _id: randomUUID(), subject, ...read }, { writeConcern: { w: 'majority' } });
   }
 
   /** The subject's reads, oldest first. */
   async of(subject: string): Promise<RecordRead[]> {
+    this.ensureIndex();
     const docs = await this.col.find({ subject }).sort({ at: 1, _id: 1 }).toArray();
     return docs.map(({ at, reader, role, what, why }) => ({ at, reader, role, what, why }));
   }
