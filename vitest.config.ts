@@ -29,7 +29,15 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['**/*.int.spec.ts', 'test/**/*.spec.ts'],
-          exclude: ['**/*.unit.spec.ts', '**/*.vtime.spec.ts', '**/node_modules/**', '.state/**', 'test/faults/**'],
+          // The faults and the scale-out suite run in groups of their own (below), not here as well.
+          exclude: [
+            '**/*.unit.spec.ts',
+            '**/*.vtime.spec.ts',
+            '**/node_modules/**',
+            '.state/**',
+            'test/faults/**',
+            'test/scaleout/**',
+          ],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Real servers on 2 cores: run files one after another so timeouts mean faults, not contention.
