@@ -1,61 +1,56 @@
-// Decision benchmarks (issue 4): POST /v1/decisions at concurrency 64 against a bare express handler
-// in the same run, and a 1,000,000-subject POST /v1/decisions:filter end to end. Loopback only,
-// bounded in time and count; the real projector, Kafka and FerretDB of the running stack.
+// Decision benchmarks (issues 4, 14): POST /v1/decisions at concurrency 64 and one caller at a time
+// against a bare express handler and the durable floor (durableFloor.ts) in the same run, a
+// 1,000,000-subject POST /v1/decisions:filter end to end, and a mixed load of 90 % decisions / 10 %
+// events against both services (and against the floor). Loopback only, bounded in time and count; the
+// real projector, ingest, Kafka and FerretDB of the running stack.
 // Knobs: BENCH_SECONDS (default 10), BENCH_SUBJECTS (subjects with projected state, default 1000),
-// BENCH_COHORT (filter cohort size, default 1,000,000; the rest of the cohort has no events).
+// BENCH_COHORT (filter cohort size, default 1,000,000; the rest of the cohort has no events),
+// BENCH_MIXED_S (seconds of the mixed load, default 60).
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
 import { fmtNum, printTable, type BenchRow } from './table.js';
+import { startBareExpress, startDurableFloor } from './floors.js';
+import { benchEvent, ingestRecordBytes } from './ingest.js';
+import { mixedLoad, type MixResult, type MixTarget } from './mixedLoad.js';
 import { approvals, consentEffective, consentGiven, startQueryStack } from '../test/e2e/queryKit.js';
+import { startService } from '../test/harness/service.js';
+import { decisionLogEvent, type DecisionRecord } from '../contracts/topicEvents.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const MIXED_S = Number(process.env.BENCH_MIXED_S ?? 60);
 const CONNECTIONS = 64;
 const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 1000);
 const COHORT = Number(process.env.BENCH_COHORT ?? 1_000_000);
 const run = Date.now().toString(36);
 const subjectId = (n: number) => `sub_bench${String(n).padStart(12, '0')}`;
 
-async function load(url: string, apiKey: string | undefined) {
+const decisionBody = (n: number) =>
+  JSON.stringify({ subject: subjectId((n * 7919) % SUBJECTS), purpose: 'research', dataCategory: 'ehr' });
+
+/** One caller at a time, timed to the microsecond (autocannon's histogram counts whole milliseconds). */
+async function oneCallerLoad(url: string, apiKey: string | undefined): Promise<MixResult> {
+  return (await mixedLoad(mix(url, url, { decisions: apiKey }).slice(0, 1), 1, SECONDS)).get('decisions')!;
+}
+
+async function load(url: string, apiKey: string | undefined, connections = CONNECTIONS, seconds = SECONDS) {
   let n = 0;
   const result = await autocannon({
     url: `${url}/v1/decisions`,
-    connections: CONNECTIONS,
-    duration: SECONDS,
+    connections,
+    duration: seconds,
     requests: [
       {
         method: 'POST',
-        setupRequest: (req) => ({
-          ...req,
-          body: JSON.stringify({
-            subject: subjectId((n++ * 7919) % SUBJECTS),
-            purpose: 'research',
-            dataCategory: 'ehr',
-          }),
-        }),
+        setupRequest: (req) => ({ ...req, body: decisionBody(n++) }),
       },
     ],
     headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
   });
   return {
-    rps: result['2xx'] / SECONDS,
+    rps: result['2xx'] / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.non2xx + result.errors + result.timeouts,
   };
-}
-
-async function waitReady(url: string) {
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} not ready`);
 }
 
 /** The cohort: every 500th id has projected state (while seeded ones last), the rest have none. */
@@ -70,10 +65,7 @@ function cohortBody(): string {
 
 export async function decisionsBench(): Promise<void> {
   const s = await startQueryStack(`bench-${run}`, { query: 18270, projector: 18271 }, { LOG_LEVEL: 'warn' });
-  const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bareExpress.ts'], {
-    stdio: 'ignore',
-    env: { ...process.env, BARE_PORT: '18272' },
-  });
+  const bare = await startBareExpress(18272);
   try {
     const [admin, dataUser] = await Promise.all([s.key('admin', 'admin:bench'), s.key('dataUser', 'du_bench')]);
     const reg = await s.call('/v1/data-users', admin, {
@@ -93,9 +85,8 @@ export async function decisionsBench(): Promise<void> {
       }).flat();
       await s.write(events);
     }
-    await waitReady('http://127.0.0.1:18272');
     // Warm both (JIT, connections, and the projection catching up with the seeded events).
-    await load('http://127.0.0.1:18272', undefined);
+    await load(bare.url, undefined);
     // Until the projector has caught up with the seeding, answers are 503 (freshness): wait for an
     // empty filter (which waits for every partition) to pass, then check a seeded subject.
     for (let i = 0; i < 120; i++) {
@@ -120,8 +111,23 @@ export async function decisionsBench(): Promise<void> {
         }),
       );
     }
-    const base = await load('http://127.0.0.1:18272', undefined);
+    const base = await load(bare.url, undefined);
+
+    const floorServer = await startDurableFloor(18274, `decisions-${run}`, {
+      eventBytes: ingestRecordBytes(),
+      decisionBytes: decisionRecordBytes(answer),
+    });
+    const floors = await (async () => {
+      await load(floorServer.url, undefined, CONNECTIONS, Math.min(SECONDS, 3)); // warm (JIT, connections)
+      return {
+        c64: await load(floorServer.url, undefined),
+        c1: await oneCallerLoad(floorServer.url, undefined),
+        mixed: await mixedLoad(mix(floorServer.url, floorServer.url, {}), CONNECTIONS, MIXED_S),
+      };
+    })().finally(() => floorServer.stop());
+
     const ours = await load(s.query.url, dataUser);
+    const oneCaller = await oneCallerLoad(s.query.url, dataUser);
 
     const body = cohortBody();
     const t0 = performance.now();
@@ -141,6 +147,19 @@ export async function decisionsBench(): Promise<void> {
     if (res.status !== 200 || trailer.summary?.cohortSize !== COHORT || lines !== COHORT + 1)
       throw new Error(`filter answered ${res.status}, ${lines} lines, trailer ${tail.slice(-200)}`);
 
+    const ingest = await startService(
+      'ingest',
+      { ...s.env, INGEST_PORT: '18273', LOG_LEVEL: 'warn' },
+      18273,
+      `bench-mixed-ingest-${run}`,
+    );
+    const hospital = await s.key('hospital', 'org:bench');
+    const mixed = await mixedLoad(
+      mix(s.query.url, ingest.url, { decisions: dataUser, events: hospital }),
+      CONNECTIONS,
+      MIXED_S,
+    ).finally(() => ingest.stop());
+
     const rows: BenchRow[] = [
       {
         name: `POST /v1/decisions, c=${CONNECTIONS}, ${SECONDS}s: req/s`,
@@ -159,9 +178,33 @@ export async function decisionsBench(): Promise<void> {
         met: ours.p99 <= 10 ? 'yes' : 'no',
       },
       {
-        name: 'POST /v1/decisions: non-2xx or errors',
-        ours: String(ours.errors),
-        baseline: String(base.errors),
+        name: `POST /v1/decisions, c=${CONNECTIONS}: req/s vs durable floor (one acks=all produce of the log record)`,
+        ours: fmtNum(ours.rps),
+        baseline: `${fmtNum(floors.c64.rps)} (durable floor)`,
+        ratio: `${fmtNum((100 * ours.rps) / floors.c64.rps)} %`,
+        goal: '≥ 60 %',
+        met: ours.rps >= 0.6 * floors.c64.rps ? 'yes' : 'no',
+      },
+      {
+        name: 'POST /v1/decisions: p99 vs durable floor p99',
+        ours: `${ours.p99} ms`,
+        baseline: `${floors.c64.p99} ms (floor p50 ${floors.c64.p50} ms)`,
+        ratio: `${fmtNum(ours.p99 / floors.c64.p99, 1)} ×`,
+        goal: '≤ 2 ×',
+        met: ours.p99 <= 2 * floors.c64.p99 ? 'yes' : 'no',
+      },
+      {
+        name: 'POST /v1/decisions, one caller at a time: p50, req/s',
+        ours: `${fmtNum(oneCaller.p50, 2)} ms, ${fmtNum(oneCaller.rps)} req/s`,
+        baseline: `${fmtNum(floors.c1.p50, 2)} ms, ${fmtNum(floors.c1.rps)} req/s (durable floor)`,
+        ratio: `${fmtNum((100 * oneCaller.rps) / floors.c1.rps)} %`,
+        goal: 'p50 ≤ 3 ms',
+        met: oneCaller.p50 <= 3 ? 'yes' : 'no',
+      },
+      {
+        name: 'POST /v1/decisions: non-2xx or errors (c=64 / one caller)',
+        ours: `${ours.errors} / ${oneCaller.errors}`,
+        baseline: `${base.errors} bare / ${floors.c64.errors} + ${floors.c1.errors} floor`,
         ratio: '',
         goal: '0',
         met: ours.errors === 0 ? 'yes' : 'no',
@@ -176,10 +219,75 @@ export async function decisionsBench(): Promise<void> {
         goal: '≤ 2 s',
         met: filterMs <= 2000 ? 'yes' : 'no',
       },
+      ...mixedRows(mixed, floors.mixed),
     ];
     printTable('Decisions', rows);
   } finally {
-    bare.kill();
+    await bare.stop();
     await s.close();
   }
+}
+
+/** Bytes of the decision-log record the query service wrote for `answer` (services/query/decisionRoutes.ts). */
+function decisionRecordBytes(answer: string): number {
+  const a = JSON.parse(answer) as Omit<DecisionRecord, 'kind' | 'at' | 'reasons'> & {
+    decidedAt: string;
+    reasons: { code: DecisionRecord['reasons'][number] }[];
+  };
+  const record: DecisionRecord = {
+    kind: 'decision',
+    decisionId: a.decisionId,
+    at: a.decidedAt,
+    dataUserId: a.dataUserId,
+    subject: a.subject,
+    purpose: a.purpose,
+    dataCategory: a.dataCategory,
+    decision: a.decision,
+    reasons: a.reasons.map((r) => r.code),
+    eventIds: a.eventIds,
+    policyVersion: a.policyVersion,
+  };
+  return Buffer.byteLength(JSON.stringify(decisionLogEvent(record)));
+}
+
+/** One cycle of the mixed load: 9 decisions, then 1 event (90 % / 10 % by request). */
+function mix(queryUrl: string, ingestUrl: string, keys: { decisions?: string; events?: string }): MixTarget[] {
+  const auth = (key?: string): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {});
+  const decision: MixTarget = {
+    name: 'decisions',
+    url: queryUrl,
+    path: '/v1/decisions',
+    headers: auth(keys.decisions),
+    status: 200,
+    body: decisionBody,
+  };
+  const event: MixTarget = {
+    name: 'events',
+    url: ingestUrl,
+    path: '/v1/events',
+    headers: auth(keys.events),
+    status: 202,
+    body: (n) => JSON.stringify(benchEvent(`m-${run}-${ingestUrl === queryUrl ? 'floor' : 'ours'}-${n}`, n)),
+  };
+  return [...Array<MixTarget>(9).fill(decision), event];
+}
+
+function mixedRows(ours: Map<string, MixResult>, floor: Map<string, MixResult>): BenchRow[] {
+  const fig = (r: MixResult) => `${fmtNum(r.rps)} req/s, p50 ${fmtNum(r.p50, 1)} / p99 ${fmtNum(r.p99, 1)} ms`;
+  const row = (name: string, route: string): BenchRow => {
+    const o = ours.get(name)!;
+    const f = floor.get(name)!;
+    const met = o.rps >= 0.6 * f.rps && o.p99 <= 2 * f.p99 && o.errors === 0;
+    const failed = (r: MixResult) =>
+      r.errors === 0 ? '0' : [...r.failures].map(([status, n]) => `${n} × ${status || 'no answer'}`).join(', ');
+    return {
+      name: `mixed 90/10, c=${CONNECTIONS}, ${MIXED_S}s: ${route} (non-2xx ${failed(o)} / floor ${failed(f)})`,
+      ours: fig(o),
+      baseline: `${fig(f)} (durable floor)`,
+      ratio: `${fmtNum((100 * o.rps) / f.rps)} %, p99 ${fmtNum(o.p99 / f.p99, 1)} ×`,
+      goal: '≥ 60 %, p99 ≤ 2 ×, 0 errors',
+      met: met ? 'yes' : 'no',
+    };
+  };
+  return [row('decisions', 'POST /v1/decisions'), row('events', 'POST /v1/events')];
 }

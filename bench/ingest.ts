@@ -1,15 +1,16 @@
-// Ingest benchmarks (issue: ingest): single-event POST at concurrency 64 vs a bare express handler,
-// batch POST vs Kafka's ProducerPerformance, and the ingest process's peak RSS. Bounded in time and
-// count, loopback only.
+// Ingest benchmarks (issues: ingest, 14): single-event POST at concurrency 64 vs a bare express handler
+// and vs the durable floor (durableFloor.ts: bare express plus one acks=all produce of a record as large
+// as ours), batch POST vs Kafka's ProducerPerformance, and the ingest process's peak RSS. Bounded in
+// time and count, loopback only. Knobs: BENCH_SECONDS (default 15), BENCH_BATCHES (default 200).
 import autocannon from 'autocannon';
 import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { startService } from '../test/harness/service.js';
 import { connectMongo } from '../adapters/mongo.js';
 import { CredentialStore } from '../access/credentials.js';
 import { createKafka, ensureTopics } from '../adapters/kafka.js';
 import { producerPerformance } from './kafkaPerf.js';
 import { fmtNum, printTable, type BenchRow } from './table.js';
+import { startBareExpress, startDurableFloor } from './floors.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = 64;
@@ -17,7 +18,8 @@ const BATCH = 500;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 200);
 const run = Date.now().toString(36);
 
-const event = (id: string, n: number) => ({
+/** One single-event request body; `n` picks the subject (50,000 of them). */
+export const benchEvent = (id: string, n: number) => ({
   specversion: '1.0',
   id,
   source: 'org:bench',
@@ -37,6 +39,16 @@ const event = (id: string, n: number) => ({
   },
 });
 
+/** Bytes of the ledger record ingest writes for one bench event (the event plus time and content type). */
+export const ingestRecordBytes = () =>
+  Buffer.byteLength(
+    JSON.stringify({
+      ...benchEvent('b-0000000000-single-000000', 1),
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+    }),
+  );
+
 async function load(url: string, apiKey: string | undefined, tag: string) {
   let n = 0;
   const result = await autocannon({
@@ -46,7 +58,7 @@ async function load(url: string, apiKey: string | undefined, tag: string) {
     requests: [
       {
         method: 'POST',
-        setupRequest: (req) => ({ ...req, body: JSON.stringify(event(`b-${run}-${tag}-${n}`, n++)) }),
+        setupRequest: (req) => ({ ...req, body: JSON.stringify(benchEvent(`b-${run}-${tag}-${n}`, n++)) }),
       },
     ],
     headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
@@ -67,14 +79,13 @@ export async function ingestBench(): Promise<void> {
   const env = { INGEST_PORT: '18190', MONGO_DB: `bench_${run}`, LOG_LEVEL: 'info' };
   const mongo = await connectMongo({ url: process.env.MONGO_URL!, db: env.MONGO_DB });
   const { apiKey } = await new CredentialStore(mongo.db).create('hospital', 'org:bench');
-  const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/bareExpress.ts'], {
-    stdio: 'ignore',
-    env: { ...process.env, BARE_PORT: '18191' },
-  });
+  const recordSize = ingestRecordBytes();
+  const bare = await startBareExpress(18191);
   const ingest = await startService('ingest', env, 18190, `bench-ingest-${run}`);
   try {
-    await waitReady('http://127.0.0.1:18191');
-    const base = await load('http://127.0.0.1:18191', undefined, 'bare');
+    const base = await load(bare.url, undefined, 'bare');
+    const floorServer = await startDurableFloor(18192, `ingest-${run}`, { eventBytes: recordSize });
+    const floor = await load(floorServer.url, undefined, 'floor').finally(() => floorServer.stop());
     const ours = await load(ingest.url, apiKey, 'single');
 
     const batchStart = performance.now();
@@ -82,7 +93,7 @@ export async function ingestBench(): Promise<void> {
     await Promise.all(
       Array.from({ length: 4 }, async (_, worker) => {
         for (let b = worker; b < BATCHES; b += 4) {
-          const events = Array.from({ length: BATCH }, (_, i) => event(`bb-${run}-${b}-${i}`, b * BATCH + i));
+          const events = Array.from({ length: BATCH }, (_, i) => benchEvent(`bb-${run}-${b}-${i}`, b * BATCH + i));
           const res = await fetch(`${ingest.url}/v1/events:batch`, {
             method: 'POST',
             body: JSON.stringify({ events }),
@@ -99,13 +110,6 @@ export async function ingestBench(): Promise<void> {
     const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench' });
     const perfTopic = `bench-producer-perf-${run}`;
     await ensureTopics(kafka, [{ topic: perfTopic, numPartitions: 12, configs: { 'cleanup.policy': 'delete' } }]);
-    const recordSize = Buffer.byteLength(
-      JSON.stringify({
-        ...event('b-0000000000-single-000000', 1),
-        time: new Date().toISOString(),
-        datacontenttype: 'application/json',
-      }),
-    );
     const raw = await producerPerformance({
       brokers: process.env.KAFKA_BROKERS!,
       topic: perfTopic,
@@ -131,9 +135,25 @@ export async function ingestBench(): Promise<void> {
         met: ours.p99 <= 50 ? 'yes' : 'no',
       },
       {
+        name: `POST /v1/events, c=${CONNECTIONS}: req/s vs durable floor (one acks=all produce, ${recordSize} B)`,
+        ours: fmtNum(ours.rps),
+        baseline: `${fmtNum(floor.rps)} (durable floor 202)`,
+        ratio: `${fmtNum((100 * ours.rps) / floor.rps)} %`,
+        goal: '≥ 60 %',
+        met: ours.rps >= 0.6 * floor.rps ? 'yes' : 'no',
+      },
+      {
+        name: 'POST /v1/events: p99 vs durable floor p99',
+        ours: `${ours.p99} ms`,
+        baseline: `${floor.p99} ms (floor p50 ${floor.p50} ms)`,
+        ratio: `${fmtNum(ours.p99 / floor.p99, 1)} ×`,
+        goal: '≤ 2 ×',
+        met: ours.p99 <= 2 * floor.p99 ? 'yes' : 'no',
+      },
+      {
         name: 'POST /v1/events: non-2xx or errors',
         ours: String(ours.errors),
-        baseline: String(base.errors),
+        baseline: `${base.errors} bare / ${floor.errors} floor`,
         ratio: '',
         goal: '0',
         met: ours.errors === 0 ? 'yes' : 'no',
@@ -157,23 +177,9 @@ export async function ingestBench(): Promise<void> {
     ];
     printTable('Ingest', rows);
   } finally {
-    bare.kill();
+    await bare.stop();
     await ingest.stop();
     await mongo.db.dropDatabase();
     await mongo.close();
   }
-}
-
-async function waitReady(url: string) {
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} not ready`);
 }
