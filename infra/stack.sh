@@ -230,7 +230,9 @@ cmd_test() {
 
 cmd_bench() {
   with_test_servers
-  (cd "$PROJECT_ROOT" && node --import tsx bench/run.ts "$@")
+  # The services as `make up` runs them (bundles), measured without tsx (test/harness/service.ts).
+  bundle_services
+  (cd "$PROJECT_ROOT" && SERVICES_FROM=bundles node --import tsx bench/run.ts "$@")
 }
 
 # The static checks of `make test` without servers: types, formatting, lint.

@@ -1,4 +1,4 @@
-// Starts a real service process (node services/<name>/main.ts) for cross-service tests, on the test
+// Starts a real service process (node services/<name>/main.ts, or its bundle) for cross-service tests, on the test
 // stack's servers, and stops or kills it. Output goes to the stack's log dir (the privacy scan reads it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -27,7 +27,13 @@ export async function startService(
   const profile = process.env.SERVICE_CPU_PROF_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SERVICE_CPU_PROF_DIR}`, `--cpu-prof-name=${tag}.cpuprofile`]
     : [];
-  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', `services/${name}/main.ts`], {
+  // SERVICES_FROM=bundles (benchmarks): the esbuild bundles `make up` runs (dist/<name>/main.mjs), so
+  // memory and start-up are measured as deployed, without tsx's transform in every process.
+  const entry =
+    process.env.SERVICES_FROM === 'bundles'
+      ? [`dist/${name}/main.mjs`]
+      : ['--import', 'tsx', `services/${name}/main.ts`];
+  const proc = spawn(process.execPath, [...profile, ...entry], {
     env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
