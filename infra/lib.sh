@@ -143,7 +143,12 @@ case "$MONGO_BACKEND" in
   *) echo "unknown MONGO_BACKEND '$MONGO_BACKEND' (sqlite|postgresql)" >&2; exit 2 ;;
 esac
 POSTGRES_PORT="${POSTGRES_PORT:-$_pg}"
-POSTGRES_URL="postgres://ferretdb@127.0.0.1:$POSTGRES_PORT/ferretdb"
+# pool_max_conns (FerretDB's default is 50): FerretDB 1.x holds one pooled connection for an update's
+# query while it takes a second for the write, so as many concurrent updates as the pool has connections
+# deadlock it for good (seen at 4 clients x 48 updates); the pool must exceed the concurrent updates.
+# PostgreSQL's max_connections (infra/postgres/postgres.sh) is set above it.
+POSTGRES_POOL_MAX_CONNS=400
+POSTGRES_URL="postgres://ferretdb@127.0.0.1:$POSTGRES_PORT/ferretdb?pool_max_conns=$POSTGRES_POOL_MAX_CONNS"
 # Services: the two public APIs, then each background service's health/metrics port.
 INGEST_PORT="${INGEST_PORT:-$_svc}"
 QUERY_PORT="${QUERY_PORT:-$((_svc + 1))}"

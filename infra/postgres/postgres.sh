@@ -57,7 +57,7 @@ start() {
   # for what this store holds), so the two backends are measured on equal terms.
   (cd / && start_daemon postgres "${PG_AS[@]}" "$PG_BIN/postgres" -D "$PG_DATA" \
     -c listen_addresses=127.0.0.1 -c port="$POSTGRES_PORT" -c unix_socket_directories= \
-    -c synchronous_commit=off 8>&- 9>&-)   # the daemon must not inherit (and hold) the locks
+    -c synchronous_commit=off -c max_connections=$((POSTGRES_POOL_MAX_CONNS + 20)) 8>&- 9>&-)   # the daemon must not inherit (and hold) the locks
   wait_until PostgreSQL 60 postgres ready
   if [[ -f "$PG_DATA/.needs-database" ]]; then
     "$PG_BIN/createdb" -h 127.0.0.1 -p "$POSTGRES_PORT" -U ferretdb ferretdb || die "createdb ferretdb failed"
