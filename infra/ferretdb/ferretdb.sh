@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# FerretDB 1.x (SQLite backend): the project's MongoDB-wire server, built from source, no Docker.
+# FerretDB 1.x: the project's MongoDB-wire server, built from source, no Docker, on SQLite files or (with
+# MONGO_BACKEND=postgresql) on the stack's own PostgreSQL (infra/postgres/postgres.sh, started first).
 #   ferretdb.sh install   build the binary into the cache (once per version/source change)
 #   ferretdb.sh start     install if needed, start on 127.0.0.1:$FERRETDB_PORT, wait until it answers a ping
 #   ferretdb.sh stop      stop it (TERM, clean shutdown)
 #   ferretdb.sh status    print running/stopped (exit 0 if running, 3 if stopped)
-# Data lives in $STATE_DIR/ferretdb/ (one SQLite file per database); the log in $LOG_DIR/ferretdb.log.
+# SQLite data lives in $STATE_DIR/ferretdb/ (one file per database); the log in $LOG_DIR/ferretdb.log.
 # Why a wrapper module instead of `go install .../cmd/ferretdb`: see main.go.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
@@ -58,28 +59,43 @@ mongo_ping() {
   ' _ "$1"
 }
 
+# The backend the running FerretDB was started on, beside its pid file.
+BACKEND_FILE="$PID_DIR/ferretdb.backend"
+
 start() {
   install
   if pid_alive ferretdb; then
-    echo "FerretDB already running (pid $(cat "$PID_DIR/ferretdb.pid"), port $FERRETDB_PORT)"
+    local running; running="$(cat "$BACKEND_FILE" 2>/dev/null || echo sqlite)"
+    [[ "$running" == "$MONGO_BACKEND" ]] \
+      || die "FerretDB is running on $running, not $MONGO_BACKEND: stop the stack first (infra/stack.sh down)"
+    echo "FerretDB already running (pid $(cat "$PID_DIR/ferretdb.pid"), port $FERRETDB_PORT, $running)"
     return 0
   fi
   require_free_port "$FERRETDB_PORT" FerretDB
-  mkdir -p "$DATA_DIR"
-  log "starting FerretDB on 127.0.0.1:$FERRETDB_PORT (STACK=$STACK, data $DATA_DIR, log $LOG_DIR/ferretdb.log)"
-  start_daemon ferretdb "$BIN" -listen-addr "127.0.0.1:$FERRETDB_PORT" -sqlite-dir "$DATA_DIR"
+  local store=()
+  if [[ "$MONGO_BACKEND" == postgresql ]]; then
+    "$INFRA_DIR/postgres/postgres.sh" start
+    store=(-postgresql-url "$POSTGRES_URL")
+  else
+    mkdir -p "$DATA_DIR"
+    store=(-sqlite-dir "$DATA_DIR")
+  fi
+  log "starting FerretDB on 127.0.0.1:$FERRETDB_PORT (STACK=$STACK, $MONGO_BACKEND ${store[1]}, log $LOG_DIR/ferretdb.log)"
+  echo "$MONGO_BACKEND" > "$BACKEND_FILE"
+  start_daemon ferretdb "$BIN" -listen-addr "127.0.0.1:$FERRETDB_PORT" "${store[@]}"
   wait_until FerretDB 60 ferretdb mongo_ping "$FERRETDB_PORT"
   echo "FerretDB ready: mongodb://127.0.0.1:$FERRETDB_PORT/"
 }
 
 stop() {
   stop_daemon ferretdb
+  rm -f "$BACKEND_FILE"
   echo "FerretDB stopped"
 }
 
 status() {
   if pid_alive ferretdb; then
-    echo "running (pid $(cat "$PID_DIR/ferretdb.pid"), mongodb://127.0.0.1:$FERRETDB_PORT/)"
+    echo "running (pid $(cat "$PID_DIR/ferretdb.pid"), mongodb://127.0.0.1:$FERRETDB_PORT/, $(cat "$BACKEND_FILE" 2>/dev/null || echo sqlite))"
   else
     echo "stopped"
     return 3

@@ -1,4 +1,5 @@
-// Command ferretdb runs FerretDB 1.x (SQLite backend) as the project's MongoDB-wire server, without Docker.
+// Command ferretdb runs FerretDB 1.x as the project's MongoDB-wire server, without Docker, on SQLite files
+// (-sqlite-dir) or on a PostgreSQL database (-postgresql-url; infra/postgres/ runs one).
 //
 // Why this wrapper exists: `go install github.com/FerretDB/FerretDB/cmd/ferretdb@vX` builds a binary that
 // panics at start, because FerretDB's build/version package expects a generated version.txt that is not
@@ -8,6 +9,8 @@
 // builds and runs it.
 //
 // Usage: ferretdb -listen-addr 127.0.0.1:27017 -sqlite-dir /path/to/data [-log-level info]
+//
+//	ferretdb -listen-addr 127.0.0.1:27017 -postgresql-url postgres://user@127.0.0.1:5433/db
 package main
 
 import (
@@ -26,7 +29,8 @@ import (
 
 func main() {
 	listenAddr := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on (host:port)")
-	sqliteDir := flag.String("sqlite-dir", "", "directory for the SQLite database files (created if missing; required)")
+	sqliteDir := flag.String("sqlite-dir", "", "directory for the SQLite database files (created if missing)")
+	postgresqlURL := flag.String("postgresql-url", "", "PostgreSQL connection URL (instead of -sqlite-dir)")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
 	flag.Parse()
 
@@ -36,19 +40,52 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	if *sqliteDir == "" {
-		fatal(fmt.Errorf("-sqlite-dir is required"))
+	var config ferretdb.Config
+	switch {
+	case (*sqliteDir == "") == (*postgresqlURL == ""):
+		fatal(fmt.Errorf("exactly one of -sqlite-dir and -postgresql-url is required"))
+	case *postgresqlURL != "":
+		config = ferretdb.Config{Handler: "postgresql", PostgreSQLURL: *postgresqlURL}
+	default:
+		sqliteURL, err := prepareSQLite(*sqliteDir, logger)
+		if err != nil {
+			fatal(err)
+		}
+		config = ferretdb.Config{Handler: "sqlite", SQLiteURL: sqliteURL}
 	}
-	dir, err := filepath.Abs(*sqliteDir)
+	config.Listener = ferretdb.ListenerConfig{TCP: *listenAddr}
+	config.Logger = logger
+
+	f, err := ferretdb.New(&config)
 	if err != nil {
 		fatal(err)
 	}
-	// FerretDB requires an existing directory and a file: URI whose path ends with "/".
-	if err = os.MkdirAll(dir, 0o755); err != nil {
+
+	// SIGTERM (stop_daemon) or SIGINT (Ctrl-C) cancels ctx; Run then closes the listener, the open
+	// connections and the backend's databases before returning.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	logger.Info("FerretDB starting", "listen", *listenAddr, "handler", config.Handler)
+	if err = f.Run(ctx); err != nil {
 		fatal(err)
 	}
+	logger.Info("FerretDB stopped")
+}
+
+// prepareSQLite makes the data directory, sets aside unfinished database files, and returns the
+// SQLite URI FerretDB opens the directory with.
+func prepareSQLite(sqliteDir string, logger *slog.Logger) (string, error) {
+	dir, err := filepath.Abs(sqliteDir)
+	if err != nil {
+		return "", err
+	}
+	// FerretDB requires an existing directory and a file: URI whose path ends with "/".
+	if err = os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
 	if err = quarantineUnfinished(dir, logger); err != nil {
-		fatal(err)
+		return "", err
 	}
 	// _txlock=immediate: every write transaction takes SQLite's write lock at BEGIN, so concurrent
 	// writers queue on the busy timeout instead of failing at once with SQLITE_BUSY when a deferred
@@ -59,28 +96,7 @@ func main() {
 	// embedded default holds: projections are rebuilt from Kafka, and a lost ingest receipt only means
 	// a retry writes a second physical copy that every reader dedupes by event id. Production points
 	// MONGO_URL at MongoDB with its own write concern.
-	sqliteURL := (&url.URL{Scheme: "file", Path: dir + "/", RawQuery: "_txlock=immediate&_pragma=synchronous(NORMAL)"}).String()
-
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listenAddr},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: sqliteURL,
-	})
-	if err != nil {
-		fatal(err)
-	}
-
-	// SIGTERM (stop_daemon) or SIGINT (Ctrl-C) cancels ctx; Run then closes the listener, the open
-	// connections and the SQLite databases before returning.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-
-	logger.Info("FerretDB starting", "listen", *listenAddr, "sqlite", sqliteURL)
-	if err = f.Run(ctx); err != nil {
-		fatal(err)
-	}
-	logger.Info("FerretDB stopped")
+	return (&url.URL{Scheme: "file", Path: dir + "/", RawQuery: "_txlock=immediate&_pragma=synchronous(NORMAL)"}).String(), nil
 }
 
 func fatal(err error) {
