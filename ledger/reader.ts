@@ -50,15 +50,24 @@ export interface LedgerReaderOptions {
   log: Logger;
   /** Called with the valid events of one partition's batch, in ledger order. */
   handle(records: LedgerRecord[], partition: number, batch: LedgerBatch): Promise<LedgerHandleOutcome>;
+  /** Kafka's session timeout for this member (default 30 s): heartbeats keep it alive while a batch runs. */
+  sessionTimeoutMs?: number;
   /** On every (re)join of the group: this member's partitions of the topic. */
   assigned?: (partitions: number[]) => void;
   /** After the batch's offsets were committed: the next offset to read on that partition. */
   committed?(partition: number, nextOffset: string): Promise<void> | void;
 }
 
+const SESSION_TIMEOUT_MS = 30_000;
+const HEARTBEAT_MS = 3_000;
+
 export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): Promise<Consumer> {
   const topic = o.topic ?? TOPICS.ledger;
-  const consumer = createConsumer(kafka, { groupId: o.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  const consumer = createConsumer(kafka, {
+    groupId: o.groupId,
+    sessionTimeout: o.sessionTimeoutMs ?? SESSION_TIMEOUT_MS,
+    heartbeatInterval: HEARTBEAT_MS,
+  });
   if (o.assigned) {
     const assigned = o.assigned;
     consumer.on(consumer.events.GROUP_JOIN, (e) => assigned(e.payload.memberAssignment[topic] ?? []));
@@ -84,7 +93,7 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
       };
       const outcome =
         records.length > 0 || o.handleEmptyBatches
-          ? await handleTraced(o, topic, records, batch.partition, info)
+          ? await whileBeating(payload, () => handleTraced(o, topic, records, batch.partition, info))
           : undefined;
       if (outcome) {
         consumer.seek({ topic, partition: batch.partition, offset: outcome.seekTo });
@@ -93,7 +102,8 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
       // kafkajs fetches from the last *resolved* offset, not the committed one: without this every
       // fetch would start again at the offset committed when the group was joined.
       payload.resolveOffset(last);
-      await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
+      if (!(await committed(o, () => consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]))))
+        return;
       ledgerConsumerMetrics.records.inc({ ...labels, outcome: 'valid' }, records.length);
       ledgerConsumerMetrics.lag.set(
         { ...labels, partition: String(batch.partition) },
@@ -104,6 +114,48 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
     },
   });
   return consumer;
+}
+
+/**
+ * Runs a batch's handler while heartbeating: kafkajs only heartbeats between batches, so a batch that
+ * took longer than the session timeout (a slow store under load) got this member removed from the
+ * group, its commit refused, the batch retried into the same refusal and the consumer crashed for
+ * good (the projector then stopped: withdrawals waited for holders that were never determined).
+ */
+async function whileBeating<T>(payload: EachBatchPayload, handle: () => Promise<T>): Promise<T> {
+  const beat = setInterval(() => {
+    // A failed beat is not fatal here: the loop's own heartbeat after the batch sees it and re-joins.
+    payload.heartbeat().catch(() => undefined);
+  }, HEARTBEAT_MS / 3); // kafkajs sends one only once HEARTBEAT_MS have passed since its last request
+  try {
+    return await handle();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/** Kafka errors meaning this member no longer owns its partitions (removed, or the group rebalancing). */
+const LOST_MEMBERSHIP = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS']);
+const lostMembership = (err: unknown): boolean => {
+  for (let e = err as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    if (e.type && LOST_MEMBERSHIP.has(e.type)) return true;
+  return false;
+};
+
+/**
+ * Commits; false when the group had moved on (the commit is refused). The batch's effects stand — the
+ * handlers are idempotent — and whoever owns the partition after the re-join reads it again from the
+ * last commit; retrying the batch here would only be refused again.
+ */
+async function committed(o: LedgerReaderOptions, commit: () => Promise<void>): Promise<boolean> {
+  try {
+    await commit();
+    return true;
+  } catch (err) {
+    if (!lostMembership(err)) throw err;
+    o.log.warn({ group: o.groupId, err: (err as Error).message }, 'commit refused: the group moved on; re-joining');
+    return false;
+  }
 }
 
 interface PoisonRecord {
