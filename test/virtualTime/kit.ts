@@ -14,6 +14,7 @@
 // then handed to the dispatcher's own dispatchOne, which starts or signals the workflow exactly as
 // services/dispatcher does (same inputs, same cancellation rule). Activities read and write the
 // in-memory ledger and stores (memoryLedger.ts, memoryStores.ts); their clock is the test server's.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
@@ -85,19 +86,22 @@ export async function startVirtualTime(o: VirtualTimeOptions = {}) {
   const notifications = memoryNotifications();
   const revocations = memoryRevocationsTopic();
   const log = createLogger('vtime', 'silent');
-  const activities = createActivities({
-    ledger: ledger.appender,
-    projection: ledger.projection,
-    // The activities call only the methods these objects have (the types name MongoDB-backed classes).
-    notices: notices.store as NoticeStore,
-    webhooks: memoryWebhooks() as WebhookRegistry, // no webhooks: every holder pulls its notices
-    revocations: { producer: revocations.producer as Producer, topic: TOPICS.revocations },
-    notifications: notifications.store as OrganisationNotifications,
-    log,
-    now: serverTimeInActivity,
-    projectionWaitMs: 1000,
-    webhookTimeoutMs: 2000,
-  });
+  const activities = withLocalVirtualTime(
+    env,
+    createActivities({
+      ledger: ledger.appender,
+      projection: ledger.projection,
+      // The activities call only the methods these objects have (the types name MongoDB-backed classes).
+      notices: notices.store as NoticeStore,
+      webhooks: memoryWebhooks() as WebhookRegistry, // no webhooks: every holder pulls its notices
+      revocations: { producer: revocations.producer as Producer, topic: TOPICS.revocations },
+      notifications: notifications.store as OrganisationNotifications,
+      log,
+      now: serverTimeInActivity,
+      projectionWaitMs: 1000,
+      webhookTimeoutMs: 2000,
+    }),
+  );
   const workflowBundle = await bundleWorkflowCode({
     workflowsPath: fileURLToPath(new URL('../../workflows/index.ts', import.meta.url)),
     logger: new DefaultLogger('WARN'),
@@ -215,10 +219,30 @@ const SETTLE_MS = 1000;
 
 /**
  * Inside an activity, "now" is the test server's virtual time: the instant it scheduled this attempt
- * (time does not skip while an activity runs). Anywhere else there is no such clock: fail loudly.
+ * (time does not skip while an activity runs). A local activity is scheduled by the worker itself, on
+ * the real clock: it gets the server's time read as it starts (withLocalVirtualTime). Anywhere else
+ * there is no such clock: fail loudly.
  */
 function serverTimeInActivity(): Date {
-  return new Date(Context.current().info.currentAttemptScheduledTimestampMs);
+  const local = localVirtualNow.getStore();
+  return new Date(local ?? Context.current().info.currentAttemptScheduledTimestampMs);
+}
+
+const localVirtualNow = new AsyncLocalStorage<number>();
+
+/** Each activity, when run as a local activity, runs with the test server's time as its "now". */
+function withLocalVirtualTime<A extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  env: TestWorkflowEnvironment,
+  activities: A,
+): A {
+  const wrapped = Object.entries(activities).map(([name, run]) => [
+    name,
+    async (...args: never[]) =>
+      Context.current().info.isLocal
+        ? localVirtualNow.run(await env.currentTimeMs(), () => run(...args))
+        : run(...args),
+  ]);
+  return Object.fromEntries(wrapped) as A;
 }
 
 /** sdk-core gives the test server 5 s (fixed) to answer; a loaded 2-core machine can miss that once. */

@@ -28,8 +28,18 @@ export interface ConsentCheck {
   personsChoice?: PersonsChoice;
 }
 
+/** concludeConsent's arguments: the consent, and when it becomes effective unless a refusal cancels it. */
+export interface ConcludeArgs {
+  consentId: string;
+  subject: string;
+  position: EventPosition;
+  effectiveAt: string;
+  policyVersion: string;
+  validUntil?: string;
+}
+
 export function consentActivities(deps: ActivityDeps) {
-  return {
+  const activities = {
     /** Writes consent.effective / cancelled / lapsed / expired with the id `wf.<consentId>.<kind>`. */
     async recordConsentOutcome(a: OutcomeArgs): Promise<{ eventId: string; written: boolean }> {
       const id = systemEventId(a.consentId, a.kind);
@@ -96,6 +106,29 @@ export function consentActivities(deps: ActivityDeps) {
       return { status: fact.status, ...(cancellation && { cancellation }), ...(personsChoice && { personsChoice }) };
     },
 
+    /**
+     * The projection's last word, then the outcome on the ledger, in one step (the two always ran
+     * together, each its own round trip through Temporal): a refusal it knows of → consent.cancelled;
+     * an ended consent stays ended (nothing written); otherwise consent.effective at `effectiveAt`.
+     */
+    async concludeConsent(a: ConcludeArgs): Promise<ConsentOutcome> {
+      const check = await activities.checkConsent(a);
+      const common = { consentId: a.consentId, subject: a.subject, policyVersion: a.policyVersion };
+      if (check.cancellation) {
+        const { occurredAt, expressedBy } = check.cancellation;
+        await activities.recordConsentOutcome({ ...common, kind: 'cancelled', occurredAt, expressedBy });
+        return 'cancelled';
+      }
+      if (check.status === 'cancelled' || check.status === 'lapsed' || check.status === 'expired') return check.status;
+      await activities.recordConsentOutcome({
+        ...common,
+        kind: 'effective',
+        occurredAt: a.effectiveAt,
+        ...(a.validUntil !== undefined && { validUntil: a.validUntil }),
+      });
+      return 'effective';
+    },
+
     /** A reminder / prompt to the organisation that recorded the consent (outbox, once per id). */
     async notifyOrganisation(a: {
       consentId: string;
@@ -120,4 +153,5 @@ export function consentActivities(deps: ActivityDeps) {
       return fresh;
     },
   };
+  return activities;
 }
