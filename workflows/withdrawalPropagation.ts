@@ -9,9 +9,17 @@
 // The same duty carries the notice for a release recorded after a refusal (workflow id
 // releaseAfterRefusal:<noticeId>, input.releaseAfterRefusal): one holder, named by the dispatcher,
 // under the same SLA and reminders; it ends with that holder's acknowledgement.
-import { CancellationScope, isCancellation, proxyActivities, setHandler, condition } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  patched,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import { acknowledgementDueBy, acknowledgementReminderTimes } from '../contracts/consent/lifecycle.js';
 import type { Activities } from './activities/index.js';
+import type { HolderNotice } from './activities/propagation.js';
 import { nowIso, waitUntil } from './clock.js';
 import { acknowledgeSignal, holdersQuery } from './signals.js';
 import type { AcknowledgeArgs, HolderStatus, WithdrawalInput } from './types.js';
@@ -20,6 +28,13 @@ const steps = proxyActivities<Activities>({
   // Short: a worker that dies mid-step is noticed (and the step retried elsewhere) within this time.
   startToCloseTimeout: '20s',
   // Unlimited attempts: an outage delays a step, it never skips one.
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+// The first steps in one (noticeHolders): up to the projection wait, the ledger writes and a webhook's
+// own timeout, in a row.
+const firstSteps = proxyActivities<Activities>({
+  startToCloseTimeout: '45s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
@@ -46,33 +61,51 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
   const late = input.releaseAfterRefusal;
   // Ledger and notice ids of a release after refusal derive from the release event, not the refusal.
   const releaseEventId = late ? { releaseEventId: late.releaseEventId } : {};
-  const holders = late
-    ? [late.dataUserId]
-    : await steps.findHolders({
-        withdrawalId,
-        subject,
-        organisation: input.organisation,
-        occurredAt: input.occurredAt,
-        scope: input.scope,
-        position: input.position,
-      });
+  const lookup = {
+    withdrawalId,
+    subject,
+    organisation: input.organisation,
+    occurredAt: input.occurredAt,
+    scope: input.scope,
+    position: input.position,
+  };
+  // Holders, notices and first deliveries in one activity; histories recorded before it replay their steps.
+  const noticed = new Map<string, HolderNotice>();
+  let firstSentAt: string | undefined;
+  let holders: string[];
+  if (patched('holders-noticed-in-one-step')) {
+    firstSentAt = nowIso();
+    const r = await firstSteps.noticeHolders({
+      ...lookup,
+      ...releaseEventId,
+      ...(late && { holders: [late.dataUserId] }),
+      sentAt: firstSentAt,
+      dueBy: acknowledgementDueBy(firstSentAt, policy),
+      policyVersion: policy.version,
+    });
+    holders = r.holders;
+    for (const n of r.notices) noticed.set(n.dataUserId, n);
+  } else holders = late ? [late.dataUserId] : await steps.findHolders(lookup);
   for (const dataUserId of holders) status.set(dataUserId, { dataUserId, acknowledged: false, overdue: false });
 
   const carry = async (dataUserId: string): Promise<void> => {
     const h = status.get(dataUserId)!;
-    const sentAt = nowIso();
+    const first = noticed.get(dataUserId);
+    const sentAt = firstSentAt ?? nowIso();
     const dueBy = acknowledgementDueBy(sentAt, policy);
-    const noticeId = await steps.issueNotice({
-      withdrawalId,
-      ...releaseEventId,
-      subject,
-      dataUserId,
-      scope: input.scope,
-      withdrawnAt: input.occurredAt,
-      sentAt,
-      dueBy,
-      policyVersion: policy.version,
-    });
+    const noticeId =
+      first?.noticeId ??
+      (await steps.issueNotice({
+        withdrawalId,
+        ...releaseEventId,
+        subject,
+        dataUserId,
+        scope: input.scope,
+        withdrawnAt: input.occurredAt,
+        sentAt,
+        dueBy,
+        policyVersion: policy.version,
+      }));
     h.noticeId = noticeId;
     const ackOf = () => acks.find((a) => a.dataUserId === dataUserId && a.noticeId === noticeId);
     const acked = () => ackOf() !== undefined;
@@ -88,7 +121,8 @@ export async function withdrawalPropagation(input: WithdrawalInput): Promise<{ h
             if (!isCancellation(err)) throw err;
           }),
       );
-    send();
+    // Delivered (or pull-only, or already acknowledged) in the first step: only reminders from here.
+    if (!first || first.firstDelivery === 'failed') send();
     let n = 0;
     for (const at of acknowledgementReminderTimes(sentAt, policy)) {
       if (await waitUntil(at, acked)) break;

@@ -23,8 +23,16 @@ export interface WithdrawalRef {
 /** The event the ids of a notice's steps derive from: the release after refusal, else the withdrawal. */
 const dutyKey = (w: WithdrawalRef) => w.releaseEventId ?? w.withdrawalId;
 
+/** A holder's notice as the one-step start of a propagation left it (noticeHolders). */
+export interface HolderNotice {
+  dataUserId: string;
+  noticeId: string;
+  /** The first delivery attempt: 'failed' leaves the delivery to the workflow's retried deliverNotice. */
+  firstDelivery: 'delivered' | 'pull-only' | 'acknowledged' | 'failed';
+}
+
 export function propagationActivities(deps: ActivityDeps) {
-  return {
+  const activities = {
     /**
      * Every data user with a release of the subject within the withdrawn scope recorded before the
      * withdrawal on the ledger, whatever the release's occurredAt (contracts holdersWithin); read
@@ -58,6 +66,41 @@ export function propagationActivities(deps: ActivityDeps) {
       });
       deps.log.info({ withdrawalId: w.withdrawalId, holders: holders.length }, 'holders found');
       return holders;
+    },
+
+    /**
+     * A propagation's first steps in one activity, which always ran in a row, each its own round trip
+     * (or ten) through Temporal: the holders (findHolders; or the one named, for a release after
+     * refusal), every holder's notice issued (issueNotice) and one delivery attempt each. A delivery
+     * that fails is not an error here: the workflow retries it with back-off (deliverNotice). A retry
+     * of this activity repeats only what had not finished (every step is idempotent), though a
+     * webhook may then be delivered twice (receivers dedupe by notice id, as for any retry).
+     */
+    async noticeHolders(
+      a: WithdrawalRef & {
+        organisation: string;
+        occurredAt: string;
+        scope: Scope;
+        position: EventPosition;
+        /** Given (a release after refusal): these holders, without looking them up. */
+        holders?: string[];
+        sentAt: string;
+        dueBy: string;
+        policyVersion: string;
+      },
+    ): Promise<{ holders: string[]; notices: HolderNotice[] }> {
+      const holders = a.holders ?? (await activities.findHolders(a));
+      const notices = await Promise.all(
+        holders.map(async (dataUserId): Promise<HolderNotice> => {
+          const noticeId = await activities.issueNotice({ ...a, dataUserId, withdrawnAt: a.occurredAt });
+          const firstDelivery = await activities.deliverNotice({ noticeId }).catch((err: unknown) => {
+            if (err instanceof ApplicationFailure && err.type === 'DeliveryFailed') return 'failed' as const;
+            throw err;
+          });
+          return { dataUserId, noticeId, firstDelivery };
+        }),
+      );
+      return { holders, notices };
     },
 
     /** revocation.sent on the ledger, then the notice in the store (pull API) and on the revocations topic. */
@@ -215,4 +258,5 @@ export function propagationActivities(deps: ActivityDeps) {
       await deps.notices.markCompleted(a.withdrawalId, a.at);
     },
   };
+  return activities;
 }
