@@ -1,11 +1,11 @@
 // Activities of the consent lifecycle (cooling-off, reconfirmation, expiry).
-import { ApplicationFailure } from '@temporalio/activity';
 import { cancellationOf, type Cancellation } from '../../contracts/consent/cancellation.js';
 import { personsLaterChoice, type PersonsChoice } from '../../contracts/consent/personChoice.js';
 import { BY_THE_PERSON, type ExpressedBy } from '../../contracts/consent/expressedBy.js';
 import type { ConsentOutcome, ConsentStatus } from '../../contracts/consent/fold.js';
 import type { EventPosition } from '../../contracts/consent/order.js';
 import type { ActivityDeps } from './index.js';
+import { projectionBehind } from './projectionBehind.js';
 import { systemEventId } from './ids.js';
 import { appendSystemEvent, systemEvent } from './ledgerEvents.js';
 import type { NotificationKind } from './organisationNotifications.js';
@@ -96,8 +96,7 @@ export function consentActivities(deps: ActivityDeps) {
         a.position.offset,
         deps.projectionWaitMs,
       );
-      if (!reached)
-        throw ApplicationFailure.retryable('the projection has not reached the consent yet', 'ProjectionBehind');
+      if (!reached) throw projectionBehind('consent');
       const state = await deps.projection.subject(a.subject);
       const fact = state?.facts.find((f) => f.kind === 'consent' && f.eventId === a.consentId);
       if (!state || fact?.kind !== 'consent') return {};

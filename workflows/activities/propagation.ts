@@ -10,6 +10,7 @@ import { toNotice } from '../../revocations/notices.js';
 import { revocationNoticeEvent } from '../../contracts/topicEvents.js';
 import { structuredModeHeaders } from '../../contracts/topics.js';
 import type { ActivityDeps } from './index.js';
+import { projectionBehind } from './projectionBehind.js';
 import { noticeIdFor, releaseNoticeIdFor, systemEventId } from './ids.js';
 import { appendSystemEvent, systemEvent } from './ledgerEvents.js';
 
@@ -48,8 +49,7 @@ export function propagationActivities(deps: ActivityDeps) {
         w.position.offset,
         deps.projectionWaitMs,
       );
-      if (!reached)
-        throw ApplicationFailure.retryable('the projection has not reached the withdrawal yet', 'ProjectionBehind');
+      if (!reached) throw projectionBehind('withdrawal');
       const state = await deps.projection.subject(w.subject);
       const profiles = new Map<string, HolderProfile | undefined>();
       for (const r of state?.releases ?? []) {
