@@ -12,7 +12,7 @@ TEMPORAL_CLI_VERSION="v1.5.1"
 # Temporal's Java test server (virtual-time workflow tests); the Java SDK release it ships with.
 TEMPORAL_TEST_SERVER_VERSION="1.38.0"
 FERRETDB_VERSION="v1.24.0"
-# FerretDB's backend under MONGO_BACKEND=postgresql: the machine's PostgreSQL of this major version
+# FerretDB's default backend (MONGO_BACKEND=postgresql): the machine's PostgreSQL of this major version
 # (Debian's postgresql-15; infra/postgres/postgres.sh installs it with apt-get when missing).
 POSTGRES_MAJOR="15"
 
@@ -135,9 +135,10 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$_ctrl}"
 TEMPORAL_PORT="${TEMPORAL_PORT:-$_tmp}"
 TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-$_ui}"
 FERRETDB_PORT="${FERRETDB_PORT:-$_mongo}"
-# The store behind FerretDB: SQLite files (the default) or a PostgreSQL cluster of the stack's own,
-# loopback only, trust authentication (as open as FerretDB's own unauthenticated loopback port).
-MONGO_BACKEND="${MONGO_BACKEND:-sqlite}"
+# The store behind FerretDB: a PostgreSQL cluster of the stack's own (the default: measured ahead
+# wherever writes meet reads, README "Both backends measured"), loopback only, trust authentication (as
+# open as FerretDB's own unauthenticated loopback port); or SQLite files.
+MONGO_BACKEND="${MONGO_BACKEND:-postgresql}"
 case "$MONGO_BACKEND" in
   sqlite|postgresql) ;;
   *) echo "unknown MONGO_BACKEND '$MONGO_BACKEND' (sqlite|postgresql)" >&2; exit 2 ;;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# FerretDB 1.x: the project's MongoDB-wire server, built from source, no Docker, on SQLite files or (with
-# MONGO_BACKEND=postgresql) on the stack's own PostgreSQL (infra/postgres/postgres.sh, started first).
+# FerretDB 1.x: the project's MongoDB-wire server, built from source, no Docker, on the stack's own
+# PostgreSQL (the default, MONGO_BACKEND=postgresql; infra/postgres/postgres.sh, started first) or on
+# SQLite files (MONGO_BACKEND=sqlite).
 #   ferretdb.sh install   build the binary into the cache (once per version/source change)
 #   ferretdb.sh start     install if needed, start on 127.0.0.1:$FERRETDB_PORT, wait until it answers a ping
 #   ferretdb.sh stop      stop it (TERM, clean shutdown)
 #   ferretdb.sh status    print running/stopped (exit 0 if running, 3 if stopped)
-# SQLite data lives in $STATE_DIR/ferretdb/ (one file per database); the log in $LOG_DIR/ferretdb.log.
+# With SQLite, the data lives in $STATE_DIR/ferretdb/ (one file per database); the log in $LOG_DIR/ferretdb.log.
 # Why a wrapper module instead of `go install .../cmd/ferretdb`: see main.go.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
