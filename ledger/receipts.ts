@@ -40,9 +40,18 @@ import type { FindRecorded } from './recordedSince.js';
  *  recording time; `time` and `dataschema` follow from data.occurredAt and type/dataversion). Left
  *  out so that claims stored before those attributes existed still match their retries. */
 export function contentHash(event: LedgerEvent): string {
-  const { time: _t, recordedtime: _r, dataschema: _s, ...content } = event;
-  return eventHash(content);
+  let hash = contentHashes.get(event);
+  if (hash === undefined) {
+    const { time: _t, recordedtime: _r, dataschema: _s, ...content } = event;
+    hash = eventHash(content);
+    contentHashes.set(event, hash);
+  }
+  return hash;
 }
+// An event is claimed and its receipt completed with the same object: hashed once (the canonical JSON
+// and its sha256 were a tenth of ingest's CPU under load, done twice per event). Events are not
+// mutated once built.
+const contentHashes = new WeakMap<LedgerEvent, string>();
 
 /** A receipt stored before the envelope gained `recordedtime`/`dataschema` holds the event as it was
  *  written then: read it like a ledger record (payload and envelope upcast), as every reader does. */

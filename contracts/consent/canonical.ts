@@ -17,7 +17,15 @@ export class CanonicalJsonError extends Error {
   override readonly name = 'CanonicalJsonError';
 }
 
-function serialise(value: unknown, path: string): string {
+/** Thrown by the fast pass on what is not JSON (one instance: no stack built per throw); the checking
+ *  pass then finds where, for the message. */
+const NOT_JSON = new CanonicalJsonError('not JSON');
+
+/**
+ * The hot path (every event is serialised on every write): no path strings built per node, as the
+ * checking pass below does; it throws NOT_JSON, and only then is the path worked out.
+ */
+function serialise(value: unknown): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
@@ -25,27 +33,61 @@ function serialise(value: unknown, path: string): string {
     case 'string':
       return JSON.stringify(value);
     case 'number':
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(`non-finite number at ${path || '/'}`);
+      if (!Number.isFinite(value)) throw NOT_JSON;
       return JSON.stringify(value); // ECMAScript Number serialisation = RFC 8785 §3.2.2.3
     case 'object': {
       if (Array.isArray(value)) {
-        return `[${value
-          .map((v, i) => {
-            if (v === undefined) throw new CanonicalJsonError(`undefined array element at ${path}/${i}`);
-            return serialise(v, `${path}/${i}`);
-          })
-          .join(',')}]`;
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const v: unknown = value[i];
+          if (v === undefined) throw NOT_JSON;
+          out += (i > 0 ? ',' : '') + serialise(v);
+        }
+        return `${out}]`;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) throw NOT_JSON;
+      const obj = value as Record<string, unknown>;
+      // Absent optional fields may be present as `undefined`; like JSON.stringify, omit them.
+      const keys = Object.keys(obj).sort();
+      let out = '{';
+      for (const k of keys) {
+        const v = obj[k];
+        if (v === undefined) continue;
+        out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${serialise(v)}`;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw NOT_JSON;
+  }
+}
+
+/** Where `value` is not JSON: throws the CanonicalJsonError naming the path. */
+function locateNotJson(value: unknown, path: string): void {
+  if (value === null) return;
+  switch (typeof value) {
+    case 'boolean':
+    case 'string':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new CanonicalJsonError(`non-finite number at ${path || '/'}`);
+      return;
+    case 'object': {
+      if (Array.isArray(value)) {
+        value.forEach((v: unknown, i) => {
+          if (v === undefined) throw new CanonicalJsonError(`undefined array element at ${path}/${i}`);
+          locateNotJson(v, `${path}/${i}`);
+        });
+        return;
       }
       const proto = Object.getPrototypeOf(value) as unknown;
       if (proto !== Object.prototype && proto !== null) {
         throw new CanonicalJsonError(`not a plain JSON object at ${path || '/'}`);
       }
       const obj = value as Record<string, unknown>;
-      // Absent optional fields may be present as `undefined`; like JSON.stringify, omit them.
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${serialise(obj[k], `${path}/${k}`)}`).join(',')}}`;
+      for (const k of Object.keys(obj).sort()) if (obj[k] !== undefined) locateNotJson(obj[k], `${path}/${k}`);
+      return;
     }
     default:
       throw new CanonicalJsonError(`${typeof value} is not JSON at ${path || '/'}`);
@@ -54,7 +96,13 @@ function serialise(value: unknown, path: string): string {
 
 /** RFC 8785 canonical JSON text: sorted keys, no insignificant whitespace. */
 export function canonicalJson(value: unknown): string {
-  return serialise(value, '');
+  try {
+    return serialise(value);
+  } catch (err) {
+    if (err !== NOT_JSON) throw err;
+    locateNotJson(value, '');
+    throw err; // unreachable: the checking pass throws first
+  }
 }
 
 /** UTF-8 bytes of canonicalJson(value): the Kafka record value for a ledger event. */
