@@ -5,15 +5,22 @@
 #   postgres.sh start     install if needed, create the cluster once, start it, wait until it accepts connections
 #   postgres.sh stop      fast shutdown (ends sessions, writes a checkpoint)
 #   postgres.sh status
-# Data lives in $STATE_DIR/postgres/; the log in $LOG_DIR/postgres.log.
+# Data lives in $STATE_DIR/postgres/ (or /var/tmp, below); the log in $LOG_DIR/postgres.log.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 PG_BIN="${POSTGRES_BIN_DIR:-/usr/lib/postgresql/$POSTGRES_MAJOR/bin}"
-PG_DATA="$STATE_DIR/postgres"
 # PostgreSQL refuses to run as root; as root (CI, these machines) it runs as the postgres user that
 # Debian's package creates. setpriv execs, so the pid recorded is the postmaster's own.
 PG_AS=()
 (( EUID == 0 )) && PG_AS=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+PG_DATA="$STATE_DIR/postgres"
+# A clone under a folder only root may enter (a mktemp -d, mode 700) is out of the postgres user's
+# reach: its cluster then lives in /var/tmp under an id kept in the stack's state, so removing
+# .state/<stack> still starts a fresh cluster (the old one stays behind in /var/tmp).
+if (( EUID == 0 )) && ! "${PG_AS[@]}" test -x "$STATE_DIR" 2>/dev/null; then
+  [[ -s "$STATE_DIR/postgres.id" ]] || { mkdir -p "$STATE_DIR"; od -An -N8 -tx1 /dev/urandom | tr -d ' \n' > "$STATE_DIR/postgres.id"; }
+  PG_DATA="/var/tmp/consent-ledger-postgres/$(cat "$STATE_DIR/postgres.id")"
+fi
 
 install() {
   [[ -x "$PG_BIN/postgres" ]] && return 0
@@ -35,6 +42,7 @@ init_cluster() {
   [[ -f "$PG_DATA/PG_VERSION" ]] && return 0
   log "creating the PostgreSQL cluster in $PG_DATA"
   rm -rf "$PG_DATA"; mkdir -p "$PG_DATA"; chmod 700 "$PG_DATA"
+  [[ "$PG_DATA" == /var/tmp/* ]] && chmod 1777 "$(dirname "$PG_DATA")"
   (( EUID == 0 )) && chown postgres: "$PG_DATA"
   (cd / && "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DATA" -U ferretdb --auth=trust -E UTF8 --no-locale) \
     >>"$LOG_DIR/postgres.log" 2>&1 || die "initdb failed (log: $LOG_DIR/postgres.log)"
