@@ -29,6 +29,13 @@ interface Validated {
 describe('FHIR export through HAPI FHIR validator', () => {
   let s: QueryStack;
   let dir: string;
+  let validator: string;
+
+  // On a new machine the validator is fetched and built here first (Maven downloads HAPI FHIR), and
+  // its first run loads the FHIR packages: minutes, not the project's default 60 s.
+  beforeAll(() => {
+    validator = execFileSync('infra/fhir-validator.sh', { encoding: 'utf8' }).trim();
+  }, 600_000);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fhir-export-'));
@@ -53,7 +60,7 @@ describe('FHIR export through HAPI FHIR validator', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('each export validates with 0 errors', async () => {
+  it('each export validates with 0 errors', { timeout: 300_000 }, async () => {
     const auditor = await s.key('auditor', 'auditor:ico');
     const files: string[] = [];
     for (const [name, subject] of Object.entries(SUBJECTS)) {
@@ -65,7 +72,6 @@ describe('FHIR export through HAPI FHIR validator', () => {
       writeFileSync(file, JSON.stringify(bundle));
       files.push(file);
     }
-    const validator = execFileSync('infra/fhir-validator.sh', { encoding: 'utf8' }).trim();
     const results = execFileSync(validator, files, { encoding: 'utf8', maxBuffer: 64 << 20 })
       .trim()
       .split('\n')
