@@ -32,24 +32,23 @@ import {
 import type { ExpressedBy } from '../contracts/consent/expressedBy.js';
 import type { Activities } from './activities/index.js';
 import { waitUntil } from './clock.js';
+import { settledBy } from './consentCheck.js';
 import { awaitExpiry } from './expiry.js';
 import { cancelSignal, phaseQuery, reconfirmSignal } from './signals.js';
 import type { CancelArgs, ConsentInput, ReconfirmArgs } from './types.js';
 
+// Unlimited attempts: a ledger or projection outage delays the outcome, it never loses it.
+const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
 const { recordConsentOutcome, checkConsent, notifyOrganisation } = proxyActivities<Activities>({
   startToCloseTimeout: '1m',
-  // Unlimited attempts: a ledger or projection outage delays the outcome, it never loses it.
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+  retry,
 });
 // The projection's last word and the outcome in one local activity: it runs in the workflow task that
 // follows the timer, so no activity task is scheduled, dispatched and reported through the server.
 // In a burst of consents (10,000 timers firing together) those were about half of each consent's
 // history writes, all behind the dev server's single shard. Idempotent (deterministic event id), so
 // the re-run after a lost workflow task writes nothing new.
-const { concludeConsent } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-});
+const { concludeConsent } = proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry });
 
 export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
   const { consentId, subject, policy } = input;
@@ -87,13 +86,14 @@ export async function coolingOff(input: ConsentInput): Promise<ConsentOutcome> {
   };
   /** The projection's last word before acting: a refusal it knows of cancels; an ended consent stays ended. */
   const settled = async (): Promise<ConsentOutcome | undefined> => {
-    const check = await checkConsent({ consentId, subject, position: input.position });
-    if (check.cancellation) return outcome('cancelled', check.cancellation.occurredAt, check.cancellation.expressedBy);
-    if (check.status === 'cancelled' || check.status === 'lapsed' || check.status === 'expired') {
-      phase = check.status;
-      return check.status;
+    const settles = settledBy(await checkConsent({ consentId, subject, position: input.position }));
+    if (settles?.kind === 'cancel') {
+      const { occurredAt, expressedBy } = settles.cancellation;
+      return outcome('cancelled', occurredAt, expressedBy);
     }
-    return undefined;
+    if (settles?.kind !== 'ended') return undefined;
+    phase = settles.status;
+    return settles.status;
   };
 
   // 1. Cooling-off (ends early if validUntil comes first).

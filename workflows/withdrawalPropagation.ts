@@ -24,19 +24,13 @@ import { nowIso, waitUntil } from './clock.js';
 import { acknowledgeSignal, holdersQuery } from './signals.js';
 import type { AcknowledgeArgs, HolderStatus, WithdrawalInput } from './types.js';
 
-const steps = proxyActivities<Activities>({
-  // Short: a worker that dies mid-step is noticed (and the step retried elsewhere) within this time.
-  startToCloseTimeout: '20s',
-  // Unlimited attempts: an outage delays a step, it never skips one.
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-});
-
+// Unlimited attempts: an outage delays a step, it never skips one.
+const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
+// Short: a worker that dies mid-step is noticed (and the step retried elsewhere) within this time.
+const steps = proxyActivities<Activities>({ startToCloseTimeout: '20s', retry });
 // The first steps in one (noticeHolders): up to the projection wait, the ledger writes and a webhook's
 // own timeout, in a row.
-const firstSteps = proxyActivities<Activities>({
-  startToCloseTimeout: '45s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
-});
+const firstSteps = proxyActivities<Activities>({ startToCloseTimeout: '45s', retry });
 
 export const DEFAULT_DELIVERY_MAX_INTERVAL_MS = 10 * 60_000;
 

@@ -6,6 +6,7 @@ import type { ConsentOutcome, ConsentStatus } from '../../contracts/consent/fold
 import type { EventPosition } from '../../contracts/consent/order.js';
 import type { ActivityDeps } from './index.js';
 import { projectionBehind } from './projectionBehind.js';
+import { settledBy } from '../consentCheck.js';
 import { systemEventId } from './ids.js';
 import { appendSystemEvent, systemEvent } from './ledgerEvents.js';
 import type { NotificationKind } from './organisationNotifications.js';
@@ -111,14 +112,14 @@ export function consentActivities(deps: ActivityDeps) {
      * an ended consent stays ended (nothing written); otherwise consent.effective at `effectiveAt`.
      */
     async concludeConsent(a: ConcludeArgs): Promise<ConsentOutcome> {
-      const check = await activities.checkConsent(a);
+      const settles = settledBy(await activities.checkConsent(a));
       const common = { consentId: a.consentId, subject: a.subject, policyVersion: a.policyVersion };
-      if (check.cancellation) {
-        const { occurredAt, expressedBy } = check.cancellation;
+      if (settles?.kind === 'cancel') {
+        const { occurredAt, expressedBy } = settles.cancellation;
         await activities.recordConsentOutcome({ ...common, kind: 'cancelled', occurredAt, expressedBy });
         return 'cancelled';
       }
-      if (check.status === 'cancelled' || check.status === 'lapsed' || check.status === 'expired') return check.status;
+      if (settles?.kind === 'ended') return settles.status;
       await activities.recordConsentOutcome({
         ...common,
         kind: 'effective',
