@@ -71,6 +71,9 @@ start() {
     "$PG_BIN/createdb" -h 127.0.0.1 -p "$POSTGRES_PORT" -U ferretdb ferretdb || die "createdb ferretdb failed"
     rm -f "$PG_DATA/.needs-database"
   fi
+  "$PG_BIN/psql" -q -X -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$POSTGRES_PORT" -U ferretdb -d ferretdb \
+    -f "$(dirname "${BASH_SOURCE[0]}")/id-lookups.sql" >>"$LOG_DIR/postgres.log" 2>&1 \
+    || die "applying infra/postgres/id-lookups.sql failed (log: $LOG_DIR/postgres.log)"
   log "PostgreSQL ready: $POSTGRES_URL"
 }
 
