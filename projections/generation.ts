@@ -1,5 +1,5 @@
-// Where the projections live. A projection is a *generation* of three collections — subject states,
-// data users and per-partition progress — and one small document, `projection_meta/active`, names
+// Where the projections live. A projection is a *generation* of four collections — subject states,
+// their fingerprints, data users and per-partition progress — and one small document, `projection_meta/active`, names
 // the generation every reader and the live projector use. A rebuild fills a fresh generation from
 // offset 0 and switches over with ONE update of that document (atomic on any MongoDB-wire server,
 // no transaction needed), then drops the old collections. Before the first switch the generation is
@@ -13,6 +13,13 @@ export const META_COLLECTION = 'projection_meta';
 
 /** A subject's state as stored: the contracts' SubjectState (plain JSON) keyed by subject. */
 export type SubjectDoc = SubjectState & { _id: string };
+/** A subject state's fingerprint (contracts/consent/fingerprint.ts), written before the state itself, and
+ *  `last`, the highest ledger offset among its records: what the audit replay compares in bulk. */
+export interface FingerprintDoc {
+  _id: string;
+  fingerprint: string;
+  last: string;
+}
 /** A data user as stored: contracts' DataUserRecord keyed by its id. */
 export type DataUserDoc = DataUserRecord & { _id: string };
 /** Everything before `next` on `partition` is projected (offset as a decimal string). */
@@ -35,6 +42,7 @@ export interface MetaDoc {
 export interface Generation {
   readonly name: string;
   readonly subjects: Collection<SubjectDoc>;
+  readonly fingerprints: Collection<FingerprintDoc>;
   readonly dataUsers: Collection<DataUserDoc>;
   readonly progress: Collection<ProgressDoc>;
 }
@@ -43,6 +51,7 @@ export function generation(db: Db, name: string): Generation {
   return {
     name,
     subjects: db.collection<SubjectDoc>(`projection_${name}_subjects`),
+    fingerprints: db.collection<FingerprintDoc>(`projection_${name}_fingerprints`),
     dataUsers: db.collection<DataUserDoc>(`projection_${name}_data_users`),
     progress: db.collection<ProgressDoc>(`projection_${name}_progress`),
   };
@@ -88,7 +97,7 @@ export async function markPreviousDropped(db: Db, previous: string): Promise<voi
 
 export async function dropGeneration(db: Db, name: string): Promise<void> {
   const g = generation(db, name);
-  for (const c of [g.subjects, g.dataUsers, g.progress]) {
+  for (const c of [g.subjects, g.fingerprints, g.dataUsers, g.progress]) {
     await c.drop().catch((err: unknown) => {
       const e = err as { codeName?: string; code?: number };
       if (e.codeName !== 'NamespaceNotFound' && e.code !== 26) throw err;

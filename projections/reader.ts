@@ -9,7 +9,7 @@
 import type { Db } from '../adapters/mongo.js';
 import type { SubjectState } from '../contracts/consent/fold.js';
 import type { DataUserRecord } from '../contracts/consent/dataUsers.js';
-import { activeGenerationName, generation, withoutId, type Generation } from './generation.js';
+import { activeGenerationName, generation, withoutId, type FingerprintDoc, type Generation } from './generation.js';
 import { IN_BATCH, findByIds } from './lookup.js';
 
 export interface ProjectionReader {
@@ -18,8 +18,10 @@ export interface ProjectionReader {
   subject(subject: string): Promise<SubjectState | undefined>;
   /** Many at once (cohort filters: up to 1,000,000 ids, so batch the $in queries); absent ids are not in the map. */
   subjects(ids: readonly string[]): Promise<Map<string, SubjectState>>;
-  /** Every subject's state, streamed (bounded memory) — for the auditor's replay comparison. */
+  /** Every subject's state, streamed (bounded memory) — for the auditor's deep replay comparison. */
   allSubjects(): AsyncIterable<SubjectState>;
+  /** Every subject's stored fingerprint (projections/generation.ts FingerprintDoc), streamed. */
+  allFingerprints(): AsyncIterable<FingerprintDoc>;
   dataUser(id: string): Promise<DataUserRecord | undefined>;
   dataUsers(): Promise<DataUserRecord[]>;
   /** partition → next ledger offset to apply (everything before it is projected). */
@@ -29,6 +31,8 @@ export interface ProjectionReader {
 }
 
 export const META_TTL_MS = 250;
+/** Fingerprints are ~100 bytes: few round trips. */
+const FINGERPRINT_BATCH = 10_000;
 const WAIT_POLL_MS = 25;
 
 export interface ReaderOptions {
@@ -64,6 +68,10 @@ export function projectionReader(db: Db, options: ReaderOptions = {}): Projectio
     async *allSubjects() {
       const g = await current();
       for await (const doc of g.subjects.find({}, { batchSize: IN_BATCH })) yield withoutId(doc);
+    },
+    async *allFingerprints() {
+      const g = await current();
+      yield* g.fingerprints.find({}, { batchSize: FINGERPRINT_BATCH });
     },
     async dataUser(id) {
       const doc = await (await current()).dataUsers.findOne({ _id: id });

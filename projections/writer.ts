@@ -1,12 +1,14 @@
 // Applying ledger records to a generation of projections — the only writer of projection documents
 // (the live projector and the rebuild both use it).
 //
-// Crash safety without transactions (FerretDB has none): a batch writes the subject and data-user
-// documents first and the partition's progress after them. A crash in between leaves documents that
+// Crash safety without transactions (FerretDB has none): a batch writes each changed subject's
+// fingerprint, then the subject and data-user documents, and the partition's progress after them. A crash in between leaves documents that
 // already contain some of the batch's events and progress that does not; the batch is read again and
 // every event is folded again — a no-op, because the contracts' folds dedupe by event id (evolve,
 // evolveDataUser). So no event is ever applied twice, and nothing is skipped: progress only moves
-// past records whose effects are stored.
+// past records whose effects are stored. A fingerprint written before a crash describes the state the
+// retry writes (the same fold of the same records), which rewrites it too: the stored document still
+// differs from that state.
 import { isDuplicateKey, type AnyBulkWriteOperation, type Collection, type Filter } from '../adapters/mongo.js';
 import { EMPTY_STATE, evolve, type SubjectState } from '../contracts/consent/fold.js';
 import {
@@ -16,7 +18,8 @@ import {
   type DataUserRecord,
 } from '../contracts/consent/dataUsers.js';
 import type { LedgerRecord } from '../ledger/reader.js';
-import { withoutId, type Generation } from './generation.js';
+import { stateFingerprint, lastOffset } from '../contracts/consent/fingerprint.js';
+import { withoutId, type FingerprintDoc, type Generation, type SubjectDoc } from './generation.js';
 import { findByIds } from './lookup.js';
 
 export interface Applied {
@@ -75,6 +78,7 @@ export async function applyRecords(
       return state === before ? undefined : state;
     },
     known?.subjects,
+    (inserted, replaced) => writeFingerprints(g.fingerprints, inserted, replaced),
   );
   const dataUsersWritten = await applyFold<DataUserRecord, DataUserEvent>(
     g.dataUsers,
@@ -106,20 +110,24 @@ async function applyFold<T extends object, R>(
   groups: Map<string, R[]>,
   fold: (stored: T | undefined, list: R[]) => T | undefined,
   written?: Set<string>,
+  beforeWrite?: (inserted: Keyed<T>[], replaced: Keyed<T>[]) => Promise<void>,
   retry = true,
 ): Promise<number> {
   if (groups.size === 0) return 0;
   const ids = [...groups.keys()];
   const stored = await loadByIds<T>(col, written ? ids.filter((id) => written.has(id)) : ids);
   const inserts: Keyed<T>[] = [];
-  const replaces: AnyBulkWriteOperation<Keyed<T>>[] = [];
+  const replaced: Keyed<T>[] = [];
   for (const [id, list] of groups) {
     const before = stored.get(id);
     const after = fold(before, list);
     if (after === undefined) continue;
-    if (before === undefined) inserts.push({ _id: id, ...after });
-    else replaces.push({ replaceOne: { filter: { _id: id } as Filter<Keyed<T>>, replacement: after as never } });
+    (before === undefined ? inserts : replaced).push({ _id: id, ...after });
   }
+  if (beforeWrite && inserts.length + replaced.length > 0) await beforeWrite(inserts, replaced);
+  const replaces = replaced.map(({ _id, ...after }): AnyBulkWriteOperation<Keyed<T>> => ({
+    replaceOne: { filter: { _id } as Filter<Keyed<T>>, replacement: after as never },
+  }));
   let collided: string[] = [];
   if (inserts.length > 0) {
     try {
@@ -133,8 +141,36 @@ async function applyFold<T extends object, R>(
   if (replaces.length > 0) await col.bulkWrite(replaces, { ordered: false, ignoreUndefined: true });
   if (written) for (const d of inserts) written.add(d._id); // collided ones too: they exist
   if (collided.length > 0)
-    await applyFold(col, new Map(collided.map((id) => [id, groups.get(id)!])), fold, undefined, false);
+    await applyFold(col, new Map(collided.map((id) => [id, groups.get(id)!])), fold, undefined, beforeWrite, false);
   return inserts.length + replaces.length;
+}
+
+/**
+ * New subjects' fingerprints in one insertMany (a rebuild is nearly all inserts); changed ones replaced,
+ * upserting, as is a new one whose fingerprint is already there (written before a crash).
+ */
+async function writeFingerprints(col: Collection<FingerprintDoc>, inserted: SubjectDoc[], replaced: SubjectDoc[]) {
+  const doc = (s: SubjectDoc): FingerprintDoc => ({
+    _id: s._id,
+    fingerprint: stateFingerprint(s),
+    last: lastOffset(s),
+  });
+  const upserts = replaced.map(doc);
+  if (inserted.length > 0) {
+    const docs = inserted.map(doc);
+    try {
+      await col.insertMany(docs, { ordered: false });
+    } catch (err) {
+      const failed = (err as { writeErrors?: { index: number }[] }).writeErrors ?? [];
+      if (!isDuplicateKey(err) || failed.length === 0) throw err;
+      upserts.push(...failed.map((e) => docs[e.index]!));
+    }
+  }
+  if (upserts.length > 0)
+    await col.bulkWrite(
+      upserts.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
+      { ordered: false },
+    );
 }
 
 async function loadByIds<T>(col: Collection<Keyed<T>>, ids: string[]): Promise<Map<string, T>> {

@@ -11,7 +11,8 @@ import { startService, type RunningService } from '../../test/harness/service.js
 import { projectorTestBed, caughtUp, type ProjectorTestBed } from '../../test/harness/projector.js';
 import { CredentialStore } from '../../access/credentials.js';
 import { projectionReader } from '../../projections/reader.js';
-import { activeGenerationName, generation } from '../../projections/generation.js';
+import { activeGenerationName, generation, withoutId } from '../../projections/generation.js';
+import { stateFingerprint } from '../../contracts/consent/fingerprint.js';
 import {
   given,
   effective,
@@ -122,30 +123,61 @@ describe('audit API, replay, state as of and report', () => {
     expect(await res.json()).toMatchObject({ ok: true, problems: [], totals: { records: 14, sealedRecords: 14 } });
   });
 
-  it('replay matches the live projection, and reports a subject deleted from it and one altered in it', async () => {
+  it('replay matches the live projection, by fingerprints and (deep) by documents', async () => {
     const res = await get(audit, '/v1/audit/replay');
-    expect(await res.json()).toMatchObject({ ok: true, subjects: 3, records: 14, differenceCount: 0 });
-    const subjects = generation(bed.mongo.db, await activeGenerationName(bed.mongo.db)).subjects;
-    const [doc3, doc2] = [await subjects.findOne({ _id: S3 }), await subjects.findOne({ _id: S2 })];
-    await subjects.deleteOne({ _id: S3 });
-    await subjects.updateOne({ _id: S2 }, { $set: { facts: [] } });
-    try {
-      const report = await replayLedger(bed.kafka, projectionReader(bed.mongo.db), {
+    expect(await res.json()).toMatchObject({
+      ok: true,
+      subjects: 3,
+      records: 14,
+      differenceCount: 0,
+      compared: 'fingerprints',
+    });
+    const deep = await get(audit, '/v1/audit/replay?deep=true');
+    expect(await deep.json()).toMatchObject({ ok: true, subjects: 3, differenceCount: 0, compared: 'documents' });
+    expect((await get(audit, '/v1/audit/replay?deep=yes')).status).toBe(400);
+  });
+
+  it('replay names a subject the projector lost and one it folded wrongly (fingerprints), and a document changed behind the projector (deep)', async () => {
+    const g = generation(bed.mongo.db, await activeGenerationName(bed.mongo.db));
+    const [doc3, doc2] = [await g.subjects.findOne({ _id: S3 }), await g.subjects.findOne({ _id: S2 })];
+    const [fp3, fp2] = [await g.fingerprints.findOne({ _id: S3 }), await g.fingerprints.findOne({ _id: S2 })];
+    expect(fp2).toMatchObject({ fingerprint: stateFingerprint(withoutId(doc2!)) });
+    const replay = (deep: boolean) =>
+      replayLedger(bed.kafka, projectionReader(bed.mongo.db), {
         ledgerTopic: bed.topics.names.ledger,
         maxEventsInMemory: 2,
+        deep,
       });
-      expect(report.ok).toBe(false);
+    const expectLostAndWrong = async (deep: boolean) => {
+      const report = await replay(deep);
+      expect(report).toMatchObject({ ok: false, differenceCount: 2, compared: deep ? 'documents' : 'fingerprints' });
       expect(report.differences).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ subject: S3, kind: 'missing-in-projection' }),
           expect.objectContaining({ subject: S2, kind: 'differs', detail: 'differs in: facts' }),
         ]),
       );
-      expect(report.differenceCount).toBe(2);
+    };
+    try {
+      // A document changed behind the projector: only the deep comparison reads it.
+      await g.subjects.updateOne({ _id: S2 }, { $set: { facts: [] } });
+      expect(await replay(false)).toMatchObject({ ok: true });
+      const behind = await replay(true);
+      expect(behind.differences).toEqual([expect.objectContaining({ subject: S2, kind: 'differs' })]);
+      // A projector that lost S3 and stored a wrong state of S2 (with its fingerprint): both comparisons.
+      const wrong = { ...withoutId(doc2!), facts: [] };
+      await g.fingerprints.updateOne({ _id: S2 }, { $set: { fingerprint: stateFingerprint(wrong) } });
+      await g.subjects.deleteOne({ _id: S3 });
+      await g.fingerprints.deleteOne({ _id: S3 });
+      await expectLostAndWrong(false);
+      await expectLostAndWrong(true);
     } finally {
-      await subjects.insertOne(doc3!);
-      await subjects.replaceOne({ _id: S2 }, doc2!);
+      await g.subjects.insertOne(doc3!);
+      await g.fingerprints.insertOne(fp3!);
+      await g.subjects.replaceOne({ _id: S2 }, doc2!);
+      await g.fingerprints.replaceOne({ _id: S2 }, fp2!);
     }
+    expect(await replay(false)).toMatchObject({ ok: true, differenceCount: 0 });
   });
 
   it("state --as-of agrees with the query API's asOf at every instant (same fold), via CLI and audit API", async () => {

@@ -119,7 +119,8 @@ program
   .command('replay')
   .description('rebuild every subject with the shared fold and compare with the live projection')
   .option('--max-events-in-memory <n>', 'fold a partition in several passes above this many records', '200000')
-  .action(async (o: { maxEventsInMemory: string }) => {
+  .option('--deep', 'compare every stored state, not the fingerprints the projector stored (slower)')
+  .action(async (o: { maxEventsInMemory: string; deep?: boolean }) => {
     const c = loadConfig(kafkaConfig.extend(topicsConfig.shape).extend(mongoConfig.shape));
     const mongo = await connectMongo({ url: c.MONGO_URL, db: c.MONGO_DB });
     const bar = progressBar(globals().progress ?? process.stderr.isTTY);
@@ -127,6 +128,7 @@ program
       const report = await replayLedger(kafkaFor(c), projectionReader(mongo.db), {
         ledgerTopic: c.LEDGER_TOPIC,
         maxEventsInMemory: Number(o.maxEventsInMemory),
+        deep: o.deep ?? false,
         ...bar,
       }).finally(() => bar.stop?.());
       print(globals().json ?? false, report, () =>

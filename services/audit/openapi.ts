@@ -11,7 +11,7 @@ import {
   AuditWithdrawals,
 } from './responses.js';
 import { SubjectIdSchema } from '../../contracts/consent/primitives.js';
-import { AsOfQuery, ReportQuery, SinceQuery } from './routes.js';
+import { AsOfQuery, ReplayQuery, ReportQuery, SinceQuery } from './routes.js';
 
 const json = (description: string, schema: z.ZodType) => ({
   description,
@@ -79,8 +79,11 @@ export function auditOpenApi(): object {
         '/v1/audit/replay': op(
           'Rebuild every subject with the shared fold and compare with the projection',
           'auditReplay',
-          'Lists every difference (missing, extra, differs, projection-behind).',
+          'Lists every difference (missing, extra, differs, projection-behind). Compares the fingerprint the ' +
+            'projector stored with each state; deep=true reads every stored state instead, which also finds a ' +
+            'document changed behind the projector (slower: the store decodes every document).',
           AuditReplay,
+          { requestParams: { query: ReplayQuery } },
         ),
         '/v1/audit/subjects/{subject}/state': op(
           'What the system knew about a subject at an instant',

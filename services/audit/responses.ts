@@ -67,6 +67,11 @@ export const AuditReplay = z
       }),
     ),
     differenceCount: count,
+    compared: z
+      .enum(['fingerprints', 'documents'])
+      .describe(
+        'fingerprints: the fingerprint the projector stored with each state; documents (deep=true): every stored state',
+      ),
   })
   .meta({ id: 'AuditReplay', description: 'Every subject re-folded from the ledger, compared with the projection' });
 

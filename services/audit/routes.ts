@@ -32,6 +32,7 @@ export interface AuditDeps {
 
 export const AsOfQuery = z.strictObject({ asOf: UtcTimestampSchema.optional() });
 export const SinceQuery = z.strictObject({ since: UtcTimestampSchema.optional() });
+export const ReplayQuery = z.strictObject({ deep: z.enum(['true', 'false']).default('false') });
 export const ReportQuery = z.strictObject({ format: z.enum(['json', 'html']).default('json') });
 
 function parseOr400<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -73,8 +74,9 @@ export function auditRoutes(deps: AuditDeps): Router {
   r.get('/v1/audit/verify', async (_req, res) => {
     res.json(await exclusive(() => verifyLedger(deps.kafka, topics)));
   });
-  r.get('/v1/audit/replay', async (_req, res) => {
-    res.json(await exclusive(() => replayLedger(deps.kafka, deps.projection, { ledgerTopic: deps.ledgerTopic })));
+  r.get('/v1/audit/replay', async (req, res) => {
+    const deep = parseOr400(ReplayQuery, req.query).deep === 'true';
+    res.json(await exclusive(() => replayLedger(deps.kafka, deps.projection, { ledgerTopic: deps.ledgerTopic, deep })));
   });
   r.get('/v1/audit/subjects/:subject/state', async (req: Request<{ subject: string }>, res) => {
     const subject = SubjectIdSchema.safeParse(req.params.subject);

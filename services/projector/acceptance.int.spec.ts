@@ -7,7 +7,8 @@ import { startService, type RunningService } from '../../test/harness/service.js
 import type { LedgerEvent } from '../../contracts/consent/events.js';
 import { given } from '../../contracts/consent/fixtures.js';
 import { projectionReader, type ProjectionReader } from '../../projections/reader.js';
-import { activeGenerationName } from '../../projections/generation.js';
+import { activeGenerationName, withoutId } from '../../projections/generation.js';
+import { stateFingerprint } from '../../contracts/consent/fingerprint.js';
 import {
   caughtUp,
   endOffsets,
@@ -66,6 +67,11 @@ describe('projector acceptance: crash mid-batch, restart, equal to a rebuild', (
     const before = await generationDocuments(bed.mongo.db, live);
     expect(before.subjects).toHaveLength(SUBJECTS);
     expect(before.subjects).toEqual(rebuilt.subjects);
+    // Each stored state's fingerprint describes it, crash or not (what the audit replay compares).
+    expect(before.fingerprints).toEqual(rebuilt.fingerprints);
+    expect(before.fingerprints.map((f) => [f._id, f.fingerprint])).toEqual(
+      before.subjects.map((s) => [s._id, stateFingerprint(withoutId(s))]),
+    );
     expect(before.dataUsers).toEqual(rebuilt.dataUsers);
     expect(before.progress).toEqual(rebuilt.progress);
 

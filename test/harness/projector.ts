@@ -115,6 +115,7 @@ export async function generationDocuments(db: Db, name: string) {
   const byId = (a: { _id?: unknown }, b: { _id?: unknown }) => (String(a._id) < String(b._id) ? -1 : 1);
   return {
     subjects: (await g.subjects.find({}).toArray()).sort(byId),
+    fingerprints: (await g.fingerprints.find({}).toArray()).sort(byId),
     dataUsers: (await g.dataUsers.find({}).toArray()).sort(byId),
     progress: (await g.progress.find({}).project({ updatedAt: 0 }).toArray()).sort(byId),
   };
