@@ -50,7 +50,7 @@ export interface paths {
     };
     /**
      * Rebuild every subject with the shared fold and compare with the projection
-     * @description Lists every difference (missing, extra, differs, projection-behind).
+     * @description Lists every difference (missing, extra, differs, projection-behind). Compares the fingerprint the projector stored with each state; deep=true reads every stored state instead, which also finds a document changed behind the projector (slower: the store decodes every document).
      */
     get: operations['auditReplay'];
     put?: never;
@@ -280,6 +280,11 @@ export interface components {
         detail: string;
       }[];
       differenceCount: number;
+      /**
+       * @description fingerprints: the fingerprint the projector stored with each state; documents (deep=true): every stored state
+       * @enum {string}
+       */
+      compared: 'fingerprints' | 'documents';
     };
     /** @description What the system knew about a subject at an instant */
     AuditStateAsOf: {
@@ -804,7 +809,9 @@ export interface operations {
   };
   auditReplay: {
     parameters: {
-      query?: never;
+      query?: {
+        deep?: 'true' | 'false';
+      };
       header?: never;
       path?: never;
       cookie?: never;
@@ -818,6 +825,15 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['AuditReplay'];
+        };
+      };
+      /** @description Malformed request (not JSON, wrong shape, bad parameter); each bad field is named */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
         };
       };
       /** @description No valid credential */
