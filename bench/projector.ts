@@ -124,7 +124,10 @@ export async function projectorBench(): Promise<void> {
         met: '',
       },
     ];
-    printTable(`Projector (N = ${fmtNum(backlog)} + ${fmtNum(live.length)} events, FerretDB/SQLite)`, rows);
+    printTable(
+      `Projector (N = ${fmtNum(backlog)} + ${fmtNum(live.length)} events, FerretDB on ${process.env.MONGO_BACKEND ?? 'its configured backend'})`,
+      rows,
+    );
   } finally {
     await projector?.stop();
     await bed.close();

@@ -138,7 +138,7 @@ FERRETDB_PORT="${FERRETDB_PORT:-$_mongo}"
 # The store behind FerretDB: a PostgreSQL cluster of the stack's own (the default: measured ahead
 # wherever writes meet reads, README "Both backends measured"), loopback only, trust authentication (as
 # open as FerretDB's own unauthenticated loopback port); or SQLite files.
-MONGO_BACKEND="${MONGO_BACKEND:-postgresql}"
+export MONGO_BACKEND="${MONGO_BACKEND:-postgresql}"
 case "$MONGO_BACKEND" in
   sqlite|postgresql) ;;
   *) echo "unknown MONGO_BACKEND '$MONGO_BACKEND' (sqlite|postgresql)" >&2; exit 2 ;;
