@@ -61,6 +61,8 @@ describe('a ledger reader whose batch outlasts the session timeout', () => {
     await waitFor(() => commits.length >= 1, 30_000);
     const second = await append(2);
     await waitFor(() => handled.includes(second), 20_000);
+    // The commit follows the handler: wait for it too (asserting at once raced it on a loaded machine).
+    await waitFor(() => commits.includes('2'), 20_000);
 
     expect(crashes).toEqual([]);
     // Each event handled once: the slow batch was committed, not re-delivered after a re-join.

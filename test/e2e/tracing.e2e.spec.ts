@@ -240,9 +240,16 @@ describe('observability: one trace from ingest to the webhook; /metrics on every
       );
       expect(batch, `${service} batch span linking the record`).toBeDefined();
     }
+    // The dispatcher reads the ledger in two lanes, each its own group (services/dispatcher/dispatch.ts);
+    // the propagation lane's consumer span is the one that starts the withdrawal's workflow.
     const dispatcherConsumer = spans.find(
-      (s) => s.service === 'dispatcher' && s.kind === CONSUMER && s.parentSpanId === produce.spanId,
+      (s) =>
+        s.service === 'dispatcher' &&
+        s.kind === CONSUMER &&
+        s.parentSpanId === produce.spanId &&
+        String(s.attributes['messaging.consumer.group.name']).endsWith('-propagation'),
     )!;
+    expect(dispatcherConsumer, 'the propagation lane consumer span').toBeDefined();
 
     // Temporal: the dispatcher's start is a child of its consumer span; the workflow run continues it.
     const start = spans.find((s) => s.service === 'dispatcher' && s.name === 'StartWorkflow:withdrawalPropagation')!;
