@@ -1,8 +1,8 @@
-// Where the projections live. A projection is a *generation* of four collections — subject states,
-// their fingerprints, data users and per-partition progress — and one small document, `projection_meta/active`, names
-// the generation every reader and the live projector use. A rebuild fills a fresh generation from
-// offset 0 and switches over with ONE update of that document (atomic on any MongoDB-wire server,
-// no transaction needed), then drops the old collections. Before the first switch the generation is
+// Where the projections live. A projection is a *generation* of four collections — subject states, their
+// fingerprints, data users and per-partition progress — and one small document, `projection_meta/active`,
+// names the generation every reader and the live projector use. A rebuild fills a fresh generation from
+// offset 0 and switches over with ONE update of that document (atomic on any MongoDB-wire server, no
+// transaction needed), then drops the old collections. Before the first switch the generation is
 // INITIAL_GENERATION, so a new database needs no set-up.
 import type { Collection, Db } from '../adapters/mongo.js';
 import type { SubjectState } from '../contracts/consent/fold.js';

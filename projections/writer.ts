@@ -2,13 +2,13 @@
 // (the live projector and the rebuild both use it).
 //
 // Crash safety without transactions (FerretDB has none): a batch writes each changed subject's
-// fingerprint, then the subject and data-user documents, and the partition's progress after them. A crash in between leaves documents that
-// already contain some of the batch's events and progress that does not; the batch is read again and
-// every event is folded again — a no-op, because the contracts' folds dedupe by event id (evolve,
-// evolveDataUser). So no event is ever applied twice, and nothing is skipped: progress only moves
-// past records whose effects are stored. A fingerprint written before a crash describes the state the
-// retry writes (the same fold of the same records), which rewrites it too: the stored document still
-// differs from that state.
+// fingerprint, then the subject and data-user documents, and the partition's progress after them. A crash
+// in between leaves documents that already contain some of the batch's events and progress that does not;
+// the batch is read again and every event is folded again — a no-op, because the contracts' folds dedupe
+// by event id (evolve, evolveDataUser). So no event is ever applied twice, and nothing is skipped:
+// progress only moves past records whose effects are stored. A fingerprint written before a crash
+// describes the state the retry writes (the same fold of the same records), which rewrites it too: the
+// stored document still differs from that state.
 import { isDuplicateKey, type AnyBulkWriteOperation, type Collection, type Filter } from '../adapters/mongo.js';
 import { EMPTY_STATE, evolve, type SubjectState } from '../contracts/consent/fold.js';
 import {
@@ -133,9 +133,8 @@ async function applyFold<T extends object, R>(
     try {
       await col.insertMany(inserts as never[], { ordered: false, ignoreUndefined: true });
     } catch (err) {
-      const failed = (err as { writeErrors?: { index: number }[] }).writeErrors ?? [];
-      if (!retry || !isDuplicateKey(err) || failed.length === 0) throw err;
-      collided = failed.map((e) => inserts[e.index]!._id);
+      if (!retry) throw err;
+      collided = collidedIndexes(err).map((i) => inserts[i]!._id);
     }
   }
   if (replaces.length > 0) await col.bulkWrite(replaces, { ordered: false, ignoreUndefined: true });
@@ -161,9 +160,7 @@ async function writeFingerprints(col: Collection<FingerprintDoc>, inserted: Subj
     try {
       await col.insertMany(docs, { ordered: false });
     } catch (err) {
-      const failed = (err as { writeErrors?: { index: number }[] }).writeErrors ?? [];
-      if (!isDuplicateKey(err) || failed.length === 0) throw err;
-      upserts.push(...failed.map((e) => docs[e.index]!));
+      upserts.push(...collidedIndexes(err).map((i) => docs[i]!));
     }
   }
   if (upserts.length > 0)
@@ -171,6 +168,13 @@ async function writeFingerprints(col: Collection<FingerprintDoc>, inserted: Subj
       upserts.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
       { ordered: false },
     );
+}
+
+/** Which documents of an unordered insertMany failed on the unique `_id`; any other error is rethrown. */
+function collidedIndexes(err: unknown): number[] {
+  const failed = (err as { writeErrors?: { index: number }[] }).writeErrors ?? [];
+  if (!isDuplicateKey(err) || failed.length === 0) throw err;
+  return failed.map((e) => e.index);
 }
 
 async function loadByIds<T>(col: Collection<Keyed<T>>, ids: string[]): Promise<Map<string, T>> {

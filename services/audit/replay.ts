@@ -5,12 +5,12 @@
 // an audit does not show up as differences.
 //
 // Two comparisons. By default the fingerprints the projection writer stores beside each state
-// (contracts/consent/fingerprint.ts) are read — 37,500 of them in ~2 s, while the ledger is folded —
-// and only subjects whose fingerprint is missing or newer than the snapshot have their documents read.
-// That checks what the projector computed and wrote (a wrong fold, a lost or doubled apply, a subject
-// missing or extra). `deep` reads and fingerprints every stored document instead, which also finds a
-// document changed behind the projector's back — at FerretDB's cost of decoding each one (measured
-// ~1.8 ms per 3.5 KB state: 67 s for 37,500 subjects against 12 s for the whole fold).
+// (contracts/consent/fingerprint.ts) are streamed — 37,500 of them in ~2 s — and only subjects whose
+// fingerprint is missing or newer than the snapshot have their documents read. That checks what the
+// projector computed and wrote (a wrong fold, a lost or doubled apply, a subject missing or extra). `deep`
+// reads and fingerprints every stored document instead, which also finds a document changed behind the
+// projector's back — at FerretDB's cost of decoding each one (measured ~1.8 ms per 3.5 KB state: 67 s for
+// 37,500 subjects against 12 s for the whole fold).
 import { partitionForKey, type Kafka } from '../../adapters/kafka.js';
 import { fieldsThatDiffer, stateFingerprint } from '../../contracts/consent/fingerprint.js';
 import { foldEvents, type SubjectState } from '../../contracts/consent/fold.js';
@@ -45,9 +45,9 @@ export type ReplayOptions = Omit<FoldPassOptions, 'onSubjects' | 'onEvent' | 'ke
 
 /**
  * One pass over the ledger (partition at a time, bounded by foldPass), keeping only a 40-byte
- * fingerprint per subject, while the projection's fingerprints are read beside it; then the two maps
- * are compared. That is ~250 bytes per subject of memory (≈ 1M subjects in 300 MB) and two sequential
- * scans instead of a query per subject.
+ * fingerprint per subject; then ONE streaming pass over the projection's fingerprints (or, deep, its
+ * documents) compares each with it. That is ~150 bytes per subject of memory (≈ 2M subjects in
+ * 300 MB) and two sequential scans instead of a query per subject.
  */
 export async function replayLedger(
   kafka: Kafka,
@@ -55,13 +55,9 @@ export async function replayLedger(
   o: ReplayOptions,
 ): Promise<ReplayReport> {
   const found = differenceList(o.maxListed ?? 1000);
-  const progress = await projection.progress();
-  // Read while the ledger is folded: FerretDB's work runs on the other core.
-  const stored = o.deep ? undefined : storedFingerprints(projection);
-  stored?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-  const ledger = await fingerprintLedger(kafka, progress, o, found.report);
-  if (stored) await compareFingerprints(projection, ledger, await stored, found.report);
-  else await compareDocuments(projection.allSubjects(), ledger, found.report);
+  const ledger = await fingerprintLedger(kafka, await projection.progress(), o, found.report);
+  if (o.deep) await compareDocuments(projection.allSubjects(), ledger, found.report);
+  else await compareFingerprints(projection, ledger, found.report);
   // What is left was never matched by a projected subject.
   for (const id of ledger.folded.keys()) {
     found.report({
@@ -140,66 +136,46 @@ async function fingerprintLedger(
   return { folded, snapshot, subjects, records: summary.records, poison: summary.poison };
 }
 
-interface StoredFingerprint {
-  fingerprint: string;
-  last: bigint;
-}
-
-async function storedFingerprints(projection: ProjectionReader): Promise<Map<string, StoredFingerprint>> {
-  const out = new Map<string, StoredFingerprint>();
-  for await (const d of projection.allFingerprints())
-    out.set(d._id, { fingerprint: d.fingerprint, last: BigInt(d.last) });
-  return out;
-}
-
 /** Documents read one by one (indexed lookups) in groups of this many: FerretDB scans for a larger `$in`. */
 const RECHECK_GROUP = 256;
 
 /**
- * Pass 2: each folded subject against its stored fingerprint. A subject without one, or whose stored
- * state includes records after the snapshot, has its document read and compared as `deep` would.
+ * Pass 2: stream the stored fingerprints, comparing each with the folded one. A subject whose stored
+ * state includes records after the snapshot, or that has no fingerprint, has its document read and
+ * compared as `deep` would.
  */
-async function compareFingerprints(
-  projection: ProjectionReader,
-  ledger: LedgerFingerprints,
-  stored: Map<string, StoredFingerprint>,
-  report: Report,
-) {
+async function compareFingerprints(projection: ProjectionReader, ledger: LedgerFingerprints, report: Report) {
   const { folded, snapshot } = ledger;
-  const highOf = (id: string) => snapshot.get(partitionForKey(id, snapshot.size)) ?? 0n;
-  const recheck: string[] = [];
-  for (const [id, expected] of folded) {
-    const s = stored.get(id);
-    if (!s || s.last >= highOf(id)) {
-      recheck.push(id);
+  const recheck = new Set<string>();
+  for await (const { _id: id, fingerprint, last } of projection.allFingerprints()) {
+    const partition = partitionForKey(id, snapshot.size);
+    if (BigInt(last) >= (snapshot.get(partition) ?? 0n)) {
+      recheck.add(id);
       continue;
     }
-    stored.delete(id);
-    folded.delete(id);
-    if (expected === s.fingerprint) continue;
-    const fields = fieldsThatDiffer(expected, s.fingerprint);
-    if (fields.length > 0)
+    const expected = folded.get(id);
+    if (expected === undefined) {
       report({
         subject: id,
-        partition: partitionForKey(id, snapshot.size),
-        kind: 'differs',
-        detail: `differs in: ${fields.join(', ')}`,
-      });
-  }
-  // Fingerprints of subjects the ledger snapshot has no event of: extra, unless written after the snapshot.
-  for (const [id, s] of stored) {
-    if (folded.has(id)) continue;
-    if (s.last >= highOf(id)) recheck.push(id);
-    else
-      report({
-        subject: id,
-        partition: partitionForKey(id, snapshot.size),
+        partition,
         kind: 'extra-in-projection',
         detail: 'projected, but the ledger has no event of it',
       });
+      continue;
+    }
+    folded.delete(id);
+    if (expected === fingerprint) continue;
+    report({
+      subject: id,
+      partition,
+      kind: 'differs',
+      detail: `differs in: ${fieldsThatDiffer(expected, fingerprint).join(', ')}`,
+    });
   }
-  for (let i = 0; i < recheck.length; i += RECHECK_GROUP) {
-    const states = await projection.subjects(recheck.slice(i, i + RECHECK_GROUP));
+  for (const id of folded.keys()) recheck.add(id); // no fingerprint stored
+  const ids = [...recheck];
+  for (let i = 0; i < ids.length; i += RECHECK_GROUP) {
+    const states = await projection.subjects(ids.slice(i, i + RECHECK_GROUP));
     await compareDocuments(states.values(), ledger, report);
   }
 }

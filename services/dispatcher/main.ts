@@ -20,7 +20,7 @@ import { connectTemporalClient } from '../../adapters/temporal.js';
 import { createApp, listen } from '../../adapters/http/app.js';
 import { startLedgerReader } from '../../ledger/reader.js';
 import { projectionReader } from '../../projections/reader.js';
-import { progressGate } from '../../workflows/activities/progressGate.js';
+import { progressGate } from '../../projections/progressGate.js';
 import { dispatchBatch, type Lane } from './dispatch.js';
 import { startWorkflowGauges } from './workflowGauges.js';
 

@@ -3,7 +3,7 @@
 // How: ingest answers 202 only after Kafka acknowledged the write with acks=all, so from that moment
 // the ledger partition's high-water mark (HW) is past the withdrawal. Before answering, the query
 // service reads the HW of every partition it is about to decide from, and waits until the projector
-// has applied everything below it (one shared poll of its progress: progressWatch.ts). If the projection does not get there within
+// has applied everything below it (reader.waitForOffset). If the projection does not get there within
 // the bound, the answer is 503 + Retry-After — never an answer from a projection that may be stale.
 //
 // Cost: concurrent requests share Kafka ListOffsets round trips and reads of the projector's progress.
@@ -15,13 +15,12 @@ import { partitionForKey, type Admin } from '../../adapters/kafka.js';
 import { DomainError } from '../../contracts/domainError.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 import { queryMetrics } from './metrics.js';
-import { ProgressWatch } from './progressWatch.js';
 
 export interface FreshnessOptions {
   admin: Admin;
   topic: string;
   partitions: number;
-  reader: Pick<ProjectionReader, 'progress'>;
+  reader: Pick<ProjectionReader, 'progress' | 'waitForOffset'>;
   /** How long to wait for the projector before answering 503. */
   boundMs: number;
 }
@@ -74,19 +73,15 @@ export class SharedRoundTrip<T> {
 export class LedgerFreshness {
   private readonly marks: SharedRoundTrip<Map<number, bigint>>;
   private readonly progress: Coalescer<null, Map<number, bigint>>;
-  private readonly watch: ProgressWatch;
   /** A lower bound of the projector's next offset per partition (it only ever grows). */
   private readonly applied = new Map<number, bigint>();
 
   constructor(private readonly opts: FreshnessOptions) {
     this.marks = new SharedRoundTrip(() => this.fetchMarks());
-    const readProgress = async () => new Map([...(await opts.reader.progress())].map(([k, v]) => [k, BigInt(v)]));
     this.progress = new Coalescer(async (items) => {
-      const m = await readProgress();
+      const p = await opts.reader.progress();
+      const m = new Map([...p].map(([k, v]) => [k, BigInt(v)]));
       return items.map(() => m);
-    });
-    this.watch = new ProgressWatch(readProgress, (progress) => {
-      for (const [p, next] of progress) this.raise(p, next);
     });
   }
 
@@ -117,7 +112,7 @@ export class LedgerFreshness {
     await Promise.all(
       behind().map(async (p) => {
         const target = hw.get(p)!;
-        const ok = await this.watch.reach(p, target, this.opts.boundMs);
+        const ok = await this.opts.reader.waitForOffset(p, (target - 1n).toString(), this.opts.boundMs);
         if (!ok) {
           queryMetrics.freshnessUnavailable.inc({ cause: 'projection-behind' });
           throw new DomainError(

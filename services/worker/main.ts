@@ -38,7 +38,7 @@ import { NoticeStore } from '../../revocations/notices.js';
 import { WebhookRegistry } from '../../revocations/webhooks.js';
 import { createActivities } from '../../workflows/activities/index.js';
 import { OrganisationNotifications } from '../../workflows/activities/organisationNotifications.js';
-import { progressGate } from '../../workflows/activities/progressGate.js';
+import { progressGate } from '../../projections/progressGate.js';
 
 const config = loadConfig(
   kafkaConfig
