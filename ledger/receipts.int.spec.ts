@@ -17,7 +17,7 @@ import { given, day } from '../contracts/consent/fixtures.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { DomainError } from '../contracts/domainError.js';
 import { openLedgerAppender } from './appender.js';
-import { appendOnce, type LedgerAppender } from './appendOnce.js';
+import { appendOnce, contentHash, type LedgerAppender } from './appendOnce.js';
 import type { StoreOutage } from './receipts.js';
 
 const kafka = createKafka({ brokers: testEnv.KAFKA_BROKERS, clientId: `receipts-outage-${runId}` });
@@ -126,5 +126,31 @@ describe('receipts while the store is unreachable, two writers', () => {
     const [elsewhere] = await appendOnce(later, [event(3)]);
     expect(elsewhere).toMatchObject({ replayed: true, position: during!.position });
     expect((await copiesOnLedger()).get(event(3).id)).toBe(1);
+  });
+
+  it('a receipt stored in the earlier layout (position and event as documents) still answers its retry', async () => {
+    const a = await instance();
+    const old = event(9);
+    const position = {
+      eventId: old.id,
+      topic: topics.names.ledger,
+      partition: 0,
+      offset: '41',
+      hash: 'ab',
+      recordedAt: old.recordedtime,
+    };
+    await direct.db.collection('ingest_receipts').insertOne({
+      _id: old.id as never,
+      source: old.source,
+      contentHash: contentHash(old),
+      state: 'pending',
+      owner: 'an earlier instance',
+      claimedAt: Date.now() - 60_000,
+    });
+    await direct.db.collection('ingest_receipts_written').insertOne({ _id: old.id as never, position, event: old });
+    const [retry] = await appendOnce(a, [old]);
+    expect(retry).toMatchObject({ replayed: true, position, event: { id: old.id, subject } });
+    expect(await a.receipts.get(old.id)).toMatchObject({ position, event: { id: old.id } });
+    expect((await copiesOnLedger()).get(old.id)).toBeUndefined(); // nothing new written
   });
 });

@@ -13,7 +13,7 @@
 // that a write is still under way, so a client's retry waits for it instead of writing a copy.
 import { context, propagation, trace, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { classifySendFailure, partitionForKey, type Producer, type SendFailure } from '../adapters/kafka.js';
-import { parseEvent } from '../contracts/consent/validate.js';
+import { isValidatedEvent, parseEvent } from '../contracts/consent/validate.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { canonicalBytes } from '../contracts/consent/canonical.js';
 import { createHash } from 'node:crypto';
@@ -151,7 +151,8 @@ export class LedgerWriter {
 
   private prepare(event: LedgerEvent): Pending {
     // Re-validate: a workflow activity or a bug must not be able to put a malformed fact on the ledger.
-    const checked = parseEvent(event);
+    // (Ingest's events were validated, and frozen, by recordIncoming a moment ago.)
+    const checked = isValidatedEvent(event) ? { ok: true as const, event } : parseEvent(event);
     if (!checked.ok) {
       throw new DomainError('unprocessable', `not a valid ledger event`, checked.problems);
     }

@@ -5,7 +5,7 @@ import { canonicalJson } from './canonical.js';
 import { EXAMPLE_EVENTS, EXAMPLE_NHS_NUMBER, EXAMPLE_SUBJECT } from './examples.js';
 import { EVENT_TYPES, INCOMING_EVENT_TYPES, type IncomingEventType } from './events.js';
 import { isValidNhsNumber } from './primitives.js';
-import { parseIncomingEvent, recordIncoming } from './validate.js';
+import { isValidatedEvent, parseIncomingEvent, recordIncoming } from './validate.js';
 
 type Mutable = Record<string, any>;
 
@@ -246,6 +246,18 @@ describe('recordIncoming', () => {
     const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, recordedtime: '2026-03-01T10:00:00Z' });
     expect(recorded).toEqual({ ok: true, event: EXAMPLE_EVENTS['consent.given'], writtenVersion: 2 });
     if (recorded.ok) expect(canonicalJson(recorded.event)).not.toContain(EXAMPLE_NHS_NUMBER);
+  });
+
+  it('marks what it built as validated, and freezes it so that it stays valid', () => {
+    const r = parseIncomingEvent(submission('consent.given', 'nhsNumber'));
+    if (!r.ok) throw new Error('fixture invalid');
+    const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, recordedtime: '2026-03-01T10:00:00Z' });
+    if (!recorded.ok) throw new Error('not recorded');
+    expect(isValidatedEvent(recorded.event)).toBe(true);
+    expect(isValidatedEvent({ ...recorded.event })).toBe(false); // a copy is validated again by the writer
+    expect(() => {
+      (recorded.event.data as { occurredAt: string }).occurredAt = 'not a time';
+    }).toThrow(TypeError);
   });
 
   it('refuses an occurredAt later than the recording time', () => {

@@ -83,6 +83,8 @@ start() {
   fi
   log "starting FerretDB on 127.0.0.1:$FERRETDB_PORT (STACK=$STACK, $MONGO_BACKEND ${store[1]}, log $LOG_DIR/ferretdb.log)"
   echo "$MONGO_BACKEND" > "$BACKEND_FILE"
+  # FERRETDB_PPROF_ADDR=127.0.0.1:6060: Go's profiler, to see where the store's time goes under a bench.
+  [[ -n "${FERRETDB_PPROF_ADDR:-}" ]] && store+=(-pprof-addr "$FERRETDB_PPROF_ADDR")
   start_daemon ferretdb "$BIN" -listen-addr "127.0.0.1:$FERRETDB_PORT" "${store[@]}"
   wait_until FerretDB 60 ferretdb mongo_ping "$FERRETDB_PORT"
   echo "FerretDB ready: mongodb://127.0.0.1:$FERRETDB_PORT/"

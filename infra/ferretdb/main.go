@@ -18,6 +18,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	_ "net/http/pprof" // served only with -pprof-addr
 	"net/url"
 	"os"
 	"os/signal"
@@ -32,6 +34,7 @@ func main() {
 	sqliteDir := flag.String("sqlite-dir", "", "directory for the SQLite database files (created if missing)")
 	postgresqlURL := flag.String("postgresql-url", "", "PostgreSQL connection URL (instead of -sqlite-dir)")
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
+	pprofAddr := flag.String("pprof-addr", "", "serve Go's /debug/pprof here (host:port), to profile the store under a bench")
 	flag.Parse()
 
 	var level slog.Level
@@ -55,6 +58,10 @@ func main() {
 	}
 	config.Listener = ferretdb.ListenerConfig{TCP: *listenAddr}
 	config.Logger = logger
+
+	if *pprofAddr != "" {
+		go func() { logger.Error("pprof server stopped", "error", http.ListenAndServe(*pprofAddr, nil)) }()
+	}
 
 	f, err := ferretdb.New(&config)
 	if err != nil {
