@@ -18,14 +18,20 @@ const REDACTED_PATHS = [
 ];
 
 export function createLogger(service: string, level = 'info'): Logger {
-  return pino({
-    level,
-    base: { service },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    formatters: { level: (label) => ({ level: label }) },
-    mixin: activeTraceIds,
-  });
+  return pino(
+    {
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+      mixin: activeTraceIds,
+    },
+    // Asynchronous writes to stdout: lines logged while a write is under way go out together, not one
+    // write(2) each per request as pino's default synchronous stdout does (a tenth of ingest's CPU was
+    // socket writes under load). pino flushes what is left when the process exits.
+    pino.destination({ dest: 1, sync: false }),
+  );
 }
 
 /** trace_id / span_id of the span active where the line is logged: a log line leads to its trace. */
