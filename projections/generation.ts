@@ -11,8 +11,25 @@ import type { DataUserRecord } from '../contracts/consent/dataUsers.js';
 const INITIAL_GENERATION = 'g0';
 export const META_COLLECTION = 'projection_meta';
 
-/** A subject's state as stored: the contracts' SubjectState (plain JSON) keyed by subject. */
+/** A subject's state keyed by subject: the contracts' SubjectState (plain JSON). */
 export type SubjectDoc = SubjectState & { _id: string };
+/**
+ * How a subject's state is stored: its JSON text in one field. FerretDB converts every field of a
+ * document, and its type, on each write and read; a state's nested records made that most of the
+ * store's CPU under a mixed load of decisions and events, where one string costs a fraction. Documents
+ * written before hold the state's fields themselves (read both ways).
+ */
+export type StoredSubjectDoc = { _id: string; json: string } | SubjectDoc;
+
+export const storedSubject = ({ _id, ...state }: SubjectDoc): StoredSubjectDoc => ({
+  _id,
+  json: JSON.stringify(state),
+});
+
+export const subjectOfStored = (doc: StoredSubjectDoc): SubjectDoc =>
+  'json' in doc && typeof doc.json === 'string'
+    ? { _id: doc._id, ...(JSON.parse(doc.json) as SubjectState) }
+    : (doc as SubjectDoc);
 /** A subject state's fingerprint (contracts/consent/fingerprint.ts), written before the state itself, and
  *  `last`, the highest ledger offset among its records: what the audit replay compares in bulk. */
 export interface FingerprintDoc {
@@ -41,7 +58,7 @@ export interface MetaDoc {
 
 export interface Generation {
   readonly name: string;
-  readonly subjects: Collection<SubjectDoc>;
+  readonly subjects: Collection<StoredSubjectDoc>;
   readonly fingerprints: Collection<FingerprintDoc>;
   readonly dataUsers: Collection<DataUserDoc>;
   readonly progress: Collection<ProgressDoc>;
@@ -50,7 +67,7 @@ export interface Generation {
 export function generation(db: Db, name: string): Generation {
   return {
     name,
-    subjects: db.collection<SubjectDoc>(`projection_${name}_subjects`),
+    subjects: db.collection<StoredSubjectDoc>(`projection_${name}_subjects`),
     fingerprints: db.collection<FingerprintDoc>(`projection_${name}_fingerprints`),
     dataUsers: db.collection<DataUserDoc>(`projection_${name}_data_users`),
     progress: db.collection<ProgressDoc>(`projection_${name}_progress`),

@@ -9,7 +9,14 @@
 import type { Db } from '../adapters/mongo.js';
 import type { SubjectState } from '../contracts/consent/fold.js';
 import type { DataUserRecord } from '../contracts/consent/dataUsers.js';
-import { activeGenerationName, generation, withoutId, type FingerprintDoc, type Generation } from './generation.js';
+import {
+  activeGenerationName,
+  generation,
+  subjectOfStored,
+  withoutId,
+  type FingerprintDoc,
+  type Generation,
+} from './generation.js';
 import { IN_BATCH, findByIds } from './lookup.js';
 
 export interface ProjectionReader {
@@ -58,16 +65,16 @@ export function projectionReader(db: Db, options: ReaderOptions = {}): Projectio
   return {
     async subject(subject) {
       const doc = await (await current()).subjects.findOne({ _id: subject });
-      return doc ? withoutId(doc) : undefined;
+      return doc ? withoutId(subjectOfStored(doc)) : undefined;
     },
     async subjects(ids) {
       const g = await current();
       const docs = await findByIds(g.subjects, [...new Set(ids)]);
-      return new Map(docs.map((d) => [d._id, withoutId(d)]));
+      return new Map(docs.map((d) => [d._id, withoutId(subjectOfStored(d))]));
     },
     async *allSubjects() {
       const g = await current();
-      for await (const doc of g.subjects.find({}, { batchSize: IN_BATCH })) yield withoutId(doc);
+      for await (const doc of g.subjects.find({}, { batchSize: IN_BATCH })) yield withoutId(subjectOfStored(doc));
     },
     async *allFingerprints() {
       const g = await current();

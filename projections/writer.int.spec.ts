@@ -43,4 +43,19 @@ describe('projection writer', () => {
     expect(await applyRecords(g, [...first, ...later], await loadKnownIds(g))).toMatchObject({ subjectsWritten: 0 });
     expect((await loadKnownIds(g)).subjects).toEqual(new Set([subject]));
   });
+
+  it("a document in the earlier layout (the state's fields, not its JSON text) is read and folded onto", async () => {
+    const g = generation(mongo.db, 'glayout');
+    const old = `sub_writer${runId}_0002`;
+    const first = [record(given(`${runId}.o`, 1, { subject: old }))];
+    const positioned = (rs: LedgerRecord[]) =>
+      rs.map((r) => ({ event: r.event, position: { partition: r.partition, offset: r.offset } }));
+    await g.subjects.insertOne({ _id: old, ...foldEvents(positioned(first)) });
+    const reader = projectionReader(mongo.db, { generation: 'glayout' });
+    expect(await reader.subject(old)).toEqual(foldEvents(positioned(first)));
+    const later = [record(effective(`${runId}.o`, 15, { subject: old }))];
+    expect(await applyRecords(g, later, await loadKnownIds(g))).toMatchObject({ subjectsWritten: 1 });
+    expect(await reader.subject(old)).toEqual(foldEvents(positioned([...first, ...later])));
+    expect(await g.subjects.findOne({ _id: old })).toEqual({ _id: old, json: expect.any(String) as string });
+  });
 });

@@ -9,7 +9,7 @@
 // progress only moves past records whose effects are stored. A fingerprint written before a crash
 // describes the state the retry writes (the same fold of the same records), which rewrites it too: the
 // stored document still differs from that state.
-import { isDuplicateKey, type AnyBulkWriteOperation, type Collection, type Filter } from '../adapters/mongo.js';
+import { isDuplicateKey, type AnyBulkWriteOperation, type Collection } from '../adapters/mongo.js';
 import { EMPTY_STATE, evolve, type SubjectState } from '../contracts/consent/fold.js';
 import {
   evolveDataUser,
@@ -19,7 +19,14 @@ import {
 } from '../contracts/consent/dataUsers.js';
 import type { LedgerRecord } from '../ledger/reader.js';
 import { stateFingerprint, lastOffset } from '../contracts/consent/fingerprint.js';
-import { withoutId, type FingerprintDoc, type Generation, type SubjectDoc } from './generation.js';
+import {
+  storedSubject,
+  subjectOfStored,
+  withoutId,
+  type FingerprintDoc,
+  type Generation,
+  type SubjectDoc,
+} from './generation.js';
 import { findByIds } from './lookup.js';
 
 export interface Applied {
@@ -68,7 +75,8 @@ export async function applyRecords(
     else push(bySubject, r.event.subject, r);
   }
   const subjectsWritten = await applyFold<SubjectState, LedgerRecord>(
-    g.subjects,
+    g.subjects as unknown as Collection<{ _id: string }>,
+    { encode: storedSubject, decode: subjectOfStored },
     bySubject,
     (stored, list) => {
       const before = stored ?? EMPTY_STATE;
@@ -81,7 +89,8 @@ export async function applyRecords(
     (inserted, replaced) => writeFingerprints(g.fingerprints, inserted, replaced),
   );
   const dataUsersWritten = await applyFold<DataUserRecord, DataUserEvent>(
-    g.dataUsers,
+    g.dataUsers as unknown as Collection<{ _id: string }>,
+    AS_IS,
     byDataUser,
     (stored, list) => {
       let record = stored;
@@ -95,6 +104,13 @@ export async function applyRecords(
 
 type Keyed<T> = T & { _id: string };
 
+/** How a collection stores a value (generation.ts#storedSubject) and reads it back. */
+interface Codec<T> {
+  encode(doc: Keyed<T>): { _id: string };
+  decode(stored: never): Keyed<T>;
+}
+const AS_IS: Codec<never> = { encode: (d) => d, decode: (d) => d };
+
 /**
  * Read the stored documents of `groups`' keys, fold each group into its document, write the changed
  * ones. New documents go in one insertMany, existing ones are replaced: FerretDB (SQLite) inserts a
@@ -106,7 +122,8 @@ type Keyed<T> = T & { _id: string };
  * the stored document.
  */
 async function applyFold<T extends object, R>(
-  col: Collection<Keyed<T>>,
+  col: Collection<{ _id: string }>,
+  codec: Codec<T>,
   groups: Map<string, R[]>,
   fold: (stored: T | undefined, list: R[]) => T | undefined,
   written?: Set<string>,
@@ -115,7 +132,7 @@ async function applyFold<T extends object, R>(
 ): Promise<number> {
   if (groups.size === 0) return 0;
   const ids = [...groups.keys()];
-  const stored = await loadByIds<T>(col, written ? ids.filter((id) => written.has(id)) : ids);
+  const stored = await loadByIds<T>(col, codec, written ? ids.filter((id) => written.has(id)) : ids);
   const inserts: Keyed<T>[] = [];
   const replaced: Keyed<T>[] = [];
   for (const [id, list] of groups) {
@@ -125,13 +142,17 @@ async function applyFold<T extends object, R>(
     (before === undefined ? inserts : replaced).push({ _id: id, ...after });
   }
   if (beforeWrite && inserts.length + replaced.length > 0) await beforeWrite(inserts, replaced);
-  const replaces = replaced.map(({ _id, ...after }): AnyBulkWriteOperation<Keyed<T>> => ({
-    replaceOne: { filter: { _id } as Filter<Keyed<T>>, replacement: after as never },
-  }));
+  const replaces = replaced.map((doc): AnyBulkWriteOperation<{ _id: string }> => {
+    const { _id, ...after } = codec.encode(doc);
+    return { replaceOne: { filter: { _id }, replacement: after } };
+  });
   let collided: string[] = [];
   if (inserts.length > 0) {
     try {
-      await col.insertMany(inserts as never[], { ordered: false, ignoreUndefined: true });
+      await col.insertMany(
+        inserts.map((d) => codec.encode(d)),
+        { ordered: false, ignoreUndefined: true },
+      );
     } catch (err) {
       if (!retry) throw err;
       collided = collidedIndexes(err).map((i) => inserts[i]!._id);
@@ -140,7 +161,15 @@ async function applyFold<T extends object, R>(
   if (replaces.length > 0) await col.bulkWrite(replaces, { ordered: false, ignoreUndefined: true });
   if (written) for (const d of inserts) written.add(d._id); // collided ones too: they exist
   if (collided.length > 0)
-    await applyFold(col, new Map(collided.map((id) => [id, groups.get(id)!])), fold, undefined, beforeWrite, false);
+    await applyFold(
+      col,
+      codec,
+      new Map(collided.map((id) => [id, groups.get(id)!])),
+      fold,
+      undefined,
+      beforeWrite,
+      false,
+    );
   return inserts.length + replaces.length;
 }
 
@@ -177,10 +206,10 @@ function collidedIndexes(err: unknown): number[] {
   return failed.map((e) => e.index);
 }
 
-async function loadByIds<T>(col: Collection<Keyed<T>>, ids: string[]): Promise<Map<string, T>> {
+async function loadByIds<T>(col: Collection<{ _id: string }>, codec: Codec<T>, ids: string[]): Promise<Map<string, T>> {
   // Always by single ids: a batch's subjects are few per query and must not cost a collection scan.
   const docs = await findByIds(col, ids, Infinity);
-  return new Map(docs.map((d) => [d._id, withoutId(d) as T]));
+  return new Map(docs.map((d) => [d._id, withoutId(codec.decode(d as never)) as T]));
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V) {

@@ -10,7 +10,7 @@ import {
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { connectMongo, type Db, type MongoHandle } from '../../adapters/mongo.js';
-import { generation } from '../../projections/generation.js';
+import { generation, subjectOfStored } from '../../projections/generation.js';
 import { LedgerWriter } from '../../ledger/writer.js';
 import { createTestTopics, type TestTopics } from './topics.js';
 import { testEnv } from '../serverEnv.js';
@@ -114,7 +114,7 @@ export async function generationDocuments(db: Db, name: string) {
   const g = generation(db, name);
   const byId = (a: { _id?: unknown }, b: { _id?: unknown }) => (String(a._id) < String(b._id) ? -1 : 1);
   return {
-    subjects: (await g.subjects.find({}).toArray()).sort(byId),
+    subjects: (await g.subjects.find({}).toArray()).map(subjectOfStored).sort(byId),
     fingerprints: (await g.fingerprints.find({}).toArray()).sort(byId),
     dataUsers: (await g.dataUsers.find({}).toArray()).sort(byId),
     progress: (await g.progress.find({}).project({ updatedAt: 0 }).toArray()).sort(byId),
