@@ -129,7 +129,8 @@ services_up() {
   for name in $(service_names); do
     if pid_alive "svc-$name"; then continue; fi
     log "starting service $name"
-    (cd "$PROJECT_ROOT" && start_daemon "svc-$name" node "dist/$name/main.mjs")
+    # shellcheck disable=SC2086 # SERVICE_NODE_FLAGS holds several words
+    (cd "$PROJECT_ROOT" && start_daemon "svc-$name" node $SERVICE_NODE_FLAGS "dist/$name/main.mjs")
   done
   for name in $(service_names); do
     local port_var; port_var="$(echo "${name}_PORT" | tr '[:lower:]' '[:upper:]')"

@@ -33,7 +33,9 @@ export async function startService(
     process.env.SERVICES_FROM === 'bundles'
       ? [`dist/${name}/main.mjs`]
       : ['--import', 'tsx', `services/${name}/main.ts`];
-  const proc = spawn(process.execPath, [...profile, ...entry], {
+  // SERVICE_NODE_FLAGS (infra/lib.sh): the node flags every service runs with, as `make up` starts them.
+  const flags = (process.env.SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...flags, ...profile, ...entry], {
     env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
