@@ -144,7 +144,8 @@ case "$MONGO_BACKEND" in
   *) echo "unknown MONGO_BACKEND '$MONGO_BACKEND' (sqlite|postgresql)" >&2; exit 2 ;;
 esac
 POSTGRES_PORT="${POSTGRES_PORT:-$_pg}"
-# Node flags of every service process (stack.sh and test/harness/service.ts). Node 24 sizes V8's young
+# Node flags of every service process (stack.sh and test/harness/service.ts; deploy/Dockerfile's
+# NODE_OPTIONS carries the same). Node 24 sizes V8's young
 # generation from the machine's memory: 2 x 64 MB semi-spaces here, touched in full by any busy service
 # (and again by each of the worker's workflow threads). 16 MB: measured, ingest's peak RSS under its
 # bench 502 -> 421 MB at the same throughput.

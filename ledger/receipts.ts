@@ -25,7 +25,16 @@
 // Completion is an INSERT into a second collection (`ingest_receipts_written`), not an update of the
 // claim: FerretDB 1.x hangs on one update command carrying ~100 statements (a 500-event batch never
 // completed) and can lose one of two concurrent updates of a document; inserts have neither problem.
-import { insertIgnoringDuplicates, isUnavailable, type Collection, type Db } from '../adapters/mongo.js';
+import {
+  fromJsonText,
+  insertIgnoringDuplicates,
+  isJsonText,
+  isUnavailable,
+  toJsonText,
+  type Collection,
+  type Db,
+  type JsonTextDoc,
+} from '../adapters/mongo.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { eventHash } from '../contracts/consent/canonical.js';
 import { parseEvent } from '../contracts/consent/validate.js';
@@ -82,30 +91,19 @@ interface ClaimDoc {
   sentFrom?: number;
 }
 
-/** Where a claimed event went: written once Kafka acknowledged it. */
-interface WrittenDoc {
-  _id: string;
-  /** JSON text of the StoredReceipt (position and the event as recorded): one string field is a
-   *  fraction of the store's work of a nested document (FerretDB on PostgreSQL spent a third of its
-   *  CPU under ingest load converting every field of the event and its type). */
-  receipt?: string;
-  /** Receipts stored before `receipt` existed hold these as documents. */
-  position?: LedgerPosition;
-  event?: LedgerEvent;
-}
+/** Where a claimed event went: written once Kafka acknowledged it, as the JSON text of its
+ *  StoredReceipt (adapters/mongo.ts#toJsonText). Receipts stored before that hold the position and
+ *  the event as documents. */
+type WrittenDoc = JsonTextDoc | { _id: string; position: LedgerPosition; event: LedgerEvent };
 
-const writtenDoc = (position: LedgerPosition, event: LedgerEvent): WrittenDoc => ({
-  _id: position.eventId,
-  receipt: JSON.stringify({ position, event }),
-});
+const writtenDoc = (position: LedgerPosition, event: LedgerEvent): WrittenDoc =>
+  toJsonText(position.eventId, { position, event });
 
 function storedReceipt(doc: WrittenDoc): StoredReceipt {
-  const { position, event } =
-    doc.receipt !== undefined
-      ? (JSON.parse(doc.receipt) as StoredReceipt)
-      : { position: doc.position!, event: doc.event! };
+  const { position, event } = isJsonText(doc) ? (fromJsonText(doc) as StoredReceipt) : doc;
   return { position, event: asRead(event) };
 }
+
 export type Claim =
   | { kind: 'claimed' }
   | { kind: 'written'; position: LedgerPosition; event: LedgerEvent }

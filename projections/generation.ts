@@ -4,7 +4,7 @@
 // offset 0 and switches over with ONE update of that document (atomic on any MongoDB-wire server, no
 // transaction needed), then drops the old collections. Before the first switch the generation is
 // INITIAL_GENERATION, so a new database needs no set-up.
-import type { Collection, Db } from '../adapters/mongo.js';
+import { fromJsonText, isJsonText, toJsonText, type Collection, type Db, type JsonTextDoc } from '../adapters/mongo.js';
 import type { SubjectState } from '../contracts/consent/fold.js';
 import type { DataUserRecord } from '../contracts/consent/dataUsers.js';
 
@@ -13,23 +13,15 @@ export const META_COLLECTION = 'projection_meta';
 
 /** A subject's state keyed by subject: the contracts' SubjectState (plain JSON). */
 export type SubjectDoc = SubjectState & { _id: string };
-/**
- * How a subject's state is stored: its JSON text in one field. FerretDB converts every field of a
- * document, and its type, on each write and read; a state's nested records made that most of the
- * store's CPU under a mixed load of decisions and events, where one string costs a fraction. Documents
- * written before hold the state's fields themselves (read both ways).
- */
-export type StoredSubjectDoc = { _id: string; json: string } | SubjectDoc;
+/** How a subject's state is stored: its JSON text (adapters/mongo.ts#toJsonText). Documents written
+ *  before hold the state's fields themselves; both are read. */
+export type StoredSubjectDoc = JsonTextDoc | SubjectDoc;
 
-export const storedSubject = ({ _id, ...state }: SubjectDoc): StoredSubjectDoc => ({
-  _id,
-  json: JSON.stringify(state),
-});
+export const storedSubject = ({ _id, ...state }: SubjectDoc): StoredSubjectDoc => toJsonText(_id, state);
 
 export const subjectOfStored = (doc: StoredSubjectDoc): SubjectDoc =>
-  'json' in doc && typeof doc.json === 'string'
-    ? { _id: doc._id, ...(JSON.parse(doc.json) as SubjectState) }
-    : (doc as SubjectDoc);
+  isJsonText(doc) ? { _id: doc._id, ...(fromJsonText(doc) as SubjectState) } : doc;
+
 /** A subject state's fingerprint (contracts/consent/fingerprint.ts), written before the state itself, and
  *  `last`, the highest ledger offset among its records: what the audit replay compares in bulk. */
 export interface FingerprintDoc {

@@ -16,6 +16,7 @@ import {
   withoutId,
   type FingerprintDoc,
   type Generation,
+  type StoredSubjectDoc,
 } from './generation.js';
 import { IN_BATCH, findByIds } from './lookup.js';
 
@@ -47,6 +48,8 @@ export interface ReaderOptions {
   generation?: string;
 }
 
+const stateOf = (doc: StoredSubjectDoc): SubjectState => withoutId(subjectOfStored(doc));
+
 export function projectionReader(db: Db, options: ReaderOptions = {}): ProjectionReader {
   let cached: { at: number; gen: Generation } | undefined;
   const current = async (): Promise<Generation> => {
@@ -65,16 +68,16 @@ export function projectionReader(db: Db, options: ReaderOptions = {}): Projectio
   return {
     async subject(subject) {
       const doc = await (await current()).subjects.findOne({ _id: subject });
-      return doc ? withoutId(subjectOfStored(doc)) : undefined;
+      return doc ? stateOf(doc) : undefined;
     },
     async subjects(ids) {
       const g = await current();
       const docs = await findByIds(g.subjects, [...new Set(ids)]);
-      return new Map(docs.map((d) => [d._id, withoutId(subjectOfStored(d))]));
+      return new Map(docs.map((d) => [d._id, stateOf(d)]));
     },
     async *allSubjects() {
       const g = await current();
-      for await (const doc of g.subjects.find({}, { batchSize: IN_BATCH })) yield withoutId(subjectOfStored(doc));
+      for await (const doc of g.subjects.find({}, { batchSize: IN_BATCH })) yield stateOf(doc);
     },
     async *allFingerprints() {
       const g = await current();

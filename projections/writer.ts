@@ -9,7 +9,7 @@
 // progress only moves past records whose effects are stored. A fingerprint written before a crash
 // describes the state the retry writes (the same fold of the same records), which rewrites it too: the
 // stored document still differs from that state.
-import { isDuplicateKey, type AnyBulkWriteOperation, type Collection } from '../adapters/mongo.js';
+import { isDuplicateKey, type AnyBulkWriteOperation, type Collection, type Filter } from '../adapters/mongo.js';
 import { EMPTY_STATE, evolve, type SubjectState } from '../contracts/consent/fold.js';
 import {
   evolveDataUser,
@@ -25,6 +25,8 @@ import {
   withoutId,
   type FingerprintDoc,
   type Generation,
+  type DataUserDoc,
+  type StoredSubjectDoc,
   type SubjectDoc,
 } from './generation.js';
 import { findByIds } from './lookup.js';
@@ -74,8 +76,8 @@ export async function applyRecords(
     if (isDataUserEvent(r.event)) push(byDataUser, r.event.data.dataUserId, r.event);
     else push(bySubject, r.event.subject, r);
   }
-  const subjectsWritten = await applyFold<SubjectState, LedgerRecord>(
-    g.subjects as unknown as Collection<{ _id: string }>,
+  const subjectsWritten = await applyFold<SubjectState, LedgerRecord, StoredSubjectDoc>(
+    g.subjects,
     { encode: storedSubject, decode: subjectOfStored },
     bySubject,
     (stored, list) => {
@@ -88,9 +90,9 @@ export async function applyRecords(
     known?.subjects,
     (inserted, replaced) => writeFingerprints(g.fingerprints, inserted, replaced),
   );
-  const dataUsersWritten = await applyFold<DataUserRecord, DataUserEvent>(
-    g.dataUsers as unknown as Collection<{ _id: string }>,
-    AS_IS,
+  const dataUsersWritten = await applyFold<DataUserRecord, DataUserEvent, DataUserDoc>(
+    g.dataUsers,
+    { encode: (d) => d, decode: (d) => d },
     byDataUser,
     (stored, list) => {
       let record = stored;
@@ -105,11 +107,10 @@ export async function applyRecords(
 type Keyed<T> = T & { _id: string };
 
 /** How a collection stores a value (generation.ts#storedSubject) and reads it back. */
-interface Codec<T> {
-  encode(doc: Keyed<T>): { _id: string };
-  decode(stored: never): Keyed<T>;
+interface Codec<T, S> {
+  encode(doc: Keyed<T>): S;
+  decode(stored: S): Keyed<T>;
 }
-const AS_IS: Codec<never> = { encode: (d) => d, decode: (d) => d };
 
 /**
  * Read the stored documents of `groups`' keys, fold each group into its document, write the changed
@@ -121,9 +122,9 @@ const AS_IS: Codec<never> = { encode: (d) => d, decode: (d) => d };
  * two owners overlap for a moment), its insert fails on the key and that group is folded again onto
  * the stored document.
  */
-async function applyFold<T extends object, R>(
-  col: Collection<{ _id: string }>,
-  codec: Codec<T>,
+async function applyFold<T extends object, R, S extends { _id: string }>(
+  col: Collection<S>,
+  codec: Codec<T, S>,
   groups: Map<string, R[]>,
   fold: (stored: T | undefined, list: R[]) => T | undefined,
   written?: Set<string>,
@@ -132,7 +133,7 @@ async function applyFold<T extends object, R>(
 ): Promise<number> {
   if (groups.size === 0) return 0;
   const ids = [...groups.keys()];
-  const stored = await loadByIds<T>(col, codec, written ? ids.filter((id) => written.has(id)) : ids);
+  const stored = await loadByIds(col, codec, written ? ids.filter((id) => written.has(id)) : ids);
   const inserts: Keyed<T>[] = [];
   const replaced: Keyed<T>[] = [];
   for (const [id, list] of groups) {
@@ -142,17 +143,14 @@ async function applyFold<T extends object, R>(
     (before === undefined ? inserts : replaced).push({ _id: id, ...after });
   }
   if (beforeWrite && inserts.length + replaced.length > 0) await beforeWrite(inserts, replaced);
-  const replaces = replaced.map((doc): AnyBulkWriteOperation<{ _id: string }> => {
+  const replaces = replaced.map((doc): AnyBulkWriteOperation<S> => {
     const { _id, ...after } = codec.encode(doc);
-    return { replaceOne: { filter: { _id }, replacement: after } };
+    return { replaceOne: { filter: { _id } as Filter<S>, replacement: after } };
   });
   let collided: string[] = [];
   if (inserts.length > 0) {
     try {
-      await col.insertMany(
-        inserts.map((d) => codec.encode(d)),
-        { ordered: false, ignoreUndefined: true },
-      );
+      await col.insertMany(inserts.map((d) => codec.encode(d)) as never[], { ordered: false, ignoreUndefined: true });
     } catch (err) {
       if (!retry) throw err;
       collided = collidedIndexes(err).map((i) => inserts[i]!._id);
@@ -206,10 +204,14 @@ function collidedIndexes(err: unknown): number[] {
   return failed.map((e) => e.index);
 }
 
-async function loadByIds<T>(col: Collection<{ _id: string }>, codec: Codec<T>, ids: string[]): Promise<Map<string, T>> {
+async function loadByIds<T, S extends { _id: string }>(
+  col: Collection<S>,
+  codec: Codec<T, S>,
+  ids: string[],
+): Promise<Map<string, T>> {
   // Always by single ids: a batch's subjects are few per query and must not cost a collection scan.
   const docs = await findByIds(col, ids, Infinity);
-  return new Map(docs.map((d) => [d._id, withoutId(codec.decode(d as never)) as T]));
+  return new Map(docs.map((d) => [d._id, withoutId(codec.decode(d)) as T]));
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V) {
