@@ -228,6 +228,7 @@ cmd_test() {
   failed="$(grep -oE '^Tests: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n1 | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)"
   (( scan == 0 )) && passed=$((passed + 1)) || { failed=$((failed + 1)); rc=1; }
   echo "Tests: $passed passed, $failed failed"
+  grep -E '^FAILED ' "$out" || true   # which tests, last: CI keeps only the tail of the output
   return "$rc"
 }
 
