@@ -25,6 +25,8 @@ import { projectionReader } from '../../projections/reader.js';
 import { progressGate } from '../../projections/progressGate.js';
 import { LedgerFreshness } from './freshness.js';
 import { FreshProjection } from './freshProjection.js';
+import { RecentLedgerKeys } from './recentLedgerKeys.js';
+import { startLedgerKeyTail } from './ledgerKeyTail.js';
 import { ProjectionSnapshots } from './projectionSnapshot.js';
 import { DecisionLog } from './decisionLog.js';
 import { consentRoutes } from './consentRoutes.js';
@@ -55,6 +57,8 @@ const config = loadConfig(
       QUERY_FRESHNESS_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
       /** Subject states kept in memory (valid only at the same ledger high-water mark; see markedCache.ts). */
       QUERY_CACHE_ENTRIES: z.coerce.number().int().min(0).default(20_000),
+      /** Ledger records remembered per partition to reuse cached states across new records of other keys (recentLedgerKeys.ts). */
+      QUERY_RECENT_KEYS: z.coerce.number().int().min(0).default(20_000),
       /** Cohort filters hold the whole projection in memory up to this many subjects (projectionSnapshot.ts); 0 = never. */
       QUERY_FILTER_SNAPSHOT_MAX: z.coerce.number().int().min(0).default(50_000),
       LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
@@ -102,10 +106,12 @@ const freshness = new LedgerFreshness({
   reader: { ...reader, waitForOffset: progressGate(reader, 25).waitForOffset },
   boundMs: config.QUERY_FRESHNESS_MS,
 });
+const recentKeys = new RecentLedgerKeys(config.QUERY_RECENT_KEYS);
+const keyTail = await startLedgerKeyTail(kafka, { topic: config.LEDGER_TOPIC, keys: recentKeys, log });
 const deps: QueryDeps = {
   reader,
   freshness,
-  fresh: new FreshProjection(reader, freshness, config.QUERY_CACHE_ENTRIES),
+  fresh: new FreshProjection(reader, freshness, config.QUERY_CACHE_ENTRIES, recentKeys),
   decisionLog: new DecisionLog(logProducer, config.DECISIONS_TOPIC),
   policies: config.CONSENT_POLICIES,
   snapshots: new ProjectionSnapshots(reader, config.QUERY_FILTER_SNAPSHOT_MAX),
@@ -145,6 +151,7 @@ log.info({ port: config.QUERY_PORT }, 'query listening');
 
 onShutdown(log, 'finishing in-flight requests', async () => {
   await server.close();
+  await keyTail.disconnect();
   await writer.drain();
   await ledger.close();
   await logProducer.disconnect();

@@ -10,6 +10,14 @@ export const queryMetrics = {
     labelNames: ['decision'],
     registers: [metricsRegistry],
   }),
+  cacheReads: new Counter({
+    name: 'query_cache_reads_total',
+    help:
+      'Reads of projected values by how they were answered: same-mark (cached at the same ledger mark), ' +
+      'unchanged (cached; no ledger record for the key since), miss (read from the store)',
+    labelNames: ['cache', 'outcome'],
+    registers: [metricsRegistry],
+  }),
   freshnessUnavailable: new Counter({
     name: 'query_freshness_unavailable_total',
     help: 'Answers refused with 503 because the projection could not be shown to have caught up with the ledger',

@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runId } from '../serverEnv.js';
 import { syntheticNhsNumbers } from '../harness/nhsNumbers.js';
 import { SubjectConsent } from '../../contracts/subjectViews.js';
+import { partitionCount, partitionForKey } from '../../adapters/kafka.js';
 import {
   approvals,
   consentEffective,
+  consentGiven,
   NHS_ACADEMIC_RESEARCH,
   SCOPE_ALL,
   startQueryStack,
@@ -150,13 +152,51 @@ describe('decisions end to end: ingest → ledger → projector → query', () =
     });
   });
 
+  it('a cached state outlives records of other subjects on its partition, and not one of its own', async () => {
+    const [nhsNumber] = syntheticNhsNumbers(1, Date.now() + 5501);
+    const given = await consentedSubject(nhsNumber!);
+    expect((await decide(uni, given.subject)).decision).toBe('permit');
+    const partitions = await partitionCount(s.kafka, s.topics.names.ledger);
+    const partition = partitionForKey(given.subject, partitions);
+    const neighbours = Array.from({ length: 2000 }, (_, i) => `sub_neighbour${runId}x${i}`)
+      .filter((id) => partitionForKey(id, partitions) === partition)
+      .slice(0, 20);
+    const unchangedReads = async () => {
+      const text = await (await fetch(`${s.query.url}/metrics`)).text();
+      const line = /^query_cache_reads_total\{cache="subject",outcome="unchanged"\} (\d+)$/m.exec(text);
+      return Number(line?.[1] ?? 0);
+    };
+    const before = await unchangedReads();
+    // Each round moves the partition's high-water mark with another subject's record; once the query's
+    // tail of the ledger keys has read it, the cached state is reused rather than read again.
+    let reused = false;
+    for (const neighbour of neighbours) {
+      await s.append([consentGiven(`e2e-${runId}-n-${neighbour}`, neighbour)]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await decide(uni, given.subject)).decision).toBe('permit');
+      if ((await unchangedReads()) > before) {
+        reused = true;
+        break;
+      }
+    }
+    expect(reused).toBe(true);
+    // A record of its own: the next decision reads the store again and sees it.
+    const w = await record(
+      incoming('consent.withdrawn', { nhsNumber }, { occurredAt: new Date().toISOString(), scope: SCOPE_ALL }),
+    );
+    expect(await decide(uni, given.subject)).toMatchObject({
+      decision: 'deny',
+      reasons: [{ code: 'withdrawn', eventIds: [w.eventId] }],
+    });
+  });
+
   it("no raw NHS number reaches the query service's log or the decision log", async () => {
     const { readFileSync } = await import('node:fs');
     const { readTopic } = await import('../harness/ledger.js');
     const logs = readFileSync(s.query.logFile, 'utf8');
     const decisions = (await readTopic(s.kafka, s.topics.names.decisions)).map((r) => r.value.toString()).join('\n');
     expect(decisions.length).toBeGreaterThan(0);
-    expect(used.length).toBe(ROUNDS + 2);
+    expect(used.length).toBe(ROUNDS + 3);
     for (const n of used) {
       expect(logs).not.toContain(n);
       expect(decisions).not.toContain(n);
