@@ -6,6 +6,12 @@
 // has applied everything below it (reader.waitForOffset). If the projection does not get there within
 // the bound, the answer is 503 + Retry-After — never an answer from a projection that may be stale.
 //
+// A partition the projector is behind on need not be waited for when the ledger's recent keys
+// (recentLedgerKeys.ts) show that none of the records it has not applied yet is for a key asked
+// about: those keys' projected documents are already what they will be at the high-water mark.
+// (Under a mixed load most decisions otherwise waited for the projector to apply other subjects'
+// events on the same partition.)
+//
 // Cost: concurrent requests share Kafka ListOffsets round trips and reads of the projector's progress.
 // A request never reuses a round trip that was already in flight when it arrived — that answer could
 // predate its caller's receipt — it joins the next one, which starts at once while fewer than
@@ -15,6 +21,7 @@ import { partitionForKey, type Admin } from '../../adapters/kafka.js';
 import { DomainError } from '../../contracts/domainError.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 import { queryMetrics } from './metrics.js';
+import type { RecentLedgerKeys } from './recentLedgerKeys.js';
 
 export interface FreshnessOptions {
   admin: Admin;
@@ -23,6 +30,7 @@ export interface FreshnessOptions {
   reader: Pick<ProjectionReader, 'progress' | 'waitForOffset'>;
   /** How long to wait for the projector before answering 503. */
   boundMs: number;
+  recentKeys?: RecentLedgerKeys;
 }
 
 /** Partition → high-water mark (the offset the next record will get), as decimal strings. */
@@ -93,18 +101,40 @@ export class LedgerFreshness {
     return partitionForKey(key, this.opts.partitions);
   }
 
-  /** Wait until the projection holds everything the ledger held when this call started, for `parts`. */
+  /**
+   * Wait until the projection holds, for each of `keys`, everything the ledger held for it when this
+   * call started: the marks returned are the partitions' high-water marks of that moment.
+   */
   async awaitKeys(keys: readonly string[]): Promise<HighWaterMarks> {
-    return this.awaitPartitions([...new Set(keys.map((k) => this.partitionOf(k)))]);
+    const byPartition = new Map<number, string[]>();
+    for (const k of keys) {
+      const p = this.partitionOf(k);
+      byPartition.set(p, [...(byPartition.get(p) ?? []), k]);
+    }
+    return this.awaitPartitions([...byPartition.keys()], (p, applied, hw) =>
+      byPartition.get(p)!.every((k) => this.opts.recentKeys?.unchangedBetween(k, p, Number(applied), Number(hw))),
+    );
   }
 
   async awaitAll(): Promise<HighWaterMarks> {
-    return this.awaitPartitions(Array.from({ length: this.opts.partitions }, (_, i) => i));
+    return this.awaitPartitions(
+      Array.from({ length: this.opts.partitions }, (_, i) => i),
+      () => false,
+    );
   }
 
-  private async awaitPartitions(parts: readonly number[]): Promise<HighWaterMarks> {
+  /** `settled(p, applied, hw)`: nothing between the projector's position and the mark matters to the caller. */
+  private async awaitPartitions(
+    parts: readonly number[],
+    settled: (p: number, applied: bigint, hw: bigint) => boolean,
+  ): Promise<HighWaterMarks> {
     const hw = await this.marks.get();
-    const behind = () => parts.filter((p) => (this.applied.get(p) ?? 0n) < (hw.get(p) ?? 0n));
+    const behind = () =>
+      parts.filter((p) => {
+        const applied = this.applied.get(p) ?? 0n;
+        const mark = hw.get(p) ?? 0n;
+        return applied < mark && !settled(p, applied, mark);
+      });
     if (behind().length > 0) {
       const [progress] = await this.progress.submit([null]);
       for (const [p, next] of progress!) this.raise(p, next);

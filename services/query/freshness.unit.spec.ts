@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SharedRoundTrip } from './freshness.js';
+import type { Admin } from '../../adapters/kafka.js';
+import { LedgerFreshness, SharedRoundTrip } from './freshness.js';
+import { RecentLedgerKeys } from './recentLedgerKeys.js';
 
 describe('SharedRoundTrip: a caller only ever gets a round trip that started after it asked', () => {
   it('joins waiting callers into one call, never into one already in flight', async () => {
@@ -31,5 +33,52 @@ describe('SharedRoundTrip: a caller only ever gets a round trip that started aft
     expect(calls).toBe(2);
     expect(await a).toBe(1);
     await expect(b).rejects.toThrow('down');
+  });
+});
+
+describe('LedgerFreshness: waits for the projector only where an asked key has records it has not applied', () => {
+  const scripted = () => {
+    const waits: number[] = [];
+    const admin = { fetchTopicOffsets: async () => [{ partition: 0, offset: '11', high: '11', low: '0' }] };
+    const reader = {
+      progress: async () => new Map([[0, '10']]),
+      waitForOffset: async (p: number) => {
+        waits.push(p);
+        return true;
+      },
+    };
+    return { waits, admin, reader };
+  };
+  it('answers at once when the unapplied record is another key’s, and waits when it is the asked one’s', async () => {
+    const { waits, admin, reader } = scripted();
+    const recentKeys = new RecentLedgerKeys(100);
+    recentKeys.observe(0, 5, [{ offset: 10, key: 'other' }], 11);
+    const freshness = new LedgerFreshness({
+      admin: admin as unknown as Admin,
+      topic: 't',
+      partitions: 1,
+      reader,
+      boundMs: 100,
+      recentKeys,
+    });
+    expect(await freshness.awaitKeys(['mine'])).toEqual(new Map([[0, '11']]));
+    expect(waits).toEqual([]);
+    await freshness.awaitKeys(['other']);
+    expect(waits).toEqual([0]);
+  });
+  it('waits when the recent keys do not cover the records in between', async () => {
+    const { waits, admin, reader } = scripted();
+    const recentKeys = new RecentLedgerKeys(100);
+    recentKeys.observe(0, 10, [], 10); // the tail has not read offset 10 yet
+    const freshness = new LedgerFreshness({
+      admin: admin as unknown as Admin,
+      topic: 't',
+      partitions: 1,
+      reader,
+      boundMs: 100,
+      recentKeys,
+    });
+    await freshness.awaitKeys(['mine']);
+    expect(waits).toEqual([0]);
   });
 });

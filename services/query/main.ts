@@ -98,6 +98,8 @@ const ledger = await openLedgerAppender({
   deadlineMs: config.LEDGER_ACK_DEADLINE_MS,
 });
 const { writer } = ledger;
+const recentKeys = new RecentLedgerKeys(config.QUERY_RECENT_KEYS);
+const keyTail = await startLedgerKeyTail(kafka, { topic: config.LEDGER_TOPIC, keys: recentKeys, log });
 const freshness = new LedgerFreshness({
   admin,
   topic: config.LEDGER_TOPIC,
@@ -105,9 +107,8 @@ const freshness = new LedgerFreshness({
   // A decision waits on the projector: a shorter poll than the workflows' (one shared read per 25 ms).
   reader: { ...reader, waitForOffset: progressGate(reader, 25).waitForOffset },
   boundMs: config.QUERY_FRESHNESS_MS,
+  recentKeys,
 });
-const recentKeys = new RecentLedgerKeys(config.QUERY_RECENT_KEYS);
-const keyTail = await startLedgerKeyTail(kafka, { topic: config.LEDGER_TOPIC, keys: recentKeys, log });
 const deps: QueryDeps = {
   reader,
   freshness,
