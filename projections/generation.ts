@@ -22,6 +22,10 @@ export const storedSubject = ({ _id, ...state }: SubjectDoc): StoredSubjectDoc =
 export const subjectOfStored = (doc: StoredSubjectDoc): SubjectDoc =>
   isJsonText(doc) ? { _id: doc._id, ...(fromJsonText(doc) as SubjectState) } : doc;
 
+/** The state's JSON text (what JSON.parse turns into the SubjectState), in either layout. */
+export const subjectTextOfStored = (doc: StoredSubjectDoc): string =>
+  isJsonText(doc) ? doc.json : JSON.stringify(withoutId(doc));
+
 /** A subject state's fingerprint (contracts/consent/fingerprint.ts), written before the state itself, and
  *  `last`, the highest ledger offset among its records: what the audit replay compares in bulk. */
 export interface FingerprintDoc {

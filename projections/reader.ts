@@ -13,6 +13,7 @@ import {
   activeGenerationName,
   generation,
   subjectOfStored,
+  subjectTextOfStored,
   withoutId,
   type FingerprintDoc,
   type Generation,
@@ -28,6 +29,11 @@ export interface ProjectionReader {
   subjects(ids: readonly string[]): Promise<Map<string, SubjectState>>;
   /** Every subject's state, streamed (bounded memory) — for the auditor's deep replay comparison. */
   allSubjects(): AsyncIterable<SubjectState>;
+  /** Every subject's state as its JSON text (JSON.parse gives the state), streamed: the compact form
+   *  a cohort filter's in-memory snapshot keeps (services/query/projectionSnapshot.ts). */
+  allSubjectTexts(): AsyncIterable<{ subject: string; json: string }>;
+  /** A few subjects' states as JSON text, by single-id reads; absent ids are not in the map. */
+  subjectTexts(ids: readonly string[]): Promise<Map<string, string>>;
   /** Every subject's stored fingerprint (projections/generation.ts FingerprintDoc), streamed. */
   allFingerprints(): AsyncIterable<FingerprintDoc>;
   dataUser(id: string): Promise<DataUserRecord | undefined>;
@@ -78,6 +84,16 @@ export function projectionReader(db: Db, options: ReaderOptions = {}): Projectio
     async *allSubjects() {
       const g = await current();
       for await (const doc of g.subjects.find({}, { batchSize: IN_BATCH })) yield stateOf(doc);
+    },
+    async *allSubjectTexts() {
+      const g = await current();
+      for await (const doc of g.subjects.find({}, { batchSize: IN_BATCH }))
+        yield { subject: doc._id, json: subjectTextOfStored(doc) };
+    },
+    async subjectTexts(ids) {
+      const g = await current();
+      const docs = await findByIds(g.subjects, [...new Set(ids)], Infinity);
+      return new Map(docs.map((d) => [d._id, subjectTextOfStored(d)]));
     },
     async *allFingerprints() {
       const g = await current();

@@ -59,8 +59,8 @@ const config = loadConfig(
       QUERY_CACHE_ENTRIES: z.coerce.number().int().min(0).default(20_000),
       /** Ledger records remembered per partition to reuse cached states across new records of other keys (recentLedgerKeys.ts). */
       QUERY_RECENT_KEYS: z.coerce.number().int().min(0).default(20_000),
-      /** Cohort filters hold the whole projection in memory up to this many subjects (projectionSnapshot.ts); 0 = never. */
-      QUERY_FILTER_SNAPSHOT_MAX: z.coerce.number().int().min(0).default(50_000),
+      /** Cohort filters hold the whole projection in memory (as JSON text) up to this many subjects (projectionSnapshot.ts); 0 = never. */
+      QUERY_FILTER_SNAPSHOT_MAX: z.coerce.number().int().min(0).default(500_000),
       LEDGER_ACK_DEADLINE_MS: z.coerce.number().int().min(100).default(5000),
       /** How long an acknowledgement waits for Temporal before answering 503. */
       TEMPORAL_SIGNAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
@@ -115,7 +115,7 @@ const deps: QueryDeps = {
   fresh: new FreshProjection(reader, freshness, config.QUERY_CACHE_ENTRIES, recentKeys),
   decisionLog: new DecisionLog(logProducer, config.DECISIONS_TOPIC),
   policies: config.CONSENT_POLICIES,
-  snapshots: new ProjectionSnapshots(reader, config.QUERY_FILTER_SNAPSHOT_MAX),
+  snapshots: new ProjectionSnapshots(reader, config.QUERY_FILTER_SNAPSHOT_MAX, recentKeys),
   reads: new ReadLog(mongo.db),
   now: () => new Date(),
 };

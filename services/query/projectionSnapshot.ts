@@ -1,50 +1,121 @@
-// For cohort filters: the whole subject projection in memory, when it is small enough.
+// For cohort filters: the whole subject projection in memory, when it is small enough, kept current
+// by reading again only the subjects the ledger wrote since.
 //
 // Why: a 1,000,000-subject cohort is mostly subjects the ledger knows nothing of, and FerretDB (the
 // local MongoDB-wire server) answers an `_id $in` read with a full collection scan — a cohort read
-// in batches would scan the projection once per batch. One pass over the projection, started as the
-// request arrives and running while the cohort is still being uploaded, answers every subject.
-// Above `maxStates` subjects the pass stops and the filter falls back to batched `$in` reads (what a
-// real MongoDB answers from its _id index).
+// in batches would scan the projection once per batch. One pass over the projection answers every
+// subject. Above `maxStates` subjects the pass stops and the filter falls back to batched `$in` reads
+// (what a real MongoDB answers from its _id index).
 //
-// The snapshot is taken after the freshness wait and is reused by later filters only while every
-// ledger partition's high-water mark is unchanged — i.e. while nothing new can have been projected.
+// Compact: each state is kept as its stored JSON text (about a third of the memory of the parsed
+// object) and parsed only when a cohort asks for it.
+//
+// Current: the snapshot remembers the ledger high-water marks it is valid at. A filter at later marks
+// reads again only the keys the ledger's recent keys (recentLedgerKeys.ts) show written since on each
+// partition; when they cannot tell (the snapshot is older than what they remember), the whole
+// projection is read again. Refreshes run one at a time; a filter that arrives during one waits for it.
 import type { SubjectState } from '../../contracts/consent/fold.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 import type { HighWaterMarks } from './freshness.js';
+import type { RecentLedgerKeys } from './recentLedgerKeys.js';
 
-export type Snapshot = ReadonlyMap<string, SubjectState>;
+export interface Snapshot {
+  get(subject: string): SubjectState | undefined;
+}
+
+interface Held {
+  marks: HighWaterMarks;
+  texts: Map<string, string>;
+}
+
+/** Changed keys read again with single-id reads up to this many; more, and the whole projection is read. */
+const REREAD_MAX = 5_000;
+/** After a pass found the projection too large, filters use batched reads for this long before trying again. */
+const TOO_LARGE_RETRY_MS = 10 * 60_000;
 
 export class ProjectionSnapshots {
-  private last: { key: string; states: Promise<Snapshot | undefined> } | undefined;
+  private held: Held | undefined;
+  private tooLargeUntil = 0;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly reader: Pick<ProjectionReader, 'allSubjects'>,
+    private readonly reader: Pick<ProjectionReader, 'allSubjectTexts' | 'subjectTexts'>,
     private readonly maxStates: number,
+    private readonly recentKeys?: RecentLedgerKeys,
   ) {}
 
   /** Every subject's state at (or after) `marks`, or undefined when the projection is larger than maxStates. */
   all(marks: HighWaterMarks): Promise<Snapshot | undefined> {
-    const key = [...marks]
-      .sort(([a], [b]) => a - b)
-      .map(([p, o]) => `${p}:${o}`)
-      .join(',');
-    if (this.last?.key === key) return this.last.states;
-    const states = this.scan();
-    this.last = { key, states };
-    states.catch(() => {
-      if (this.last?.states === states) this.last = undefined;
-    });
-    return states;
+    const next = this.queue.then(() => this.current(marks));
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
-  private async scan(): Promise<Snapshot | undefined> {
-    if (this.maxStates <= 0) return undefined;
-    const out = new Map<string, SubjectState>();
-    for await (const state of this.reader.allSubjects()) {
-      if (out.size >= this.maxStates) return undefined; // leaving the loop closes the cursor
-      if (state.subject !== undefined) out.set(state.subject, state);
+  private async current(marks: HighWaterMarks): Promise<Snapshot | undefined> {
+    if (this.maxStates <= 0 || Date.now() < this.tooLargeUntil) return undefined;
+    const held = this.held;
+    if (held) {
+      const changed = this.changedSince(held.marks, marks);
+      if (changed && changed.length <= REREAD_MAX) {
+        const texts = await this.reader.subjectTexts(changed);
+        // A key that is not a subject (a data user) or no longer has a state is simply absent.
+        for (const key of changed) {
+          const text = texts.get(key);
+          if (text === undefined) held.texts.delete(key);
+          else held.texts.set(key, text);
+        }
+        if (held.texts.size > this.maxStates) {
+          this.drop();
+          return undefined;
+        }
+        held.marks = laterOf(held.marks, marks);
+        return snapshotOf(held.texts);
+      }
     }
-    return out;
+    this.held = undefined; // read afresh; a failed read leaves nothing half done behind
+    const texts = new Map<string, string>();
+    for await (const { subject, json } of this.reader.allSubjectTexts()) {
+      if (texts.size >= this.maxStates) {
+        this.drop();
+        return undefined; // leaving the loop closes the cursor
+      }
+      texts.set(subject, json);
+    }
+    this.held = { marks, texts };
+    return snapshotOf(texts);
   }
+
+  private drop(): void {
+    this.held = undefined;
+    this.tooLargeUntil = Date.now() + TOO_LARGE_RETRY_MS;
+  }
+
+  /** The keys written between the two sets of marks (a superset), or undefined when that is not known. */
+  private changedSince(from: HighWaterMarks, to: HighWaterMarks): string[] | undefined {
+    const keys = new Set<string>();
+    for (const [p, mark] of to) {
+      const since = Number(from.get(p) ?? '0');
+      if (Number(mark) <= since) continue;
+      const written = this.recentKeys?.keysFrom(p, since, Number(mark));
+      if (!written) return undefined;
+      for (const k of written) keys.add(k);
+    }
+    return [...keys];
+  }
+}
+
+/** Per partition, the later of two marks (a refresh for earlier marks leaves the snapshot where it was). */
+function laterOf(a: HighWaterMarks, b: HighWaterMarks): HighWaterMarks {
+  const out = new Map(a);
+  for (const [p, m] of b) if (BigInt(m) > BigInt(out.get(p) ?? '0')) out.set(p, m);
+  return out;
+}
+
+function snapshotOf(texts: ReadonlyMap<string, string>): Snapshot {
+  return {
+    get: (subject) => {
+      const text = texts.get(subject);
+      return text === undefined ? undefined : (JSON.parse(text) as SubjectState);
+    },
+  };
 }

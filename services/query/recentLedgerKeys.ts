@@ -64,6 +64,18 @@ export class RecentLedgerKeys {
     return last === undefined || last < from;
   }
 
+  /**
+   * Every key with a record on `partition` at an offset of `from` or later (a superset of those
+   * written in [from, to)), or undefined when the run does not cover [from, to).
+   */
+  keysFrom(partition: number, from: number, to: number): string[] | undefined {
+    const run = this.runs.get(partition);
+    if (!run || run.start > from || run.next < to) return undefined;
+    const keys: string[] = [];
+    for (const [key, last] of run.last) if (last >= from) keys.push(key);
+    return keys;
+  }
+
   private forgetOldest(run: PartitionRun): void {
     const excess = run.offsets.length - run.head - this.maxPerPartition;
     if (excess <= 0) return;

@@ -58,3 +58,14 @@ describe('MarkedCache with recent keys: reuse across records of other keys only'
     expect(loads).toBe(3);
   });
 });
+
+describe('RecentLedgerKeys.keysFrom: what a snapshot at an earlier mark must read again', () => {
+  it('lists the keys written from an offset on, or nothing known', () => {
+    const k = new RecentLedgerKeys(100);
+    k.observe(1, 0, records(0, ['a', 'b', 'c', 'a']), 4);
+    expect(k.keysFrom(1, 2, 4)?.sort()).toEqual(['a', 'c']);
+    expect(k.keysFrom(1, 4, 4)).toEqual([]);
+    expect(k.keysFrom(1, 0, 5)).toBeUndefined(); // the tail has not read offset 4
+    expect(k.keysFrom(2, 0, 0)).toBeUndefined();
+  });
+});

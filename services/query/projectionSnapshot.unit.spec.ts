@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { SubjectState } from '../../contracts/consent/fold.js';
+import { ProjectionSnapshots } from './projectionSnapshot.js';
+import { RecentLedgerKeys } from './recentLedgerKeys.js';
+
+/** A projection store in memory, counting whole passes and single reads. */
+function scriptedStore(initial: Record<string, string>) {
+  const store = new Map(Object.entries(initial));
+  const counts = { passes: 0, reads: 0 };
+  const reader = {
+    async *allSubjectTexts() {
+      counts.passes++;
+      for (const [subject, json] of store) yield { subject, json };
+    },
+    subjectTexts: async (ids: readonly string[]) => {
+      counts.reads += ids.length;
+      return new Map(ids.flatMap((id) => (store.has(id) ? [[id, store.get(id)!] as const] : [])));
+    },
+  };
+  return { store, counts, reader };
+}
+const state = (subject: string, n: number) => JSON.stringify({ subject, n });
+const n = (s: { get(id: string): SubjectState | undefined }, id: string) =>
+  (s.get(id) as unknown as { n: number } | undefined)?.n;
+
+describe('ProjectionSnapshots: one pass, then only what the ledger wrote since', () => {
+  it('reads again only the keys written since its marks', async () => {
+    const { store, counts, reader } = scriptedStore({ a: state('a', 1), b: state('b', 1) });
+    const keys = new RecentLedgerKeys(100);
+    keys.observe(0, 0, [], 5);
+    const snapshots = new ProjectionSnapshots(reader, 10, keys);
+    expect(n((await snapshots.all(new Map([[0, '5']])))!, 'a')).toBe(1);
+    store.set('a', state('a', 2));
+    store.set('c', state('c', 1));
+    keys.observe(
+      0,
+      5,
+      [
+        { offset: 5, key: 'a' },
+        { offset: 6, key: 'c' },
+      ],
+      7,
+    );
+    const later = (await snapshots.all(new Map([[0, '7']])))!;
+    expect([n(later, 'a'), n(later, 'b'), n(later, 'c')]).toEqual([2, 1, 1]);
+    expect(counts).toEqual({ passes: 1, reads: 2 });
+    // Same marks: nothing read at all.
+    await snapshots.all(new Map([[0, '7']]));
+    expect(counts).toEqual({ passes: 1, reads: 2 });
+  });
+  it('passes over the whole projection again when the recent keys do not reach back to its marks', async () => {
+    const { store, counts, reader } = scriptedStore({ a: state('a', 1) });
+    const keys = new RecentLedgerKeys(100);
+    const snapshots = new ProjectionSnapshots(reader, 10, keys);
+    await snapshots.all(new Map([[0, '5']]));
+    store.set('a', state('a', 2));
+    keys.observe(0, 6, [{ offset: 6, key: 'x' }], 7); // offset 5 was never seen
+    expect(n((await snapshots.all(new Map([[0, '7']])))!, 'a')).toBe(2);
+    expect(counts.passes).toBe(2);
+  });
+  it('gives up above maxStates (the filter then reads in batches)', async () => {
+    const { reader } = scriptedStore({ a: state('a', 1), b: state('b', 1), c: state('c', 1) });
+    expect(await new ProjectionSnapshots(reader, 2).all(new Map([[0, '1']]))).toBeUndefined();
+  });
+});
