@@ -130,8 +130,14 @@ export function dataUserDenial(
   return verdict('deny', [reason('data-user-not-approved', message, [])], policy);
 }
 
-/** Rules 2-4 for one subject and one concrete use. */
-export function consentDecision(state: SubjectState, point: ScopePoint, policies: PolicySet, now: string): Decision {
+/** Rules 2-4 for one subject and one concrete use: they read only the subject's facts (a cohort
+ *  filter's snapshot keeps no more, services/query/projectionSnapshot.ts). */
+export function consentDecision(
+  state: Pick<SubjectState, 'facts'>,
+  point: ScopePoint,
+  policies: PolicySet,
+  now: string,
+): Decision {
   const policy = policies.current;
   const national = state.facts.filter((f) => f.kind === 'opt-out' && f.national && !f.revoked);
   if (national.length > 0) {

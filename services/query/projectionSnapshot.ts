@@ -7,8 +7,9 @@
 // subject. Above `maxStates` subjects the pass stops and the filter falls back to batched `$in` reads
 // (what a real MongoDB answers from its _id index).
 //
-// Compact: each state is kept as its stored JSON text (about a third of the memory of the parsed
-// object) and parsed only when a cohort asks for it.
+// Compact: a filter's answer reads only a subject's facts (contracts consentDecision), so each subject
+// is kept as the JSON text of its facts alone — not the timeline and releases of its whole state, and
+// not parsed objects (several times the memory) — and parsed only when a cohort asks for it.
 //
 // Current: the snapshot remembers the ledger high-water marks it is valid at. A filter at later marks
 // reads again only the keys the ledger's recent keys (recentLedgerKeys.ts) show written since on each
@@ -19,8 +20,10 @@ import type { ProjectionReader } from '../../projections/reader.js';
 import type { HighWaterMarks } from './freshness.js';
 import type { RecentLedgerKeys } from './recentLedgerKeys.js';
 
+export type DecisionFacts = Pick<SubjectState, 'facts'>;
+
 export interface Snapshot {
-  get(subject: string): SubjectState | undefined;
+  get(subject: string): DecisionFacts | undefined;
 }
 
 interface Held {
@@ -62,7 +65,7 @@ export class ProjectionSnapshots {
         for (const key of changed) {
           const text = texts.get(key);
           if (text === undefined) held.texts.delete(key);
-          else held.texts.set(key, text);
+          else held.texts.set(key, factsText(text));
         }
         if (held.texts.size > this.maxStates) {
           this.drop();
@@ -79,7 +82,7 @@ export class ProjectionSnapshots {
         this.drop();
         return undefined; // leaving the loop closes the cursor
       }
-      texts.set(subject, json);
+      texts.set(subject, factsText(json));
     }
     this.held = { marks, texts };
     return snapshotOf(texts);
@@ -111,11 +114,13 @@ function laterOf(a: HighWaterMarks, b: HighWaterMarks): HighWaterMarks {
   return out;
 }
 
+const factsText = (stateJson: string): string => JSON.stringify((JSON.parse(stateJson) as SubjectState).facts);
+
 function snapshotOf(texts: ReadonlyMap<string, string>): Snapshot {
   return {
     get: (subject) => {
       const text = texts.get(subject);
-      return text === undefined ? undefined : (JSON.parse(text) as SubjectState);
+      return text === undefined ? undefined : { facts: JSON.parse(text) as SubjectState['facts'] };
     },
   };
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SubjectState } from '../../contracts/consent/fold.js';
-import { ProjectionSnapshots } from './projectionSnapshot.js';
+import { ProjectionSnapshots, type Snapshot } from './projectionSnapshot.js';
 import { RecentLedgerKeys } from './recentLedgerKeys.js';
 
 /** A projection store in memory, counting whole passes and single reads. */
@@ -19,9 +18,9 @@ function scriptedStore(initial: Record<string, string>) {
   };
   return { store, counts, reader };
 }
-const state = (subject: string, n: number) => JSON.stringify({ subject, n });
-const n = (s: { get(id: string): SubjectState | undefined }, id: string) =>
-  (s.get(id) as unknown as { n: number } | undefined)?.n;
+const state = (subject: string, n: number) =>
+  JSON.stringify({ subject, facts: [{ n }], records: [{ big: 'timeline' }] });
+const n = (s: Snapshot, id: string) => (s.get(id)?.facts[0] as unknown as { n: number } | undefined)?.n;
 
 describe('ProjectionSnapshots: one pass, then only what the ledger wrote since', () => {
   it('reads again only the keys written since its marks', async () => {
@@ -29,7 +28,9 @@ describe('ProjectionSnapshots: one pass, then only what the ledger wrote since',
     const keys = new RecentLedgerKeys(100);
     keys.observe(0, 0, [], 5);
     const snapshots = new ProjectionSnapshots(reader, 10, keys);
-    expect(n((await snapshots.all(new Map([[0, '5']])))!, 'a')).toBe(1);
+    const first = (await snapshots.all(new Map([[0, '5']])))!;
+    expect(n(first, 'a')).toBe(1);
+    expect(first.get('a')).toEqual({ facts: [{ n: 1 }] }); // the facts alone: what a decision reads
     store.set('a', state('a', 2));
     store.set('c', state('c', 1));
     keys.observe(
