@@ -47,37 +47,32 @@ describe('LedgerFreshness: waits for the projector only where an asked key has r
         return true;
       },
     };
-    return { waits, admin, reader };
+    const freshnessWith = (recentKeys: RecentLedgerKeys) =>
+      new LedgerFreshness({
+        admin: admin as unknown as Admin,
+        topic: 't',
+        partitions: 1,
+        reader,
+        boundMs: 100,
+        recentKeys,
+      });
+    return { waits, freshnessWith };
   };
   it('answers at once when the unapplied record is another key’s, and waits when it is the asked one’s', async () => {
-    const { waits, admin, reader } = scripted();
+    const { waits, freshnessWith } = scripted();
     const recentKeys = new RecentLedgerKeys(100);
     recentKeys.observe(0, 5, [{ offset: 10, key: 'other' }], 11);
-    const freshness = new LedgerFreshness({
-      admin: admin as unknown as Admin,
-      topic: 't',
-      partitions: 1,
-      reader,
-      boundMs: 100,
-      recentKeys,
-    });
+    const freshness = freshnessWith(recentKeys);
     expect(await freshness.awaitKeys(['mine'])).toEqual(new Map([[0, '11']]));
     expect(waits).toEqual([]);
     await freshness.awaitKeys(['other']);
     expect(waits).toEqual([0]);
   });
   it('waits when the recent keys do not cover the records in between', async () => {
-    const { waits, admin, reader } = scripted();
+    const { waits, freshnessWith } = scripted();
     const recentKeys = new RecentLedgerKeys(100);
     recentKeys.observe(0, 10, [], 10); // the tail has not read offset 10 yet
-    const freshness = new LedgerFreshness({
-      admin: admin as unknown as Admin,
-      topic: 't',
-      partitions: 1,
-      reader,
-      boundMs: 100,
-      recentKeys,
-    });
+    const freshness = freshnessWith(recentKeys);
     await freshness.awaitKeys(['mine']);
     expect(waits).toEqual([0]);
   });
