@@ -155,6 +155,12 @@ POSTGRES_PORT="${POSTGRES_PORT:-$_pg}"
 #   to 1.5 x: ingest's peak 436 -> 282 MB, req/s within the runs' spread. Not a cap: a service that
 #   needs more heap still gets it (--max-old-space-size would crash it instead).
 export SERVICE_NODE_FLAGS="${SERVICE_NODE_FLAGS---max-semi-space-size=16 --heap-growing-percent=50}"
+# glibc malloc arenas of every service process (its MALLOC_ARENA_MAX; deploy/Dockerfile sets the same).
+# glibc gives each thread that allocates its own arena, up to 8 per core, and keeps what was freed in
+# it: the worker's sdk-core threads and workflow threads held ~100 MB of its peak RSS in a dozen
+# arenas of 14-25 MB each. 2: worker peak RSS under make bench ONLY=workflows 549-583 -> 505 MB,
+# lateness and withdrawal times within the runs' spread.
+export SERVICE_MALLOC_ARENA_MAX="${SERVICE_MALLOC_ARENA_MAX:-2}"
 # pool_max_conns (FerretDB's default is 50): FerretDB 1.x holds one pooled connection for an update's
 # query while it takes a second for the write, so as many concurrent updates as the pool has connections
 # deadlock it for good (seen at 4 clients x 48 updates); the pool must exceed the concurrent updates.

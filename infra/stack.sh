@@ -130,7 +130,8 @@ services_up() {
     if pid_alive "svc-$name"; then continue; fi
     log "starting service $name"
     # shellcheck disable=SC2086 # SERVICE_NODE_FLAGS holds several words
-    (cd "$PROJECT_ROOT" && start_daemon "svc-$name" node $SERVICE_NODE_FLAGS "dist/$name/main.mjs")
+    (cd "$PROJECT_ROOT" && start_daemon "svc-$name" env MALLOC_ARENA_MAX="$SERVICE_MALLOC_ARENA_MAX" \
+      node $SERVICE_NODE_FLAGS "dist/$name/main.mjs")
   done
   for name in $(service_names); do
     local port_var; port_var="$(echo "${name}_PORT" | tr '[:lower:]' '[:upper:]')"

@@ -36,7 +36,13 @@ export async function startService(
   // SERVICE_NODE_FLAGS (infra/lib.sh): the node flags every service runs with, as `make up` starts them.
   const flags = (process.env.SERVICE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const proc = spawn(process.execPath, [...flags, ...profile, ...entry], {
-    env: { ...process.env, ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
+    env: {
+      ...process.env,
+      // SERVICE_MALLOC_ARENA_MAX (infra/lib.sh): glibc's arenas, as `make up` starts them.
+      ...(process.env.SERVICE_MALLOC_ARENA_MAX && { MALLOC_ARENA_MAX: process.env.SERVICE_MALLOC_ARENA_MAX }),
+      ...env,
+      LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout.pipe(out);
