@@ -16,7 +16,7 @@ import { given, day } from '../contracts/consent/fixtures.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import { DomainError } from '../contracts/domainError.js';
 import { openLedgerAppender } from './appender.js';
-import { appendOnce, contentHash, type LedgerAppender } from './appendOnce.js';
+import { appendOnce, claimOf, type LedgerAppender } from './appendOnce.js';
 import { ReceiptStore, STALE_CLAIM_MS } from './receipts.js';
 import { recordedSinceOn } from './recordedSince.js';
 
@@ -47,9 +47,7 @@ async function copies(id: string): Promise<number> {
 
 /** What the killed instance did before it died: claimed the event, and (when `sent`) had Kafka ack it. */
 async function killedAfter(e: LedgerEvent, sent: boolean): Promise<void> {
-  const [claim] = await killed.receipts.claimAll([
-    { eventId: e.id, source: e.source, contentHash: contentHash(e), key: e.subject },
-  ]);
+  const [claim] = await killed.receipts.claimAll([claimOf(e)]);
   expect(claim).toEqual({ kind: 'claimed' });
   if (sent) await killed.writer.appendAll([e]);
 }
@@ -88,6 +86,19 @@ describe('a claim abandoned by a killed writer, retried at another instance', ()
     const [retry] = await retried(() => appendOnce(survivor, [e]));
     expect(retry!.replayed).toBe(true);
     expect(retry!.event.id).toBe(e.id);
+    expect(await copies(e.id)).toBe(1);
+  });
+
+  it('the time a request derived (a release sent without occurredAt) is read back from the claim, so its retry derives the same and replays', async () => {
+    const e = event(3);
+    await killedAfter(e, true);
+    // No receipt yet: the killed instance never recorded it. The retry's occurredAtFor reads the claim.
+    expect(await survivor.receipts.get(e.id)).toBeUndefined();
+    expect(await survivor.receipts.claimedOccurredAt(e.id)).toBe(e.data.occurredAt);
+    const [retry] = await retried(() => appendOnce(survivor, [e]));
+    expect(retry!.replayed).toBe(true);
+    expect(await survivor.receipts.claimedOccurredAt(e.id)).toBe(e.data.occurredAt);
+    expect(await survivor.receipts.claimedOccurredAt(`${e.id}.never-claimed`)).toBeUndefined();
     expect(await copies(e.id)).toBe(1);
   });
 

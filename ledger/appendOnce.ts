@@ -6,6 +6,7 @@ import type { LedgerEvent } from '../contracts/consent/events.js';
 import { DomainError } from '../contracts/domainError.js';
 import { LedgerUnavailable, type LedgerPosition, type LedgerWriter } from './writer.js';
 import { contentHash, type ReceiptStore } from './receipts.js';
+import type { ClaimItem } from './unrecordedReceipts.js';
 
 export { contentHash };
 
@@ -22,15 +23,22 @@ export interface Appended {
   replayed: boolean;
 }
 
+/** What the receipt store keeps of an event claimed for writing. */
+export const claimOf = (e: LedgerEvent): ClaimItem => ({
+  eventId: e.id,
+  source: e.source,
+  contentHash: contentHash(e),
+  key: e.subject,
+  occurredAt: e.data.occurredAt,
+});
+
 /**
  * Append each event once. Throws DomainError 'conflict' (nothing written) when an id was used for
  * other content, 'unavailable' when Kafka did not acknowledge (claims of unsent events released) or
  * another writer holds a claim and does not finish in time.
  */
 export async function appendOnce(deps: LedgerAppender, events: readonly LedgerEvent[]): Promise<Appended[]> {
-  const claims = await deps.receipts.claimAll(
-    events.map((e) => ({ eventId: e.id, source: e.source, contentHash: contentHash(e), key: e.subject })),
-  );
+  const claims = await deps.receipts.claimAll(events.map(claimOf));
   const conflicts = claims.flatMap((c, i) => (c.kind === 'conflict' ? [i] : []));
   if (conflicts.length > 0) {
     throw new DomainError(

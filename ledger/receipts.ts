@@ -89,6 +89,8 @@ interface ClaimDoc {
   /** When the owner took the claim (not refreshed): a search for its write starts there. Absent in
    *  claims stored before it existed. */
   sentFrom?: number;
+  /** The claimed event's data.occurredAt (ClaimItem#occurredAt). Absent in claims stored before it existed. */
+  occurredAt?: string;
 }
 
 /** Where a claimed event went: written once Kafka acknowledged it, as the JSON text of its
@@ -281,15 +283,7 @@ export class ReceiptStore {
     const claimedAt = this.clock();
     const existed = await insertIgnoringDuplicates(
       this.col,
-      batch.map(({ claim }) => ({
-        _id: claim.eventId,
-        source: claim.source,
-        contentHash: claim.contentHash,
-        state: 'pending' as const,
-        owner: this.owner,
-        claimedAt,
-        sentFrom: claimedAt,
-      })),
+      batch.map(({ claim }) => this.claimDoc(claim, claimedAt)),
     );
     if (existed.size > 0) {
       const existing = await this.col.find({ _id: { $in: ids.filter((_, i) => existed.has(i)) } }).toArray();
@@ -303,17 +297,22 @@ export class ReceiptStore {
     this.unrecorded.recorded(ids);
   }
 
-  private async claimBatch(items: readonly ClaimItem[]): Promise<Claim[]> {
-    const claimedAt = this.clock();
-    const docs = items.map((i) => ({
+  private claimDoc(i: ClaimItem, claimedAt: number): ClaimDoc {
+    return {
       _id: i.eventId,
       source: i.source,
       contentHash: i.contentHash,
-      state: 'pending' as const,
+      state: 'pending',
       owner: this.owner,
       claimedAt,
       sentFrom: claimedAt,
-    }));
+      ...(i.occurredAt !== undefined && { occurredAt: i.occurredAt }),
+    };
+  }
+
+  private async claimBatch(items: readonly ClaimItem[]): Promise<Claim[]> {
+    const claimedAt = this.clock();
+    const docs = items.map((i) => this.claimDoc(i, claimedAt));
     // A lost connection throws (nothing is known claimed: treating every id as claimed would write copies).
     const taken = await insertIgnoringDuplicates(this.col, docs);
     if (taken.size === 0) return items.map(() => ({ kind: 'claimed' as const }));
@@ -408,6 +407,17 @@ export class ReceiptStore {
     const known = this.unrecorded.lookup(eventId);
     if (known?.kind === 'written') return { position: known.position, event: known.event };
     return recordedEvent(this.db, eventId);
+  }
+
+  /** When the event claimed under `eventId` happened, from its receipt or, while none is recorded (its
+   *  writer still sending, or killed before recording it), from its claim. */
+  async claimedOccurredAt(eventId: string): Promise<string | undefined> {
+    const stored = await this.get(eventId);
+    if (stored) return stored.event.data.occurredAt;
+    const known = this.unrecorded.lookup(eventId);
+    if (known?.kind === 'writing') return known.claim.occurredAt;
+    const claim = await this.col.findOne({ _id: eventId }, { projection: { occurredAt: 1 } });
+    return claim?.occurredAt;
   }
 
   /** Poll until another instance finishes writing the event (or give up). */

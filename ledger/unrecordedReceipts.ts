@@ -14,6 +14,9 @@ export interface ClaimItem {
   contentHash: string;
   /** The record's partition key (the subject): where to search the ledger for an abandoned claim. */
   key?: string;
+  /** The event's data.occurredAt: a retry of a request that derives it (a release or registration sent
+   *  without one) derives the same from the claim, before the receipt is recorded (see occurredAtFor). */
+  occurredAt?: string;
 }
 export interface UnrecordedReceipt {
   claim: ClaimItem;

@@ -32,10 +32,11 @@ export function systemEvent<T extends EventType>(
   } as unknown as EventOf<T>;
 }
 
-/** The occurredAt to use for a request whose first event has id `firstId`. */
+/** The occurredAt to use for a request whose first event has id `firstId`: a retry derives what its
+ *  first attempt did, even when that attempt's instance was killed before recording the receipt (a new
+ *  time would make the retry other content under the same id: a 409 instead of its replay). */
 export async function occurredAtFor(deps: LedgerAppender, firstId: string, fallback: string): Promise<string> {
-  const stored = await deps.receipts.get(firstId);
-  return stored?.event.data.occurredAt ?? fallback;
+  return (await deps.receipts.claimedOccurredAt(firstId)) ?? fallback;
 }
 
 export async function appendChunked(deps: LedgerAppender, events: readonly LedgerEvent[]): Promise<Appended[]> {
