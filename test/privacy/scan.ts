@@ -24,11 +24,25 @@ interface Hit {
 const hits: Hit[] = [];
 const counts = { topics: 0, records: 0, databases: 0, documents: 0, logFiles: 0, logLines: 0, workflows: 0 };
 
-/** Number of NHS-number-shaped tokens in `text` that pass the modulus-11 check. */
+/** Number of NHS-number-shaped tokens in `text` that pass the modulus-11 check, outside digests. */
 function leaks(text: string): number {
   let n = 0;
-  for (const m of text.matchAll(CANDIDATE)) if (isValidNhsNumber(m[0])) n++;
+  for (const m of text.matchAll(CANDIDATE))
+    if (isValidNhsNumber(m[0]) && !insideDigest(text, m.index, m[0].length)) n++;
   return n;
+}
+
+/** Claims, receipts and records carry sha256 digests as 64 hex characters; one in ~150,000 holds a
+ *  999-prefixed ten-digit run with a valid check digit, and a test run stores thousands of
+ *  them (a cold clone's scan flagged a claim of the Kafka-kill test, which uses no NHS number at all).
+ *  A run inside a hex token of 32 or more characters is part of a digest, not a number written out. */
+const HEX = /[0-9a-f]/;
+function insideDigest(text: string, at: number, length: number): boolean {
+  let start = at;
+  let end = at + length;
+  while (start > 0 && HEX.test(text[start - 1]!)) start--;
+  while (end < text.length && HEX.test(text[end]!)) end++;
+  return end - start >= 32;
 }
 const note = (where: string, text: string) => {
   if (leaks(text) > 0) hits.push({ where });
