@@ -1,7 +1,7 @@
 // make bench: every benchmark, or those named on the command line (e.g. `make bench ONLY=ingest`).
 import { ingestBench } from './ingest.js';
 import { auditBench } from './audit.js';
-import { decisionsBench } from './decisions.js';
+import { decisionsBench, filterBench } from './decisions.js';
 import { workflowsBench } from './workflows.js';
 import { projectorBench } from './projector.js';
 
@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   ingest: ingestBench,
   audit: auditBench,
   decisions: decisionsBench,
+  filter: filterBench,
   workflows: workflowsBench,
   projector: projectorBench,
 };

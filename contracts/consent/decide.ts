@@ -31,6 +31,7 @@ import type { ConsentFact, Fact, SubjectState } from './fold.js';
 import {
   consentOutlook,
   countedReconfirmation,
+  personReconfirmationWindow,
   personStanding,
   reconfirmationCounts,
   supersededByPerson,
@@ -182,6 +183,33 @@ export function consentDecision(
         [reason('default-opt-out-model', 'no opt-out or withdrawal covers this use; the policy is opt-out', [])],
         policy,
       );
+}
+
+/**
+ * Until when consentDecision's answer for these facts and any point stays what it is at `now`: the
+ * earliest instant after `now` at which one of its two readings of the clock can turn — a consent's
+ * validUntil, and the end of a proxy consent's window for the person's reconfirmation (lifecycle
+ * personStanding). Read for every consent, whatever its scope or status (an upper bound is enough).
+ * Undefined: no reading of the clock can turn, the answer holds until the facts change. A cohort
+ * filter keeps answers this long (services/query/projectionSnapshot.ts).
+ */
+export function consentDecisionStableUntil(
+  state: Pick<SubjectState, 'facts'>,
+  policies: PolicySet,
+  now: string,
+): string | undefined {
+  let until: string | undefined;
+  const turnsAt = (at: string | undefined) => {
+    if (at !== undefined && compareUtc(at, now) > 0 && (until === undefined || compareUtc(at, until) < 0)) until = at;
+  };
+  for (const fact of state.facts) {
+    if (fact.kind !== 'consent') continue;
+    turnsAt(fact.validUntil);
+    const policy = policyOf(policies, fact.policyVersion);
+    if (policy && fact.effective)
+      turnsAt(personReconfirmationWindow(termsOf(fact), fact.effective.occurredAt, policy)?.by);
+  }
+  return until;
 }
 
 // --- one fact ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   consentDecision,
+  consentDecisionStableUntil,
   dataUserDenial,
   decide,
   REASON_CODES,
@@ -534,6 +535,19 @@ table('rule 4: no covering fact → the default model', [
 const PARENT = parent(100);
 const ATTORNEY = { role: 'lasting-power-of-attorney', authorityReference: 'LPA-2026-7' } as const;
 const childConsent = [given('c1', 0, { by: PARENT }), effective('c1', 14)];
+describe('consentDecisionStableUntil: when a decision can next turn by the clock alone', () => {
+  const until = (events: LedgerEvent[], now: number) =>
+    consentDecisionStableUntil(foldEvents(ledger(...events)), setOf(), day(now));
+  it('a proxy consent: at the end of the person’s reconfirmation window', () => {
+    expect(until(childConsent, 60)).toBe(day(190));
+    expect(until(childConsent, 190)).toBeUndefined();
+  });
+  it('a consent with validUntil: then; an opt-out or a withdrawal: never', () => {
+    expect(until([given('c1', 0, { validUntil: 30 }), effective('c1', 14)], 20)).toBe(day(30));
+    expect(until([optOut('o1', 0)], 20)).toBeUndefined();
+  });
+});
+
 table('consent given by someone acting for the person; the person’s own later choice wins', [
   {
     name: 'a parent’s consent for a child, before the 16th birthday: permit',
@@ -725,6 +739,9 @@ describe('properties', () => {
         // Another subject's request is refused as a mismatch by the full state, but the filtered
         // state may be empty (no subject yet): that case is about identity, not scope.
         fc.pre(du !== undefined && request.subject === SUBJECT);
+        // Except a proxy's consent: the person's own later consent replaces it whole, whatever either
+        // one's scope (lifecycle supersededByPerson: the person now decides).
+        fc.pre(!records.some((r) => r.event.type === 'consent.given' && r.event.data.expressedBy.role !== 'person'));
         const point = {
           purpose: request.purpose,
           dataCategory: request.dataCategory,
@@ -737,5 +754,34 @@ describe('properties', () => {
         );
       }),
     );
+  });
+  // Reaches past a proxy consent's reconfirmation window (90 days after its authority ends).
+  const arbLaterNow = fc.integer({ min: -1, max: 250 }).map((n) => day(n / 1.5));
+  it('a decision stays what it was from its time until consentDecisionStableUntil (what a cohort filter may keep)', () => {
+    let turned = 0;
+    fc.assert(
+      fc.property(arbLedger, arbRequest, arbPolicy, arbLaterNow, arbLaterNow, (records, request, policy, t1, t2) => {
+        const du = request.dataUser;
+        fc.pre(du !== undefined && request.subject === SUBJECT);
+        const [from, later] = t1 <= t2 ? [t1, t2] : [t2, t1];
+        const state = foldEvents(records);
+        const policies = recordedUnder(policy);
+        const point = {
+          purpose: request.purpose,
+          dataCategory: request.dataCategory,
+          dataUserCategory: du.category,
+          jurisdiction: du.jurisdiction,
+        };
+        const until = consentDecisionStableUntil(state, policies, from);
+        if (until !== undefined) expect(until > from).toBe(true);
+        const before = consentDecision(state, point, policies, from);
+        const after = consentDecision(state, point, policies, later);
+        if (until === undefined || later < until) expect(after).toEqual(before);
+        else if (after.decision !== before.decision) turned++;
+      }),
+      { numRuns: 3000 },
+    );
+    // The generated ledgers do reach the instants where a decision turns (the property is not vacuous).
+    expect(turned).toBeGreaterThan(0);
   });
 });

@@ -63,7 +63,10 @@ const arbStep = fc.record({
   scope: arbScope,
   setting: fc.constantFrom(...CAPTURE_SETTINGS),
   national: fc.boolean(),
-  validFor: fc.option(fc.integer({ min: 1, max: 90 })),
+  validFor: fc.option(fc.integer({ min: 1, max: 200 })),
+  // A parent gave one consent in four, with authority ending this many days after it (the person's own
+  // reconfirmation window then opens, and the consent lapses at its end without one).
+  proxyFor: fc.option(fc.integer({ min: 0, max: 40 }), { freq: 3 }),
   ref: fc.nat(),
   dangling: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
   user: fc.constantFrom('du_alpha', 'du_beta'),
@@ -84,6 +87,7 @@ function build(steps: readonly Step[]): LedgerEvent[] {
           scope: s.scope,
           setting: s.setting,
           ...(s.validFor !== null && { validUntil: s.at + s.validFor }),
+          ...(s.proxyFor !== null && { by: b.parent(s.at + s.proxyFor) }),
         });
       case 'effective':
         return b.effective(pick(s, ids.consent), s.at, o);

@@ -11,6 +11,11 @@
 // is kept as the JSON text of its facts alone — not the timeline and releases of its whole state, and
 // not parsed objects (several times the memory) — and parsed only when a cohort asks for it.
 //
+// Answers: each subject keeps its last cohort answer (the line's decision and reasons) with the span
+// of time it holds for (decide.ts consentDecisionStableUntil). The next filter with the same ask
+// reuses it without parsing the facts or deciding again: those were two fifths of a 1,000,000-subject
+// filter over 160,000 subjects with state.
+//
 // Current: the snapshot remembers the ledger high-water marks it is valid at. A filter at later marks
 // reads again only the keys the ledger's recent keys (recentLedgerKeys.ts) show written since on each
 // partition; when they cannot tell (the snapshot is older than what they remember), the whole
@@ -19,16 +24,41 @@ import type { SubjectState } from '../../contracts/consent/fold.js';
 import type { ProjectionReader } from '../../projections/reader.js';
 import type { HighWaterMarks } from './freshness.js';
 import type { RecentLedgerKeys } from './recentLedgerKeys.js';
+import { FactsTable } from './factsTable.js';
 
 export type DecisionFacts = Pick<SubjectState, 'facts'>;
 
+/** A subject's answer to one cohort ask, kept while the clock cannot turn it (decide.ts consentDecisionStableUntil). */
+export interface KeptAnswer {
+  decision: 'permit' | 'deny';
+  /** The answer's NDJSON line after the subject (cohortFilter.ts). */
+  tail: string;
+  /** Valid for asks at instants in [fromMs, untilMs) (epoch ms; Infinity: until the facts change). */
+  untilMs: number;
+}
+interface Kept extends KeptAnswer {
+  ask: string;
+  fromMs: number;
+}
+
 export interface Snapshot {
   get(subject: string): DecisionFacts | undefined;
+  /**
+   * The subject's answer to `ask` (everything but the facts and the time it depends on) at `atMs`:
+   * the one kept from an earlier filter while it still holds, else `decide`'s on its facts, then kept.
+   * Undefined: the subject has no state. A kept answer goes with its facts (the refresh sets them again).
+   */
+  answer(
+    subject: string,
+    ask: string,
+    atMs: number,
+    decide: (facts: DecisionFacts) => KeptAnswer,
+  ): KeptAnswer | undefined;
 }
 
 interface Held {
   marks: HighWaterMarks;
-  texts: Map<string, string>;
+  texts: FactsTable<Kept>;
 }
 
 /** Changed keys read again with single-id reads up to this many; more, and the whole projection is read. */
@@ -76,7 +106,7 @@ export class ProjectionSnapshots {
       }
     }
     this.held = undefined; // read afresh; a failed read leaves nothing half done behind
-    const texts = new Map<string, string>();
+    const texts = new FactsTable<Kept>(held?.texts.size);
     for await (const { subject, json } of this.reader.allSubjectTexts()) {
       if (texts.size >= this.maxStates) {
         this.drop();
@@ -116,11 +146,22 @@ function laterOf(a: HighWaterMarks, b: HighWaterMarks): HighWaterMarks {
 
 const factsText = (stateJson: string): string => JSON.stringify((JSON.parse(stateJson) as SubjectState).facts);
 
-function snapshotOf(texts: ReadonlyMap<string, string>): Snapshot {
+const parsed = (text: string): DecisionFacts => ({ facts: JSON.parse(text) as SubjectState['facts'] });
+
+function snapshotOf(texts: FactsTable<Kept>): Snapshot {
   return {
     get: (subject) => {
       const text = texts.get(subject);
-      return text === undefined ? undefined : { facts: JSON.parse(text) as SubjectState['facts'] };
+      return text === undefined ? undefined : parsed(text);
+    },
+    answer: (subject, ask, atMs, decide) => {
+      const entry = texts.entry(subject);
+      if (entry < 0) return undefined;
+      const kept = texts.memo(entry);
+      if (kept?.ask === ask && kept.fromMs <= atMs && atMs < kept.untilMs) return kept;
+      const fresh = decide(parsed(texts.text(entry)));
+      texts.remember(entry, { ...fresh, ask, fromMs: atMs });
+      return fresh;
     },
   };
 }
