@@ -149,14 +149,16 @@ POSTGRES_PORT="${POSTGRES_PORT:-$_pg}"
 # what a service needs:
 # - young generation: 2 x 64 MB semi-spaces here, touched in full by any busy service (and again by
 #   each of the worker's workflow threads). 16 MB: ingest's peak RSS under its bench 502 -> 421 MB at
-#   the same throughput.
+#   the same throughput. 8 MB: the worker's peak under the workflow bench ~505 -> 451 MB, ingest's
+#   267 -> 240-259 MB; ingest single posts 53-59 % of the durable floor (51 % at 16 MB), decisions 96 %
+#   (107 %), the filter 0.95 s, in one run each. 4 MB cost ingest a fifth of its single posts.
 # - old generation: after each full GC it may grow to up to 4 x what survived before the next one
 #   (ingest: ~60 MB live, 250 MB of heap pages at its peak). --heap-growing-percent=50 lets it grow
 #   to 1.5 x: ingest's peak 422 -> 267 MB. The cost, measured as an A/B pair on the same code: batch
 #   events/s 8,106 -> 7,384 (more full GCs); single posts 2,503 -> 2,536 req/s and decisions (c=64,
 #   filter, mixed load) no worse. Not a cap: a service that needs more heap still gets it
 #   (--max-old-space-size would crash it instead).
-export SERVICE_NODE_FLAGS="${SERVICE_NODE_FLAGS---max-semi-space-size=16 --heap-growing-percent=50}"
+export SERVICE_NODE_FLAGS="${SERVICE_NODE_FLAGS---max-semi-space-size=8 --heap-growing-percent=50}"
 # glibc malloc arenas of every service process (its MALLOC_ARENA_MAX; deploy/Dockerfile sets the same).
 # glibc gives each thread that allocates its own arena, up to 8 per core, and keeps what was freed in
 # it: the worker's sdk-core threads and workflow threads held ~100 MB of its peak RSS in a dozen
