@@ -70,16 +70,34 @@ const isRefusal = (r: LedgerRecord) => r.event.type === 'consent.withdrawn' || r
  * signal. Subjects are handled `concurrency` at a time, each subject's events in ledger order (a
  * cancellation must find the consent's workflow started). The subjects with a refusal in the batch
  * go first: the cancellations a refusal signals do not wait behind every consent.given of the batch.
+ * The propagation lane starts the batch's withdrawals before it checks the batch's releases.
  */
 export async function dispatchBatch(
   deps: DispatchDeps,
   records: readonly LedgerRecord[],
   lane: Lane = 'lifecycle',
 ): Promise<void> {
-  const handle = lane === 'lifecycle' ? dispatchLifecycle : dispatchPropagation;
+  if (lane === 'lifecycle') return dispatchInOrder(deps, records, dispatchLifecycle);
+  // Propagation: the batch's withdrawals are started first, then its releases are checked. A start reads
+  // nothing, while each release's check waits for the projector to apply it: in ledger order, a
+  // withdrawal waited behind the releases before it (its holders' releases, usually), as long as the
+  // projector lagged during a burst. Neither depends on the other: a propagation finds its holders in
+  // the projection at its own position, a release's check reads the projection at the release's.
+  await dispatchInOrder(deps, records.filter(isWithdrawal), dispatchPropagation);
+  await dispatchInOrder(deps, records.filter(isRelease), dispatchPropagation);
+}
+
+const isWithdrawal = (r: LedgerRecord) => r.event.type === 'consent.withdrawn';
+const isRelease = (r: LedgerRecord) => r.event.type === 'release.recorded';
+
+/** `handle` for each record, `concurrency` subjects at a time, each subject's in ledger order, refusals' subjects first. */
+async function dispatchInOrder(
+  deps: DispatchDeps,
+  records: readonly LedgerRecord[],
+  handle: (deps: DispatchDeps, r: LedgerRecord) => Promise<void>,
+): Promise<void> {
   const bySubject = new Map<string, LedgerRecord[]>();
   for (const r of records) {
-    if (lane === 'propagation' && !forPropagation(r)) continue;
     const list = bySubject.get(r.event.subject);
     if (list) list.push(r);
     else bySubject.set(r.event.subject, [r]);
@@ -114,9 +132,6 @@ export function dispatchPropagation(deps: DispatchDeps, r: LedgerRecord): Promis
       return Promise.resolve();
   }
 }
-
-/** Whether the propagation lane has anything to do for this record. */
-const forPropagation = (r: LedgerRecord) => r.event.type === 'consent.withdrawn' || r.event.type === 'release.recorded';
 
 /** The lifecycle lane: consents' workflows, and the cancellations refusals signal to them. */
 export async function dispatchLifecycle(deps: DispatchDeps, r: LedgerRecord): Promise<void> {

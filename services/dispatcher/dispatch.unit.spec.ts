@@ -75,4 +75,23 @@ describe('dispatchBatch', () => {
     await dispatchBatch(deps, batch, 'propagation');
     expect(calls).toEqual(['start withdrawal:w-w on propagation']);
   });
+
+  it('propagation lane: a withdrawal starts while the releases before it still wait for the projection', async () => {
+    const { calls, deps } = recording();
+    let projectorCaughtUp: (reached: boolean) => void = () => undefined;
+    deps.projection.waitForOffset = () => {
+      calls.push('release waits for the projection');
+      return new Promise((resolve) => (projectorCaughtUp = resolve));
+    };
+    const w = subject('w');
+    const dispatched = dispatchBatch(
+      deps,
+      records(released('r-1', 'du_uni', 0, { subject: w }), withdrawn('w-w', 1, { subject: w })),
+      'propagation',
+    );
+    await new Promise((r) => setTimeout(r, 10));
+    expect(calls).toEqual(['start withdrawal:w-w on propagation', 'release waits for the projection']);
+    projectorCaughtUp(true);
+    await dispatched; // and the batch is done (committed) only once the release was checked
+  });
 });
