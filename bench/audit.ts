@@ -40,11 +40,17 @@ function eventsFor(i: number): LedgerEvent[] {
   ];
 }
 
+/** AUDIT_CPU_PROF_DIR=<dir>: each audit process writes a V8 CPU profile there (bench/profileSummary.ts reads it). */
+function profileFlags(mode: string): string[] {
+  const dir = process.env.AUDIT_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=audit-${mode}.cpuprofile`] : [];
+}
+
 async function auditProcess(mode: 'verify' | 'fold' | 'replay', env: Record<string, string>) {
   // The same heap bounds as the audit CLI (services/audit/heap.ts).
   const { stdout } = await run(
     process.execPath,
-    [...AUDIT_HEAP_FLAGS(), '--import', 'tsx', 'bench/auditRun.ts', mode],
+    [...AUDIT_HEAP_FLAGS(), ...profileFlags(mode), '--import', 'tsx', 'bench/auditRun.ts', mode],
     { env: { ...process.env, ...env }, maxBuffer: 1 << 20 },
   );
   const line = stdout.trim().split('\n').pop()!;

@@ -21,6 +21,35 @@ export class CanonicalJsonError extends Error {
  *  pass then finds where, for the message. */
 const NOT_JSON = new CanonicalJsonError('not JSON');
 
+/** What JSON.stringify escapes in a string: '"', '\\', controls, and (being well-formed) lone surrogates,
+ *  so any surrogate sends the string to JSON.stringify. Most of ours have none and are quoted as they are. */
+// eslint-disable-next-line no-control-regex -- the controls are what JSON escapes
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function quoted(s: string): string {
+  return ESCAPED.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/** Object keys repeat (every event has the same few dozen): their quoted form is kept, up to a bound. */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEYS_MAX = 4096;
+
+function quotedKey(k: string): string {
+  let q = quotedKeys.get(k);
+  if (q === undefined) {
+    q = quoted(k);
+    if (quotedKeys.size < QUOTED_KEYS_MAX) quotedKeys.set(k, q);
+  }
+  return q;
+}
+
+/** Keys in UTF-16 code-unit order (Array#sort's default, as RFC 8785 asks); most objects' keys already are. */
+function sortedKeys(obj: object): string[] {
+  const keys = Object.keys(obj);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
+}
+
 /**
  * The hot path (every event is serialised on every write): no path strings built per node, as the
  * checking pass below does; it throws NOT_JSON, and only then is the path worked out.
@@ -31,7 +60,7 @@ function serialise(value: unknown): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'string':
-      return JSON.stringify(value);
+      return quoted(value);
     case 'number':
       if (!Number.isFinite(value)) throw NOT_JSON;
       return JSON.stringify(value); // ECMAScript Number serialisation = RFC 8785 §3.2.2.3
@@ -49,12 +78,12 @@ function serialise(value: unknown): string {
       if (proto !== Object.prototype && proto !== null) throw NOT_JSON;
       const obj = value as Record<string, unknown>;
       // Absent optional fields may be present as `undefined`; like JSON.stringify, omit them.
-      const keys = Object.keys(obj).sort();
+      const keys = sortedKeys(obj);
       let out = '{';
       for (const k of keys) {
         const v = obj[k];
         if (v === undefined) continue;
-        out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${serialise(v)}`;
+        out += `${out.length > 1 ? ',' : ''}${quotedKey(k)}:${serialise(v)}`;
       }
       return `${out}}`;
     }

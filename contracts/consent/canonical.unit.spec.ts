@@ -69,6 +69,31 @@ describe('canonical JSON (RFC 8785)', () => {
     );
   });
 
+  it('is JSON.stringify of the value with every key list sorted (property, any UTF-16 text)', () => {
+    // The reference the fast path (quoting without JSON.stringify, keys already in order) must equal:
+    // strings drawn from every code unit, lone surrogates and controls included, as keys and values.
+    const reference = (v: unknown): string => {
+      if (Array.isArray(v)) return `[${v.map(reference).join(',')}]`;
+      if (v && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        return `{${Object.keys(o)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${reference(o[k])}`)
+          .join(',')}}`;
+      }
+      return JSON.stringify(v);
+    };
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'binary' }), (value) => {
+        expect(canonicalJson(value)).toBe(reference(value));
+      }),
+      { numRuns: 500 },
+    );
+    expect(canonicalJson({ '\ud800': '\udfff\u0000"', b: 'plain' })).toBe(
+      '{"b":"plain","\\ud800":"\\udfff\\u0000\\""}',
+    );
+  });
+
   it('round-trips: parsing canonical text and re-canonicalising is a fixed point', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {

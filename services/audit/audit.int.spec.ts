@@ -179,7 +179,15 @@ describe('audit API, replay, state as of and report', () => {
       await g.fingerprints.deleteOne({ _id: S3 });
       await expectLostAndWrong(false);
       await expectLostAndWrong(true);
+      // A fingerprint of a subject the ledger never had, read while the fold runs: extra.
+      await g.fingerprints.insertOne({ _id: 'sub_neverOnTheLedger', fingerprint: fp2!.fingerprint, last: '-1' });
+      expect((await replay(false)).differences).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ subject: 'sub_neverOnTheLedger', kind: 'extra-in-projection' }),
+        ]),
+      );
     } finally {
+      await g.fingerprints.deleteOne({ _id: 'sub_neverOnTheLedger' });
       await g.subjects.insertOne(doc3!);
       await g.fingerprints.insertOne(fp3!);
       await g.subjects.replaceOne({ _id: S2 }, doc2!);
