@@ -50,7 +50,7 @@ const timed = async (go: () => Promise<unknown>) => {
 export async function workflowsBench(): Promise<void> {
   const policy = testPolicy({ coolingOffS: COOLING_S, ackS: 3600 });
   const stack = await startWorkflowStack(`wfb-${run}`, { projector: 18340, dispatcher: 18341, worker: 18342 }, policy, {
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.WF_BENCH_LOG_LEVEL ?? 'warn',
     WORKER_MAX_CONCURRENT_ACTIVITIES: String(ACTIVITIES),
   });
   const temporal = await connectTemporalClient({

@@ -5,7 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv, runId } from '../test/serverEnv.js';
 import { createTestTopics, type TestTopics } from '../test/harness/topics.js';
-import { createKafka, createIdempotentProducer, type Consumer } from '../adapters/kafka.js';
+import {
+  createKafka,
+  createIdempotentProducer,
+  partitionCount,
+  partitionForKey,
+  type Consumer,
+} from '../adapters/kafka.js';
 import { createLogger } from '../adapters/logger.js';
 import { given, day } from '../contracts/consent/fixtures.js';
 import { startLedgerReader } from './reader.js';
@@ -69,6 +75,58 @@ describe('a ledger reader whose batch outlasts the session timeout', () => {
     expect(handled).toEqual([first, second]);
     expect(commits.at(-1)).toBe('2');
   });
+});
+
+describe("a ledger reader handling several partitions at once (the dispatcher's propagation lane)", () => {
+  let parallel: Consumer | undefined;
+  let own: TestTopics;
+  const writer = createIdempotentProducer(kafka);
+  beforeAll(async () => {
+    own = await createTestTopics(kafka, `ledger-reader-parallel-${runId}`);
+    await writer.connect();
+  });
+  afterAll(async () => {
+    await parallel?.disconnect();
+    await writer.disconnect();
+  });
+
+  it(
+    "hands out one fetch's batches together: two partitions' handlers run at the same time",
+    { timeout: 60_000 },
+    async () => {
+      // Two subjects on different partitions, on the topic before the reader starts (so in its first fetch).
+      // Each one's handler waits until the other's has started: one partition at a time (the default),
+      // the first would wait for ever (longer than the test waits: a handler that gave up would crash the
+      // consumer, and its restart could hand out the other batch first).
+      const partitions = await partitionCount(kafka, own.names.ledger);
+      const first = `sub_barrierA${runId}`;
+      let second = `sub_barrierB${runId}`;
+      for (let i = 0; partitionForKey(second, partitions) === partitionForKey(first, partitions); i++)
+        second = `sub_barrierB${runId}x${i}`;
+      const ids = await Promise.all(
+        [first, second].map(async (s) => {
+          const e = given(`${s}.e1`, day(1), { subject: s });
+          await writer.send({ topic: own.names.ledger, acks: -1, messages: [{ key: s, value: JSON.stringify(e) }] });
+          return e.id;
+        }),
+      );
+      const entered = new Set<string>();
+      const handled: string[] = [];
+      parallel = await startLedgerReader(kafka, {
+        groupId: `ledger-reader-parallel-${runId}`,
+        topic: own.names.ledger,
+        partitionsConcurrently: partitions,
+        log: createLogger('ledger-reader-test', 'warn'),
+        handle: async (records) => {
+          for (const r of records) entered.add(r.event.subject);
+          await waitFor(() => entered.has(first) && entered.has(second), 55_000);
+          handled.push(...records.map((r) => r.event.id));
+        },
+      });
+      await waitFor(() => ids.every((id) => handled.includes(id)), 40_000);
+      expect([...handled].sort()).toEqual([...ids].sort());
+    },
+  );
 });
 
 async function waitFor(done: () => boolean, ms: number): Promise<void> {

@@ -56,6 +56,9 @@ export interface LedgerReaderOptions {
   assigned?: (partitions: number[]) => void;
   /** After the batch's offsets were committed: the next offset to read on that partition. */
   committed?(partition: number, nextOffset: string): Promise<void> | void;
+  /** Batches of this many partitions handled at once (default 1); each partition's still in order. kafkajs
+   *  hands out the batches of one fetch together, and fetches again once they are all handled. */
+  partitionsConcurrently?: number;
 }
 
 const SESSION_TIMEOUT_MS = 30_000;
@@ -77,6 +80,7 @@ export async function startLedgerReader(kafka: Kafka, o: LedgerReaderOptions): P
   const labels = { group: o.groupId, topic };
   await consumer.run({
     autoCommit: false,
+    partitionsConsumedConcurrently: o.partitionsConcurrently ?? 1,
     eachBatchAutoResolve: false,
     eachBatch: async (payload) => {
       const { batch } = payload;
