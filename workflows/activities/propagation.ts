@@ -32,7 +32,99 @@ export interface HolderNotice {
   firstDelivery: 'delivered' | 'pull-only' | 'acknowledged' | 'failed';
 }
 
+type NoticeInput = WithdrawalRef & {
+  dataUserId: string;
+  scope: Scope;
+  withdrawnAt: string;
+  sentAt: string;
+  dueBy: string;
+  policyVersion: string;
+};
+type Issued = Awaited<ReturnType<ActivityDeps['notices']['issue']>>;
+type Hook = Awaited<ReturnType<ActivityDeps['webhooks']['get']>>;
+
 export function propagationActivities(deps: ActivityDeps) {
+  /** revocation.sent on the ledger, then the notice in the store: what must precede any delivery. */
+  async function issue(a: NoticeInput): Promise<Issued> {
+    const noticeId =
+      a.releaseEventId !== undefined
+        ? releaseNoticeIdFor(a.releaseEventId, a.dataUserId)
+        : noticeIdFor(a.withdrawalId, a.dataUserId);
+    await appendSystemEvent(
+      deps.ledger,
+      systemEvent(
+        'revocation.sent',
+        systemEventId(dutyKey(a), 'sent', a.dataUserId),
+        a.subject,
+        {
+          occurredAt: a.sentAt,
+          withdrawalId: a.withdrawalId,
+          dataUserId: a.dataUserId,
+          noticeId,
+          dueBy: a.dueBy,
+          policyVersion: a.policyVersion,
+        },
+        deps.now(),
+      ),
+    );
+    return deps.notices.issue({
+      _id: noticeId,
+      withdrawalId: a.withdrawalId,
+      subject: a.subject,
+      dataUserId: a.dataUserId,
+      scope: a.scope,
+      withdrawnAt: a.withdrawnAt,
+      sentAt: a.sentAt,
+      dueBy: a.dueBy,
+      ...(a.releaseEventId !== undefined && { releaseEventId: a.releaseEventId }),
+    });
+  }
+
+  /** The notice on the revocations topic, once: a crash between the send and the mark re-publishes
+   *  (topic readers dedupe by noticeId). */
+  async function publish(doc: Issued): Promise<void> {
+    if (doc.publishedAt) return;
+    await deps.revocations.producer.send({
+      topic: deps.revocations.topic,
+      acks: -1,
+      messages: [
+        {
+          key: doc.dataUserId,
+          value: JSON.stringify(revocationNoticeEvent(toNotice(doc))),
+          headers: structuredModeHeaders(),
+        },
+      ],
+    });
+    await deps.notices.markPublished(doc._id, deps.now().toISOString());
+  }
+
+  /** One webhook delivery attempt of a notice in hand ('pull-only' without a webhook). */
+  async function deliver(doc: Issued, hook: Hook, reminderNo?: number): Promise<'delivered' | 'pull-only'> {
+    const at = deps.now().toISOString();
+    const reminder = reminderNo !== undefined && reminderNo > 0;
+    if (!hook) {
+      await deps.notices.deliveryAttempt(doc._id, at, { channel: 'pull-only' });
+      return 'pull-only';
+    }
+    try {
+      await deliverWebhook(hook, toNotice(doc), reminder ? { reminder: reminderNo } : {}, {
+        timeoutMs: deps.webhookTimeoutMs,
+        now: deps.now,
+      });
+    } catch (err) {
+      const message = err instanceof DeliveryFailed ? err.message : 'delivery failed';
+      await deps.notices.deliveryAttempt(doc._id, at, { channel: 'webhook', error: message, reminder });
+      deps.log.warn(
+        { noticeId: doc._id, dataUserId: doc.dataUserId, attempt: Context.current().info.attempt, error: message },
+        'webhook delivery failed; will retry',
+      );
+      throw ApplicationFailure.retryable(message, 'DeliveryFailed');
+    }
+    await deps.notices.deliveryAttempt(doc._id, at, { channel: 'webhook', delivered: true, reminder });
+    deps.log.info({ noticeId: doc._id, dataUserId: doc.dataUserId, reminder }, 'webhook delivered');
+    return 'delivered';
+  }
+
   const activities = {
     /**
      * Every data user with a release of the subject within the withdrawn scope recorded before the
@@ -90,78 +182,31 @@ export function propagationActivities(deps: ActivityDeps) {
       },
     ): Promise<{ holders: string[]; notices: HolderNotice[] }> {
       const holders = a.holders ?? (await activities.findHolders(a));
+      // On the way to each webhook only what must precede it (the ledger, then the store): the webhook
+      // is looked up meanwhile, the notice delivered as issued (not read back) and published beside it.
       const notices = await Promise.all(
         holders.map(async (dataUserId): Promise<HolderNotice> => {
-          const noticeId = await activities.issueNotice({ ...a, dataUserId, withdrawnAt: a.occurredAt });
-          const firstDelivery = await activities.deliverNotice({ noticeId }).catch((err: unknown) => {
-            if (err instanceof ApplicationFailure && err.type === 'DeliveryFailed') return 'failed' as const;
-            throw err;
-          });
-          return { dataUserId, noticeId, firstDelivery };
+          const hook = deps.webhooks.get(dataUserId);
+          const doc = await issue({ ...a, dataUserId, withdrawnAt: a.occurredAt });
+          const published = publish(doc);
+          const firstDelivery = doc.ackReceivedAt
+            ? ('acknowledged' as const)
+            : await deliver(doc, await hook).catch((err: unknown) => {
+                if (err instanceof ApplicationFailure && err.type === 'DeliveryFailed') return 'failed' as const;
+                throw err;
+              });
+          await published;
+          return { dataUserId, noticeId: doc._id, firstDelivery };
         }),
       );
       return { holders, notices };
     },
 
     /** revocation.sent on the ledger, then the notice in the store (pull API) and on the revocations topic. */
-    async issueNotice(
-      a: WithdrawalRef & {
-        dataUserId: string;
-        scope: Scope;
-        withdrawnAt: string;
-        sentAt: string;
-        dueBy: string;
-        policyVersion: string;
-      },
-    ): Promise<string> {
-      const noticeId =
-        a.releaseEventId !== undefined
-          ? releaseNoticeIdFor(a.releaseEventId, a.dataUserId)
-          : noticeIdFor(a.withdrawalId, a.dataUserId);
-      await appendSystemEvent(
-        deps.ledger,
-        systemEvent(
-          'revocation.sent',
-          systemEventId(dutyKey(a), 'sent', a.dataUserId),
-          a.subject,
-          {
-            occurredAt: a.sentAt,
-            withdrawalId: a.withdrawalId,
-            dataUserId: a.dataUserId,
-            noticeId,
-            dueBy: a.dueBy,
-            policyVersion: a.policyVersion,
-          },
-          deps.now(),
-        ),
-      );
-      const doc = await deps.notices.issue({
-        _id: noticeId,
-        withdrawalId: a.withdrawalId,
-        subject: a.subject,
-        dataUserId: a.dataUserId,
-        scope: a.scope,
-        withdrawnAt: a.withdrawnAt,
-        sentAt: a.sentAt,
-        dueBy: a.dueBy,
-        ...(a.releaseEventId !== undefined && { releaseEventId: a.releaseEventId }),
-      });
-      if (!doc.publishedAt) {
-        // A crash between the send and markPublished re-publishes once; topic readers dedupe by noticeId.
-        await deps.revocations.producer.send({
-          topic: deps.revocations.topic,
-          acks: -1,
-          messages: [
-            {
-              key: a.dataUserId,
-              value: JSON.stringify(revocationNoticeEvent(toNotice(doc))),
-              headers: structuredModeHeaders(),
-            },
-          ],
-        });
-        await deps.notices.markPublished(noticeId, deps.now().toISOString());
-      }
-      return noticeId;
+    async issueNotice(a: NoticeInput): Promise<string> {
+      const doc = await issue(a);
+      await publish(doc);
+      return doc._id;
     },
 
     /** One webhook delivery attempt (the retry policy brings the next). 'pull-only' without a webhook. */
@@ -172,30 +217,7 @@ export function propagationActivities(deps: ActivityDeps) {
       const doc = await deps.notices.get(a.noticeId);
       if (!doc) throw ApplicationFailure.nonRetryable('unknown notice', 'UnknownNotice');
       if (doc.ackReceivedAt) return 'acknowledged';
-      const hook = await deps.webhooks.get(doc.dataUserId);
-      const at = deps.now().toISOString();
-      const reminder = a.reminder !== undefined && a.reminder > 0;
-      if (!hook) {
-        await deps.notices.deliveryAttempt(a.noticeId, at, { channel: 'pull-only' });
-        return 'pull-only';
-      }
-      try {
-        await deliverWebhook(hook, toNotice(doc), reminder ? { reminder: a.reminder } : {}, {
-          timeoutMs: deps.webhookTimeoutMs,
-          now: deps.now,
-        });
-      } catch (err) {
-        const message = err instanceof DeliveryFailed ? err.message : 'delivery failed';
-        await deps.notices.deliveryAttempt(a.noticeId, at, { channel: 'webhook', error: message, reminder });
-        deps.log.warn(
-          { noticeId: a.noticeId, dataUserId: doc.dataUserId, attempt: Context.current().info.attempt, error: message },
-          'webhook delivery failed; will retry',
-        );
-        throw ApplicationFailure.retryable(message, 'DeliveryFailed');
-      }
-      await deps.notices.deliveryAttempt(a.noticeId, at, { channel: 'webhook', delivered: true, reminder });
-      deps.log.info({ noticeId: a.noticeId, dataUserId: doc.dataUserId, reminder }, 'webhook delivered');
-      return 'delivered';
+      return deliver(doc, await deps.webhooks.get(doc.dataUserId), a.reminder);
     },
 
     async recordAcknowledged(
