@@ -170,13 +170,11 @@ async function foldAndCompareFingerprints(
 ): Promise<LedgerFingerprints> {
   const folded = new Map<string, { fingerprint: string; partition: number; high: bigint }>();
   const stored = new Map<string, StoredFingerprint>();
-  const recheck = new Set<string>();
-  const recheckFolded = new Map<string, string>(); // of those, the ones folded: their fingerprint
+  // Subjects whose documents are read after all → their folded fingerprint (none: only stored).
+  const recheck = new Map<string, string | undefined>();
   const compare = (expected: string, partition: number, high: bigint, s: StoredFingerprint) => {
-    if (BigInt(s.last) >= high) {
-      recheck.add(s._id);
-      recheckFolded.set(s._id, expected);
-    } else if (expected !== s.fingerprint)
+    if (BigInt(s.last) >= high) recheck.set(s._id, expected);
+    else if (expected !== s.fingerprint)
       report({
         subject: s._id,
         partition,
@@ -207,7 +205,7 @@ async function foldAndCompareFingerprints(
   for (const s of stored.values()) {
     // Nothing folded of it: extra, unless its records after the snapshot explain it (then its document tells).
     const partition = partitionForKey(s._id, snapshot.size);
-    if (BigInt(s.last) >= (snapshot.get(partition) ?? 0n)) recheck.add(s._id);
+    if (BigInt(s.last) >= (snapshot.get(partition) ?? 0n)) recheck.set(s._id, undefined);
     else
       report({
         subject: s._id,
@@ -216,12 +214,9 @@ async function foldAndCompareFingerprints(
         detail: 'projected, but the ledger has no event of it',
       });
   }
-  for (const [id, f] of folded) {
-    recheck.add(id); // no fingerprint stored
-    recheckFolded.set(id, f.fingerprint);
-  }
-  for (const [id, fingerprint] of recheckFolded) ledger.folded.set(id, fingerprint);
-  const ids = [...recheck];
+  for (const [id, f] of folded) recheck.set(id, f.fingerprint); // no fingerprint stored
+  for (const [id, fingerprint] of recheck) if (fingerprint !== undefined) ledger.folded.set(id, fingerprint);
+  const ids = [...recheck.keys()];
   for (let i = 0; i < ids.length; i += RECHECK_GROUP) {
     const states = await projection.subjects(ids.slice(i, i + RECHECK_GROUP));
     await compareDocuments(states.values(), ledger, report);

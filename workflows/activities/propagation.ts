@@ -3,6 +3,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { holdersWithin, type HolderProfile } from '../../contracts/consent/holders.js';
 import type { Attestation } from '../../contracts/consent/attestation.js';
+import type { DataOf } from '../../contracts/consent/events.js';
 import type { EventPosition } from '../../contracts/consent/order.js';
 import type { Scope } from '../../contracts/consent/vocabulary.js';
 import { deliverWebhook, DeliveryFailed } from '../../revocations/delivery.js';
@@ -44,29 +45,31 @@ type Issued = Awaited<ReturnType<ActivityDeps['notices']['issue']>>;
 type Hook = Awaited<ReturnType<ActivityDeps['webhooks']['get']>>;
 
 export function propagationActivities(deps: ActivityDeps) {
+  /** A holder's step of a duty on the ledger, once (its id derives from the duty, the step and the holder). */
+  function recordStep<T extends 'revocation.sent' | 'revocation.acknowledged' | 'revocation.overdue'>(
+    type: T,
+    step: string,
+    a: WithdrawalRef & { dataUserId: string },
+    data: DataOf<T>,
+  ): Promise<boolean> {
+    const id = systemEventId(dutyKey(a), step, a.dataUserId);
+    return appendSystemEvent(deps.ledger, systemEvent(type, id, a.subject, data, deps.now()));
+  }
+
   /** revocation.sent on the ledger, then the notice in the store: what must precede any delivery. */
   async function issue(a: NoticeInput): Promise<Issued> {
     const noticeId =
       a.releaseEventId !== undefined
         ? releaseNoticeIdFor(a.releaseEventId, a.dataUserId)
         : noticeIdFor(a.withdrawalId, a.dataUserId);
-    await appendSystemEvent(
-      deps.ledger,
-      systemEvent(
-        'revocation.sent',
-        systemEventId(dutyKey(a), 'sent', a.dataUserId),
-        a.subject,
-        {
-          occurredAt: a.sentAt,
-          withdrawalId: a.withdrawalId,
-          dataUserId: a.dataUserId,
-          noticeId,
-          dueBy: a.dueBy,
-          policyVersion: a.policyVersion,
-        },
-        deps.now(),
-      ),
-    );
+    await recordStep('revocation.sent', 'sent', a, {
+      occurredAt: a.sentAt,
+      withdrawalId: a.withdrawalId,
+      dataUserId: a.dataUserId,
+      noticeId,
+      dueBy: a.dueBy,
+      policyVersion: a.policyVersion,
+    });
     return deps.notices.issue({
       _id: noticeId,
       withdrawalId: a.withdrawalId,
@@ -184,18 +187,22 @@ export function propagationActivities(deps: ActivityDeps) {
       const holders = a.holders ?? (await activities.findHolders(a));
       // On the way to each webhook only what must precede it (the ledger, then the store): the webhook
       // is looked up meanwhile, the notice delivered as issued (not read back) and published beside it.
+      // (Promise.all, so a lookup or a publish that fails beside a failure is never left unhandled.)
       const notices = await Promise.all(
         holders.map(async (dataUserId): Promise<HolderNotice> => {
-          const hook = deps.webhooks.get(dataUserId);
-          const doc = await issue({ ...a, dataUserId, withdrawnAt: a.occurredAt });
-          const published = publish(doc);
-          const firstDelivery = doc.ackReceivedAt
-            ? ('acknowledged' as const)
-            : await deliver(doc, await hook).catch((err: unknown) => {
-                if (err instanceof ApplicationFailure && err.type === 'DeliveryFailed') return 'failed' as const;
-                throw err;
-              });
-          await published;
+          const [doc, hook] = await Promise.all([
+            issue({ ...a, dataUserId, withdrawnAt: a.occurredAt }),
+            deps.webhooks.get(dataUserId),
+          ]);
+          const [firstDelivery] = await Promise.all([
+            doc.ackReceivedAt
+              ? ('acknowledged' as const)
+              : deliver(doc, hook).catch((err: unknown) => {
+                  if (err instanceof ApplicationFailure && err.type === 'DeliveryFailed') return 'failed' as const;
+                  throw err;
+                }),
+            publish(doc),
+          ]);
           return { dataUserId, noticeId: doc._id, firstDelivery };
         }),
       );
@@ -223,42 +230,24 @@ export function propagationActivities(deps: ActivityDeps) {
     async recordAcknowledged(
       a: WithdrawalRef & { dataUserId: string; noticeId: string; at: string; attestation?: Attestation },
     ): Promise<void> {
-      await appendSystemEvent(
-        deps.ledger,
-        systemEvent(
-          'revocation.acknowledged',
-          systemEventId(dutyKey(a), 'ack', a.dataUserId),
-          a.subject,
-          {
-            occurredAt: a.at,
-            withdrawalId: a.withdrawalId,
-            dataUserId: a.dataUserId,
-            noticeId: a.noticeId,
-            attestation: a.attestation ?? null,
-          },
-          deps.now(),
-        ),
-      );
+      await recordStep('revocation.acknowledged', 'ack', a, {
+        occurredAt: a.at,
+        withdrawalId: a.withdrawalId,
+        dataUserId: a.dataUserId,
+        noticeId: a.noticeId,
+        attestation: a.attestation ?? null,
+      });
       await deps.notices.markAcknowledged(a.noticeId, a.at);
     },
 
     async recordOverdue(a: WithdrawalRef & { dataUserId: string; noticeId: string; dueBy: string }): Promise<void> {
-      await appendSystemEvent(
-        deps.ledger,
-        systemEvent(
-          'revocation.overdue',
-          systemEventId(dutyKey(a), 'overdue', a.dataUserId),
-          a.subject,
-          {
-            occurredAt: a.dueBy,
-            withdrawalId: a.withdrawalId,
-            dataUserId: a.dataUserId,
-            noticeId: a.noticeId,
-            dueBy: a.dueBy,
-          },
-          deps.now(),
-        ),
-      );
+      await recordStep('revocation.overdue', 'overdue', a, {
+        occurredAt: a.dueBy,
+        withdrawalId: a.withdrawalId,
+        dataUserId: a.dataUserId,
+        noticeId: a.noticeId,
+        dueBy: a.dueBy,
+      });
       await deps.notices.markOverdue(a.noticeId, a.dueBy);
     },
 
