@@ -36,7 +36,7 @@ import {
   type JsonTextDoc,
 } from '../adapters/mongo.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
-import { eventHash } from '../contracts/consent/canonical.js';
+import { contentHashOf, madeRecordBytes } from './recordBytes.js';
 import { parseEvent } from '../contracts/consent/validate.js';
 import { DomainError } from '../contracts/domainError.js';
 import { writerMetrics } from './writerMetrics.js';
@@ -51,8 +51,7 @@ import type { FindRecorded } from './recordedSince.js';
 export function contentHash(event: LedgerEvent): string {
   let hash = contentHashes.get(event);
   if (hash === undefined) {
-    const { time: _t, recordedtime: _r, dataschema: _s, ...content } = event;
-    hash = eventHash(content);
+    hash = contentHashOf(event);
     contentHashes.set(event, hash);
   }
   return hash;
@@ -98,8 +97,13 @@ interface ClaimDoc {
  *  the event as documents. */
 type WrittenDoc = JsonTextDoc | { _id: string; position: LedgerPosition; event: LedgerEvent };
 
-const writtenDoc = (position: LedgerPosition, event: LedgerEvent): WrittenDoc =>
-  toJsonText(position.eventId, { position, event });
+function writtenDoc(position: LedgerPosition, event: LedgerEvent): WrittenDoc {
+  // The record's bytes, when ingest made them, are the event's JSON already (a third
+  // serialisation of each event was 3 % of a batch's CPU).
+  const bytes = madeRecordBytes(event);
+  if (bytes === undefined) return toJsonText(position.eventId, { position, event });
+  return { _id: position.eventId, json: `{"position":${JSON.stringify(position)},"event":${bytes.toString('utf8')}}` };
+}
 
 function storedReceipt(doc: WrittenDoc): StoredReceipt {
   const { position, event } = isJsonText(doc) ? (fromJsonText(doc) as StoredReceipt) : doc;

@@ -15,7 +15,7 @@ import { context, propagation, trace, SpanKind, SpanStatusCode, type Span } from
 import { classifySendFailure, partitionForKey, type Producer, type SendFailure } from '../adapters/kafka.js';
 import { isValidatedEvent, parseEvent } from '../contracts/consent/validate.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
-import { canonicalBytes } from '../contracts/consent/canonical.js';
+import { recordBytes } from './recordBytes.js';
 import { createHash } from 'node:crypto';
 import { TOPICS, structuredModeHeaders } from '../contracts/topics.js';
 import { DomainError } from '../contracts/domainError.js';
@@ -156,7 +156,7 @@ export class LedgerWriter {
     if (!checked.ok) {
       throw new DomainError('unprocessable', `not a valid ledger event`, checked.problems);
     }
-    const bytes = canonicalBytes(checked.event);
+    const bytes = recordBytes(checked.event);
     // CloudEvents Kafka binding, structured mode: the value is the event; content-type is the one
     // binding header (contracts/topics.ts says why there are no ce_* headers).
     const headers = structuredModeHeaders();

@@ -134,6 +134,35 @@ export function canonicalJson(value: unknown): string {
   }
 }
 
+/**
+ * canonicalJson of a plain object, and of the same object without the `omitted` top-level keys, with
+ * each member serialised once: ingest needs both for every event (the record's bytes, and the hash of
+ * its content for the claim), and serialising `data` twice was a tenth of a batch's CPU.
+ */
+export function canonicalJsonWithout(
+  obj: Record<string, unknown>,
+  omitted: ReadonlySet<string>,
+): { whole: string; without: string } {
+  const proto = Object.getPrototypeOf(obj) as unknown;
+  if (proto !== Object.prototype && proto !== null) canonicalJson(obj); // throws, naming the path
+  try {
+    let whole = '{';
+    let without = '{';
+    for (const k of sortedKeys(obj)) {
+      const v = obj[k];
+      if (v === undefined) continue;
+      const member = `${quotedKey(k)}:${serialise(v)}`;
+      whole += (whole.length > 1 ? ',' : '') + member;
+      if (!omitted.has(k)) without += (without.length > 1 ? ',' : '') + member;
+    }
+    return { whole: `${whole}}`, without: `${without}}` };
+  } catch (err) {
+    if (err !== NOT_JSON) throw err;
+    locateNotJson(obj, '');
+    throw err; // unreachable: the checking pass throws first
+  }
+}
+
 /** UTF-8 bytes of canonicalJson(value): the Kafka record value for a ledger event. */
 export function canonicalBytes(value: unknown): Buffer {
   return Buffer.from(canonicalJson(value), 'utf8');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CanonicalJsonError, canonicalBytes, canonicalJson, eventHash } from './canonical.js';
+import { CanonicalJsonError, canonicalBytes, canonicalJson, canonicalJsonWithout, eventHash } from './canonical.js';
 import { EXAMPLE_EVENTS } from './examples.js';
 import { EVENT_TYPES } from './events.js';
 
@@ -91,6 +91,22 @@ describe('canonical JSON (RFC 8785)', () => {
     );
     expect(canonicalJson({ '\ud800': '\udfff\u0000"', b: 'plain' })).toBe(
       '{"b":"plain","\\ud800":"\\udfff\\u0000\\""}',
+    );
+  });
+
+  it('of an object and of it without some keys, in one pass, equals canonicalJson of each (property)', () => {
+    const key = fc.oneof(fc.constantFrom('time', 'recordedtime', 'dataschema', 'data', 'id'), fc.string());
+    const object = fc.dictionary(key, fc.oneof(fc.jsonValue(), fc.constant(undefined)));
+    fc.assert(
+      fc.property(object, fc.uniqueArray(key, { maxLength: 4 }), (obj, omittedKeys) => {
+        const omitted = new Set(omittedKeys);
+        const kept = Object.fromEntries(Object.entries(obj).filter(([k]) => !omitted.has(k)));
+        expect(canonicalJsonWithout(obj, omitted)).toEqual({ whole: canonicalJson(obj), without: canonicalJson(kept) });
+      }),
+      { numRuns: 500 },
+    );
+    expect(() => canonicalJsonWithout({ data: { at: new Date(0) } }, new Set(['time']))).toThrow(
+      new CanonicalJsonError('not a plain JSON object at /data/at'),
     );
   });
 

@@ -5,7 +5,7 @@ import { canonicalJson } from './canonical.js';
 import { EXAMPLE_EVENTS, EXAMPLE_NHS_NUMBER, EXAMPLE_SUBJECT } from './examples.js';
 import { EVENT_TYPES, INCOMING_EVENT_TYPES, type IncomingEventType } from './events.js';
 import { isValidNhsNumber } from './primitives.js';
-import { isValidatedEvent, parseIncomingEvent, recordIncoming } from './validate.js';
+import { isValidatedEvent, parseEvent, parseIncomingEvent, recordIncoming } from './validate.js';
 
 type Mutable = Record<string, any>;
 
@@ -246,6 +246,16 @@ describe('recordIncoming', () => {
     const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, recordedtime: '2026-03-01T10:00:00Z' });
     expect(recorded).toEqual({ ok: true, event: EXAMPLE_EVENTS['consent.given'], writtenVersion: 2 });
     if (recorded.ok) expect(canonicalJson(recorded.event)).not.toContain(EXAMPLE_NHS_NUMBER);
+  });
+
+  it.each(INCOMING_EVENT_TYPES)('builds for %s what parseEvent makes of the same ledger event', (type) => {
+    // recordIncoming checks only the envelope and takes data as parsed; a full parse must agree.
+    const r = parseIncomingEvent(submission(type));
+    if (!r.ok) throw new Error('fixture invalid');
+    const recorded = recordIncoming(r.event, { subject: EXAMPLE_SUBJECT, recordedtime: '2026-03-01T10:00:00Z' });
+    if (!recorded.ok) throw new Error('not recorded');
+    expect(recorded).toEqual(parseEvent(structuredClone(recorded.event)));
+    expect(recorded.event).toEqual(EXAMPLE_EVENTS[type]);
   });
 
   it('marks what it built as validated, and freezes it so that it stays valid', () => {

@@ -9,6 +9,7 @@ import {
   EVENT_TYPES,
   INCOMING_EVENT_TYPES,
   INCOMING_SCHEMAS,
+  RECORDED_ENVELOPE_SCHEMAS,
   identityProblem,
   isEventType,
   isIncomingEventType,
@@ -118,14 +119,14 @@ export function parseIncomingEvent(json: unknown): ParseResult<IncomingEvent> {
  * The ledger event for a validated submission: `subject` is the pseudonym (ingest derives it from
  * the NHS number, or passes incoming.subject through), `recordedtime` the recording time, `time`
  * the occurrence. The NHS number is dropped here. Re-validated as a ledger event (e.g. occurredAt
- * must not lead `recordedtime`).
+ * must not lead `recordedtime`); its data was validated by parseIncomingEvent and is not parsed again.
  */
 export function recordIncoming(
   incoming: IncomingEvent,
   recorded: { subject: string; recordedtime: string },
 ): ParseResult<LedgerEvent> {
   const { nhsNumber: _nhs, subject: _subject, ...rest } = incoming;
-  const result = parseEvent({
+  const result = RECORDED_ENVELOPE_SCHEMAS[incoming.type].safeParse({
     ...rest,
     subject: recorded.subject,
     time: incoming.data.occurredAt,
@@ -133,8 +134,11 @@ export function recordIncoming(
     datacontenttype: DATA_CONTENT_TYPE,
     dataschema: dataSchemaId(incoming.type),
   });
-  if (result.ok) validated.add(deepFreeze(result.event));
-  return result;
+  if (!result.success) return fail(issuesToProblems(result.error.issues));
+  // The data object parseIncomingEvent produced (already upcast to the current version).
+  const event = { ...(result.data as object), data: incoming.data } as LedgerEvent;
+  validated.add(deepFreeze(event));
+  return { ok: true, event, writtenVersion: CURRENT_VERSION[incoming.type] };
 }
 
 // Events recordIncoming has just validated as ledger events, frozen so that nothing can change one
