@@ -7,6 +7,7 @@
 // copy, which readers skip by event id and auditors count.
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import type { LedgerPosition } from './writer.js';
+import { madeRecordBytes } from './recordBytes.js';
 
 export interface ClaimItem {
   eventId: string;
@@ -24,6 +25,14 @@ export interface UnrecordedReceipt {
   event: LedgerEvent;
 }
 
+/** A recorded receipt as kept for retries: the event as its JSON text, about 0.5 KB, where the event's
+ *  objects took several times that (and kept its record's bytes alive): 10,000 of them are kept. */
+interface RecentReceipt {
+  claim: ClaimItem;
+  position: LedgerPosition;
+  eventJson: string;
+}
+
 /** How many receipts may wait in memory; beyond that ingest answers 503 rather than grow without bound. */
 const MAX_UNRECORDED = 50_000;
 /** Recorded receipts kept to answer retries while the store is unreachable: at least this many, the
@@ -37,7 +46,7 @@ export class UnrecordedReceipts {
   /** Written to Kafka, receipt not yet in the store. */
   private readonly written = new Map<string, UnrecordedReceipt>();
   /** Recorded in the store: kept for retries during an outage. */
-  private readonly recent = new Map<string, UnrecordedReceipt>();
+  private readonly recent = new Map<string, RecentReceipt>();
 
   get size(): number {
     return this.writing.size + this.written.size;
@@ -50,7 +59,7 @@ export class UnrecordedReceipts {
   lookup(
     eventId: string,
   ): { kind: 'writing'; claim: ClaimItem } | ({ kind: 'written' } & UnrecordedReceipt) | undefined {
-    const w = this.written.get(eventId) ?? this.recent.get(eventId);
+    const w = this.written.get(eventId) ?? this.fromRecent(eventId);
     if (w) return { kind: 'written', ...w };
     const claim = this.writing.get(eventId);
     return claim ? { kind: 'writing', claim } : undefined;
@@ -96,10 +105,16 @@ export class UnrecordedReceipts {
   }
 
   /** A receipt the store has: remembered, so a retry during a later outage still replays it. */
-  remember(receipt: UnrecordedReceipt): void {
-    this.recent.delete(receipt.claim.eventId);
-    this.recent.set(receipt.claim.eventId, receipt);
+  remember({ claim, position, event }: UnrecordedReceipt): void {
+    this.recent.delete(claim.eventId);
+    const eventJson = madeRecordBytes(event)?.toString('utf8') ?? JSON.stringify(event);
+    this.recent.set(claim.eventId, { claim, position, eventJson });
     if (this.recent.size > RECENT_RECEIPTS + EVICT_EVERY) this.evictOldest(this.recent.size - RECENT_RECEIPTS);
+  }
+
+  private fromRecent(eventId: string): UnrecordedReceipt | undefined {
+    const r = this.recent.get(eventId);
+    return r && { claim: r.claim, position: r.position, event: JSON.parse(r.eventJson) as LedgerEvent };
   }
 
   /** In chunks: each `keys().next()` on a Map steps over every entry deleted before it, so dropping

@@ -29,6 +29,7 @@ describe('UnrecordedReceipts', () => {
     expect(u.pending(10)).toEqual([]);
     expect(u.size).toBe(0);
     expect(u.lookup('e-1')).toMatchObject({ kind: 'written', position: { offset: '7' } }); // remembered
+    expect(u.lookup('e-1')).toEqual({ kind: 'written', ...r }); // the event too, from its JSON text
   });
 
   it('a released claim is forgotten', () => {
