@@ -40,9 +40,15 @@ interface FilterAsk {
   dataUserId: string;
 }
 
-/** `,"decision":…,"reasons":[…]}` — everything of a line after the subject. */
-const lineTail = (d: Decision) =>
-  `,"decision":"${d.decision}","reasons":${JSON.stringify(d.reasons.map((r) => r.code))}}\n`;
+/** `,"decision":…,"reasons":[…]}` — everything of a line after the subject. ASCII, as every line is
+ *  (subject ids match SUBJECT_ID_PATTERN): the lines go out as latin1 bytes, which ASCII is in UTF-8. */
+const lineTail = (d: Decision) => {
+  const tail = `,"decision":"${d.decision}","reasons":${JSON.stringify(d.reasons.map((r) => r.code))}}\n`;
+  if (!ASCII.test(tail)) throw new Error('a decision line is not ASCII'); // codes and decisions are ASCII names
+  return tail;
+};
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, controls included
+const ASCII = /^[\u0000-\u007f]*$/;
 
 export async function filterCohort(req: Request, res: Response, ask: FilterAsk, deps: QueryDeps): Promise<void> {
   const cohort = await cohortAnswers(res, ask, deps);
@@ -162,9 +168,11 @@ async function cohortAnswers(res: Response, ask: FilterAsk, deps: QueryDeps) {
     },
     answer: async (ids: string[]) => {
       if (ids.length === 0) return;
-      const text = await lines(ids);
+      // As bytes: a string answer made http measure its UTF-8 length and encode it, two more passes over
+      // ~80 MB for a million subjects (a fifth of a filter's CPU); latin1 is one copy.
+      const bytes = Buffer.from(await lines(ids), 'latin1');
       cohort.start();
-      if (!res.write(text)) await once(res, 'drain');
+      if (!res.write(bytes)) await once(res, 'drain');
     },
   };
   return cohort;
