@@ -30,13 +30,12 @@ import {
   insertIgnoringDuplicates,
   isJsonText,
   isUnavailable,
-  toJsonText,
   type Collection,
   type Db,
   type JsonTextDoc,
 } from '../adapters/mongo.js';
 import type { LedgerEvent } from '../contracts/consent/events.js';
-import { contentHashOf, madeRecordBytes } from './recordBytes.js';
+import { contentHashOf, eventJson } from './recordBytes.js';
 import { parseEvent } from '../contracts/consent/validate.js';
 import { DomainError } from '../contracts/domainError.js';
 import { writerMetrics } from './writerMetrics.js';
@@ -45,21 +44,8 @@ import { Coalescer } from '../adapters/coalesce.js';
 import { UnrecordedReceipts, type ClaimItem } from './unrecordedReceipts.js';
 import type { FindRecorded } from './recordedSince.js';
 
-/** Identity of a submission for idempotency: everything but what the ledger derives or sets (the
- *  recording time; `time` and `dataschema` follow from data.occurredAt and type/dataversion). Left
- *  out so that claims stored before those attributes existed still match their retries. */
-export function contentHash(event: LedgerEvent): string {
-  let hash = contentHashes.get(event);
-  if (hash === undefined) {
-    hash = contentHashOf(event);
-    contentHashes.set(event, hash);
-  }
-  return hash;
-}
-// An event is claimed and its receipt completed with the same object: hashed once (the canonical JSON
-// and its sha256 were a tenth of ingest's CPU under load, done twice per event). Events are not
-// mutated once built.
-const contentHashes = new WeakMap<LedgerEvent, string>();
+/** Identity of a submission for idempotency (ledger/recordBytes.ts says what it covers). */
+export const contentHash = contentHashOf;
 
 /** A receipt stored before the envelope gained `recordedtime`/`dataschema` holds the event as it was
  *  written then: read it like a ledger record (payload and envelope upcast), as every reader does. */
@@ -97,13 +83,11 @@ interface ClaimDoc {
  *  the event as documents. */
 type WrittenDoc = JsonTextDoc | { _id: string; position: LedgerPosition; event: LedgerEvent };
 
-function writtenDoc(position: LedgerPosition, event: LedgerEvent): WrittenDoc {
-  // The record's bytes, when ingest made them, are the event's JSON already (a third
-  // serialisation of each event was 3 % of a batch's CPU).
-  const bytes = madeRecordBytes(event);
-  if (bytes === undefined) return toJsonText(position.eventId, { position, event });
-  return { _id: position.eventId, json: `{"position":${JSON.stringify(position)},"event":${bytes.toString('utf8')}}` };
-}
+// toJsonText(id, { position, event }), with the event's JSON as eventJson gives it (no third serialisation).
+const writtenDoc = (position: LedgerPosition, event: LedgerEvent): WrittenDoc => ({
+  _id: position.eventId,
+  json: `{"position":${JSON.stringify(position)},"event":${eventJson(event)}}`,
+});
 
 function storedReceipt(doc: WrittenDoc): StoredReceipt {
   const { position, event } = isJsonText(doc) ? (fromJsonText(doc) as StoredReceipt) : doc;

@@ -38,14 +38,30 @@ export function recordBytes(event: LedgerEvent): Buffer {
   return madeOnce(event)?.bytes ?? Buffer.from(canonicalJson(event), 'utf8');
 }
 
-/** sha256 (hex) of canonicalJson of the event without time, recordedtime and dataschema. */
+/**
+ * The identity of a submission for idempotency: sha256 (hex) of canonicalJson of the event without what
+ * the ledger derives or sets (the recording time; `time` and `dataschema` follow from data.occurredAt
+ * and type/dataversion). Left out so that claims stored before those attributes existed still match
+ * their retries. An event is claimed and its receipt completed with the same object, so it is hashed once.
+ */
 export function contentHashOf(event: LedgerEvent): string {
   const known = madeOnce(event);
   if (known) return known.contentHash;
-  const { time: _t, recordedtime: _r, dataschema: _s, ...content } = event;
-  return sha256(canonicalJson(content));
+  let hash = otherContentHashes.get(event);
+  if (hash === undefined) {
+    const { time: _t, recordedtime: _r, dataschema: _s, ...content } = event;
+    hash = sha256(canonicalJson(content));
+    otherContentHashes.set(event, hash);
+  }
+  return hash;
 }
+// Events not built by recordIncoming (workflow activities, the registry): not frozen, but not mutated once built.
+const otherContentHashes = new WeakMap<LedgerEvent, string>();
 
 /** The record's bytes when they were already made (a validated event on its way to the ledger). */
 export const madeRecordBytes = (event: LedgerEvent): Buffer | undefined =>
   isValidatedEvent(event) ? made.get(event)?.bytes : undefined;
+
+/** The event's JSON text for a receipt: the record's bytes when they were made, else JSON.stringify. */
+export const eventJson = (event: LedgerEvent): string =>
+  madeRecordBytes(event)?.toString('utf8') ?? JSON.stringify(event);

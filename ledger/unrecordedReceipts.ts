@@ -7,7 +7,7 @@
 // copy, which readers skip by event id and auditors count.
 import type { LedgerEvent } from '../contracts/consent/events.js';
 import type { LedgerPosition } from './writer.js';
-import { madeRecordBytes } from './recordBytes.js';
+import { eventJson } from './recordBytes.js';
 
 export interface ClaimItem {
   eventId: string;
@@ -107,8 +107,7 @@ export class UnrecordedReceipts {
   /** A receipt the store has: remembered, so a retry during a later outage still replays it. */
   remember({ claim, position, event }: UnrecordedReceipt): void {
     this.recent.delete(claim.eventId);
-    const eventJson = madeRecordBytes(event)?.toString('utf8') ?? JSON.stringify(event);
-    this.recent.set(claim.eventId, { claim, position, eventJson });
+    this.recent.set(claim.eventId, { claim, position, eventJson: eventJson(event) });
     if (this.recent.size > RECENT_RECEIPTS + EVICT_EVERY) this.evictOldest(this.recent.size - RECENT_RECEIPTS);
   }
 

@@ -42,11 +42,8 @@ interface FilterAsk {
 
 /** `,"decision":…,"reasons":[…]}` — everything of a line after the subject. ASCII, as every line is
  *  (subject ids match SUBJECT_ID_PATTERN): the lines go out as latin1 bytes, which ASCII is in UTF-8. */
-const lineTail = (d: Decision) => {
-  const tail = `,"decision":"${d.decision}","reasons":${JSON.stringify(d.reasons.map((r) => r.code))}}\n`;
-  if (!ASCII.test(tail)) throw new Error('a decision line is not ASCII'); // codes and decisions are ASCII names
-  return tail;
-};
+const lineTail = (d: Decision) =>
+  `,"decision":"${d.decision}","reasons":${JSON.stringify(d.reasons.map((r) => r.code))}}\n`;
 // eslint-disable-next-line no-control-regex -- the whole ASCII range, controls included
 const ASCII = /^[\u0000-\u007f]*$/;
 
@@ -121,20 +118,27 @@ async function cohortAnswers(res: Response, ask: FilterAsk, deps: QueryDeps) {
     jurisdiction: dataUser.jurisdiction,
   };
   const byDefault = refused ?? consentDecision(EMPTY_STATE, point, deps.policies, at);
-  const noState = lineTail(byDefault);
+  // A few distinct lines: one string each, not one per subject; checked ASCII once, as each first appears.
+  const tails = new Map<string, string>();
+  const tailOf = (d: Decision): string => {
+    const line = lineTail(d);
+    const known = tails.get(line);
+    if (known !== undefined) return known;
+    if (!ASCII.test(line)) throw new Error('a decision line is not ASCII'); // codes and decisions are ASCII names
+    tails.set(line, line);
+    return line;
+  };
+  const noState = tailOf(byDefault);
   const snapshot = refused ? Promise.resolve(undefined) : deps.snapshots.all(marks);
   snapshot.catch(() => undefined); // awaited (and its error reported) with the first chunk
 
   // A subject's answer, and how long the clock leaves it so (a snapshot keeps it for the next filter).
   const askKey = JSON.stringify([point, deps.policies.current.version]);
   const atMs = utcMillis(at);
-  const tails = new Map<string, string>(); // a few distinct lines: one string each, not one per subject
   const answerOf = (state: DecisionFacts): KeptAnswer => {
     const d = consentDecision(state, point, deps.policies, at);
     const until = consentDecisionStableUntil(state, deps.policies, at);
-    const line = lineTail(d);
-    const tail = tails.get(line) ?? (tails.set(line, line), line);
-    return { decision: d.decision, tail, untilMs: until === undefined ? Infinity : utcMillis(until) };
+    return { decision: d.decision, tail: tailOf(d), untilMs: until === undefined ? Infinity : utcMillis(until) };
   };
   const mapAnswer = (state: DecisionFacts | undefined) => (state ? answerOf(state) : undefined);
 
